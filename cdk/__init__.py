@@ -1,0 +1,79 @@
+"""connector-cdk: build, validate, test and publish data connectors.
+
+This module is the public API. Names load lazily on first use, so ``cdk --help`` and ``cdk validate``
+stay fast: importing ``cdk`` costs nothing until a name is touched.
+
+Connector code imports from here::
+
+    from cdk import AbstractSource, SourceConfig, SourceRecord, SourceIteration
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from cdk._version import __version__
+
+_EXPORTS: dict[str, str] = {
+    # SDK: what connector code uses
+    "AbstractSource": "cdk.sdk.source",
+    "StreamingSource": "cdk.sdk.source",
+    "AbstractDestination": "cdk.sdk.source",
+    "SimpleSourceAdapter": "cdk.sdk.source",
+    "SourceConfig": "cdk.sdk.config",
+    "DestinationConfig": "cdk.sdk.config",
+    "AuthConfig": "cdk.sdk.config",
+    "SyncMode": "cdk.sdk.config",
+    "SourceRecord": "cdk.sdk.records",
+    "SourceIteration": "cdk.sdk.records",
+    "SourceIncrementalState": "cdk.sdk.records",
+    "WriteResult": "cdk.sdk.records",
+    "AuthBuilder": "cdk.sdk.auth",
+    "ConnectorSession": "cdk.sdk.http",
+    "RetryPolicy": "cdk.sdk.http",
+    "OffsetPaginator": "cdk.sdk.pagination",
+    "PagePaginator": "cdk.sdk.pagination",
+    "CursorPaginator": "cdk.sdk.pagination",
+    "NextUrlPaginator": "cdk.sdk.pagination",
+    "LinkHeaderPaginator": "cdk.sdk.pagination",
+    # library: what tools, tests and the service call
+    "Manifest": "cdk.manifest",
+    "load_manifest": "cdk.manifest",
+    "Project": "cdk.project",
+    "errors": "cdk.errors",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+if TYPE_CHECKING:  # pragma: no cover
+    from cdk import errors
+    from cdk.manifest import Manifest, load_manifest
+    from cdk.project import Project
+    from cdk.sdk.auth import AuthBuilder
+    from cdk.sdk.config import AuthConfig, DestinationConfig, SourceConfig, SyncMode
+    from cdk.sdk.http import ConnectorSession, RetryPolicy
+    from cdk.sdk.pagination import (
+        CursorPaginator,
+        LinkHeaderPaginator,
+        NextUrlPaginator,
+        OffsetPaginator,
+        PagePaginator,
+    )
+    from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord, WriteResult
+    from cdk.sdk.source import AbstractDestination, AbstractSource, SimpleSourceAdapter, StreamingSource
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'cdk' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(module_name)
+    value = module if name == "errors" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

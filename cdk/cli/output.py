@@ -1,0 +1,74 @@
+"""Printing shared by every command: failures, JSON, and the options every command takes."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+
+def use_color(stream: Any = None) -> bool:
+    """Colour only on a terminal and never when NO_COLOR is set."""
+    stream = stream or sys.stderr
+    return "NO_COLOR" not in os.environ and hasattr(stream, "isatty") and stream.isatty()
+
+
+def report_failure(exc: BaseException, *, debug: bool = False) -> int:
+    """Print a failure for a person (no traceback unless ``debug``) and return its exit code."""
+    from cdk.errors import CdkError
+
+    if debug:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    color = use_color()
+    if isinstance(exc, CdkError):
+        label = click.style("error:", fg="red", bold=True) if color else "error:"
+        click.echo(f"{label} {exc.message}", err=True)
+        if exc.hint:
+            click.echo(f"  hint: {exc.hint}", err=True)
+        return exc.exit_code
+    label = click.style("internal error:", fg="red", bold=True) if color else "internal error:"
+    click.echo(f"{label} {type(exc).__name__}: {exc}", err=True)
+    if not debug:
+        click.echo("  run again with --debug for the traceback, and please report it", err=True)
+    return 1
+
+
+def print_json(data: Any) -> None:
+    """JSON to stdout, indented, keys in a stable order."""
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def connector_option(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``--connector PATH`` (default: the current folder)."""
+    return click.option(
+        "--connector",
+        "-C",
+        "connector",
+        type=click.Path(file_okay=True, dir_okay=True),
+        default=".",
+        show_default=True,
+        envvar="CDK_CONNECTOR",
+        help="Connector folder (or its connector.yaml).",
+    )(fn)
+
+
+def format_option(*choices: str, default: str = "text") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--format`` with the given choices."""
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(list(choices)),
+            default=default,
+            show_default=True,
+            help="Output format.",
+        )(fn)
+
+    return deco

@@ -1,0 +1,346 @@
+"""connector.yaml, manifest version 1 (DESIGN §2): the pydantic model and a loader that locates errors.
+
+The loader parses the YAML once into nodes, so every value keeps its line and column; pydantic's
+error locations (``("streams", 0, "cursor_field")``) are mapped back onto those positions.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from cdk.errors import ManifestError, Problem
+
+MANIFEST_FILE = "connector.yaml"
+NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
+SEMVER_RE = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(alpha|beta|rc)\.(0|[1-9]\d*))?$"
+)
+ENTRYPOINT_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+HOST_RE = re.compile(
+    r"^(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$"
+)
+
+Capability = Literal["batch_extract", "incremental", "streaming", "load"]
+SOURCE_CAPABILITIES = {"batch_extract", "incremental", "streaming"}
+DESTINATION_CAPABILITIES = {"load"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class StreamSpec(_Strict):
+    """One stream a source offers."""
+
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$", description="Stream name")
+    description: str | None = None
+    primary_key: list[str] = Field(default_factory=list, description="Fields that identify a record")
+    cursor_field: str | None = Field(None, description="Field whose value advances incremental state")
+    schema_: str | dict[str, Any] | None = Field(
+        None, alias="schema", description="JSON Schema of a record: a file path or an inline mapping"
+    )
+
+
+class ConfigSpec(_Strict):
+    """Where the connector's config is described."""
+
+    class_: str | None = Field(
+        None, alias="class", description="module:Class of a SourceConfig subclass (pydantic)"
+    )
+    schema_: str | dict[str, Any] | None = Field(
+        None, alias="schema", description="JSON Schema of the config: a file path or an inline mapping"
+    )
+
+    @field_validator("class_")
+    @classmethod
+    def _class_form(cls, value: str | None) -> str | None:
+        if value is not None and not ENTRYPOINT_RE.match(value):
+            raise ValueError(f"must look like 'package.module:ClassName', got {value!r}")
+        return value
+
+
+class UISpec(_Strict):
+    """How catalogues show the connector."""
+
+    label: str | None = None
+    category: str | None = None
+    icon: str | None = None
+    beta: bool = False
+    preview: bool = False
+
+
+class Manifest(_Strict):
+    """connector.yaml, version 1."""
+
+    manifest_version: Literal[1] = Field(description="Always 1")
+    name: str = Field(description="Connector name: ^[a-z][a-z0-9_-]{1,63}$")
+    version: str = Field(description="Semantic version, e.g. 1.4.2 or 2.0.0-rc.1")
+    display_name: str | None = None
+    description: str | None = None
+    kind: Literal["source", "destination"]
+    capabilities: list[Capability] = Field(min_length=1)
+    entrypoint: str | None = Field(None, description="module:Class; absent for declarative sources")
+    config: ConfigSpec | None = None
+    streams: list[StreamSpec] = Field(default_factory=list)
+    allowed_hosts: list[str] = Field(default_factory=list, description="Egress allowlist")
+    ui: UISpec | None = None
+    declarative: dict[str, Any] | None = Field(None, description="Declarative REST source (sourceSpec)")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not NAME_RE.match(value):
+            raise ValueError(
+                f"{value!r} is not a valid name: lowercase letter first, then 1-63 of a-z 0-9 _ - (e.g. 'notion')"
+            )
+        return value
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not SEMVER_RE.match(value):
+            raise ValueError(
+                f"{value!r} is not a semantic version MAJOR.MINOR.PATCH[-alpha.N|-beta.N|-rc.N] (e.g. 1.4.2)"
+            )
+        return value
+
+    @field_validator("entrypoint")
+    @classmethod
+    def _entrypoint(cls, value: str | None) -> str | None:
+        if value is not None and not ENTRYPOINT_RE.match(value):
+            raise ValueError(f"must look like 'package.module:ClassName', got {value!r}")
+        return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not HOST_RE.match(host):
+                raise ValueError(
+                    f"{host!r} is not a host name or '*.' wildcard (write 'api.example.com' or '*.example.com', no scheme or path)"
+                )
+        return value
+
+    @field_validator("capabilities")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("capabilities are listed more than once")
+        return value
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Manifest:
+        allowed = SOURCE_CAPABILITIES if self.kind == "source" else DESTINATION_CAPABILITIES
+        wrong = [c for c in self.capabilities if c not in allowed]
+        if wrong:
+            raise ValueError(
+                f"capabilities {wrong} do not fit kind '{self.kind}' (a {self.kind} may declare {sorted(allowed)})"
+            )
+        if self.entrypoint is None and self.declarative is None:
+            raise ValueError("either 'entrypoint' (a Python connector) or 'declarative' (a REST spec) is required")
+        if self.kind == "source" and not self.streams and self.declarative is None:
+            raise ValueError("a source declares at least one stream under 'streams'")
+        names = [s.name for s in self.streams]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"stream names repeat: {dupes}")
+        if "incremental" in self.capabilities:
+            missing = [s.name for s in self.streams if not s.cursor_field]
+            if missing:
+                raise ValueError(f"capability 'incremental' needs a cursor_field on every stream; missing on {missing}")
+        return self
+
+    # --- conveniences -------------------------------------------------------------------------
+    def stream(self, name: str) -> StreamSpec:
+        """The stream called ``name``; raises KeyError naming the known streams."""
+        for s in self.streams:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    @property
+    def stream_names(self) -> list[str]:
+        return [s.name for s in self.streams]
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML with positions
+
+
+class Positions:
+    """Line/column of every key and value of a YAML document, by path (tuple of keys and indexes)."""
+
+    def __init__(self) -> None:
+        self.values: dict[tuple[Any, ...], tuple[int, int]] = {}
+        self.keys: dict[tuple[Any, ...], tuple[int, int]] = {}
+
+    def locate(self, path: tuple[Any, ...], *, key: bool = False) -> tuple[int, int]:
+        """Best position for ``path``: the exact key/value, else the closest enclosing one. 1-based line, 0-based col."""
+        path = tuple(path)
+        table = self.keys if key else self.values
+        if path in table:
+            return table[path]
+        for i in range(len(path), -1, -1):
+            prefix = path[:i]
+            if prefix in self.keys and i < len(path):
+                return self.keys[prefix]
+            if prefix in self.values:
+                return self.values[prefix]
+        return (1, 0)
+
+
+def _yaml():
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml, loader
+
+
+def parse_yaml_with_positions(text: str, file: str) -> tuple[Any, Positions]:
+    """Parse YAML text once; return plain data and the position of every node."""
+    yaml, loader = _yaml()
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column) if mark else (1, 0)
+        problem = exc.problem or str(exc)
+        raise ManifestError(
+            f"{file} is not valid YAML",
+            problems=[Problem(file, line, col, f"YAML syntax error: {problem}")],
+        ) from None
+    except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
+        raise ManifestError(f"{file} is not valid YAML: {exc}") from None
+    positions = Positions()
+    if root is None:
+        return None, positions
+    constructor = loader(text)
+    try:
+        data = _to_data(root, (), positions, constructor)
+    finally:
+        constructor.dispose()
+    return data, positions
+
+
+def _to_data(node: Any, path: tuple[Any, ...], positions: Positions, constructor: Any) -> Any:
+    import yaml
+
+    positions.values[path] = (node.start_mark.line + 1, node.start_mark.column)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = constructor.construct_object(key_node, deep=True)
+            positions.keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column)
+            out[key] = _to_data(value_node, path + (key,), positions, constructor)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_data(item, path + (i,), positions, constructor) for i, item in enumerate(node.value)]
+    return constructor.construct_object(node, deep=True)
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The sub-model that a pydantic location points into (for did-you-mean on unknown keys)."""
+    model: type[BaseModel] | None = Manifest
+    for part in path:
+        if model is None:
+            return None
+        if isinstance(part, int):
+            continue
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == part), None)
+        if field is None:
+            return None
+        ann = field.annotation
+        model = None
+        for candidate in (StreamSpec, ConfigSpec, UISpec):
+            if candidate is ann or candidate in getattr(ann, "__args__", ()) or (
+                getattr(ann, "__args__", None) and any(candidate in getattr(a, "__args__", ()) for a in ann.__args__)
+            ):
+                model = candidate
+    return model
+
+
+def problems_from_validation(exc: ValidationError, positions: Positions, file: str) -> list[Problem]:
+    """Turn pydantic errors into located problems, with did-you-mean for unknown keys."""
+    problems: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        dotted = ".".join(str(p) for p in loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            key = loc[-1] if loc else "?"
+            line, col = positions.locate(loc, key=True)
+            parent = _model_at(loc[:-1])
+            hint = ""
+            if parent is not None:
+                close = difflib.get_close_matches(str(key), _field_names(parent), n=1)
+                if close:
+                    hint = f"; did you mean '{close[0]}'?"
+            problems.append(Problem(file, line, col, f"unknown key '{key}' at {dotted}{hint}", key=str(key)))
+            continue
+        line, col = positions.locate(loc)
+        msg = err["msg"]
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, "):]
+        if err["type"] == "missing":
+            msg = f"required key '{loc[-1]}' is missing"
+            dotted = ".".join(str(p) for p in loc[:-1]) or "(top level)"
+            line, col = positions.locate(loc[:-1])
+        elif "input" in err and err["type"] not in ("value_error",) and not isinstance(err["input"], dict | list):
+            msg = f"{msg} (got {err['input']!r})"
+        problems.append(Problem(file, line, col, f"{dotted}: {msg}", key=str(loc[-1]) if loc else None))
+    return problems
+
+
+def load_manifest(path: str | Path) -> tuple[Manifest, Positions]:
+    """Load and validate a connector.yaml; raise :class:`ManifestError` listing every located problem."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / MANIFEST_FILE
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ManifestError(
+            f"no {MANIFEST_FILE} at {path.parent}",
+            hint="run cdk in a connector folder, pass --connector PATH, or create one with `cdk init`",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestError(f"cannot read {shown}: {exc}") from None
+    data, positions = parse_yaml_with_positions(text, shown)
+    return manifest_from_data(data, positions, shown), positions
+
+
+def manifest_from_data(data: Any, positions: Positions, file: str) -> Manifest:
+    """Validate already-parsed manifest data."""
+    if not isinstance(data, dict):
+        raise ManifestError(
+            f"{file} must be a mapping of keys (manifest_version, name, version, kind, ...)",
+            problems=[Problem(file, 1, 0, "the document is not a mapping")],
+        )
+    try:
+        return Manifest.model_validate(data)
+    except ValidationError as exc:
+        problems = problems_from_validation(exc, positions, file)
+        count = len(problems)
+        raise ManifestError(
+            f"{file} has {count} problem{'s' if count != 1 else ''}",
+            problems=problems,
+            hint="`cdk schema manifest` prints the full schema",
+        ) from None
+
+
+def manifest_json_schema() -> dict[str, Any]:
+    """JSON Schema of manifest v1, generated from the model (editors use it for completion)."""
+    schema = Manifest.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://connector-cdk.dev/schemas/connector.yaml/v1.json"
+    schema["title"] = "connector.yaml (manifest v1)"
+    return schema

@@ -1,0 +1,160 @@
+"""A connector folder, loaded once: manifest, pyproject, schemas, and each Python file parsed once.
+
+Validators, run commands, tests and publishing all take a :class:`Project`, so no file is read or
+parsed twice in one command.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from cdk.errors import ManifestError, Problem
+from cdk.manifest import MANIFEST_FILE, Manifest, Positions, load_manifest
+
+SKIP_DIRS = {
+    ".git", ".hg", ".venv", "venv", "env", "build", "dist", "__pycache__", ".tox", ".nox",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules", "secrets",
+}
+
+
+@dataclass
+class Project:
+    """A connector folder. Create with :meth:`Project.load`."""
+
+    root: Path
+    manifest: Manifest
+    positions: Positions
+    _asts: dict[Path, ast.Module | SyntaxError] = field(default_factory=dict, repr=False)
+    _json: dict[Path, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def load(cls, path: str | Path = ".") -> Project:
+        """Load the connector at ``path`` (a folder or its connector.yaml); raises ManifestError."""
+        path = Path(path)
+        root = path.parent if path.name == MANIFEST_FILE else path
+        if not root.exists():
+            raise ManifestError(f"no such folder: {root}")
+        manifest, positions = load_manifest(root / MANIFEST_FILE)
+        return cls(root=root.resolve(), manifest=manifest, positions=positions)
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / MANIFEST_FILE
+
+    def rel(self, path: Path) -> str:
+        """Path relative to the connector root, for messages."""
+        try:
+            return str(Path(path).resolve().relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    # --- pyproject ------------------------------------------------------------------------------
+    @cached_property
+    def pyproject_path(self) -> Path:
+        return self.root / "pyproject.toml"
+
+    @cached_property
+    def pyproject(self) -> dict[str, Any] | None:
+        """Parsed pyproject.toml, or None when absent. A TOML error raises ManifestError with line:col."""
+        try:
+            text = self.pyproject_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        try:
+            import tomllib
+        except ModuleNotFoundError:  # Python 3.10
+            import tomli as tomllib  # type: ignore[no-redef]
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            line, col = _toml_position(str(exc))
+            raise ManifestError(
+                "pyproject.toml is not valid TOML",
+                problems=[Problem("pyproject.toml", line, col, str(exc).split(" (at line")[0])],
+            ) from None
+
+    @property
+    def tool_settings(self) -> dict[str, Any]:
+        """The connector's ``[tool.cdk]`` table (empty when absent)."""
+        return ((self.pyproject or {}).get("tool") or {}).get("cdk") or {}
+
+    # --- Python files ---------------------------------------------------------------------------
+    @cached_property
+    def python_files(self) -> list[Path]:
+        """Every .py file of the connector, tests excluded, in a stable order."""
+        out = []
+        for path in sorted(self.root.rglob("*.py")):
+            parts = path.relative_to(self.root).parts
+            if any(p in SKIP_DIRS or p.startswith(".") for p in parts[:-1]):
+                continue
+            if parts[0] == "tests":
+                continue
+            out.append(path)
+        return out
+
+    def source(self, path: Path) -> str:
+        return Path(path).read_text(encoding="utf-8")
+
+    def parse(self, path: Path) -> ast.Module | SyntaxError:
+        """The AST of a Python file (parsed once), or the SyntaxError it raised."""
+        path = Path(path)
+        if path not in self._asts:
+            try:
+                self._asts[path] = ast.parse(self.source(path), filename=str(path))
+            except SyntaxError as exc:
+                self._asts[path] = exc
+        return self._asts[path]
+
+    def module_path(self, module: str) -> Path | None:
+        """The file that defines ``module`` inside the connector (package/__init__.py or module.py)."""
+        base = self.root.joinpath(*module.split("."))
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file():
+                return candidate
+        src = self.root / "src"
+        if src.is_dir():
+            base = src.joinpath(*module.split("."))
+            for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+                if candidate.is_file():
+                    return candidate
+        return None
+
+    # --- schemas ----------------------------------------------------------------------------------
+    def load_json(self, ref: str | dict[str, Any] | None) -> Any:
+        """A schema given inline or as a path relative to the root (parsed once). Raises ManifestError."""
+        if ref is None or isinstance(ref, dict):
+            return ref
+        path = (self.root / ref).resolve()
+        if path not in self._json:
+            try:
+                self._json[path] = json.loads(path.read_text(encoding="utf-8"))
+            except FileNotFoundError:
+                raise ManifestError(f"{ref}: file not found (named in {MANIFEST_FILE})") from None
+            except json.JSONDecodeError as exc:
+                raise ManifestError(
+                    f"{ref} is not valid JSON",
+                    problems=[Problem(ref, exc.lineno, exc.colno - 1, exc.msg)],
+                ) from None
+        return self._json[path]
+
+    def stream_schema(self, stream: str) -> dict[str, Any] | None:
+        return self.load_json(self.manifest.stream(stream).schema_)
+
+    def config_schema(self) -> dict[str, Any] | None:
+        """The config JSON Schema: the manifest's file/inline schema, else generated from config.class."""
+        spec = self.manifest.config
+        if spec and spec.schema_ is not None:
+            return self.load_json(spec.schema_)
+        return None
+
+
+def _toml_position(message: str) -> tuple[int, int]:
+    import re
+
+    m = re.search(r"at line (\d+), column (\d+)", message)
+    return (int(m.group(1)), int(m.group(2)) - 1) if m else (1, 0)

@@ -1,0 +1,47 @@
+"""Records and iterations: what a source hands back (shapes of seed 001).
+
+Plain slotted dataclasses rather than pydantic models: a read creates one per record, and validation
+here would cost more than the HTTP call that fetched it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class SourceRecord:
+    """One record. ``destination_id`` routes it to a specific destination table when set."""
+
+    id: str
+    data: dict[str, Any]
+    timestamp: datetime | None = None
+    destination_id: str | None = None
+
+
+@dataclass(slots=True)
+class SourceIteration:
+    """One page: its records and the pagination that fetches the next page (empty: no more pages)."""
+
+    records: list[SourceRecord]
+    next_pagination: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class SourceIncrementalState:
+    """What an incremental read starts from: the cursor reached by the previous successful run."""
+
+    last_run: datetime
+    state: dict[str, Any] = field(default_factory=dict)
+    cursor_field: str | None = None
+
+
+@dataclass(slots=True)
+class WriteResult:
+    """What a destination's ``write`` reports for one batch."""
+
+    written: int
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)

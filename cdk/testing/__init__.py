@@ -1,0 +1,1 @@
+"""Test support: the pytest plugin, cassettes, redaction, standard tests and a local demo API."""
