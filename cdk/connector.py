@@ -1,0 +1,191 @@
+"""Turning a connector folder into running objects: import the entrypoint, build and validate a config.
+
+Only the run commands, tests and the sandboxed service import connector code; ``cdk validate`` never does.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from cdk.errors import ConfigError, ConnectorError, ManifestError, Problem
+from cdk.project import Project
+from cdk.sdk.config import SourceConfig, resolve_env
+from cdk.sdk.source import AbstractDestination, AbstractSource, SimpleSourceAdapter, StreamingSource
+
+Connector = type[AbstractSource] | type[StreamingSource] | type[AbstractDestination]
+
+
+def _import(project: Project, target: str, what: str) -> Any:
+    module_name, _, attr = target.partition(":")
+    root = str(project.root)
+    for entry in (root, str(project.root / "src")):
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+    line, col = project.positions.locate((what,))
+    where = f"{project.rel(project.manifest_path)}:{line}:{col + 1}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise ManifestError(
+                f"{where}: {what} '{target}' does not resolve: no module '{module_name}' in {project.root}",
+                hint="check the module path in connector.yaml",
+            ) from None
+        raise ConnectorError(f"importing {module_name} failed: {exc}", hint="is the dependency installed?") from exc
+    except SyntaxError as exc:
+        raise ConnectorError(
+            f"{exc.filename}:{exc.lineno}:{exc.offset}: syntax error: {exc.msg}", hint="run `cdk validate`"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - connector code may raise anything at import
+        raise ConnectorError(f"importing {module_name} raised {type(exc).__name__}: {exc}") from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise ManifestError(
+            f"{where}: {what} '{target}' does not resolve: module '{module_name}' has no '{attr}'",
+            hint="check the class name in connector.yaml",
+        ) from None
+
+
+def load_connector_class(project: Project) -> Connector:
+    """The connector class of a folder: its entrypoint, the declarative engine, or the seed-000 adapter."""
+    manifest = project.manifest
+    if manifest.entrypoint is None:
+        from cdk.declarative import build_source_class
+
+        return build_source_class(project)
+    cls = _import(project, manifest.entrypoint, "entrypoint")
+    if not isinstance(cls, type):
+        raise ManifestError(f"entrypoint '{manifest.entrypoint}' is not a class")
+    if issubclass(cls, (AbstractSource, StreamingSource, AbstractDestination)):
+        return cls
+    if all(hasattr(cls, m) for m in ("get_streams", "check_connection", "get_records")):
+        return SimpleSourceAdapter.wrap(cls)
+    raise ManifestError(
+        f"entrypoint '{manifest.entrypoint}' is neither an AbstractSource, StreamingSource nor AbstractDestination",
+        hint="subclass one of them (from cdk import AbstractSource)",
+    )
+
+
+def config_class(project: Project, cls: Connector) -> type[BaseModel]:
+    """The pydantic config class: config.class of the manifest, else the connector's get_config_class()."""
+    spec = project.manifest.config
+    if spec and spec.class_:
+        model = _import(project, spec.class_, "config")
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            return model
+        raise ManifestError(f"config.class '{spec.class_}' is not a pydantic model")
+    return cls.get_config_class()
+
+
+def read_config_file(path: str | Path | None) -> dict[str, Any]:
+    """A JSON (or YAML) config file as a dict; syntax errors located. None gives an empty config."""
+    if path is None:
+        return {}
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}", hint="pass --config FILE (JSON)") from None
+    if path.suffix in (".yaml", ".yml"):
+        from cdk.manifest import parse_yaml_with_positions
+
+        try:
+            data, _ = parse_yaml_with_positions(text, str(path))
+        except ManifestError as exc:
+            raise ConfigError(exc.message) from None
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{Problem(str(path), exc.lineno, exc.colno - 1, 'not valid JSON: ' + exc.msg)}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config is a JSON object")
+    return data
+
+
+def build_config(model: type[BaseModel], data: dict[str, Any], *, source: str = "config", **defaults: Any) -> Any:
+    """Validate ``data`` (after CDK_ENV_ substitution) against ``model``; name every failing field."""
+    data = resolve_env(dict(data))
+    for key, value in defaults.items():
+        if value is not None and key in model.model_fields:
+            data.setdefault(key, value)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields, lines = [], []
+        for err in exc.errors(include_url=False):
+            dotted = ".".join(str(p) for p in err["loc"]) or "(root)"
+            fields.append(dotted)
+            msg = "required field is missing" if err["type"] == "missing" else err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = "unknown field"
+            lines.append(f"  {dotted}: {msg}")
+        raise ConfigError(
+            f"{source} does not fit {model.__name__}:\n" + "\n".join(lines),
+            fields=fields,
+            hint="`cdk spec` prints the config schema",
+        ) from None
+
+
+def stream_or_default(project: Project, cls: Connector, stream: str | None) -> str | None:
+    """The stream to use: the one asked for (checked), else the first of the manifest."""
+    names = project.manifest.stream_names
+    if not names and hasattr(cls, "streams"):
+        try:
+            names = list(cls.streams())  # type: ignore[call-arg]
+        except TypeError:
+            names = []
+    if stream is None:
+        return names[0] if names else None
+    if names and stream not in names:
+        import difflib
+
+        close = difflib.get_close_matches(stream, names, n=1)
+        raise ConfigError(
+            f"no stream '{stream}' in {project.manifest.name}; streams: {', '.join(names)}",
+            hint=f"did you mean '{close[0]}'?" if close else None,
+        )
+    return stream
+
+
+def is_source_config(model: type[BaseModel]) -> bool:
+    return issubclass(model, SourceConfig)
+
+
+def instantiate(project: Project, cls: Connector, config_data: dict[str, Any], *, stream: str | None = None,
+                config_source: str = "config", session: Any = None) -> Any:
+    """A ready connector: config validated, session guarded by the manifest's allowed_hosts."""
+    from cdk.sdk.http import ConnectorSession
+
+    model = config_class(project, cls)
+    defaults: dict[str, Any] = {"name": project.manifest.name}
+    if stream is not None:
+        defaults["stream"] = stream
+    config = build_config(model, config_data, source=config_source, **defaults)
+    if session is None:
+        session = ConnectorSession(
+            allowed_hosts=project.manifest.allowed_hosts,
+            delay_request_ms=int(getattr(config, "delay_request_ms", 0) or 0),
+        )
+    try:
+        return cls(config, session=session)  # type: ignore[call-arg]
+    except TypeError as exc:
+        raise ConnectorError(f"{cls.__name__}(config, session=...) failed: {exc}") from exc
+
+
+def connector_config_schema(project: Project, cls: Connector | None = None) -> dict[str, Any]:
+    """The config JSON Schema users fill in: the manifest's schema, else generated from the config class."""
+    schema = project.config_schema()
+    if schema is not None:
+        return schema
+    from cdk.sdk.config import own_fields_schema
+
+    cls = cls or load_connector_class(project)
+    return own_fields_schema(config_class(project, cls))

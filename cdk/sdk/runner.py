@@ -1,0 +1,342 @@
+"""The runner: drives a source through its pages and checkpoints after every one.
+
+Guarantees a user depends on:
+
+* the state is saved (atomically) after each page has been handed to the sink, so a crash after page k
+  resumes at page k+1: no page lost, none duplicated;
+* ``max_iterations`` bounds the pages of one run; a source returning a pagination it already returned
+  stops with :class:`PaginationLoopError` instead of looping forever;
+* incremental reads pass :class:`SourceIncrementalState` to ``get_records_after`` and advance it from
+  the records' cursor field only when a run completes, so a resumed run keeps the same filter.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from cdk.errors import ConnectorError, InvalidResponseError, PaginationLoopError
+from cdk.fsutil import atomic_write_text
+from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord
+from cdk.sdk.source import AbstractDestination, AbstractSource, StreamingSource
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class StateStore:
+    """A JSON state file holding one entry per stream, rewritten atomically on every save."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = Path(path) if path else None
+        self.data: dict[str, Any] = {"streams": {}}
+        if self.path and self.path.exists():
+            text = self.path.read_text(encoding="utf-8")
+            try:
+                loaded = json.loads(text) if text.strip() else {}
+            except json.JSONDecodeError as exc:
+                from cdk.errors import ConfigError
+
+                raise ConfigError(
+                    f"{self.path}:{exc.lineno}:{exc.colno}: state file is not valid JSON ({exc.msg})",
+                    hint="delete it to start over",
+                ) from None
+            self.data = loaded if isinstance(loaded, dict) else {"streams": {}}
+            self.data.setdefault("streams", {})
+
+    def get(self, stream: str) -> dict[str, Any]:
+        return dict(self.data["streams"].get(stream) or {})
+
+    def put(self, stream: str, entry: dict[str, Any]) -> None:
+        self.data["streams"][stream] = entry
+        if self.path:
+            atomic_write_text(self.path, json.dumps(self.data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+@dataclass
+class ReadSummary:
+    """What one read did."""
+
+    stream: str
+    records: int = 0
+    pages: int = 0
+    resumed_from: dict[str, Any] | None = None
+    completed: bool = False
+    stopped_by: str | None = None
+    incremental_from: str | None = None
+    cursor: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_instant(value: Any) -> datetime | None:
+    """A cursor value as an aware datetime (ISO strings, 'Z' included, epoch numbers); None if not one."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, tz=timezone.utc)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return None
+
+
+class JsonLinesSink:
+    """Writes records as JSON Lines (``{"stream", "id", "data"[, "timestamp", "destination_id"]}``)."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        import orjson
+
+        self._dumps = orjson.dumps
+        self.out = out
+
+    def __call__(self, stream: str, records: list[SourceRecord]) -> None:
+        dumps = self._dumps
+        lines = []
+        for r in records:
+            row: dict[str, Any] = {"stream": stream, "id": r.id, "data": r.data}
+            if r.timestamp is not None:
+                row["timestamp"] = r.timestamp.isoformat()
+            if r.destination_id is not None:
+                row["destination_id"] = r.destination_id
+            lines.append(dumps(row, default=str))
+        if lines:
+            lines.append(b"")
+            self.out.write(b"\n".join(lines))
+            self.out.flush()
+
+
+Sink = Callable[[str, list[SourceRecord]], None]
+
+
+def read(
+    source: AbstractSource,
+    stream: str,
+    sink: Sink,
+    *,
+    state: StateStore | None = None,
+    incremental: bool = False,
+    cursor_field: str | None = None,
+    max_iterations: int | None = None,
+    max_records: int | None = None,
+    ignore_checkpoint: bool = False,
+    on_page: Callable[[ReadSummary], None] | None = None,
+) -> ReadSummary:
+    """Read ``stream`` of ``source`` page by page into ``sink``, checkpointing into ``state``."""
+    state = state or StateStore(None)
+    entry = state.get(stream)
+    summary = ReadSummary(stream=stream)
+    pagination: dict[str, Any] | None = None
+    if entry.get("status") == "running" and entry.get("pagination") and not ignore_checkpoint:
+        pagination = entry["pagination"]
+        summary.resumed_from = dict(pagination)
+    inc = entry.get("incremental") or {}
+    source_state: SourceIncrementalState | None = None
+    if incremental:
+        last = parse_instant(inc.get("last_run")) or EPOCH
+        source_state = SourceIncrementalState(last_run=last, state=dict(inc.get("state") or {}), cursor_field=cursor_field)
+        summary.incremental_from = last.isoformat()
+    best: Any = entry.get("pending_cursor") if summary.resumed_from else None
+    seen: set[str] = set()
+    if pagination:
+        seen.add(json.dumps(pagination, sort_keys=True, default=str))
+    base = {"records": entry.get("records", 0) if summary.resumed_from else 0,
+            "pages": entry.get("pages", 0) if summary.resumed_from else 0}
+    max_iterations = max_iterations or getattr(source.config, "max_iterations", None)
+
+    while True:
+        if max_iterations is not None and summary.pages >= max_iterations:
+            summary.stopped_by = f"max_iterations={max_iterations}"
+            break
+        try:
+            if source_state is not None:
+                page = source.get_records_after(source_state, pagination)
+            else:
+                page = source.get(pagination)
+        except ConnectorError:
+            raise
+        except ValueError as exc:  # a non-JSON body surfaces as JSONDecodeError (a ValueError)
+            raise InvalidResponseError(
+                f"stream '{stream}', page {summary.pages + 1}: {type(exc).__name__}: {exc}",
+                hint="the API answered something the connector could not parse (not JSON?)",
+            ) from exc
+        except Exception as exc:  # noqa: BLE001 - connector code may raise anything
+            raise ConnectorError(
+                f"stream '{stream}', page {summary.pages + 1} (pagination {pagination or {}}): "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if not isinstance(page, SourceIteration):
+            raise ConnectorError(
+                f"{type(source).__name__}.get returned {type(page).__name__}, expected SourceIteration"
+            )
+        records = page.records
+        if max_records is not None and summary.records + len(records) >= max_records:
+            records = records[: max_records - summary.records]
+            sink(stream, records)
+            summary.records += len(records)
+            summary.pages += 1
+            summary.stopped_by = f"max_records={max_records}"
+            break
+        sink(stream, records)
+        summary.records += len(records)
+        summary.pages += 1
+        if cursor_field or incremental:
+            best = _advance(best, records, cursor_field)
+        nxt = page.next_pagination or {}
+        done = not nxt
+        if not done:
+            key = json.dumps(nxt, sort_keys=True, default=str)
+            if key in seen:
+                state.put(stream, {**entry, "status": "failed", "pagination": pagination})
+                raise PaginationLoopError(
+                    f"stream '{stream}': page {summary.pages} returned next_pagination {nxt}, "
+                    "which was already used — the read would loop forever",
+                    hint="make get() return {} on the last page or advance the pagination",
+                )
+            seen.add(key)
+        new_entry: dict[str, Any] = {
+            "status": "done" if done else "running",
+            "pagination": None if done else nxt,
+            "records": base["records"] + summary.records,
+            "pages": base["pages"] + summary.pages,
+            "incremental": inc,
+        }
+        if best is not None:
+            new_entry["pending_cursor"] = best
+        if done:
+            summary.completed = True
+            if best is not None:
+                inc = {**inc, "last_run": best, "cursor_field": cursor_field}
+                new_entry["incremental"] = inc
+                new_entry.pop("pending_cursor", None)
+                summary.cursor = str(best)
+        state.put(stream, new_entry)
+        entry = new_entry
+        if on_page is not None:
+            on_page(summary)
+        if done:
+            break
+        pagination = nxt
+    return summary
+
+
+def _advance(best: Any, records: Iterable[SourceRecord], cursor_field: str | None) -> Any:
+    """The highest cursor value seen so far (by instant when values are dates, else by value)."""
+    best_key = parse_instant(best) if best is not None else None
+    for r in records:
+        value = r.data.get(cursor_field) if cursor_field else None
+        if value is None and r.timestamp is not None:
+            value = r.timestamp.isoformat()
+        if value is None:
+            continue
+        key = parse_instant(value)
+        if key is None:
+            if best is None or (best_key is None and value > best):
+                best, best_key = value, None
+            continue
+        if best_key is None or key > best_key:
+            best, best_key = (value if isinstance(value, str) else key.isoformat()), key
+    return best
+
+
+def read_streaming(
+    source: StreamingSource,
+    stream: str,
+    sink: Sink,
+    *,
+    state: StateStore | None = None,
+    max_records: int | None = None,
+    commit_every: int = 1000,
+) -> ReadSummary:
+    """Run a streaming source: checkpoint (state, then ``commit``) every ``commit_every`` records."""
+    state = state or StateStore(None)
+    entry = state.get(stream)
+    checkpoint = entry.get("checkpoint")
+    summary = ReadSummary(stream=stream, resumed_from=checkpoint)
+    batch: list[SourceRecord] = []
+
+    def flush() -> None:
+        nonlocal batch
+        if not batch:
+            return
+        sink(stream, batch)
+        cp = source.checkpoint_for(batch[-1])
+        state.put(stream, {"checkpoint": cp, "records": entry.get("records", 0) + summary.records})
+        source.commit(cp)
+        summary.pages += 1
+        batch = []
+
+    iterator: Iterator[SourceRecord] = iter(source.read_stream(stream, checkpoint))
+    for record in iterator:
+        batch.append(record)
+        summary.records += 1
+        if len(batch) >= commit_every:
+            flush()
+        if max_records is not None and summary.records >= max_records:
+            summary.stopped_by = f"max_records={max_records}"
+            break
+    flush()
+    summary.completed = summary.stopped_by is None
+    return summary
+
+
+@dataclass
+class WriteSummary:
+    stream: str
+    written: int = 0
+    failed: int = 0
+    batches: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def parse_record_line(line: bytes, lineno: int) -> SourceRecord:
+    """One JSON Lines input row: ``cdk read`` output, or a bare JSON object (its ``id`` used if any)."""
+    import orjson
+
+    try:
+        row = orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidResponseError(f"stdin:{lineno}: not a JSON object: {exc}") from None
+    if not isinstance(row, dict):
+        raise InvalidResponseError(f"stdin:{lineno}: expected a JSON object, got {type(row).__name__}")
+    if "data" in row and isinstance(row["data"], dict):
+        return SourceRecord(id=str(row.get("id", lineno)), data=row["data"], destination_id=row.get("destination_id"))
+    return SourceRecord(id=str(row.get("id", lineno)), data=row)
+
+
+def write(destination: AbstractDestination, stream: str, lines: Iterable[bytes], *, batch_size: int = 500,
+          on_batch: Callable[[WriteSummary], None] | None = None) -> WriteSummary:
+    """Feed JSON Lines into a destination in batches, then ``finalize``."""
+    summary = WriteSummary(stream=stream)
+    batch: list[SourceRecord] = []
+
+    def flush() -> None:
+        nonlocal batch
+        if not batch:
+            return
+        result = destination.write(stream, batch)
+        summary.written += result.written
+        summary.failed += result.failed
+        summary.errors.extend(result.errors)
+        summary.batches += 1
+        batch = []
+        if on_batch:
+            on_batch(summary)
+
+    for n, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        batch.append(parse_record_line(line, n))
+        if len(batch) >= batch_size:
+            flush()
+    flush()
+    destination.finalize()
+    return summary
