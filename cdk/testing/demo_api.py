@@ -143,6 +143,7 @@ class _Handler(BaseHTTPRequestHandler):
     demo: DemoAPI
     protocol_version = "HTTP/1.1"
     server_version = "cdk-demo-api/1"
+    disable_nagle_algorithm = True  # headers and body leave at once; no 40 ms delayed-ACK stalls
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -157,8 +158,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
+        self._headers_buffer.append(b"\r\n")  # end_headers() without its separate flush
+        self._headers_buffer.append(body)
+        self.wfile.write(b"".join(self._headers_buffer))
+        self._headers_buffer = []
 
     def _body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
