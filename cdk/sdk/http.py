@@ -23,6 +23,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 
 from cdk.errors import (
@@ -212,6 +213,7 @@ class ConnectorSession(requests.Session):
                     f"authentication failed: {request.method} {_safe_url(request.url)} answered {status} {response.reason}",
                     hint="check the credentials in the config (authentication.params)",
                 )
+            _fast_json(response)
             return response
 
     def _check_egress(self, url: str) -> None:
@@ -240,6 +242,22 @@ class ConnectorSession(requests.Session):
         if self.on_wait is not None:
             self.on_wait(seconds, why)
         self.clock.sleep(seconds)
+
+
+def _fast_json(response: requests.Response) -> None:
+    """Make ``response.json()`` parse with orjson (about 1.5x faster on large pages); anything orjson
+    refuses, or a call with keyword arguments, falls back to requests' own parser and its errors."""
+    original = response.json
+
+    def json(**kwargs: Any) -> Any:
+        if kwargs:
+            return original(**kwargs)
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            return original()
+
+    response.json = json  # type: ignore[method-assign]
 
 
 def _version() -> str:

@@ -1,0 +1,50 @@
+"""Runner pieces in-process: the JSON Lines sink, instants, state files."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from cdk.errors import ConfigError
+from cdk.sdk.records import SourceRecord
+from cdk.sdk.runner import JsonLinesSink, StateStore, parse_instant
+
+
+def test_sink_writes_one_json_object_per_record():
+    out = io.BytesIO()
+    when = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
+    JsonLinesSink(out)("users", [
+        SourceRecord(id="1", data={"a": 1, "when": when}),
+        SourceRecord(id="2", data={"b": "é"}, timestamp=when, destination_id="proj.ds.users"),
+    ])
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert rows[0] == {"stream": "users", "id": "1", "data": {"a": 1, "when": "2024-05-01T12:00:00+00:00"}}
+    assert rows[1] == {"stream": "users", "id": "2", "data": {"b": "é"}, "timestamp": "2024-05-01T12:00:00+00:00",
+                       "destination_id": "proj.ds.users"}
+    assert out.getvalue().endswith(b"\n")
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("2024-01-01T00:01:00Z", datetime(2024, 1, 1, 0, 1, tzinfo=timezone.utc)),
+    ("2024-01-01T00:01:00", datetime(2024, 1, 1, 0, 1, tzinfo=timezone.utc)),
+    (1704067260, datetime(2024, 1, 1, 0, 1, tzinfo=timezone.utc)),
+    (1704067260000, datetime(2024, 1, 1, 0, 1, tzinfo=timezone.utc)),
+    ("not a date", None),
+])
+def test_parse_instant(value, expected):
+    assert parse_instant(value) == expected
+
+
+def test_state_store_is_rewritten_atomically_and_reports_corruption(tmp_path):
+    path = tmp_path / "state.json"
+    store = StateStore(path)
+    store.put("users", {"status": "running", "pagination": {"offset": 10}})
+    assert json.loads(path.read_text())["streams"]["users"]["pagination"] == {"offset": 10}
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temp file left behind
+    path.write_text('{"streams": ')
+    with pytest.raises(ConfigError) as info:
+        StateStore(path)
+    assert "state.json:1:" in str(info.value)
