@@ -172,3 +172,72 @@ def cdk(cdk_env: dict[str, str]) -> CdkRunner:
 
 def dedent(text: str) -> str:
     return textwrap.dedent(text)
+
+
+# --- a real pypiserver on 127.0.0.1 ---------------------------------------------------------------
+
+REGISTRY_USER = "alice"
+REGISTRY_PASSWORD = "s3cret-Registry-PW-7731"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PyPIServer:
+    def __init__(self, root: Path) -> None:
+        from passlib.apache import HtpasswdFile
+
+        self.packages = root / "packages"
+        self.packages.mkdir(parents=True)
+        htpasswd = HtpasswdFile(str(root / "htpasswd"), new=True)
+        htpasswd.set_password(REGISTRY_USER, REGISTRY_PASSWORD)
+        htpasswd.save()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = open(root / "pypiserver.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(self.port),
+             "-P", str(root / "htpasswd"), "-a", "update", "--disable-fallback", str(self.packages)],
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        self._wait()
+
+    def _wait(self, attempts: int = 200) -> None:
+        import time
+        import urllib.request
+
+        for _ in range(attempts):  # bounded: at most ~10 s
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"pypiserver exited: {(self.packages.parent / 'pypiserver.log').read_text()}")
+            try:
+                with urllib.request.urlopen(self.url + "simple/", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("pypiserver did not answer within 10 s")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self.log.close()
+
+    def listing(self) -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in sorted(self.packages.iterdir())}
+
+
+@pytest.fixture
+def pypiserver(tmp_path: Path):
+    server = PyPIServer(tmp_path / "pypiserver")
+    try:
+        yield server
+    finally:
+        server.stop()
