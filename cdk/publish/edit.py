@@ -3,7 +3,7 @@
 connector.yaml: only the characters of the ``version`` scalar are replaced (located by the YAML parser,
 quote style kept), so comments, indentation and key order stay byte-for-byte — a full round-trip dump
 (ruamel) re-indents block sequences. pyproject.toml: tomlkit round-trip, which keeps comments.
-Both are written atomically, and :class:`VersionWrite` restores the originals if a later step fails.
+Both are written atomically (pyproject gets the PEP 440 form), and :class:`VersionWrite` restores the originals if a later step fails.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cdk.errors import CdkError, ManifestError
 from cdk.fsutil import atomic_write_bytes, atomic_write_text
+from cdk.publish.versions import Version
 
 
 def set_manifest_version(text: str, version: str, file: str = "connector.yaml") -> str:
@@ -54,11 +55,13 @@ class VersionWrite:
     root: Path
     originals: dict[Path, bytes] = field(default_factory=dict)
 
-    def apply(self, version: str) -> list[Path]:
+    def apply(self, version: Version) -> list[Path]:
+        """connector.yaml gets the semver form (2.0.0-rc.1), pyproject.toml the PEP 440 form (2.0.0rc1):
+        hatchling copies [project].version into the wheel's METADATA unnormalised."""
         manifest = self.root / "connector.yaml"
         pyproject = self.root / "pyproject.toml"
-        new_manifest = set_manifest_version(manifest.read_text(encoding="utf-8"), version)
-        new_pyproject = set_pyproject_version(pyproject.read_text(encoding="utf-8"), version)
+        new_manifest = set_manifest_version(manifest.read_text(encoding="utf-8"), str(version))
+        new_pyproject = set_pyproject_version(pyproject.read_text(encoding="utf-8"), version.pep440)
         changed = []
         for path, text in ((manifest, new_manifest), (pyproject, new_pyproject)):
             old = path.read_bytes()

@@ -174,9 +174,9 @@ def publish(root: str | Path, options: PublishOptions, *, progress: Progress = l
             if options.dry_run:
                 build_root = Path(workdir) / project.root.name
                 shutil.copytree(project.root, build_root, ignore=_COPY_IGNORE, symlinks=True)
-                VersionWrite(build_root).apply(str(version))
+                VersionWrite(build_root).apply(version)
             else:
-                writer.apply(str(version))
+                writer.apply(version)
         artifacts = _build_and_check(project, build_root, Path(workdir) / "dist", version, options, registry,
                                      timer, result)
         if resume:
