@@ -444,9 +444,20 @@ class HttpRegistry:
         """Upload with twine; after any failure the index says what landed (by sha256), so retries
         upload only what is missing and a conflict is classified exactly."""
         report = UploadReport()
-        pending = list(artifacts)
         local = {a.name: sha256_file(a) for a in artifacts}
         name = _dist_name(artifacts[0])
+        before = {f.filename: f for f in self.files(name)}
+        pending = []
+        for a in artifacts:
+            there = before.get(a.name)
+            if there is None:
+                pending.append(a)
+            elif there.sha256 in (None, local[a.name]):
+                report.already_identical.append(a.name)
+            else:
+                raise AlreadyPublished(a.name, identical=False, registry=self.display)
+        if not pending:
+            return report
         for attempt in range(1, self.attempts + 1):
             report.attempts = attempt
             progress(f"uploading {', '.join(a.name for a in pending)} to {self.display}"
@@ -463,7 +474,7 @@ class HttpRegistry:
                 if there is None:
                     still.append(a)
                 elif there.sha256 in (None, local[a.name]):
-                    (report.uploaded if attempt > 1 else report.already_identical).append(a.name)
+                    report.uploaded.append(a.name)  # it landed although twine reported a failure
                 else:
                     raise AlreadyPublished(a.name, identical=False, registry=self.display)
             if not still:

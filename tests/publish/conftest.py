@@ -241,3 +241,14 @@ def pypiserver(tmp_path: Path):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def built_dists(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(sdist, wheel) of the acme connector 1.0.0, built once per session (offline, installed hatchling)."""
+    from cdk.publish.build import build_project
+
+    root = write_connector(tmp_path_factory.mktemp("built") / "acme", version="1.0.0")
+    result = build_project(root, root / "dist", isolation="none")
+    assert result.sdist and result.wheel
+    return result.sdist, result.wheel

@@ -9,10 +9,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REGISTRY_PASSWORD, REGISTRY_USER, PyPIServer, free_port, write_connector
+from conftest import REGISTRY_PASSWORD, REGISTRY_USER, PyPIServer, free_port
 
 from cdk.errors import OutsideError
-from cdk.publish.build import build_project
 from cdk.publish.registry import (
     AlreadyPublished,
     Credentials,
@@ -102,10 +101,9 @@ def test_pep691_json_pages_are_read() -> None:
     assert files[0].url == "https://reg.example/files/acme_connector-1.4.2-py3-none-any.whl"
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = write_connector(tmp_path_factory.mktemp("proj") / "acme", version="1.4.2")
-    return build_project(root, root / "dist", isolation="none").wheel  # type: ignore[return-value]
+@pytest.fixture
+def built(built_dists: tuple[Path, Path]) -> Path:
+    return built_dists[1]
 
 
 def test_http_registry_upload_list_fetch_and_conflicts(pypiserver: PyPIServer, built: Path, tmp_path: Path) -> None:
@@ -115,12 +113,12 @@ def test_http_registry_upload_list_fetch_and_conflicts(pypiserver: PyPIServer, b
     report = reg.upload([built])
     assert report.uploaded == [built.name]
     [listed] = reg.files("acme-connector")
-    assert listed.version == "1.4.2" and listed.sha256 == hashlib.sha256(built.read_bytes()).hexdigest()
+    assert listed.version == "1.0.0" and listed.sha256 == hashlib.sha256(built.read_bytes()).hexdigest()
     assert reg.fetch(listed) == built.read_bytes()
     # pypiserver answers a re-upload with 400; the index's sha256 says it is the same file
     again = reg.upload([built])
     assert again.already_identical == [built.name] and again.uploaded == []
-    changed = fake_wheel(tmp_path / "other", "1.4.2", "different")
+    changed = fake_wheel(tmp_path / "other", "1.0.0", "different")
     before = pypiserver.listing()
     with pytest.raises(AlreadyPublished, match="already published, different"):
         reg.upload([changed])
@@ -143,7 +141,7 @@ def test_http_registry_down_is_an_outside_failure(built: Path) -> None:
     reg = HttpRegistry(f"http://127.0.0.1:{free_port()}/", credentials=Credentials("u", "p"), sleep=lambda s: None)
     with pytest.raises(OutsideError, match="cannot be reached"):
         reg.files("acme-connector")
-    with pytest.raises(OutsideError, match="kept failing after 3 attempts"):
+    with pytest.raises(OutsideError, match="cannot be reached"):
         reg.upload([built])
 
 
