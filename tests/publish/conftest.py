@@ -63,9 +63,15 @@ packages = ["acme_connector"]
 """
 
 SOURCE_PY = '''\
-"""The Acme source."""
+"""The Acme source (records come from a fixed list, so it runs without a network)."""
 
 from cdk import AbstractSource, SourceConfig, SourceIteration, SourceRecord
+
+DATA = {
+    "users": [{"id": 1, "email": "ada@acme.test", "updated_at": "2026-01-01T00:00:00Z"},
+              {"id": 2, "email": None, "updated_at": "2026-01-02T00:00:00Z"}],
+    "orders": [{"id": 10, "amount": 9.5, "user_id": 1, "created_at": "2026-01-03T00:00:00Z"}],
+}
 
 
 class AcmeConfig(SourceConfig):
@@ -86,7 +92,8 @@ class AcmeSource(AbstractSource):
         return True, None
 
     def get(self, pagination=None) -> SourceIteration:
-        return SourceIteration(records=[SourceRecord(data={"id": 1})], next_pagination=None)
+        rows = DATA[self.config.stream]
+        return SourceIteration(records=[SourceRecord(id=str(r["id"]), data=r) for r in rows])
 '''
 
 CONFIG_SCHEMA = {

@@ -77,6 +77,17 @@ def test_publish_to_pypiserver_install_pinned_and_version_rules(
         "print(cls.__name__, p.manifest.version, sorted(p.stream_schema('users')['properties']))")],
         capture_output=True, text=True, timeout=60)
     assert probe.stdout.split() == ["AcmeSource", "1.4.2", "['email',", "'id',", "'updated_at']"], probe.stderr
+    # and `cdk read` runs the installed connector (its folder inside site-packages)
+    package = subprocess.run([str(fresh_venv), "-c", "import acme_connector, os; print(os.path.dirname(acme_connector.__file__))"],
+                             capture_output=True, text=True, timeout=60).stdout.strip()
+    assert "site-packages" in package
+    config = connector.parent / "run-config.json"
+    config.write_text(json.dumps({"name": "acme", "stream": "users", "api_key": "k-123"}))
+    read = subprocess.run([str(fresh_venv), "-m", "cdk", "read", "-C", package, "--config", str(config), "--stream", "users"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    assert read.returncode == 0, read.stderr
+    rows = [json.loads(line) for line in read.stdout.splitlines()]
+    assert [(r["stream"], r["id"], r["data"]["email"]) for r in rows] == [("users", "1", "ada@acme.test"), ("users", "2", None)]
 
     before = pypiserver.listing()
     again = cdk("publish", "1.4.2", "--repository", pypiserver.url, GATE, cwd=connector, env=env)
