@@ -69,6 +69,8 @@ def publish(version: str, connector: str, repository: str | None, username: str 
                    f"({', '.join(result.artifacts)})", err=True)
     else:
         click.echo(f"published {result.name} {result.version} to {result.registry}", err=True)
+        where = "" if repository is None else f" --repository {repository if '@' not in repository else '<registry>'}"
+        click.echo(f"pin it in pipelines; install with: cdk install {result.requirement}{where}", err=True)
         if result.tag:
             click.echo(f"tagged {result.tag}", err=True)
     click.echo(result.requirement)
@@ -80,11 +82,11 @@ def publish(version: str, connector: str, repository: str | None, username: str 
 @format_option("text", "json")
 def versions(name: str, repository: str | None, username: str | None, password: str | None,
              index_url: str | None, fmt: str) -> None:
-    """List the published versions of the connector distribution NAME, oldest first."""
-    from cdk.publish.registry import open_registry, versions_of
+    """List the published versions of NAME (a distribution, or a connector: acme finds acme-connector)."""
+    from cdk.publish.registry import find_project, open_registry, versions_of
 
     registry = open_registry(repository, username=username, password=password, index_url=index_url)
-    files = registry.files(name)
+    name, files = find_project(registry, name)
     found = versions_of(files)
     if fmt == "json":
         print_json({"name": name, "registry": registry.display, "versions": [
@@ -105,16 +107,21 @@ def versions(name: str, repository: str | None, username: str | None, password: 
 @click.option("--extra-index-url", "extra", multiple=True, help="Another index for dependencies (e.g. PyPI).")
 def install(requirement: str, repository: str | None, username: str | None, password: str | None,
             index_url: str | None, python: str | None, extra: tuple[str, ...]) -> None:
-    """Install a pinned connector, NAME==VERSION, from the registry (pip)."""
-    from cdk.errors import UsageError
+    """Install a pinned connector, NAME==VERSION, from the registry (pip); NAME may be the connector's name."""
+    from cdk.errors import CdkError, UsageError
     from cdk.publish.install import install_pinned
-    from cdk.publish.registry import open_registry
+    from cdk.publish.registry import find_project, open_registry
 
     if "==" not in requirement:
         raise UsageError(f"{requirement!r} is not pinned: write NAME==VERSION (e.g. acme-connector==1.4.2)",
                          hint="pipelines pin connector versions so that upgrades are explicit; cdk versions NAME lists them")
     registry = open_registry(repository, username=username, password=password, index_url=index_url)
-    installed = install_pinned(registry, requirement, python=python, extra_index_urls=list(extra))
+    name, _, pin = requirement.partition("==")
+    dist, files = find_project(registry, name.strip())
+    if not files:
+        raise CdkError(f"{name.strip()} is not published in {registry.display}",
+                       hint="cdk versions NAME lists what is; check --repository / CDK_REGISTRY_URL")
+    installed = install_pinned(registry, f"{dist}=={pin.strip()}", python=python, extra_index_urls=list(extra))
     click.echo(f"installed {installed} from {registry.display}", err=True)
 
 

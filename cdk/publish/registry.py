@@ -527,6 +527,17 @@ def _partial_hint(report: UploadReport) -> str | None:
     return None
 
 
+def find_project(registry: Any, name: str) -> tuple[str, list[RegistryFile]]:
+    """A connector's distribution in the registry by distribution name or by connector name:
+    ``acme`` finds ``acme-connector`` when there is no ``acme`` (cdk's naming convention)."""
+    files = registry.files(name)
+    if files or canonical(name).endswith("-connector"):
+        return name, files
+    alt = f"{canonical(name)}-connector"
+    alt_files = registry.files(alt)
+    return (alt, alt_files) if alt_files else (name, files)
+
+
 # --- choosing a registry -----------------------------------------------------------------------
 
 def read_pypirc(env: dict[str, str] | None = None) -> configparser.RawConfigParser:

@@ -196,7 +196,7 @@ def free_port() -> int:
 
 
 class PyPIServer:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, authenticate: str = "update") -> None:
         from passlib.apache import HtpasswdFile
 
         self.packages = root / "packages"
@@ -209,13 +209,14 @@ class PyPIServer:
         self.log = open(root / "pypiserver.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(self.port),
-             "-P", str(root / "htpasswd"), "-a", "update", "--disable-fallback", str(self.packages)],
+             "-P", str(root / "htpasswd"), "-a", authenticate, "--disable-fallback", str(self.packages)],
             stdout=self.log, stderr=subprocess.STDOUT,
         )
         self._wait()
 
     def _wait(self, attempts: int = 200) -> None:
         import time
+        import urllib.error
         import urllib.request
 
         for _ in range(attempts):  # bounded: at most ~10 s
@@ -224,6 +225,8 @@ class PyPIServer:
             try:
                 with urllib.request.urlopen(self.url + "simple/", timeout=1):
                     return
+            except urllib.error.HTTPError:
+                return  # answering, with authentication required
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("pypiserver did not answer within 10 s")

@@ -133,6 +133,22 @@ def test_wrong_password_is_exit_3_without_the_secret_and_nothing_changes(
     assert (connector / "pyproject.toml").read_bytes() == toml_before
 
 
+def test_a_read_protected_registry_with_a_wrong_password_stops_before_building(
+        connector: Path, cdk: CdkRunner, tmp_path: Path) -> None:
+    server = PyPIServer(tmp_path / "private", authenticate="download,list,update")
+    try:
+        wrong = "Wr0ng-Passw0rd-abcdef"
+        result = cdk("publish", "1.4.2", "--repository", server.url, GATE, cwd=connector,
+                     env={"CDK_REGISTRY_USERNAME": REGISTRY_USER, "CDK_REGISTRY_PASSWORD": wrong})
+        assert result.returncode == 3, result.stderr
+        assert f"the registry {server.url} refused the credentials (HTTP 403 for {server.url}simple/acme-connector/)" in result.stderr
+        assert "building" not in result.stderr and wrong not in result.stderr + result.stdout
+        ok = cdk("versions", "acme", "--repository", server.url, env=auth_env())
+        assert ok.returncode == 0 and "nothing published" in ok.stderr
+    finally:
+        server.stop()
+
+
 def test_registry_down_is_exit_3(connector: Path, cdk: CdkRunner) -> None:
     url = f"http://127.0.0.1:{free_port()}/"
     result = cdk("publish", "1.4.2", "--repository", url, GATE, cwd=connector, env=auth_env())
