@@ -51,6 +51,7 @@ def publish(version: str, connector: str, repository: str | None, username: str 
 
     options = PublishOptions(version, repository, username, password, index_url, dry_run, tag,
                              skip_tests or skip_gate, skip_validate or skip_gate, isolation)
+    _interrupt_on_sigterm()  # a killed publish still restores connector.yaml and pyproject.toml
     result = run(connector, options, progress=progress)
     if fmt == "json":
         print_json(result.as_dict())
@@ -74,6 +75,15 @@ def publish(version: str, connector: str, repository: str | None, username: str 
         if result.tag:
             click.echo(f"tagged {result.tag}", err=True)
     click.echo(result.requirement)
+
+
+def _interrupt_on_sigterm() -> None:
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 @click.command("versions")

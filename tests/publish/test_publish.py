@@ -271,3 +271,38 @@ def test_cdk_connectors_lists_nothing_here_in_json() -> None:
                             text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"})
     assert result.returncode == 0
     assert all({"name", "object", "distribution", "version"} <= set(c) for c in json.loads(result.stdout))
+
+
+def test_a_killed_publish_restores_the_working_tree(connector: Path, cdk_env: dict[str, str]) -> None:
+    import signal
+    import threading
+    import time
+
+    from test_upload_retries import ScriptedRegistry
+
+    arrived, release = threading.Event(), threading.Event()
+
+    def hang(n: int) -> int:
+        arrived.set()
+        release.wait(30)
+        return 503
+
+    server = ScriptedRegistry(hang)
+    originals = {p: p.read_bytes() for p in (connector / "connector.yaml", connector / "pyproject.toml")}
+    proc = subprocess.Popen([sys.executable, "-m", "cdk", "publish", "1.4.2", "--repository", server.url, GATE],
+                            cwd=connector, env={**cdk_env, **auth_env()}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert arrived.wait(60), "the upload never started"
+        assert "version: 1.4.2 " in (connector / "connector.yaml").read_text()  # written, upload under way
+        time.sleep(0.2)  # let twine settle into waiting for the answer
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        release.set()
+        server.close()
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Aborted." in err
+    assert {p: p.read_bytes() for p in originals} == originals
