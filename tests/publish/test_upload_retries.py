@@ -4,6 +4,7 @@ and a landed upload that twine reports as a conflict is recognised by its sha256
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Iterator
 from email.parser import BytesParser
@@ -25,6 +26,7 @@ class ScriptedRegistry:
         self.script = script
         self.files: dict[str, bytes] = {}
         self.posts = 0
+        self.json_index = False
         registry = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -32,7 +34,15 @@ class ScriptedRegistry:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802
-                if self.path.rstrip("/") == "/simple/acme-connector" and registry.files:
+                if self.path.rstrip("/") == "/simple/acme-connector" and registry.files and registry.json_index \
+                        and "application/vnd.pypi.simple.v1+json" in self.headers.get("Accept", ""):
+                    page = {"meta": {"api-version": "1.0"}, "name": "acme-connector", "files": [
+                        {"filename": n, "url": f"/f/{n}", "hashes": {"sha256": hashlib.sha256(b).hexdigest()}}
+                        for n, b in registry.files.items()]}
+                    self._send(200, json.dumps(page).encode(), "application/vnd.pypi.simple.v1+json")
+                elif self.path.startswith("/f/") and self.path[3:] in registry.files:
+                    self._send(200, registry.files[self.path[3:]], "application/octet-stream")
+                elif self.path.rstrip("/") == "/simple/acme-connector" and registry.files:
                     links = "".join(f'<a href="/f/{n}#sha256={hashlib.sha256(b).hexdigest()}">{n}</a>'
                                     for n, b in registry.files.items())
                     self._send(200, f"<html><body>{links}</body></html>".encode())
@@ -53,9 +63,9 @@ class ScriptedRegistry:
                     registry.files[name] = data
                 self._send(200 if answer == "ok" else 502 if answer == "store+502" else int(answer), b"")
 
-            def _send(self, code: int, body: bytes) -> None:
+            def _send(self, code: int, body: bytes, ctype: str = "text/html") -> None:
                 self.send_response(code)
-                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -131,3 +141,17 @@ def test_a_partial_upload_is_reported_and_the_next_one_resumes(scripted, built_d
     server.script = lambda n: "ok"
     report = registry_for(server, []).upload([sdist, wheel])
     assert report.already_identical == [landed] and report.uploaded == [missing]
+
+
+def test_pep691_json_index_is_used_when_offered(scripted, built_dists: tuple[Path, Path]) -> None:  # type: ignore[no-untyped-def]
+    server = scripted(lambda n: "ok")
+    server.json_index = True
+    sdist, wheel = built_dists
+    reg = registry_for(server, [])
+    reg.upload([wheel])
+    [listed] = reg.files("acme-connector")
+    assert (listed.filename, listed.version, listed.url) == (wheel.name, "1.0.0", f"{server.url}f/{wheel.name}")
+    assert reg.fetch(listed) == wheel.read_bytes()
+    server.files[wheel.name] = b"tampered"  # served bytes no longer match the sha256 the index gave
+    with pytest.raises(OutsideError, match="does not match its index sha256"):
+        reg.fetch(listed)
