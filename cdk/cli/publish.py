@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 import click
 
 from cdk.cli.output import connector_option, format_option, print_json
@@ -45,14 +48,11 @@ def publish(version: str, connector: str, repository: str | None, username: str 
     from cdk.publish.publish import PublishOptions
     from cdk.publish.publish import publish as run
 
-    def progress(message: str) -> None:
-        if not quiet:
-            click.echo(f"· {message}", err=True)
-
     options = PublishOptions(version, repository, username, password, index_url, dry_run, tag,
                              skip_tests or skip_gate, skip_validate or skip_gate, isolation)
     _interrupt_on_sigterm()  # a killed publish still restores connector.yaml and pyproject.toml
-    result = run(connector, options, progress=progress)
+    with _progress(quiet) as progress:
+        result = run(connector, options, progress=progress)
     if fmt == "json":
         print_json(result.as_dict())
         return
@@ -75,6 +75,30 @@ def publish(version: str, connector: str, repository: str | None, username: str 
         if result.tag:
             click.echo(f"tagged {result.tag}", err=True)
     click.echo(result.requirement)
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Callable[[str], None]]:
+    """Step messages on stderr: a live spinner line on a terminal, plain lines otherwise."""
+    import sys
+
+    from cdk.cli.output import use_color
+
+    if quiet:
+        yield lambda message: None
+        return
+    if not use_color(sys.stderr):
+        yield lambda message: click.echo(f"· {message}", err=True)
+        return
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    with console.status("publishing") as status:
+        def update(message: str) -> None:
+            console.print(f"· {message}", highlight=False, markup=False)
+            status.update(message)
+
+        yield update
 
 
 def _interrupt_on_sigterm() -> None:
