@@ -41,6 +41,12 @@ _EXPORTS: dict[str, str] = {
     "load_manifest": "cdk.manifest",
     "Project": "cdk.project",
     "errors": "cdk.errors",
+    # publishing (DESIGN §8)
+    "parse_version": "cdk.publish.versions",
+    "build_project": "cdk.publish.build",
+    "open_registry": "cdk.publish.registry",
+    "FolderRegistry": "cdk.publish.registry",
+    "HttpRegistry": "cdk.publish.registry",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -49,6 +55,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from cdk import errors
     from cdk.manifest import Manifest, load_manifest
     from cdk.project import Project
+    from cdk.publish.build import build_project
+    from cdk.publish.registry import FolderRegistry, HttpRegistry, open_registry
+    from cdk.publish.versions import parse_version
     from cdk.sdk.auth import AuthBuilder
     from cdk.sdk.config import AuthConfig, DestinationConfig, SourceConfig, SyncMode
     from cdk.sdk.http import ConnectorSession, RetryPolicy

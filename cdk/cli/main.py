@@ -22,6 +22,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "read": ("cdk.cli.run:read", "Read a stream and write its records as JSON Lines."),
     "write": ("cdk.cli.run:write", "Load JSON Lines records from stdin into a destination."),
     "demo-api": ("cdk.cli.demo:demo_api", "Serve the local demo API (synthetic records) on 127.0.0.1."),
+    "build": ("cdk.cli.build:build", "Build the connector's sdist and wheel (reproducible, checked)."),
+    "publish": ("cdk.cli.publish:publish", "Version, gate, build and upload the connector to a registry."),
+    "versions": ("cdk.cli.publish:versions", "List the versions of a connector published in a registry."),
+    "install": ("cdk.cli.publish:install", "Install a pinned connector (NAME==VERSION) from a registry."),
+    "connectors": ("cdk.cli.publish:connectors", "List the connectors installed here, with their versions."),
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

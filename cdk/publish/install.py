@@ -1,0 +1,57 @@
+"""Installing pinned connectors from a registry, and finding the installed ones (entry points)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+from cdk.errors import CdkError, OutsideError
+from cdk.publish.build import ENTRY_POINT_GROUP
+
+
+def install_pinned(registry: Any, requirement: str, *, python: str | None = None,
+                   extra_index_urls: list[str] | None = None, timeout: float = 900) -> str:
+    """``pip install --index-url REGISTRY NAME==VERSION`` (into ``python``'s environment when given)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(requirement)
+    except InvalidRequirement as exc:
+        raise CdkError(f"{requirement!r} is not a requirement: {exc}") from None
+    pins = [s for s in req.specifier if s.operator in ("==", "===")]
+    if len(pins) != 1 or len(req.specifier) != 1:
+        raise CdkError(f"{requirement!r} is not pinned to one version: write NAME==VERSION")
+    cmd = [sys.executable, "-m", "pip"]
+    if python:
+        cmd += ["--python", python]
+    cmd += ["install", "--disable-pip-version-check", "--no-input", "--index-url", registry.pip_index_url()]
+    for url in extra_index_urls or []:
+        cmd += ["--extra-index-url", url]
+    cmd.append(str(req))
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        scrub = getattr(registry, "scrub", lambda t: t)
+        tail = "\n".join(scrub(proc.stdout + proc.stderr).strip().splitlines()[-12:])
+        if "No matching distribution" in tail or "Could not find a version" in tail:
+            raise CdkError(f"{req} is not in {registry.display}:\n{tail}",
+                           hint=f"cdk versions {req.name} lists the published versions")
+        raise OutsideError(f"pip could not install {req} from {registry.display}:\n{tail}",
+                           hint="check the registry is reachable and the credentials are right")
+    return str(req)
+
+
+def installed_connectors() -> list[dict[str, Any]]:
+    """Every ``cdk.connectors`` entry point here: name, object, distribution and its version."""
+    from importlib.metadata import entry_points
+
+    out = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        out.append({
+            "name": ep.name,
+            "object": ep.value,
+            "distribution": dist.metadata["Name"] if dist is not None else None,
+            "version": dist.version if dist is not None else None,
+        })
+    return sorted(out, key=lambda c: c["name"])
