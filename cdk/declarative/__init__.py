@@ -108,8 +108,31 @@ def stream_schema(project: Project, name: str) -> dict[str, Any] | None:
         declared = None
     if declared is not None:
         return project.load_json(declared)
+    from cdk.declarative.schema import record_schema
+
     custom = spec.streams[name].schema_
-    return project.load_json(custom) if custom is not None else None
+    return record_schema(spec.streams[name], project.load_json(custom) if custom is not None else None)
 
 
-__all__ = ["build_source_class", "config_class_from_schema", "load_project_spec", "stream_schema"]
+def package_source(module_name: str) -> type[DeclarativeSource]:
+    """The source class of an installed declarative connector package (its ``cdk.connectors`` entry point).
+
+    The package's ``__init__.py`` is ``Source = package_source(__name__)``; connector.yaml is found inside
+    the package (in the wheel) or beside it (in the source folder).
+    """
+    import sys
+    from pathlib import Path
+
+    from cdk.manifest import MANIFEST_FILE
+    from cdk.project import Project
+
+    here = Path(sys.modules[module_name].__file__ or ".").resolve().parent
+    for folder in (here, here.parent):
+        if (folder / MANIFEST_FILE).is_file():
+            return build_source_class(Project.load(folder))
+    from cdk.errors import ManifestError
+
+    raise ManifestError(f"no {MANIFEST_FILE} in {here} or {here.parent} for declarative package {module_name}")
+
+
+__all__ = ["build_source_class", "config_class_from_schema", "load_project_spec", "package_source", "stream_schema"]
