@@ -22,10 +22,18 @@ def demo() -> Any:
         yield api
 
 
-@pytest.fixture()
-def fake() -> Any:
+@pytest.fixture(scope="module")
+def fake_server() -> Any:
     with FakeAPIs() as api:
         yield api
+
+
+@pytest.fixture()
+def fake(fake_server: Any) -> Any:
+    """The module's fake APIs with default record counts and an empty request log."""
+    fake_server.__init__()
+    fake_server.requests.clear()
+    return fake_server
 
 
 def write_connector(folder: Path, declarative: dict[str, Any], *, streams: list[dict[str, Any]] | None = None,

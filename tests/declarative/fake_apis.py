@@ -50,7 +50,7 @@ class FakeAPIs:
         self.users = users
         self.rows = rows
         self.requests: list[dict[str, Any]] = []
-        self._server: ThreadingHTTPServer | None = None
+        self._server: ThreadingHTTPServer | None = getattr(self, "_server", None)
 
     @property
     def url(self) -> str:
