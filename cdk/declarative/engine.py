@@ -161,7 +161,7 @@ def _shaper(content: ContentPath, wrapper: str | None) -> Callable[[list[Any], d
             return obj
         if keep is not None:
             return {k: v for k, v in obj.items() if k in keep and k not in skip}
-        if skip:
+        if skip and not skip.isdisjoint(obj):  # rebuild only items that hold a skipped name
             return {k: v for k, v in obj.items() if k not in skip}
         return obj
 
