@@ -151,6 +151,16 @@ def _matches(found: Any, expected: Any) -> bool:
 # record shaping
 
 
+def wrapper_name(override: str | None, names: tuple[str, ...] | None) -> str | None:
+    """The record's wrapper attribute: the override, else the array's name; ``""`` means no wrapper.
+
+    Without a wrapper the item itself is the record (skip/keep still apply, nothing is carried).
+    """
+    if override == "":
+        return None
+    return override or (names[-1] if names else None)
+
+
 def _shaper(content: ContentPath, wrapper: str | None) -> Callable[[list[Any], dict[str, Any]], list[dict[str, Any]]]:
     """A function (items, carried attributes) -> records, specialised for the options given."""
     skip = frozenset(content.skipAttributes)
@@ -313,7 +323,7 @@ class StreamPlan:
         # content
         self.content_path = compile_path(spec.contentPath.path)
         names = self.content_path.names
-        self.wrapper = spec.contentPath.overrideWrapperAttribute or (names[-1] if names else None)
+        self.wrapper = wrapper_name(spec.contentPath.overrideWrapperAttribute, names)
         self.parent_keys = names[:-1] if names else None
         self.shape = _shaper(spec.contentPath, self.wrapper)
         self.explode = _Exploder(spec.explodeEntityPath) if spec.explodeEntityPath else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from cdk.declarative.engine import wrapper_name
 from cdk.declarative.paths import compile_path
 from cdk.declarative.spec import ContentPath, StreamSpec
 
@@ -35,7 +36,7 @@ def record_schema(stream: StreamSpec, custom: dict[str, Any] | None) -> dict[str
     """JSON Schema of one record of ``stream`` (permissive where the custom schema says nothing)."""
     content = stream.contentPath
     names = compile_path(content.path).names
-    wrapper = content.overrideWrapperAttribute or (names[-1] if names else None)
+    wrapper = wrapper_name(content.overrideWrapperAttribute, names)
     item: Any = OBJECT
     carried: dict[str, Any] = {}
     if custom is not None:
