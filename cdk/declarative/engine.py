@@ -19,6 +19,7 @@ attributes filtered by the explode's skip/keep), and everything else of the pare
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -416,6 +417,7 @@ class DeclarativeSource(AbstractSource):
         import orjson
 
         self._loads = orjson.loads
+        self._dumps = orjson.dumps
 
     # -- the contract -------------------------------------------------------------------------------
     @classmethod
@@ -549,6 +551,16 @@ class DeclarativeSource(AbstractSource):
         records = self._to_records(data, int(state.get("n", 0)))
         requests_done += 1
         nxt = self._next(state, doc, response, count, requests_done, offset, page_no)
+        if nxt and data:
+            # an API that ignores the pagination parameter serves the same page again: stop, do not loop
+            fingerprint = f"{len(data)}:{zlib.crc32(self._dumps([data[0], data[-1]])):08x}"
+            if fingerprint == state.get("fp"):
+                raise PaginationLoopError(
+                    f"stream '{plan.name}': {plan.method} {response.url} returned the same page as the previous "
+                    f"request; the API seems to ignore the {pag.type} pagination parameters",
+                    hint="check the parameter names in paginationParams against the API's documentation",
+                )
+            nxt["fp"] = fingerprint
         if nxt:
             nxt["requests"] = requests_done
             nxt["n"] = int(state.get("n", 0)) + len(records)

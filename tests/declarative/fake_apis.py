@@ -8,6 +8,7 @@
   ``meta.after_cursor``, ``meta.has_more``; the token may come as the ``X-After`` header instead.
 * ``POST /search`` — JSON body ``{"filter": ..., "offset": N}``; records in ``data.rows``.
 * ``GET /loop`` — a broken API whose pointer always names the same next page.
+* ``GET /stuck`` — a broken API that ignores pagination parameters and serves the same page forever.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._emails(m.group(1), q)
         if parts.path == "/api/v2/search/export.json":
             return self._export(q)
+        if parts.path == "/stuck":  # ignores every pagination parameter
+            return self._send(200, {"items": [{"id": 1}, {"id": 2}], "more": True})
         if parts.path == "/loop":
             return self._send(200, {"items": [{"id": 1}], "paging": {"next": "/loop?again=1"}})
         self._send(404, {"error": "not found"})

@@ -80,6 +80,23 @@ def test_pointer_that_repeats_is_refused_not_looped(tmp_path: Any, fake: Any) ->
     assert len(fake.requests) == 2
 
 
+@pytest.mark.parametrize("pagination", [
+    OFFSET,
+    {"type": "PAGE", "limitName": "per_page", "limitValue": 2, "pageParamName": "page"},
+    {"type": "CONTINUATION_TOKEN", "continuationTokenPath": "$.more", "parameterName": "after"},
+])
+def test_an_api_that_ignores_pagination_is_stopped_after_the_repeated_page(tmp_path: Any, fake: Any,
+                                                                           pagination: dict[str, Any]) -> None:
+    folder = write_connector(tmp_path / "c", {
+        "spec": {"type": "object", "properties": {"base": {"type": "string"}}},
+        "streams": {"s": {"urlParams": {"host": "${base}", "path": "/stuck"}, "contentPath": {"path": "$.items"},
+                          "paginationParams": pagination}},
+    })
+    with pytest.raises(PaginationLoopError, match="same (page|token)"):
+        Run(folder, {"base": fake.url})
+    assert len(fake.requests) == 2
+
+
 def test_continuation_token_queryparam_with_delay_on_the_session_clock(tmp_path: Any, demo: Any) -> None:
     pag = {"type": "CONTINUATION_TOKEN", "continuationTokenPath": "$.next_cursor", "parameterType": "QUERYPARAM",
            "parameterName": "cursor", "limitName": "limit", "limitValue": 50, "delayRequestMillis": "850"}
