@@ -149,3 +149,22 @@ def test_a_clean_spec_has_no_findings(tmp_path: Path) -> None:
     text = (folder / "connector.yaml").read_text().replace("      uiAttributes: null\n", "")
     (folder / "connector.yaml").write_text(text)
     assert validate_declarative(Project.load(folder)) == []
+
+
+def test_custom_response_schema_becomes_the_record_schema() -> None:
+    from cdk.declarative.schema import record_schema
+    from cdk.declarative.spec import StreamSpec
+
+    custom = {"type": "object", "properties": {
+        "results": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "email": {"type": "string"}, "url": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}}}}},
+        "facets": {"type": "null"}, "count": {"type": "integer"}}}
+    stream = StreamSpec.model_validate({
+        "urlParams": {"host": "https://x.zendesk.com"},
+        "contentPath": {"path": "$.results", "skipAttributes": ["url", "facets"], "overrideWrapperAttribute": "user"},
+        "explodeEntityPath": {"path": "$.user.tags", "overrideWrapperAttribute": "tag"}})
+    assert record_schema(stream, custom) == {"type": "object", "properties": {
+        "count": {"type": "integer"},
+        "user": {"type": "object", "properties": {"id": {"type": "integer"}, "email": {"type": "string"}}},
+        "tag": {"type": "string"}}}
