@@ -181,7 +181,7 @@ def _check_paths(name: str, stream: StreamSpec, add: Any) -> None:
         if not text:
             continue
         try:
-            compiled = compile_path(text)
+            compiled = compile_path(text, library=True)
         except ValueError as exc:
             add("R003", name, where, f"{'.'.join(where)}: {exc}", "write an RFC 9535 JSONPath such as $.data.items")
             continue

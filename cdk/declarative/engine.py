@@ -262,9 +262,18 @@ def _getter(field: str, wrapper: str | None) -> Callable[[dict[str, Any]], Any]:
                 value = value.get(p)
         return value
 
-    if len(parts) == 1 and wrapper is None:
+    if len(parts) == 1:  # the common case, without loops: one lookup at the top, else one in the wrapper
         name = parts[0]
-        return lambda data: data.get(name)
+        if wrapper is None:
+            return lambda data: data.get(name)
+
+        def get_one(data: dict[str, Any]) -> Any:
+            if name in data:
+                return data[name]
+            inner = data.get(wrapper)
+            return inner.get(name) if type(inner) is dict else None
+
+        return get_one
     return get
 
 

@@ -168,3 +168,15 @@ def test_custom_response_schema_becomes_the_record_schema() -> None:
         "count": {"type": "integer"},
         "user": {"type": "object", "properties": {"id": {"type": "integer"}, "email": {"type": "string"}}},
         "tag": {"type": "string"}}}
+
+
+@pytest.mark.parametrize("path", ["$.members", "$.meta.after_cursor", "paging.next", "$['page-info'].next",
+                                  '$["a b"]["c"]', "$", "$.a[0]", "$..x", "$.items[*]", "$.a['b\\'c']"])
+def test_the_name_chain_fast_path_agrees_with_the_rfc9535_library(path: str) -> None:
+    from cdk.declarative.paths import compile_path
+
+    fast, library = compile_path(path), compile_path(path, library=True)
+    assert fast.names == library.names
+    doc = {"members": [1], "meta": {"after_cursor": "c"}, "paging": {"next": "n"}, "page-info": {"next": 2},
+           "a b": {"c": 3}, "a": [{"x": 4}], "items": [5, 6]}
+    assert fast.all(doc) == library.query.findall(doc)  # evaluated by the library itself
