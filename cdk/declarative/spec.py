@@ -152,10 +152,10 @@ class StreamSpec(_Spec):
     primaryKey: list[str] | None = None
     cursorField: str | None = None
 
-    @field_validator("headerParams", "bodyParams", mode="before")
+    @field_validator("headerParams", mode="before")
     @classmethod
-    def _none_is_empty(cls, value: Any, info: Any) -> Any:
-        return {} if value is None and info.field_name == "headerParams" else value
+    def _none_is_empty(cls, value: Any) -> Any:
+        return {} if value is None else value
 
     @field_validator("primaryKey", mode="before")
     @classmethod
