@@ -46,7 +46,7 @@ class SpecFinding:
     line: int
     column: int
     message: str
-    hint: str | None = None
+    hint: str = ""
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column + 1}: {self.rule} {self.message}"
@@ -99,7 +99,7 @@ def validate_declarative(project: Project) -> list[SpecFinding]:
             line, col = project.positions.locate(manifest_path)
         else:
             line, col = loc.at(stream, path)
-        findings.append(SpecFinding(rule, RULES[rule][0], loc.file, line, col, message, hint))
+        findings.append(SpecFinding(rule, RULES[rule][0], loc.file, line, col, message, hint or ""))
 
     first = project.manifest.streams[0].name if project.manifest.streams else project.manifest.name
     try:
