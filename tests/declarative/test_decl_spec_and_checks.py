@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import write_connector
+from decl_helpers import write_connector
 
 from cdk.declarative.checks import RULES, validate_declarative
 from cdk.declarative.spec import load_declarative

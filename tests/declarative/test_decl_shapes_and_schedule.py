@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from conftest import Run, write_connector
-from fake_apis import MC_FORMAT, member, parse_mc
+from decl_fake_apis import MC_FORMAT, member, parse_mc
+from decl_helpers import Run, write_connector
 
 from cdk.errors import ConfigError, EgressDeniedError
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Run, write_connector
+from decl_helpers import Run, write_connector
 
 from cdk.errors import AuthenticationError
 from cdk.testing.demo_api import DemoAPI
