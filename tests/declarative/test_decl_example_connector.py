@@ -59,3 +59,35 @@ def test_example_reads_full_then_incrementally_and_checks(tmp_path: Path, demo: 
     assert second.stdout == ""
     last = demo.requests[-1]["query"]
     assert "updated_since=2024-01-01T03%3A57%3A00Z" in last  # record 237's updated_at, in the declared format
+
+
+def test_the_built_wheel_runs_through_its_entry_point(tmp_path: Path, demo: Any) -> None:
+    """cdk build, unpack the wheel as site-packages would, load the cdk.connectors entry point and read."""
+    import zipfile
+
+    folder = tmp_path / "example"
+    shutil.copytree(EXAMPLE, folder)
+    built = cdk("build", "-C", str(folder), "--wheel", "--isolation", "none", "--out", str(tmp_path / "dist"))
+    assert built.returncode == 0, built.stderr
+    wheel = next((tmp_path / "dist").glob("*.whl"))
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    assert (site / "demo_declarative" / "connector.yaml").is_file()
+    code = (
+        "import sys; from importlib.metadata import entry_points\n"
+        "(ep,) = [e for e in entry_points(group='cdk.connectors') if e.name == 'demo-declarative']\n"
+        "Source = ep.load()\n"
+        "from cdk.sdk.http import ConnectorSession\n"
+        "config = Source.get_config_class()(name='x', stream='orders', port=int(sys.argv[1]))\n"
+        "src = Source(config, session=ConnectorSession(allowed_hosts=['127.0.0.1']))\n"
+        "n, p = 0, None\n"
+        "while True:\n"
+        "    page = src.get(p); n += len(page.records); p = page.next_pagination\n"
+        "    if not p: break\n"
+        "print(n)\n"
+    )
+    port = demo.url.rsplit(":", 1)[1]
+    out = subprocess.run([sys.executable, "-c", code, port], capture_output=True, text=True, timeout=60,
+                         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "200"

@@ -106,3 +106,36 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
     again = cdk("import", "source-spec", str(SEED), "--out", str(tmp_path / "o"))
     assert again.returncode == 2 and "--force" in again.stderr
     assert cdk("import", "source-spec", str(SEED), "--out", str(tmp_path / "o"), "--force").returncode == 0
+
+
+def test_zendesk_style_spec_with_custom_schema_and_pipeline_expression(tmp_path: Path) -> None:
+    spec = {"name": "Zendesk Users", "sourceSpec": {"attributes": {
+        "urlParams": {
+            "host": "https://{subdomain}.zendesk.com",
+            "path": "/api/v2/search/export@{if(empty(coalesce(pipeline()?.parameters?.ingestionStart,'')),"
+                    "'?query=type:user&filter[type]=user&','')}",
+            "method": "GET", "queryParams": {"query": "{SCHEDULE_QUERY}", "filter[type]": "user"}},
+        "contentPath": {"path": "$.results", "skipAttributes": ["facets"], "overrideWrapperAttribute": "user"},
+        "paginationParams": {"type": "CONTINUATION_TOKEN", "continuationTokenPath": "$.meta.after_cursor",
+                             "parameterType": "QUERYPARAM", "parameterName": "page[after]",
+                             "delayRequestMillis": "850"},
+        "scheduleParams": {"type": "ADVANCE", "paramFormat": "yyyy-MM-ddTHH:mm:ssK",
+                           "incremental": "type:user updated > {START_TIME} updated < {END_TIME}",
+                           "backfill": "type:user updated < {END_TIME}"},
+        "schema": {"type": "object", "properties": {"results": {"type": "array", "items": {
+            "type": "object", "properties": {"id": {"type": "integer"}, "updated_at": {"type": "string"}}}}}},
+    }}}
+    src = tmp_path / "zendesk.json"
+    src.write_text(json.dumps(spec, indent=2))
+    result = cdk("import", "source-spec", str(src), "--out", str(tmp_path / "z"), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["name"] == "zendesk-users" and report["stream"] == "results"
+    assert any("R007" in note and "connector.yaml:" in note for note in report["notes"])
+    manifest = yaml.safe_load((tmp_path / "z" / "connector.yaml").read_text())
+    assert manifest["allowed_hosts"] == ["*.zendesk.com"]
+    assert manifest["streams"][0]["primary_key"] == ["user.id"]
+    assert manifest["streams"][0]["cursor_field"] == "user.updated_at"
+    record = json.loads((tmp_path / "z" / "schemas" / "results.json").read_text())
+    assert record["properties"]["user"]["properties"]["id"] == {"type": "integer"}
+    assert "schema" not in manifest["declarative"]["streams"]["results"]
