@@ -30,6 +30,7 @@ from cdk.declarative.spec import ContentPath, DeclarativeSpec, PaginationParams,
 from cdk.declarative.timefmt import compile_format
 from cdk.errors import ConfigError, ConnectorError, InvalidResponseError, PaginationLoopError
 from cdk.sdk.config import SourceConfig
+from cdk.sdk.http import _safe_url  # the query string may hold an API key: never print it
 from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord
 from cdk.sdk.source import AbstractSource
 
@@ -546,7 +547,7 @@ class DeclarativeSource(AbstractSource):
         )
         if response.status_code >= 400:
             raise ConnectorError(
-                f"stream '{plan.name}': {plan.method} {response.url} answered {response.status_code} "
+                f"stream '{plan.name}': {plan.method} {_safe_url(response.url)} answered {response.status_code} "
                 f"{response.reason}: {response.text[:200]}",
                 hint="check urlParams and the config values it uses",
             )
@@ -554,7 +555,7 @@ class DeclarativeSource(AbstractSource):
             doc = self._loads(response.content)
         except ValueError as exc:
             raise InvalidResponseError(
-                f"stream '{plan.name}': {plan.method} {response.url} did not answer JSON ({exc})"
+                f"stream '{plan.name}': {plan.method} {_safe_url(response.url)} did not answer JSON ({exc})"
             ) from None
         data, count = plan.records(doc)
         records = self._to_records(data, int(state.get("n", 0)))
@@ -565,7 +566,7 @@ class DeclarativeSource(AbstractSource):
             fingerprint = f"{len(data)}:{zlib.crc32(self._dumps([data[0], data[-1]])):08x}"
             if fingerprint == state.get("fp"):
                 raise PaginationLoopError(
-                    f"stream '{plan.name}': {plan.method} {response.url} returned the same page as the previous "
+                    f"stream '{plan.name}': {plan.method} {_safe_url(response.url)} returned the same page as the previous "
                     f"request; the API seems to ignore the {pag.type} pagination parameters",
                     hint="check the parameter names in paginationParams against the API's documentation",
                 )

@@ -14,7 +14,7 @@ import pytest
 from decl_fake_apis import MC_FORMAT, member, parse_mc
 from decl_helpers import Run, write_connector
 
-from cdk.errors import ConfigError, EgressDeniedError
+from cdk.errors import ConfigError, ConnectorError, EgressDeniedError
 
 USER_SPEC = {"type": "object", "properties": {"base": {"type": "string"}, "listId": {"type": "string"},
                                               "campaignId": {"type": "string"}}}
@@ -200,3 +200,13 @@ def test_check_connection_reports_instead_of_raising(tmp_path: Any, fake: Any) -
     source = instantiate(project, load_connector_class(project), {"name": "t", "base": fake.url}, stream="m")
     ok, reason = source.check_connection()
     assert not ok and re.search(r"404", reason or "")
+
+
+def test_errors_never_print_the_query_string_that_may_hold_a_key(tmp_path: Any, fake: Any) -> None:
+    folder = write_connector(tmp_path / "k", {"spec": {"type": "object", "properties": {
+        "base": {"type": "string"}, "key": {"type": "string", "writeOnly": True}}}, "streams": {"m": {
+            "urlParams": {"host": "${base}", "path": "/missing", "queryParams": {"api_key": "${key}"}},
+            "contentPath": {"path": "$.x"}}}})
+    with pytest.raises(ConnectorError) as info:
+        Run(folder, {"base": fake.url, "key": "TOPSECRET"})
+    assert "404" in str(info.value) and "TOPSECRET" not in str(info.value)
