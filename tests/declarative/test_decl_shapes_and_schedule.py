@@ -210,3 +210,18 @@ def test_errors_never_print_the_query_string_that_may_hold_a_key(tmp_path: Any, 
     with pytest.raises(ConnectorError) as info:
         Run(folder, {"base": fake.url, "key": "TOPSECRET"})
     assert "404" in str(info.value) and "TOPSECRET" not in str(info.value)
+
+
+def test_the_seed_document_as_is_under_declarative(tmp_path: Any, fake: Any) -> None:
+    import json
+    from pathlib import Path
+
+    seed = json.loads("{" + (Path(__file__).parent / "data" / "mailchimp_members_seed.txt").read_text() + "}")
+    port = fake.url.rsplit(":", 1)[1]
+    seed["sourceSpec"]["attributes"]["urlParams"]["host"] = f"http://{{domain}}:{port}"
+    seed["sourceSpec"]["spec"]["properties"]["domain"] = {"type": "string"}
+    folder = write_connector(tmp_path / "seed", seed, streams=[{"name": "members", "primary_key": ["member.id"]}])
+    run = Run(folder, {"domain": "127.0.0.1", "listId": "L7"})
+    assert [r.id for r in run.records] == [f"m{i:05d}" for i in range(1, 251)]
+    assert set(run.data[0]) == {"member"}
+    assert fake.queries("/3.0/lists/L7/members")[0]["count"] == ["100"]
