@@ -180,3 +180,20 @@ def test_the_name_chain_fast_path_agrees_with_the_rfc9535_library(path: str) -> 
     doc = {"members": [1], "meta": {"after_cursor": "c"}, "paging": {"next": "n"}, "page-info": {"next": 2},
            "a b": {"c": 3}, "a": [{"x": 4}], "items": [5, 6]}
     assert fast.all(doc) == library.query.findall(doc)  # evaluated by the library itself
+
+
+def test_formats_agree_with_strftime_for_any_instant() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    zones = st.sampled_from([timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))])
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2999, 12, 31), timezones=zones))
+    def check(t: datetime) -> None:
+        utc = t.astimezone(timezone.utc)
+        assert format_instant(t, "yyyy-MM-ddTHH:mm:ss.ffffffK") == utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert format_instant(t, "yyyy-MM-ddTHH:mm:ss:fffffffK") == utc.strftime("%Y-%m-%dT%H:%M:%S:%f") + "0Z"
+        assert format_instant(t, "epoch") == str(int(t.timestamp()))
+
+    check()
