@@ -36,7 +36,11 @@ _EXPORTS: dict[str, str] = {
     "CursorPaginator": "cdk.sdk.pagination",
     "NextUrlPaginator": "cdk.sdk.pagination",
     "LinkHeaderPaginator": "cdk.sdk.pagination",
+    "DeclarativeSource": "cdk.declarative.engine",
     # library: what tools, tests and the service call
+    "build_source_class": "cdk.declarative",
+    "validate_declarative": "cdk.declarative.checks",
+    "import_source_spec": "cdk.declarative.importer",
     "Manifest": "cdk.manifest",
     "load_manifest": "cdk.manifest",
     "Project": "cdk.project",
@@ -53,6 +57,10 @@ __all__ = sorted([*_EXPORTS, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover
     from cdk import errors
+    from cdk.declarative import build_source_class
+    from cdk.declarative.checks import validate_declarative
+    from cdk.declarative.engine import DeclarativeSource
+    from cdk.declarative.importer import import_source_spec
     from cdk.manifest import Manifest, load_manifest
     from cdk.project import Project
     from cdk.publish.build import build_project

@@ -6,7 +6,7 @@ Every list endpoint ``GET /<stream>`` serves all the usual pagination styles at 
 
 * ``?offset=N&limit=L``, ``?page=N&per_page=L`` (1-based), ``?cursor=TOKEN&limit=L``
 * the body: ``{"items": [...], "total": T, "total_pages": P, "next_cursor": TOKEN|null, "next": URL|null}``
-* a ``Link: <URL>; rel="next"`` header
+* a ``Link: <URL>; rel="next"`` header, and ``X-PageCount`` / ``X-Total-Count`` headers
 * ``?updated_since=ISO`` keeps records updated strictly after that instant (incremental reads)
 
 Other endpoints: ``GET /health``; ``POST /oauth/token`` (refresh-token grant); ``POST /ingest/<stream>``
@@ -260,6 +260,8 @@ class _Handler(BaseHTTPRequestHandler):
         })[:-1].encode()
         body = head + b',"items":[' + b",".join(window) + b"]}"
         headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
+        headers["X-PageCount"] = str(total_pages)  # PAGE pagination by header (sourceSpec endPageIndex)
+        headers["X-Total-Count"] = str(total)
         self._send(200, body, headers)
 
     def do_POST(self) -> None:  # noqa: N802

@@ -1,0 +1,659 @@
+"""The engine: runs a sourceSpec stream as an :class:`AbstractSource`, one HTTP request per ``get()``.
+
+Everything that can be prepared once is prepared when the source is built — placeholders filled from the
+config, JSONPaths compiled, date formats compiled, record shaping chosen — so a page costs one request,
+one JSON parse and one tight loop over its items.
+
+All state of a read lives in ``next_pagination`` (offset, page, pointer URL, token, request count, the
+schedule window), so the runner's checkpoints resume a read exactly where it stopped.
+
+Shapes (docs/declarative.md): with ``contentPath.path = $.members`` each item becomes the record
+``{<wrapper>: item, <other attributes of the object holding the array>...}``; the wrapper is
+``overrideWrapperAttribute`` or the array's own name. ``skipAttributes`` removes names from the item and
+from those carried attributes; ``keepAttributes`` keeps only the names listed (at both levels).
+``explodeEntityPath`` (evaluated on that record) turns one record into one per sub-array element: the
+element under its wrapper at the top level, the object that held the sub-array without it (its other
+attributes filtered by the explode's skip/keep), and everything else of the parent record.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import quote, urljoin
+
+from cdk.declarative.paths import CompiledPath, compile_path
+from cdk.declarative.spec import ContentPath, DeclarativeSpec, PaginationParams, StreamSpec
+from cdk.declarative.timefmt import compile_format
+from cdk.errors import ConfigError, ConnectorError, InvalidResponseError, PaginationLoopError
+from cdk.sdk.config import SourceConfig
+from cdk.sdk.http import _safe_url  # the query string may hold an API key: never print it
+from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord
+from cdk.sdk.source import AbstractSource
+
+PLACEHOLDER_RE = re.compile(r"\$\{([A-Za-z_][\w.-]*)\}|(?<![$@])\{([A-Za-z_][\w.-]*)\}")
+EXPRESSION_RE = re.compile(r"@\{")
+SCHEDULE_QUERY = "SCHEDULE_QUERY"
+RESERVED = frozenset({SCHEDULE_QUERY, "START_TIME", "END_TIME"})
+
+
+def placeholders(text: str) -> list[str]:
+    """Names of the ``${name}`` / ``{name}`` placeholders in ``text`` (reserved ones included)."""
+    return [a or b for a, b in PLACEHOLDER_RE.findall(text)]
+
+
+def walk_strings(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
+    """Every string inside a JSON-like value with its path (keys too: header names may hold placeholders)."""
+    if isinstance(value, str):
+        return [(path, value)]
+    out: list[tuple[tuple[Any, ...], str]] = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out.extend(walk_strings(v, path + (k,)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out.extend(walk_strings(v, path + (i,)))
+    return out
+
+
+class Renderer:
+    """Fills placeholders from the config; ``{SCHEDULE_QUERY}`` is left for each request."""
+
+    def __init__(self, values: dict[str, Any], stream: str) -> None:
+        self.values = values
+        self.stream = stream
+
+    def text(self, template: str, *, escape: bool = False, where: str = "") -> str:
+        if EXPRESSION_RE.search(template):
+            raise ConfigError(
+                f"stream '{self.stream}' {where}: pipeline expressions '@{{...}}' are not supported: {template!r}",
+                hint="write the query parameters under urlParams.queryParams instead",
+            )
+
+        def sub(match: re.Match[str]) -> str:
+            name = match.group(1) or match.group(2)
+            if name in RESERVED:
+                return match.group(0)
+            value = self._lookup(name)
+            if value is None:
+                raise ConfigError(
+                    f"stream '{self.stream}' {where}: placeholder '{match.group(0)}' has no value in the config",
+                    fields=[name],
+                    hint=f"add '{name}' to the config (and to the spec's user-input properties)",
+                )
+            text = str(value).lower() if isinstance(value, bool) else str(value)
+            return quote(text, safe="") if escape else text
+
+        return PLACEHOLDER_RE.sub(sub, template)
+
+    def _lookup(self, name: str) -> Any:
+        value: Any = self.values
+        for part in name.split("."):
+            if not isinstance(value, dict) or part not in value:
+                return None
+            value = value[part]
+        return value
+
+    def deep(self, value: Any, where: str) -> Any:
+        if isinstance(value, str):
+            return self.text(value, where=where)
+        if isinstance(value, dict):
+            return {self.text(k, where=where): self.deep(v, where) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.deep(v, where) for v in value]
+        return value
+
+
+def _place_schedule(value: Any, query: str) -> Any:
+    token = "{" + SCHEDULE_QUERY + "}"
+    if isinstance(value, str):
+        return value.replace(token, query) if token in value else value
+    if isinstance(value, dict):
+        return {k: _place_schedule(v, query) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_place_schedule(v, query) for v in value]
+    return value
+
+
+def _has_schedule(value: Any) -> bool:
+    return any("{" + SCHEDULE_QUERY + "}" in s for _, s in walk_strings(value))
+
+
+def parse_end_value(value: Any) -> Any:
+    """``Const:false`` -> False, ``Const:10`` -> 10, ``Const:abc`` -> 'abc'; other values as they are."""
+    if isinstance(value, str) and value[:6].lower() == "const:":
+        raw = value[6:]
+        lowered = raw.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        if lowered in ("null", "none"):
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            try:
+                return float(raw)
+            except ValueError:
+                return raw
+    return value
+
+
+def _matches(found: Any, expected: Any) -> bool:
+    if found == expected and type(found) is type(expected):
+        return True
+    if isinstance(found, bool) or isinstance(expected, bool) or found is None or expected is None:
+        return str(found).lower() == str(expected).lower() or (found is None and expected is None)
+    return found == expected or str(found) == str(expected)
+
+
+# ---------------------------------------------------------------------------------------------
+# record shaping
+
+
+def wrapper_name(override: str | None, names: tuple[str, ...] | None) -> str | None:
+    """The record's wrapper attribute: the override, else the array's name; ``""`` means no wrapper.
+
+    Without a wrapper the item itself is the record (skip/keep still apply, nothing is carried).
+    """
+    if override == "":
+        return None
+    return override or (names[-1] if names else None)
+
+
+def _shaper(content: ContentPath, wrapper: str | None) -> Callable[[list[Any], dict[str, Any]], list[dict[str, Any]]]:
+    """A function (items, carried attributes) -> records, specialised for the options given."""
+    skip = frozenset(content.skipAttributes)
+    keep = frozenset(content.keepAttributes) if content.keepAttributes else None
+
+    def attrs(obj: Any) -> Any:
+        if not isinstance(obj, dict):
+            return obj
+        if keep is not None:
+            return {k: v for k, v in obj.items() if k in keep and k not in skip}
+        if skip and not skip.isdisjoint(obj):  # rebuild only items that hold a skipped name
+            return {k: v for k, v in obj.items() if k not in skip}
+        return obj
+
+    if wrapper is None:
+        if keep is None and not skip:
+            return lambda items, carried: list(items)
+        return lambda items, carried: [attrs(i) for i in items]
+
+    def shape(items: list[Any], carried: dict[str, Any]) -> list[dict[str, Any]]:
+        carried = attrs(carried)
+        if keep is None and not skip:
+            if carried:
+                return [{**carried, wrapper: i} for i in items]
+            return [{wrapper: i} for i in items]
+        if carried:
+            return [{**carried, wrapper: attrs(i)} for i in items]
+        return [{wrapper: attrs(i)} for i in items]
+
+    return shape
+
+
+class _Exploder:
+    """One record per element of a sub-array (explodeEntityPath)."""
+
+    def __init__(self, spec: ContentPath) -> None:
+        self.path = compile_path(spec.path)
+        if not self.path.names:
+            raise ConfigError(
+                f"explodeEntityPath.path {spec.path!r} must be a chain of member names such as $.email.activity"
+            )
+        self.container_keys = self.path.names[:-1]
+        self.key = self.path.names[-1]
+        self.wrapper = spec.overrideWrapperAttribute or self.key
+        self.skip = frozenset(spec.skipAttributes) | {self.key}
+        self.keep = frozenset(spec.keepAttributes) if spec.keepAttributes else None
+
+    def __call__(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        keys, key, wrapper, skip, keep = self.container_keys, self.key, self.wrapper, self.skip, self.keep
+        for record in records:
+            container: Any = record
+            for k in keys:
+                container = container.get(k) if isinstance(container, dict) else None
+            if not isinstance(container, dict):
+                continue
+            elements = container.get(key)
+            if not isinstance(elements, list):
+                continue
+            if keep is not None:
+                rest = {k: v for k, v in container.items() if k in keep and k not in skip}
+            else:
+                rest = {k: v for k, v in container.items() if k not in skip}
+            if keys:
+                base = dict(record)
+                _set_in(base, keys, rest)
+            else:
+                base = rest
+            for element in elements:
+                out.append({**base, wrapper: element})
+        return out
+
+
+def _set_in(record: dict[str, Any], keys: tuple[str, ...], value: Any) -> None:
+    target = record
+    for k in keys[:-1]:
+        target[k] = dict(target[k])
+        target = target[k]
+    target[keys[-1]] = value
+
+
+def _getter(field: str, wrapper: str | None) -> Callable[[dict[str, Any]], Any]:
+    """Read ``field`` (dotted for nested) from a record, looking inside the wrapper when not at the top."""
+    parts = tuple(field.split("."))
+
+    def get(data: dict[str, Any]) -> Any:
+        value: Any = data
+        for p in parts:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(p)
+        if value is None and wrapper is not None:
+            inner = data.get(wrapper)
+            value = inner
+            for p in parts:
+                if not isinstance(value, dict):
+                    return None
+                value = value.get(p)
+        return value
+
+    if len(parts) == 1:  # the common case, without loops: one lookup at the top, else one in the wrapper
+        name = parts[0]
+        if wrapper is None:
+            return lambda data: data.get(name)
+
+        def get_one(data: dict[str, Any]) -> Any:
+            if name in data:
+                return data[name]
+            inner = data.get(wrapper)
+            return inner.get(name) if type(inner) is dict else None
+
+        return get_one
+    return get
+
+
+# ---------------------------------------------------------------------------------------------
+# one stream, prepared
+
+
+class StreamPlan:
+    """A stream's spec with everything that does not change during a run computed once."""
+
+    def __init__(self, name: str, spec: StreamSpec, config_values: dict[str, Any], *,
+                 primary_key: list[str] | None = None, cursor_field: str | None = None) -> None:
+        self.name = name
+        self.spec = spec
+        render = Renderer(config_values, name)
+        url = spec.urlParams
+        host = render.text(url.host, where="urlParams.host").rstrip("/")
+        path = render.text(url.path, escape=True, where="urlParams.path") if url.path else ""
+        if path and not path.startswith("/"):
+            path = "/" + path
+        self.url_template = host + path
+        self.method = url.method
+        self.query = render.deep(url.queryParams, "urlParams.queryParams")
+        self.headers = {str(k): str(v) for k, v in render.deep(spec.headerParams, "headerParams").items()}
+        self.body = render.deep(spec.bodyParams, "bodyParams") if spec.bodyParams is not None else None
+        self.schedule_in = {
+            "url": SCHEDULE_QUERY in self.url_template,
+            "query": _has_schedule(self.query),
+            "headers": _has_schedule(self.headers),
+            "body": _has_schedule(self.body),
+        }
+        self.pagination: PaginationParams = spec.paginationParams
+        missing = self.pagination.missing()
+        if missing:
+            raise ConfigError(
+                f"stream '{name}': paginationParams of type {self.pagination.type} needs {', '.join(missing)}",
+                hint="see docs/declarative.md (pagination types)",
+            )
+        pag = self.pagination
+        self.end_path = compile_path(pag.endConditionName) if pag.endConditionName else None
+        self.end_value = parse_end_value(pag.endConditionValue)
+        self.pointer_path = compile_path(pag.pointerPath) if pag.pointerPath else None
+        self.token_path = compile_path(pag.continuationTokenPath) if pag.continuationTokenPath else None
+        self.end_page_header: str | None = None
+        self.end_page_path: CompiledPath | None = None
+        self.end_page_fixed: int | None = None
+        epi = pag.endPageIndex
+        if isinstance(epi, int):
+            self.end_page_fixed = epi
+        elif isinstance(epi, str) and epi:
+            if epi.lower().startswith("headers."):
+                self.end_page_header = epi[len("headers."):]
+            else:
+                self.end_page_path = compile_path(epi)
+        self.delay = pag.delayRequestMillis / 1000.0
+        self.max_requests = pag.maximumRequest
+        # content
+        self.content_path = compile_path(spec.contentPath.path)
+        names = self.content_path.names
+        self.wrapper = wrapper_name(spec.contentPath.overrideWrapperAttribute, names)
+        self.parent_keys = names[:-1] if names else None
+        self.shape = _shaper(spec.contentPath, self.wrapper)
+        self.explode = _Exploder(spec.explodeEntityPath) if spec.explodeEntityPath else None
+        wrapper_for_keys = self.wrapper
+        if self.explode is not None:
+            wrapper_for_keys = self.explode.wrapper
+        pk = spec.primaryKey or primary_key or []
+        self.pk_getters = [_getter(f, wrapper_for_keys) for f in pk]
+        cursor = spec.cursorField or cursor_field
+        self.cursor_getter = _getter(cursor, wrapper_for_keys) if cursor else None
+        # schedule
+        self.schedule = spec.scheduleParams
+        if self.schedule is not None:
+            s = self.schedule
+            if s.type == "ADVANCE":
+                self.fmt_start = self.fmt_end = compile_format(s.paramFormat)
+            else:
+                self.fmt_start = compile_format(s.scheduleStartParamFormat)
+                self.fmt_end = compile_format(s.scheduleEndParamFormat)
+
+    # -- the request of one page -----------------------------------------------------------------
+    def schedule_values(self, start: datetime | None, end: datetime) -> tuple[dict[str, str], str | None]:
+        """(query params, schedule query) for the window (start, end]; no start means a backfill."""
+        s = self.schedule
+        if s is None:
+            return {}, None
+        if s.type == "ADVANCE":
+            expr = s.incremental if start is not None else s.backfill
+            expr = (expr or "").replace("{END_TIME}", self.fmt_end(end))
+            if start is not None:
+                expr = expr.replace("{START_TIME}", self.fmt_start(start))
+            return {}, expr
+        params: dict[str, str] = {}
+        if start is not None and s.scheduleStartParamName:
+            params[s.scheduleStartParamName] = self.fmt_start(start)
+        if s.scheduleEndParamName:
+            params[s.scheduleEndParamName] = self.fmt_end(end)
+        return params, None
+
+    def records(self, doc: Any) -> tuple[list[dict[str, Any]], int]:
+        """(records, number of items found at contentPath) of one response body."""
+        if self.parent_keys is not None:
+            parent: Any = doc
+            for k in self.parent_keys:
+                parent = parent.get(k) if isinstance(parent, dict) else None
+            items = parent.get(self.content_path.names[-1]) if isinstance(parent, dict) else None  # type: ignore[index]
+            if items is None:
+                return [], 0
+            if not isinstance(items, list):
+                items = [items]
+            leaf = self.content_path.names[-1]  # type: ignore[index]
+            carried = {k: v for k, v in parent.items() if k != leaf} if len(parent) > 1 else {}
+        else:
+            found = self.content_path.all(doc)
+            items = found[0] if len(found) == 1 and isinstance(found[0], list) else found
+            carried = {}
+        count = len(items)
+        out = self.shape(items, carried)
+        if self.explode is not None:
+            out = self.explode(out)
+        return out, count
+
+
+# ---------------------------------------------------------------------------------------------
+# the source
+
+
+class DeclarativeSource(AbstractSource):
+    """Base of every generated declarative source; :func:`build_source_class` fills the class attributes."""
+
+    declarative: DeclarativeSpec
+    config_class: type[SourceConfig] = SourceConfig
+    stream_keys: dict[str, tuple[list[str], str | None]] = {}
+    stream_names: list[str] = []
+
+    def __init__(self, config: Any, session: Any = None) -> None:
+        super().__init__(config, session)
+        values = config.model_dump(mode="json") if hasattr(config, "model_dump") else dict(config)
+        extra = getattr(config, "model_extra", None)
+        if extra:
+            values.update(extra)
+        stream = getattr(config, "stream", None) or self.stream_names[0]
+        if stream not in self.declarative.streams:
+            raise ConfigError(
+                f"no stream '{stream}' in this declarative source; streams: {', '.join(self.stream_names)}"
+            )
+        pk, cursor = self.stream_keys.get(stream, ([], None))
+        self.plan = StreamPlan(stream, self.declarative.streams[stream], values, primary_key=pk, cursor_field=cursor)
+        self._last_request: float | None = None
+        import orjson
+
+        self._loads = orjson.loads
+        self._dumps = orjson.dumps
+
+    # -- the contract -------------------------------------------------------------------------------
+    @classmethod
+    def streams(cls) -> list[str]:  # type: ignore[override]
+        return list(cls.stream_names)
+
+    @classmethod
+    def get_config_class(cls) -> type[SourceConfig]:  # type: ignore[override]
+        return cls.config_class
+
+    def check_connection(self) -> tuple[bool, str | None]:
+        """Fetch the first page of the stream: it proves host, credentials and contentPath at once."""
+        from cdk.errors import CdkError
+
+        try:
+            self._page(None, None)
+        except CdkError as exc:
+            return False, str(exc)
+        except Exception as exc:  # noqa: BLE001 - a connection test reports, never raises
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, None
+
+    def get(self, pagination: dict[str, Any] | None = None) -> SourceIteration:
+        return self._page(pagination, None)
+
+    def get_records_after(
+        self, source_state: SourceIncrementalState, pagination: dict[str, Any] | None = None
+    ) -> SourceIteration:
+        last = source_state.last_run
+        if last.tzinfo is None:
+            last = last.replace(tzinfo=timezone.utc)
+        return self._page(pagination, last)
+
+    # -- one page -------------------------------------------------------------------------------
+    def _now(self) -> datetime:
+        clock = getattr(self.session, "clock", None)
+        stamp = clock.time() if clock is not None else datetime.now(timezone.utc).timestamp()
+        return datetime.fromtimestamp(stamp, tz=timezone.utc)
+
+    def _sleep_between_requests(self) -> None:
+        plan = self.plan
+        if not plan.delay:
+            return
+        clock = getattr(self.session, "clock", None)
+        if clock is None:
+            import time
+
+            monotonic, sleep = time.monotonic, time.sleep
+        else:
+            monotonic, sleep = clock.monotonic, clock.sleep
+        if self._last_request is not None:
+            gap = plan.delay - (monotonic() - self._last_request)
+            if gap > 0:
+                sleep(gap)
+        self._last_request = monotonic()
+
+    def _page(self, pagination: dict[str, Any] | None, start: datetime | None) -> SourceIteration:
+        plan = self.plan
+        pag = plan.pagination
+        state = dict(pagination or {})
+        requests_done = int(state.get("requests", 0))
+        if requests_done >= plan.max_requests:
+            return SourceIteration(records=[], next_pagination={})
+        if "window_end" in state:
+            end = datetime.fromisoformat(state["window_end"])
+        else:
+            end = self._now()
+        schedule_params, schedule_query = plan.schedule_values(start, end)
+
+        url = plan.url_template
+        params: dict[str, Any] | None = dict(plan.query)
+        headers = dict(plan.headers)
+        body = plan.body
+        if schedule_query is not None:
+            sq = schedule_query
+            if plan.schedule_in["url"]:
+                url = url.replace("{" + SCHEDULE_QUERY + "}", quote(sq, safe=""))
+            if plan.schedule_in["query"]:
+                params = _place_schedule(params, sq)
+            if plan.schedule_in["headers"]:
+                headers = _place_schedule(headers, sq)
+            if plan.schedule_in["body"]:
+                body = _place_schedule(body, sq)
+        params.update(schedule_params)  # type: ignore[union-attr]
+        kind = pag.type
+        if kind in ("OFFSET", "PAGE", "POINTER", "CONTINUATION_TOKEN") and pag.limitName and pag.limitValue:
+            params[pag.limitName] = pag.limitValue  # type: ignore[index]
+        offset = int(state.get("offset", 0))
+        page_no = int(state.get("page", pag.initialPageIndex))
+        if kind == "OFFSET":
+            params[pag.offSetName] = offset  # type: ignore[index]
+        elif kind == "PAGE":
+            params[pag.pageParamName] = page_no  # type: ignore[index]
+        elif kind == "POINTER" and state.get("pointer"):
+            pointer = str(state["pointer"])
+            if pointer.startswith(("http://", "https://")):
+                url, params = pointer, None
+            elif pointer.startswith("/"):
+                url, params = urljoin(plan.url_template, pointer), None
+            else:
+                params[plan.pointer_path.last_name or "next"] = pointer  # type: ignore[union-attr,index]
+        elif kind == "CONTINUATION_TOKEN" and state.get("token") is not None:
+            if pag.parameterType == "HEADERPARAM":
+                headers[pag.parameterName] = str(state["token"])  # type: ignore[index]
+            else:
+                params[pag.parameterName] = state["token"]  # type: ignore[index]
+
+        if requests_done:
+            self._sleep_between_requests()
+        elif plan.delay:
+            self._last_request = None
+            self._sleep_between_requests()
+        response = self.session.request(
+            plan.method, url, params=params, headers=headers or None,
+            json=body if plan.method == "POST" and body is not None and not isinstance(body, str) else None,
+            data=body if plan.method == "POST" and isinstance(body, str) else None,
+        )
+        if response.status_code >= 400:
+            raise ConnectorError(
+                f"stream '{plan.name}': {plan.method} {_safe_url(response.url)} answered {response.status_code} "
+                f"{response.reason}: {response.text[:200]}",
+                hint="check urlParams and the config values it uses",
+            )
+        try:
+            doc = self._loads(response.content)
+        except ValueError as exc:
+            raise InvalidResponseError(
+                f"stream '{plan.name}': {plan.method} {_safe_url(response.url)} did not answer JSON ({exc})"
+            ) from None
+        data, count = plan.records(doc)
+        records = self._to_records(data, int(state.get("n", 0)))
+        requests_done += 1
+        nxt = self._next(state, doc, response, count, requests_done, offset, page_no)
+        if nxt and data:
+            # an API that ignores the pagination parameter serves the same page again: stop, do not loop
+            fingerprint = f"{len(data)}:{zlib.crc32(self._dumps([data[0], data[-1]])):08x}"
+            if fingerprint == state.get("fp"):
+                raise PaginationLoopError(
+                    f"stream '{plan.name}': {plan.method} {_safe_url(response.url)} returned the same page as the previous "
+                    f"request; the API seems to ignore the {pag.type} pagination parameters",
+                    hint="check the parameter names in paginationParams against the API's documentation",
+                )
+            nxt["fp"] = fingerprint
+        if nxt:
+            nxt["requests"] = requests_done
+            nxt["n"] = int(state.get("n", 0)) + len(records)
+            if plan.schedule is not None:
+                nxt["window_end"] = end.isoformat()
+        return SourceIteration(records=records, next_pagination=nxt)
+
+    def _next(self, state: dict[str, Any], doc: Any, response: Any, count: int, requests_done: int,
+              offset: int, page_no: int) -> dict[str, Any]:
+        """The pagination of the next page, or {} when this page was the last one."""
+        plan = self.plan
+        pag = plan.pagination
+        kind = pag.type
+        if kind == "NONE" or count == 0 or requests_done >= plan.max_requests:
+            return {}
+        if plan.end_path is not None:
+            found = plan.end_path.all(doc)
+            if found and _matches(found[0], plan.end_value):
+                return {}
+        if kind == "OFFSET":
+            return {"offset": offset + count}
+        if kind == "PAGE":
+            last = self._last_page(doc, response)
+            if last is not None and page_no >= last:
+                return {}
+            out: dict[str, Any] = {"page": page_no + 1}
+            return out
+        if kind == "POINTER":
+            pointer = plan.pointer_path.first(doc)  # type: ignore[union-attr]
+            if pointer in (None, "", False):
+                return {}
+            if pointer == state.get("pointer"):
+                raise PaginationLoopError(
+                    f"stream '{plan.name}': pointerPath {pag.pointerPath} returned the same next page twice ({pointer})"
+                )
+            return {"pointer": pointer}
+        if kind == "CONTINUATION_TOKEN":
+            token = plan.token_path.first(doc)  # type: ignore[union-attr]
+            if token in (None, "", False):
+                return {}
+            if token == state.get("token"):
+                raise PaginationLoopError(
+                    f"stream '{plan.name}': continuationTokenPath {pag.continuationTokenPath} returned the same token twice"
+                )
+            return {"token": token}
+        return {}
+
+    def _last_page(self, doc: Any, response: Any) -> int | None:
+        plan = self.plan
+        if plan.end_page_fixed is not None:
+            return plan.end_page_fixed
+        count: Any = None
+        if plan.end_page_header is not None:
+            count = response.headers.get(plan.end_page_header)
+        elif plan.end_page_path is not None:
+            count = plan.end_page_path.first(doc)
+        if count is None:
+            return None
+        try:
+            return plan.pagination.initialPageIndex + int(count) - 1
+        except (TypeError, ValueError):
+            raise InvalidResponseError(
+                f"stream '{plan.name}': endPageIndex {plan.pagination.endPageIndex} gave {count!r}, not a page count"
+            ) from None
+
+    def _to_records(self, data: list[dict[str, Any]], first: int) -> list[SourceRecord]:
+        plan = self.plan
+        getters = plan.pk_getters
+        cursor = plan.cursor_getter
+        if cursor is None:
+            if len(getters) == 1:
+                g = getters[0]
+                return [SourceRecord(str(g(d)), d) for d in data]
+            if not getters:
+                return [SourceRecord(str(first + i), d) for i, d in enumerate(data)]
+            return [SourceRecord("|".join(str(g(d)) for g in getters), d) for d in data]
+        from cdk.sdk.runner import parse_instant
+
+        out = []
+        for i, d in enumerate(data):
+            rid = "|".join(str(g(d)) for g in getters) if getters else str(first + i)
+            out.append(SourceRecord(rid, d, parse_instant(cursor(d))))
+        return out
+
+
+__all__ = ["DeclarativeSource", "Renderer", "StreamPlan", "parse_end_value", "placeholders", "walk_strings"]

@@ -1,0 +1,301 @@
+"""``cdk import source-spec``: a sourceSpec or connection specification JSON becomes a connector folder.
+
+The folder holds connector.yaml (``declarative:`` with the stream's params), the config schema (the
+spec's user inputs, plus every placeholder the URL uses and the non-secret fields of ``authSpec``),
+the record schema, pyproject.toml registering the ``cdk.connectors`` entry point, and a two-line
+package whose ``Source`` is built from connector.yaml.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cdk.errors import ManifestError, Problem, UsageError
+
+SECRET_RE = re.compile(r"pass(word)?|secret|token|api_?key|credential|private", re.I)
+USER_RE = re.compile(r"^(user(name)?|client_?id|login|email)$", re.I)
+AUTH_TYPES = {  # seed authSpec type -> cdk auth type
+    "basicauthentication": "basic", "basic": "basic",
+    "oauth2refreshcode": "oauth2", "oauth2": "oauth2", "oauth2refreshtoken": "oauth2",
+    "bearer": "bearer", "bearertoken": "bearer", "apikey": "api_key", "apikeyauth": "api_key",
+}
+
+
+@dataclass
+class ImportResult:
+    """What the import wrote and what the user should know about it."""
+
+    folder: Path
+    name: str
+    stream: str
+    files: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def read_spec_json(path: Path) -> Any:
+    """Parse the JSON file; a bare ``"sourceSpec": {...}`` fragment (as the seed prints it) is accepted.
+
+    Syntax errors are reported at their line and column in the file as written.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {path}") from None
+    stripped = text.lstrip()
+    fragment = stripped.startswith('"')
+    source = "{\n" + text + "\n}" if fragment else text
+    try:
+        return json.loads(source)
+    except json.JSONDecodeError as exc:
+        line = exc.lineno - 1 if fragment else exc.lineno
+        line = max(1, min(line, text.count("\n") + 1))
+        raise ManifestError(
+            f"{path} is not valid JSON",
+            problems=[Problem(str(path), line, exc.colno - 1, exc.msg)],
+            hint="fix the JSON (trailing commas and comments are not allowed) and run the import again",
+        ) from None
+
+
+def slug(text: str) -> str:
+    """A connector name (``^[a-z][a-z0-9_-]{1,63}$``) from a display name or camelCase key."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", text)
+    out = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if not out or not out[0].isalpha():
+        out = "source-" + out
+    return out[:64].rstrip("-") or "source"
+
+
+def import_source_spec(path: str | Path, out: str | Path | None = None, *, name: str | None = None,
+                       stream: str | None = None, force: bool = False, primary_key: list[str] | None = None,
+                       cursor_field: str | None = None) -> ImportResult:
+    """Write a declarative connector folder for the spec in ``path``; returns what was written."""
+    from pydantic import ValidationError
+
+    from cdk.declarative.checks import validate_declarative
+    from cdk.declarative.engine import RESERVED, placeholders, walk_strings
+    from cdk.declarative.paths import compile_path
+    from cdk.declarative.schema import record_schema
+    from cdk.declarative.spec import StreamSpec, extract_source_spec
+
+    path = Path(path)
+    doc = read_spec_json(path)
+    if not isinstance(doc, dict):
+        raise ManifestError(f"{path}: expected a JSON object holding a sourceSpec")
+    params, user_spec, ui = extract_source_spec(doc)
+    if "urlParams" not in params:
+        raise ManifestError(
+            f"{path}: no urlParams found (looked under sourceSpec.attributes, sourceSpec and the top level)",
+            hint="pass a sourceSpec document, a connection specification or the params themselves",
+        )
+    try:
+        parsed = StreamSpec.model_validate(params)
+    except ValidationError as exc:
+        lines = [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)]
+        raise ManifestError(f"{path}: the sourceSpec does not fit seed 003's properties:\n" + "\n".join(lines)) from None
+
+    label = doc.get("name") if isinstance(doc.get("name"), str) else None
+    connector = name or slug(label or path.stem.split(".")[0])
+    content_names = compile_path(parsed.contentPath.path).names
+    stream = stream or (content_names[-1] if content_names else "records")
+    folder = Path(out) if out is not None else Path.cwd() / connector
+    if (folder / "connector.yaml").exists() and not force:
+        raise UsageError(f"{folder / 'connector.yaml'} exists; pass --force to overwrite")
+    result = ImportResult(folder=folder, name=connector, stream=stream)
+
+    # config schema: user inputs + placeholders + authSpec fields
+    config_schema: dict[str, Any] = json.loads(json.dumps(user_spec)) if user_spec else {}
+    config_schema.setdefault("$schema", "http://json-schema.org/draft-07/schema#")
+    config_schema.setdefault("type", "object")
+    props: dict[str, Any] = config_schema.setdefault("properties", {})
+    required: list[str] = config_schema.setdefault("required", [])
+    auth_type, auth_params = _auth(doc, props, required, result)
+    used = set()
+    for _, text in walk_strings([params.get("urlParams"), params.get("headerParams"), params.get("bodyParams")]):
+        used.update(p.split(".")[0] for p in placeholders(text) if p not in RESERVED)
+    for ph in sorted(used - set(props)):
+        props[ph] = {"type": "string", "description": f"value of the {{{ph}}} placeholder of the request"}
+        required.append(ph)
+        result.notes.append(f"config field '{ph}' added: the request uses it as a placeholder")
+    for ph in sorted(used & set(props)):
+        if ph not in required and "default" not in props[ph]:
+            required.append(ph)
+    if not required:
+        config_schema.pop("required")
+
+    # hosts: the literal host, or a wildcard for a {domain}-style label
+    from urllib.parse import urlsplit
+
+    from cdk.declarative.engine import PLACEHOLDER_RE
+
+    host_tpl = parsed.urlParams.host
+    hosts: list[str] = []
+    if not PLACEHOLDER_RE.fullmatch(host_tpl.strip()):
+        hostname = urlsplit(PLACEHOLDER_RE.sub("PLACEHOLDER", host_tpl)).hostname or ""
+        labels = hostname.split(".")
+        if "placeholder" in labels[0] and len(labels) > 2:
+            hosts.append("*." + ".".join(labels[1:]))
+        elif hostname and "placeholder" not in hostname:
+            hosts.append(hostname)
+    if not hosts:
+        result.notes.append("allowed_hosts is empty: the host comes from the config; add the API's host names")
+
+    # record schema
+    custom = params.get("schema")
+    rec_schema = record_schema(parsed, custom if isinstance(custom, dict) else None)
+    rec_schema = {"$schema": "http://json-schema.org/draft-07/schema#", **rec_schema}
+    stream_params = {k: v for k, v in params.items() if k != "schema"}
+
+    manifest: dict[str, Any] = {
+        "manifest_version": 1,
+        "name": connector,
+        "version": "0.1.0",
+        "display_name": label or connector.replace("-", " ").title(),
+        "description": (doc.get("description") if isinstance(doc.get("description"), str) else None)
+        or f"Declarative REST source imported from {path.name}",
+        "kind": "source",
+        "capabilities": ["batch_extract"] + (["incremental"] if parsed.scheduleParams else []),
+        "config": {"schema": "schemas/config.json"},
+        "streams": [_stream_entry(stream, parsed, rec_schema, primary_key, cursor_field)],
+        "allowed_hosts": hosts,
+    }
+    if ui:
+        manifest["ui"] = _ui(ui)
+    manifest["declarative"] = {"streams": {stream: stream_params}}
+    if manifest["streams"][0].get("cursor_field") is None and "incremental" in manifest["capabilities"]:
+        manifest["capabilities"] = ["batch_extract"]
+        result.notes.append("incremental not declared: set cursor_field on the stream (a field of the record) to enable it")
+    package = connector.replace("-", "_")
+    files = {
+        "connector.yaml": _yaml(manifest, path.name, auth_type),
+        "schemas/config.json": json.dumps(config_schema, indent=2) + "\n",
+        f"schemas/{stream}.json": json.dumps(rec_schema, indent=2) + "\n",
+        "pyproject.toml": _pyproject(connector, package, manifest["description"]),
+        f"{package}/__init__.py": (
+            '"""Declarative connector: connector.yaml holds the sourceSpec; cdk builds the source from it."""\n\n'
+            "from cdk.declarative import package_source\n\n"
+            "Source = package_source(__name__)\n"
+        ),
+        "secrets/config.example.json": json.dumps(_example_config(config_schema, stream, auth_type, auth_params),
+                                                  indent=2) + "\n",
+        ".gitignore": "secrets/config.json\n__pycache__/\ndist/\n*.egg-info/\n",
+    }
+    from cdk.fsutil import atomic_write_text
+
+    for rel, text in files.items():
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(target, text)
+        result.files.append(rel)
+    from cdk.project import Project
+
+    for finding in validate_declarative(Project.load(folder)):
+        result.notes.append(f"{finding.severity}: {finding}")
+    return result
+
+
+def _stream_entry(stream: str, parsed: Any, rec_schema: dict[str, Any], primary_key: list[str] | None,
+                  cursor_field: str | None) -> dict[str, Any]:
+    """The manifest stream: the given keys, else guessed from the record schema when it names them."""
+    entry: dict[str, Any] = {"name": stream}
+    if primary_key or cursor_field:
+        if primary_key:
+            entry["primary_key"] = primary_key
+        if cursor_field:
+            entry["cursor_field"] = cursor_field
+        entry["schema"] = f"schemas/{stream}.json"
+        return entry
+    wrapper_props = {}
+    for key, sub in (rec_schema.get("properties") or {}).items():
+        if isinstance(sub, dict) and isinstance(sub.get("properties"), dict):
+            wrapper_props = {f"{key}.{k}": v for k, v in sub["properties"].items()}
+    flat = {**{k: v for k, v in (rec_schema.get("properties") or {}).items()}, **wrapper_props}
+    for candidate in ("id", "uuid"):
+        match = next((k for k in flat if k == candidate or k.endswith("." + candidate)), None)
+        if match:
+            entry["primary_key"] = [match]
+            break
+    for candidate in ("updated_at", "last_changed", "updated", "modified_at", "last_modified"):
+        match = next((k for k in flat if k == candidate or k.endswith("." + candidate)), None)
+        if match:
+            entry["cursor_field"] = match
+            break
+    entry["schema"] = f"schemas/{stream}.json"
+    return entry
+
+
+def _auth(doc: dict[str, Any], props: dict[str, Any], required: list[str],
+          result: ImportResult) -> tuple[str | None, dict[str, Any]]:
+    """authSpec of a connection specification: credentials go to ``authentication``, the rest to config fields."""
+    specs = doc.get("authSpec")
+    if not isinstance(specs, list) or not specs or not isinstance(specs[0], dict):
+        return None, {}
+    first = specs[0]
+    kind = AUTH_TYPES.get(re.sub(r"[^a-z0-9]", "", str(first.get("type", "")).lower()))
+    schema = first.get("spec") if isinstance(first.get("spec"), dict) else {}
+    params: dict[str, Any] = {}
+    for prop, sub in (schema.get("properties") or {}).items():
+        if SECRET_RE.search(prop) or USER_RE.match(prop):
+            params[prop] = f"CDK_ENV_{slug(prop).upper().replace('-', '_')}" if SECRET_RE.search(prop) else "..."
+        elif prop not in props:
+            props[prop] = sub if isinstance(sub, dict) else {"type": "string"}
+            if prop in (schema.get("required") or []):
+                required.append(prop)
+            result.notes.append(f"config field '{prop}' taken from authSpec '{first.get('name', first.get('type'))}'")
+    if kind:
+        result.notes.append(f"authentication: {kind} (from authSpec); credentials go under authentication.params")
+    return kind, params
+
+
+def _ui(ui: dict[str, Any]) -> dict[str, Any]:
+    def key(value: Any) -> Any:
+        return value.get("key") if isinstance(value, dict) else value
+
+    out = {"label": key(ui.get("label")), "category": key(ui.get("category")), "icon": key(ui.get("icon")),
+           "beta": bool(ui.get("isBeta", False)), "preview": bool(ui.get("isPreview", False))}
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def _example_config(schema: dict[str, Any], stream: str, auth_type: str | None,
+                    auth_params: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": "example", "stream": stream}
+    for prop, sub in (schema.get("properties") or {}).items():
+        out[prop] = sub.get("default", "...") if isinstance(sub, dict) else "..."
+    if auth_type:
+        out["authentication"] = {"type": auth_type, "params": auth_params}
+    return out
+
+
+def _yaml(manifest: dict[str, Any], source_name: str, auth_type: str | None) -> str:
+    import yaml
+
+    head = (
+        f"# Imported from {source_name} by `cdk import source-spec`.\n"
+        "# declarative: holds seed 003's sourceSpec per stream; see docs/declarative.md of connector-cdk.\n"
+    )
+    if auth_type:
+        head += f"# Credentials: config 'authentication: {{type: {auth_type}, params: ...}}'.\n"
+    return head + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=110)
+
+
+def _pyproject(name: str, package: str, description: str) -> str:
+    import tomlkit
+
+    doc = tomlkit.document()
+    doc["build-system"] = {"requires": ["hatchling"], "build-backend": "hatchling.build"}
+    doc["project"] = {
+        "name": name, "version": "0.1.0", "description": description, "requires-python": ">=3.10",
+        "dependencies": ["connector-cdk"],
+        "entry-points": {"cdk.connectors": {name: f"{package}:Source"}},
+    }
+    doc["tool"] = {"hatch": {"build": {"targets": {"wheel": {
+        "packages": [package],
+        "force-include": {"connector.yaml": f"{package}/connector.yaml", "schemas": f"{package}/schemas"},
+    }}}}}
+    return tomlkit.dumps(doc)
+
+
+__all__ = ["ImportResult", "import_source_spec", "read_spec_json", "slug"]

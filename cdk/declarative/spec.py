@@ -1,0 +1,270 @@
+"""The sourceSpec of seed 003 as pydantic models, and the loaders of its accepted forms.
+
+Property names are the seed's (camelCase, e.g. ``offSetName``), so a sourceSpec document is accepted as
+it is. Three places can hold one:
+
+* ``declarative:`` in connector.yaml (DESIGN §6)::
+
+      declarative:
+        spec: {...}            # JSON Schema of the user inputs (else the manifest's config.schema)
+        defaults: {...}        # params shared by every stream (deep-merged under each stream's own)
+        streams:
+          members: {urlParams: ..., contentPath: ..., paginationParams: ..., scheduleParams: ..., schema: ...}
+
+  ``declarative: {sourceSpec: {...}}`` (the seed's JSON as is) is accepted too: one stream.
+* a sourceSpec document: ``{"sourceSpec": {"attributes": {...}, "spec": {...}}}``;
+* a whole connection specification (``name``, ``authSpec``, ``sourceSpec``, ...).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+PAGINATION_TYPES = ("OFFSET", "POINTER", "CONTINUATION_TOKEN", "PAGE", "NONE")
+DEFAULT_MAXIMUM_REQUEST = 10000
+PARAM_KEYS = (
+    "urlParams", "headerParams", "bodyParams", "contentPath", "explodeEntityPath",
+    "paginationParams", "scheduleParams",
+)
+#: keys a stream entry may hold besides the params (the custom schema and record identity)
+STREAM_EXTRA_KEYS = ("schema", "primaryKey", "cursorField")
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _as_int(value: Any) -> Any:
+    """The seed writes numbers as strings ("100", "850"); accept both."""
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    return value
+
+
+class UrlParams(_Spec):
+    """Where to send the request; ``{domain}`` and ``${param}`` placeholders come from the config."""
+
+    host: str = Field(description="Scheme and host, e.g. https://{domain}.api.mailchimp.com")
+    path: str = Field("", description="Resource path, e.g. /3.0/lists/${listId}/members")
+    method: Literal["GET", "POST"] = "GET"
+    queryParams: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class ContentPath(_Spec):
+    """The record array and how each record is flattened."""
+
+    path: str = Field(description="JSONPath of the record array, e.g. $.members")
+    skipAttributes: list[str] = Field(default_factory=list)
+    keepAttributes: list[str] = Field(default_factory=list)
+    overrideWrapperAttribute: str | None = None
+
+
+class PaginationParams(_Spec):
+    """All five pagination types in one model; :meth:`missing` names what a type still needs."""
+
+    type: Literal["OFFSET", "POINTER", "CONTINUATION_TOKEN", "PAGE", "NONE"] = "NONE"
+    limitName: str | None = None
+    limitValue: int | None = Field(None, ge=1)
+    offSetName: str | None = Field(None, validation_alias=AliasChoices("offSetName", "offsetName"))
+    endConditionName: str | None = None
+    endConditionValue: Any = None
+    pointerPath: str | None = None
+    continuationTokenPath: str | None = None
+    parameterType: Literal["QUERYPARAM", "HEADERPARAM"] = "QUERYPARAM"
+    parameterName: str | None = None
+    delayRequestMillis: int = Field(0, ge=0)
+    initialPageIndex: int = 0
+    endPageIndex: int | str | None = None
+    pageParamName: str | None = None
+    maximumRequest: int = Field(DEFAULT_MAXIMUM_REQUEST, ge=1)
+
+    @field_validator("type", "parameterType", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("limitValue", "delayRequestMillis", "initialPageIndex", "maximumRequest", "endPageIndex",
+                     mode="before")
+    @classmethod
+    def _ints(cls, value: Any) -> Any:
+        return _as_int(value)
+
+    REQUIRED: ClassVar[dict[str, tuple[str, ...]]] = {
+        "OFFSET": ("limitName", "limitValue", "offSetName"),
+        "POINTER": ("pointerPath",),
+        "CONTINUATION_TOKEN": ("continuationTokenPath", "parameterName"),
+        "PAGE": ("limitName", "limitValue", "pageParamName"),
+        "NONE": (),
+    }
+
+    def missing(self) -> list[str]:
+        """Properties the type requires that are not set (seed 003's per-type tables)."""
+        out = [name for name in self.REQUIRED[self.type] if getattr(self, name) in (None, "")]
+        if (self.endConditionName is None) != (self.endConditionValue is None):
+            out.append("endConditionValue" if self.endConditionValue is None else "endConditionName")
+        if self.type in ("POINTER", "CONTINUATION_TOKEN") and (self.limitName is None) != (self.limitValue is None):
+            out.append("limitValue" if self.limitValue is None else "limitName")
+        return out
+
+
+class ScheduleParams(_Spec):
+    """Start/end parameters of a batch window, or ADVANCE expressions placed at ``{SCHEDULE_QUERY}``."""
+
+    type: Literal["ADVANCE"] | None = None
+    scheduleStartParamName: str | None = None
+    scheduleEndParamName: str | None = None
+    scheduleStartParamFormat: str | None = None
+    scheduleEndParamFormat: str | None = None
+    paramFormat: str | None = None
+    incremental: str | None = None
+    backfill: str | None = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    def missing(self) -> list[str]:
+        if self.type == "ADVANCE":
+            return [n for n in ("paramFormat", "incremental", "backfill") if not getattr(self, n)]
+        return []
+
+
+class StreamSpec(_Spec):
+    """One stream: the seed's params plus the custom schema."""
+
+    urlParams: UrlParams
+    headerParams: dict[str, Any] = Field(default_factory=dict)
+    bodyParams: dict[str, Any] | list[Any] | str | None = None
+    contentPath: ContentPath
+    explodeEntityPath: ContentPath | None = None
+    paginationParams: PaginationParams = Field(default_factory=PaginationParams)
+    scheduleParams: ScheduleParams | None = None
+    schema_: dict[str, Any] | str | None = Field(None, alias="schema", description="custom schema")
+    primaryKey: list[str] | None = None
+    cursorField: str | None = None
+
+    @field_validator("headerParams", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return {} if value is None else value
+
+    @field_validator("primaryKey", mode="before")
+    @classmethod
+    def _one_key(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
+
+
+class DeclarativeSpec(_Spec):
+    """The ``declarative:`` mapping after normalisation: named streams and the user-input schema."""
+
+    streams: dict[str, StreamSpec] = Field(min_length=1)
+    spec: dict[str, Any] | None = Field(None, description="JSON Schema of the user inputs (config)")
+    ui: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise(cls, data: Any) -> Any:
+        return normalise_declarative(data) if isinstance(data, dict) else data
+
+
+# ---------------------------------------------------------------------------------------------
+# forms
+
+
+def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``, merging nested mappings (stream params over shared defaults)."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _looks_like_schema(value: Any) -> bool:
+    return isinstance(value, dict) and "properties" in value and ("type" in value or "$schema" in value)
+
+
+def extract_source_spec(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
+    """From a sourceSpec document, a connection specification or bare params: (params, user spec, ui).
+
+    The seed shows params both under ``sourceSpec.attributes`` (the Mailchimp example) and directly
+    under ``sourceSpec``; both are read. JSON Schemas describing the params (the seed's template, under
+    ``attributes.spec``) are told apart from user-input schemas and ignored.
+    """
+    source = doc.get("sourceSpec", doc) if isinstance(doc, dict) else {}
+    if not isinstance(source, dict):
+        return {}, None, {}
+    attributes = source.get("attributes") if isinstance(source.get("attributes"), dict) else {}
+    params: dict[str, Any] = {}
+    for holder in (source, attributes):
+        for key in (*PARAM_KEYS, *STREAM_EXTRA_KEYS):
+            if key in holder and not (key != "schema" and _looks_like_schema(holder[key])):
+                params.setdefault(key, holder[key])
+    user_spec = source.get("spec")
+    if not _looks_like_schema(user_spec) or _describes_params(user_spec):
+        user_spec = None
+    ui = attributes.get("uiAttributes") or source.get("uiAttributes") or {}
+    return params, user_spec, ui
+
+
+def _describes_params(schema: dict[str, Any]) -> bool:
+    """True for the seed's template schema (its properties are urlParams, contentPath, ...)."""
+    return bool(set(schema.get("properties", {})) & {"urlParams", "contentPath", "paginationParams"})
+
+
+def normalise_declarative(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring every accepted ``declarative:`` form to ``{streams: {name: params}, spec, ui}``."""
+    if "streams" not in data and ("sourceSpec" in data or "urlParams" in data):
+        params, user_spec, ui = extract_source_spec(data)
+        name = data.get("stream") or "records"
+        out: dict[str, Any] = {"streams": {name: params}}
+        if data.get("spec") is not None and "sourceSpec" not in data:
+            user_spec = data["spec"]
+        if user_spec is not None:
+            out["spec"] = user_spec
+        if ui:
+            out["ui"] = ui
+        return out
+    defaults = data.get("defaults") or {}
+    streams = data.get("streams")
+    if isinstance(streams, dict):
+        norm = {}
+        for name, params in streams.items():
+            if isinstance(params, dict) and "sourceSpec" in params:
+                params = extract_source_spec(params)[0]
+            norm[name] = deep_merge(defaults, params) if isinstance(params, dict) and defaults else params
+        streams = norm
+    return {k: v for k, v in {**data, "streams": streams}.items() if k not in ("defaults",)}
+
+
+def load_declarative(data: Any, *, stream_name: str | None = None) -> DeclarativeSpec:
+    """Validate a ``declarative:`` mapping (or a sourceSpec document); raises pydantic ValidationError."""
+    if isinstance(data, dict) and stream_name and "streams" not in data:
+        data = {**data, "stream": stream_name}
+    return DeclarativeSpec.model_validate(data)
+
+
+__all__ = [
+    "ContentPath",
+    "DeclarativeSpec",
+    "PAGINATION_TYPES",
+    "PaginationParams",
+    "ScheduleParams",
+    "StreamSpec",
+    "UrlParams",
+    "deep_merge",
+    "extract_source_spec",
+    "load_declarative",
+    "normalise_declarative",
+]

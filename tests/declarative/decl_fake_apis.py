@@ -1,0 +1,168 @@
+"""Local HTTP servers shaped like the APIs of seed 003's examples (Mailchimp, Zendesk), on 127.0.0.1.
+
+* ``GET /3.0/lists/<list>/members?count&offset[&since_last_changed&before_last_changed]`` — Mailchimp
+  members: ``{"members": [...], "list_id", "total_items", "_links"}``; the schedule parameters must be in
+  seed 003's format ``yyyy-MM-ddTHH:mm:ss:fffffffK`` or the server answers 400.
+* ``GET /3.0/reports/<campaign>/email-activity?count&offset`` — ``{"emails": [{..., "activity": [...]}], ...}``.
+* ``GET /api/v2/search/export.json?query&page[size]&page[after]`` — Zendesk export: continuation token at
+  ``meta.after_cursor``, ``meta.has_more``; the token may come as the ``X-After`` header instead.
+* ``POST /search`` — JSON body ``{"filter": ..., "offset": N}``; records in ``data.rows``.
+* ``GET /loop`` — a broken API whose pointer always names the same next page.
+* ``GET /stuck`` — a broken API that ignores pagination parameters and serves the same page forever.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+BASE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+MC_FORMAT = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d):(\d{7})Z$")
+
+
+def member(list_id: str, i: int) -> dict[str, Any]:
+    changed = BASE + timedelta(hours=i)
+    return {
+        "id": f"m{i:05d}", "email_address": f"m{i}@example.com", "status": "subscribed", "list_id": list_id,
+        "last_changed": changed.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+        "_links": [{"rel": "self", "href": f"/lists/{list_id}/members/m{i:05d}"}],
+    }
+
+
+def parse_mc(value: str) -> datetime:
+    m = MC_FORMAT.match(value)
+    if not m:
+        raise ValueError(value)
+    y, mo, d, h, mi, s, frac = m.groups()
+    return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), int(frac[:6]), tzinfo=timezone.utc)
+
+
+class FakeAPIs:
+    """The server; ``members``/``emails``/``users`` are record counts. ``requests`` logs every request."""
+
+    def __init__(self, members: int = 250, emails: int = 7, users: int = 23, rows: int = 12) -> None:
+        self.members = members
+        self.emails = emails
+        self.users = users
+        self.rows = rows
+        self.requests: list[dict[str, Any]] = []
+        self._server: ThreadingHTTPServer | None = getattr(self, "_server", None)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> FakeAPIs:
+        api = self
+
+        class Handler(_Handler):
+            fake = api
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+    def queries(self, path_prefix: str) -> list[dict[str, list[str]]]:
+        return [parse_qs(r["query"]) for r in self.requests if r["path"].startswith(path_prefix)]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeAPIs
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def do_GET(self) -> None:  # noqa: N802
+        parts = urlsplit(self.path)
+        q = parse_qs(parts.query)
+        self.fake.requests.append({"method": "GET", "path": parts.path, "query": parts.query,
+                                   "headers": dict(self.headers)})
+        m = re.fullmatch(r"/3\.0/lists/([^/]+)/members", parts.path)
+        if m:
+            return self._members(m.group(1), q)
+        m = re.fullmatch(r"/3\.0/reports/([^/]+)/email-activity", parts.path)
+        if m:
+            return self._emails(m.group(1), q)
+        if parts.path == "/api/v2/search/export.json":
+            return self._export(q)
+        if parts.path == "/stuck":  # ignores every pagination parameter
+            return self._send(200, {"items": [{"id": 1}, {"id": 2}], "more": True})
+        if parts.path == "/loop":
+            return self._send(200, {"items": [{"id": 1}], "paging": {"next": "/loop?again=1"}})
+        self._send(404, {"error": "not found"})
+
+    def do_POST(self) -> None:  # noqa: N802
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        self.fake.requests.append({"method": "POST", "path": parts.path, "query": parts.query,
+                                   "headers": dict(self.headers), "body": body})
+        if parts.path != "/search":
+            return self._send(404, {"error": "not found"})
+        q = parse_qs(parts.query)
+        offset, limit = int(q.get("offset", ["0"])[0]), int(q.get("limit", ["5"])[0])
+        rows = [{"id": i, "kind": body.get("filter")} for i in range(1, self.fake.rows + 1)][offset: offset + limit]
+        self._send(200, {"data": {"rows": rows}, "more": offset + limit < self.fake.rows})
+
+    # -- Mailchimp ----------------------------------------------------------------------------------
+    def _members(self, list_id: str, q: dict[str, list[str]]) -> None:
+        count, offset = int(q.get("count", ["10"])[0]), int(q.get("offset", ["0"])[0])
+        items = [member(list_id, i) for i in range(1, self.fake.members + 1)]
+        try:
+            if "since_last_changed" in q:
+                since = parse_mc(q["since_last_changed"][0])
+                items = [x for x in items if datetime.fromisoformat(x["last_changed"]) > since]
+            if "before_last_changed" in q:
+                before = parse_mc(q["before_last_changed"][0])
+                items = [x for x in items if datetime.fromisoformat(x["last_changed"]) < before]
+        except ValueError as exc:
+            return self._send(400, {"title": "Invalid Resource", "detail": f"bad date format {exc}"})
+        page = items[offset: offset + count]
+        self._send(200, {"members": page, "list_id": list_id, "total_items": len(items),
+                         "_links": [{"rel": "self"}]})
+
+    def _emails(self, campaign: str, q: dict[str, list[str]]) -> None:
+        count, offset = int(q.get("count", ["10"])[0]), int(q.get("offset", ["0"])[0])
+        emails = [{
+            "campaign_id": campaign, "list_id": "L1", "email_id": f"e{i}", "email_address": f"e{i}@example.com",
+            "activity": [{"action": a, "timestamp": f"2024-01-0{1 + i % 9}T00:00:0{j}Z"}
+                         for j, a in enumerate(("open", "click")[: 1 + i % 2])],
+        } for i in range(1, self.fake.emails + 1)]
+        self._send(200, {"emails": emails[offset: offset + count], "campaign_id": campaign,
+                         "total_items": len(emails), "_links": []})
+
+    # -- Zendesk ------------------------------------------------------------------------------------
+    def _export(self, q: dict[str, list[str]]) -> None:
+        size = int(q.get("page[size]", ["5"])[0])
+        after = q.get("page[after]", [None])[0] or self.headers.get("X-After")
+        start = int(after[1:]) if after else 0
+        users = [{"id": i, "name": f"user{i}", "updated_at": (BASE + timedelta(days=i)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+                 for i in range(1, self.fake.users + 1)]
+        page = users[start: start + size]
+        more = start + size < len(users)
+        # like the seed's example: the last page still carries an after_cursor, with has_more false
+        self._send(200, {"results": page, "facets": None,
+                         "meta": {"has_more": more, "after_cursor": f"c{start + size}", "before_cursor": None}})
