@@ -185,7 +185,36 @@ def connector_config_schema(project: Project, cls: Connector | None = None) -> d
     schema = project.config_schema()
     if schema is not None:
         return schema
+    if project.manifest.declarative is not None:
+        from cdk.declarative import load_project_spec
+
+        spec = load_project_spec(project).spec
+        if spec is not None:
+            return spec
     from cdk.sdk.config import own_fields_schema
 
     cls = cls or load_connector_class(project)
     return own_fields_schema(config_class(project, cls))
+
+
+def describe_streams(project: Project) -> list[dict[str, Any]]:
+    """Streams with keys, cursor and record schema: from the manifest, or from a declarative spec."""
+    incremental = "incremental" in project.manifest.capabilities
+    out = []
+    if project.manifest.streams or project.manifest.declarative is None:
+        for s in project.manifest.streams:
+            schema = project.stream_schema(s.name)
+            if schema is None and project.manifest.declarative is not None:
+                from cdk.declarative import stream_schema
+
+                schema = stream_schema(project, s.name)
+            out.append({"name": s.name, "primary_key": s.primary_key, "cursor_field": s.cursor_field,
+                        "supports_incremental": incremental and bool(s.cursor_field), "schema": schema})
+        return out
+    from cdk.declarative import load_project_spec, stream_schema
+
+    for name, stream in load_project_spec(project).streams.items():
+        out.append({"name": name, "primary_key": stream.primaryKey or [], "cursor_field": stream.cursorField,
+                    "supports_incremental": incremental and bool(stream.cursorField),
+                    "schema": stream_schema(project, name)})
+    return out

@@ -64,16 +64,10 @@ def check(connector: str, config_path: str, fmt: str) -> None:
 @format_option("text", "json", default="json")
 def discover(connector: str, fmt: str) -> None:
     """List the streams with their primary keys, cursor fields and record schemas."""
+    from cdk.connector import describe_streams
+
     project = _project(connector)
-    streams = []
-    for s in project.manifest.streams:
-        streams.append({
-            "name": s.name,
-            "primary_key": s.primary_key,
-            "cursor_field": s.cursor_field,
-            "supports_incremental": bool(s.cursor_field) and "incremental" in project.manifest.capabilities,
-            "schema": project.stream_schema(s.name),
-        })
+    streams = describe_streams(project)
     if fmt == "json":
         print_json({"connector": project.manifest.name, "version": project.manifest.version, "streams": streams})
         return

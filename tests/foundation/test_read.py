@@ -206,3 +206,20 @@ def test_streaming_source_checkpoints_and_resumes(connector_copy, write_config, 
     assert [r["data"]["n"] for r in jsonl(first.stdout)] == list(range(10))
     second = run_cdk("read", "--config", str(cfg), "--state", str(state), cwd=ticker)
     assert [r["data"]["n"] for r in jsonl(second.stdout)] == list(range(10, 25))
+
+
+def test_discover_lists_declarative_streams_without_a_streams_section(tmp_path):
+    import shutil
+
+    from tests.conftest import FIXTURES
+
+    folder = tmp_path / "decl"
+    shutil.copytree(FIXTURES.parent / "declarative" / "example_connector", folder)
+    manifest = folder / "connector.yaml"
+    text = manifest.read_text()
+    start, end = text.index("streams:\n  - name: users"), text.index("allowed_hosts:")
+    manifest.write_text(text[:start] + text[end:])
+    found = json.loads(run_cdk("discover", cwd=folder).stdout)
+    assert [s["name"] for s in found["streams"]] == ["users", "orders"]
+    assert found["streams"][0]["schema"]["type"] == "object"
+    assert "port" in json.loads(run_cdk("spec", cwd=folder).stdout)["properties"]
