@@ -109,8 +109,45 @@ def signature(method: str, url: str, body: bytes | None, content_type: str, reda
 
 # -- bodies on disk -------------------------------------------------------------------------------
 
+def json_lines(doc: Any) -> list[str]:
+    """Compact JSON of ``doc`` cut into lines: one line per element of its top-level lists (the records).
+
+    ``"".join(lines)`` is the JSON text. A changed record shows in a review as one changed line, and
+    loading costs one string per record instead of one object per field (see docs/cassettes.md).
+    """
+    import orjson
+
+    def dump(value: Any) -> str:
+        return orjson.dumps(value).decode()
+
+    def items(seq: list[Any], close: str) -> list[str]:
+        out = [dump(v) + "," for v in seq]
+        out[-1] = out[-1][:-1] + close
+        return out
+
+    if isinstance(doc, list) and len(doc) > 1:
+        return ["[", *items(doc, "]")]
+    if not isinstance(doc, dict) or not any(isinstance(v, list) and len(v) > 1 for v in doc.values()):
+        return [dump(doc)]
+    lines: list[str] = []
+    head = "{"
+    keys = list(doc)
+    for n, key in enumerate(keys):
+        sep = "," if n < len(keys) - 1 else "}"
+        value = doc[key]
+        if isinstance(value, list) and len(value) > 1:
+            lines.append(head + dump(key) + ":[")
+            lines.extend(items(value, "]" + sep))
+            head = ""
+        else:
+            head += dump(key) + ":" + dump(value) + sep
+    if head:
+        lines.append(head)
+    return lines
+
+
 def encode_body(raw: bytes | None, content_type: str, redactor: Redactor, *, response: bool) -> dict[str, Any] | None:
-    """A body for the cassette: parsed JSON when it is JSON (diffs by field), else text, else base64."""
+    """A body for the cassette as ``{"lines": [...]}`` (JSON one record a line, text line by line), or base64."""
     if not raw:
         return None
     try:
@@ -126,10 +163,10 @@ def encode_body(raw: bytes | None, content_type: str, redactor: Redactor, *, res
         except ValueError:
             pass
         else:
-            return {"json": redactor.json_value(doc, response=response)}
+            return {"lines": json_lines(redactor.json_value(doc, response=response))}
     if "x-www-form-urlencoded" in ct:
-        return {"string": redactor.form(text, response=response)}
-    return {"string": redactor.text(text)}
+        return {"lines": [redactor.form(text, response=response)]}
+    return {"lines": redactor.text(text).splitlines(keepends=True)}
 
 
 def decode_body(body: Any) -> bytes:
@@ -140,10 +177,8 @@ def decode_body(body: Any) -> bytes:
         return body
     if isinstance(body, str):
         return body.encode("utf-8")
-    if "json" in body:
-        import orjson
-
-        return orjson.dumps(body["json"])
+    if "lines" in body:
+        return "".join(body["lines"]).encode("utf-8")
     if "base64" in body:
         return base64.b64decode(body["base64"])
     value = body.get("string")

@@ -24,6 +24,7 @@ import base64
 import json
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -50,6 +51,7 @@ def _words(name: str) -> list[str]:
     return [w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub("_", name).lower()) if w]
 
 
+@lru_cache(maxsize=4096)
 def is_secret_name(name: str, *, response: bool = False) -> bool:
     """True for field, parameter or header names that hold credentials (``api_key``, ``clientSecret``)."""
     lowered = name.lower()
