@@ -205,6 +205,10 @@ class Fault:
     body: bytes = b""
     exception: type[BaseException] | None = None
     repeat: bool = False
+    target: tuple[str, str] | None = None  # (METHOD, URL path) it applies to; None: every request
+
+    def applies(self, method: str, url: str) -> bool:
+        return self.target is None or (method.upper(), urlsplit(url).path) == self.target
 
 
 class Cassette:
@@ -247,6 +251,14 @@ class Cassette:
                             self.redactor)
             self._index.setdefault(sig, deque()).append(i)
             self._by_path.setdefault((sig[0], sig[1].split("?", 1)[0]), []).append(i)
+
+    def main_endpoint(self) -> tuple[str, str] | None:
+        """(METHOD, path) requested most often — the data endpoint of a read, not its token refresh."""
+        counts: dict[tuple[str, str], int] = {}
+        for n, inter in enumerate(self.interactions):
+            key = (inter["request"]["method"].upper(), urlsplit(inter["request"]["uri"]).path)
+            counts[key] = counts.get(key, 0) + 1 + n / 1e6  # ties: the later one
+        return max(counts, key=counts.__getitem__) if counts else None
 
     @property
     def exists(self) -> bool:
@@ -422,7 +434,7 @@ def _patched_send(adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
     if cassette is None:
         return _original_send(adapter, request, *args, **kwargs)
     cassette.requests += 1
-    if cassette.faults:
+    if cassette.faults and cassette.faults[0].applies(request.method, request.url):
         fault = cassette.faults[0]
         if not fault.repeat:
             cassette.faults.popleft()

@@ -48,7 +48,7 @@ class Harness:
         self.max_pages = int(self.project.tool_settings.get("test_max_pages", 1000))
         self.recorded: list[Path] = []
         self._cls: Any = None
-        self._schema: dict[str, Any] | None = None
+        self._schemas: list[dict[str, Any]] | None = None
 
     # -- connector and configs ----------------------------------------------------------------
     @property
@@ -59,19 +59,18 @@ class Harness:
             self._cls = load_connector_class(self.project)
         return self._cls
 
-    def config_schema(self) -> dict[str, Any]:
-        """The manifest's config schema merged with the pydantic class's (SecretStr marks fields writeOnly)."""
-        if self._schema is None:
+    def config_schemas(self) -> list[dict[str, Any]]:
+        """The manifest's config schema and the pydantic class's (SecretStr marks fields writeOnly there).
+
+        Kept apart, not merged: a field marked secret in either one is secret.
+        """
+        if self._schemas is None:
             from cdk.connector import config_class, connector_config_schema
 
-            schema: dict[str, Any] = {"properties": {}, "$defs": {}}
-            for part in (connector_config_schema(self.project, self.cls),
-                         _safe(lambda: config_class(self.project, self.cls).model_json_schema())):
-                if part:
-                    schema["properties"].update(part.get("properties") or {})
-                    schema["$defs"].update(part.get("$defs") or {})
-            self._schema = schema
-        return self._schema
+            parts = [_safe(lambda: connector_config_schema(self.project, self.cls)),
+                     _safe(lambda: config_class(self.project, self.cls).model_json_schema())]
+            self._schemas = [p for p in parts if isinstance(p, dict)]
+        return self._schemas
 
     def config_data(self, recording: bool) -> dict[str, Any]:
         from cdk.connector import read_config_file
@@ -97,7 +96,10 @@ class Harness:
             resolved = resolve_env(dict(data))
         except ConfigError:
             resolved = data
-        return Redactor(config_secrets(resolved, self.config_schema()) | config_secrets(data, self.config_schema()))
+        secrets: set[str] = set()
+        for schema in self.config_schemas() or [{}]:
+            secrets |= config_secrets(resolved, schema) | config_secrets(data, schema)
+        return Redactor(secrets)
 
     def make_connector(self, data: dict[str, Any], *, stream: str | None, recording: bool,
                        waits: list[float] | None = None, incremental: bool = False) -> Any:
@@ -291,6 +293,10 @@ def _replayed(h: Harness, stream: str, faults: list[Fault]) -> Iterator[tuple[An
             f"does not exist; {RECORD_HINT}"
         )
     with h.session_for(name, force_replay=True) as (cassette, data, _):
+        target = cassette.main_endpoint()
+        for fault in faults:
+            if fault.status != 401:  # 401 answers everything; the others hit the data requests
+                fault.target = target
         cassette.faults.extend(faults)
         yield h.make_connector(data, stream=stream, recording=False, waits=waits), cassette, waits
 
