@@ -1,0 +1,115 @@
+"""`cdk test` modes: --record=missing, --record afresh, replay misses, record_mode refused, own tests' fixtures."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from cdk.testing.demo_api import DemoAPI
+from tests.testing.conftest import copy_connector, run_cdk, write_json
+
+OWN_TEST = '''
+def test_total_count(connector, cassette, config):
+    assert config["page_size"] == 10
+    assert connector.get_total_records_count() == 25
+    assert cassette.path.name == "test_own-test_total_count.json"
+'''
+
+
+@pytest.fixture
+def recorded(tmp_path: Path, demo_api: DemoAPI) -> tuple[Path, DemoAPI, Path]:
+    conn = copy_connector(tmp_path / "conn")
+    (conn / "tests").mkdir()
+    (conn / "tests" / "test_own.py").write_text(OWN_TEST)
+    config = {"api_url": demo_api.url, "page_size": 10}
+    write_json(conn / "secrets" / "config.json", config)
+    write_json(conn / "tests" / "sample_config.json", config)
+    out = run_cdk("test", "--record", cwd=conn)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return conn, demo_api, conn / "tests" / "cassettes"
+
+
+def test_own_tests_get_fixtures_and_a_cassette_and_replay(recorded: tuple[Path, DemoAPI, Path]) -> None:
+    conn, api, cassettes = recorded
+    assert (cassettes / "test_own-test_total_count.json").exists()
+    api.stop()
+    out = run_cdk("test", "--", "-v", cwd=conn)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "tests/test_own.py::test_total_count PASSED" in out.stdout
+    assert "connector.yaml::read[orders] PASSED" in out.stdout
+
+
+def test_record_missing_records_only_missing_cassettes(recorded: tuple[Path, DemoAPI, Path]) -> None:
+    conn, api, cassettes = recorded
+    kept = (cassettes / "read-users.json").read_bytes()
+    (cassettes / "read-orders.json").unlink()
+    before = len(api.requests)
+    out = run_cdk("test", "--record=missing", cwd=conn)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (cassettes / "read-orders.json").exists()
+    assert (cassettes / "read-users.json").read_bytes() == kept
+    live = [r["path"] for r in api.requests[before:]]
+    assert live and set(live) == {"/orders"}, live  # nothing else went live
+
+
+def test_record_replaces_old_interactions(recorded: tuple[Path, DemoAPI, Path]) -> None:
+    conn, _api, cassettes = recorded
+    path = cassettes / "check.json"
+    doc = json.loads(path.read_text())
+    fresh = len(doc["interactions"])
+    doc["interactions"].append({**doc["interactions"][0], "response": {**doc["interactions"][0]["response"],
+                                                                       "status": 418}})
+    path.write_text(json.dumps(doc))
+    out = run_cdk("test", "--record", "-k", "check and not errors", cwd=conn)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert len(json.loads(path.read_text())["interactions"]) == fresh
+
+
+def test_replay_of_an_unrecorded_request_fails_with_the_request_and_the_hint(
+        recorded: tuple[Path, DemoAPI, Path]) -> None:
+    conn, api, _ = recorded
+    api.stop()
+    write_json(conn / "tests" / "sample_config.json", {"api_url": api_url(conn), "page_size": 7})
+    out = run_cdk("test", "-k", "read and users and not errors", cwd=conn)
+    assert out.returncode == 1
+    assert "unrecorded request GET http://127.0.0.1:" in out.stdout
+    assert "/users?limit=7&offset=0" in out.stdout
+    assert "run `cdk test --record`" in out.stdout
+
+
+def api_url(conn: Path) -> str:
+    return json.loads((conn / "secrets" / "config.json").read_text())["api_url"]
+
+
+@pytest.mark.parametrize("how", ["mark", "fixture"])
+def test_a_connector_cannot_set_record_mode(tmp_path: Path, how: str) -> None:
+    conn = copy_connector(tmp_path / "conn")
+    (conn / "tests").mkdir()
+    write_json(conn / "tests" / "sample_config.json", {"api_url": "http://127.0.0.1:9", "page_size": 10})
+    if how == "mark":
+        (conn / "tests" / "test_vcr.py").write_text(
+            "import pytest\n\n@pytest.mark.vcr(record_mode='all')\ndef test_x():\n    pass\n")
+    else:
+        (conn / "tests" / "conftest.py").write_text(
+            "import pytest\n\n@pytest.fixture\ndef vcr_config():\n    return {'record_mode': 'once'}\n")
+    out = run_cdk("test", cwd=conn)
+    assert out.returncode == 2, out.stdout + out.stderr
+    text = out.stdout + out.stderr
+    assert "record_mode is set by the connector" in text
+    assert ("record_mode='all'" if how == "mark" else "record_mode='once'") in text
+
+
+def test_plugin_is_inert_outside_a_connector_folder(tmp_path: Path) -> None:
+    import subprocess
+
+    (tmp_path / "test_plain.py").write_text("def test_uses_config(config):\n    pass\n\ndef test_ok():\n    pass\n")
+    (tmp_path / "connector.yaml.txt").write_text("not a manifest")
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    # our `config` fixture does not exist here, and no standard tests were added
+    assert "fixture 'config' not found" in out.stdout, out.stdout
+    assert "1 passed, 1 error" in out.stdout
+    assert "connector.yaml::" not in out.stdout
