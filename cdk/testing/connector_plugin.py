@@ -430,7 +430,10 @@ def activate(pytest_config: Any, root: Path) -> None:
     """Register this module as a plugin for a run in connector folder ``root``."""
     import sys
 
-    pytest_config.stash[HARNESS_KEY] = Harness(pytest_config, root)
+    try:
+        pytest_config.stash[HARNESS_KEY] = Harness(pytest_config, root)
+    except CdkError as exc:  # an invalid connector.yaml: say so once, no traceback
+        raise pytest.UsageError(f"cdk: {exc}" + (f"\n  hint: {exc.hint}" if exc.hint else "")) from None
     pytest_config.pluginmanager.register(sys.modules[__name__], "cdk-connector")
 
 

@@ -113,3 +113,32 @@ def test_plugin_is_inert_outside_a_connector_folder(tmp_path: Path) -> None:
     assert "fixture 'config' not found" in out.stdout, out.stdout
     assert "1 passed, 1 error" in out.stdout
     assert "connector.yaml::" not in out.stdout
+
+
+def test_secret_scan_after_recording_fails_the_run(tmp_path: Path) -> None:
+    token = "tok-planted-Secret-123"
+    conn = copy_connector(tmp_path / "conn")
+    (conn / "tests").mkdir()
+    # a developer pasted the real token into a test data file: redaction of cassettes cannot help
+    (conn / "tests" / "notes.txt").write_text(f"remember: token {token}\n")
+    with DemoAPI(25, api_key=token) as api:
+        real = write_json(tmp_path / "real.json", {"api_url": api.url, "page_size": 10,
+                                                   "authentication": {"type": "bearer", "params": {"token": token}}})
+        schema_path = conn / "schemas" / "config.json"
+        schema = json.loads(schema_path.read_text())
+        schema["properties"]["authentication"] = {"type": "object"}
+        write_json(schema_path, schema)
+        out = run_cdk("test", "--record", "--config", str(real), "-k", "check and not errors", cwd=conn)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "secret scan after recording FAILED" in out.stdout
+    assert "tests/notes.txt" in out.stdout
+    assert token not in out.stdout + out.stderr  # the report masks it
+    assert not (conn / "tests" / "cassettes" / "check.json").exists()  # this run's cassettes are removed
+
+
+def test_invalid_manifest_is_a_usage_error_without_traceback(tmp_path: Path) -> None:
+    conn = copy_connector(tmp_path / "conn")
+    (conn / "connector.yaml").write_text((conn / "connector.yaml").read_text().replace("kind: source", "kind: sauce"))
+    out = run_cdk("test", cwd=conn)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "connector.yaml:" in out.stdout + out.stderr and "Traceback" not in out.stdout + out.stderr
