@@ -58,3 +58,21 @@ def test_good_connector_passes_the_same_read(tmp_path: Path, demo_api: DemoAPI) 
     code, out = record_read_users(conn, demo_api)
     assert code == 0, out
     assert (conn / "tests" / "cassettes" / "read-users.json").exists()
+
+
+def test_error_path_tests_fail_for_a_connector_that_bypasses_the_session(tmp_path: Path, demo_api: DemoAPI) -> None:
+    """requests.get instead of self.session: no retries, no typed errors — the error-path tests say so."""
+    conn = copy_connector(tmp_path / "raw", {"demo_source/source.py": (
+        "response = self.session.get(url, params=params)",
+        "import requests\n        response = requests.get(url, params=params, timeout=10)",
+    )})
+    real = write_json(conn.parent / "real.json", {"api_url": demo_api.url, "page_size": 10})
+    out = run_cdk("test", "--record", "--config", str(real), "--stream", "users", "--", "-v", cwd=conn)
+    text = out.stdout + out.stderr
+    assert out.returncode == 1, text
+    assert "connector.yaml::read[users] PASSED" in text
+    assert "connector.yaml::errors[401-check] PASSED" in text  # check_connection still uses the session
+    for case in ("401-read", "429-retry-after", "500-once", "500-repeated"):
+        assert f"connector.yaml::errors[{case}] FAILED" in text, case
+    assert "expected AuthenticationError" in text
+    assert "failed instead of retrying" in text
