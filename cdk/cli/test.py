@@ -46,6 +46,14 @@ def test(args: tuple[str, ...], keyword: str | None, streams: tuple[str, ...], r
         raise UsageError("--config is the real config for recording; it needs --record",
                          hint="replay uses tests/sample_config.json")
 
+    if streams:
+        from cdk.project import Project
+
+        known = Project.load(root).manifest.stream_names
+        unknown = [s for s in streams if s not in known]
+        if unknown:
+            raise UsageError(f"no stream {', '.join(map(repr, unknown))} in connector.yaml; streams: {', '.join(known)}")
+
     argv = [f"--rootdir={root}", f"--cdk-connector={root}", f"--cdk-record={record or 'none'}"]
     if config_path:
         argv.append(f"--cdk-config={Path(config_path).resolve()}")

@@ -36,10 +36,20 @@ def test_own_tests_get_fixtures_and_a_cassette_and_replay(recorded: tuple[Path, 
     conn, api, cassettes = recorded
     assert (cassettes / "test_own-test_total_count.json").exists()
     api.stop()
-    out = run_cdk("test", "--", "-v", cwd=conn)
+    out = run_cdk("test", "--junit-xml", str(conn.parent / "report.xml"), "--", "-v", cwd=conn)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "tests/test_own.py::test_total_count PASSED" in out.stdout
     assert "connector.yaml::read[orders] PASSED" in out.stdout
+    report = (conn.parent / "report.xml").read_text()
+    assert 'name="read[orders]"' in report and 'name="test_total_count"' in report
+    assert 'failures="0"' in report
+
+
+def test_unknown_stream_is_a_usage_error(recorded: tuple[Path, DemoAPI, Path]) -> None:
+    conn, _api, _ = recorded
+    out = run_cdk("test", "--stream", "userz", cwd=conn)
+    assert out.returncode == 2
+    assert "no stream 'userz' in connector.yaml; streams: users, orders" in out.stderr
 
 
 def test_record_missing_records_only_missing_cassettes(recorded: tuple[Path, DemoAPI, Path]) -> None:
@@ -142,3 +152,20 @@ def test_invalid_manifest_is_a_usage_error_without_traceback(tmp_path: Path) -> 
     out = run_cdk("test", cwd=conn)
     assert out.returncode == 2, out.stdout + out.stderr
     assert "connector.yaml:" in out.stdout + out.stderr and "Traceback" not in out.stdout + out.stderr
+
+
+def test_destination_gets_its_check_recorded_and_replayed(tmp_path: Path) -> None:
+    import shutil
+
+    conn = tmp_path / "dest"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "demo_destination", conn,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    with DemoAPI(5) as api:
+        config = {"api_url": api.url, "name": "d"}
+        write_json(conn / "secrets" / "config.json", config)
+        write_json(conn / "tests" / "sample_config.json", config)
+        rec = run_cdk("test", "--record", "--", "-v", cwd=conn)
+    assert rec.returncode == 0, rec.stdout + rec.stderr
+    assert "connector.yaml::check PASSED" in rec.stdout and "read[" not in rec.stdout
+    rep = run_cdk("test", cwd=conn)
+    assert rep.returncode == 0, rep.stdout + rep.stderr
