@@ -46,6 +46,7 @@ class Harness:
         self.cassette_dir = root / "tests" / "cassettes"
         self.streams_filter: list[str] = list(pytest_config.getoption("cdk_stream") or [])
         self.max_pages = int(self.project.tool_settings.get("test_max_pages", 1000))
+        self.max_records = int(self.project.tool_settings.get("test_max_records", 1000))  # streaming sources
         self.recorded: list[Path] = []
         self._cls: Any = None
         self._schemas: list[dict[str, Any]] | None = None
@@ -225,6 +226,8 @@ class ManifestFile(pytest.File):
         yield item("check", run_check)
         yield item("streams", run_streams)
         if streaming_only:
+            for s in streams:
+                yield item(f"read[{s.name}]", _bind(run_read_streaming, s.name))
             return
         for s in streams:
             yield item(f"read[{s.name}]", _bind(run_read, s.name))
@@ -270,6 +273,15 @@ def run_read(h: Harness, stream: str) -> None:
     with h.session_for(f"read[{stream}]") as (_cassette, data, recording):
         conn = h.make_connector(data, stream=stream, recording=recording)
         result = read_stream(conn, stream, max_pages=h.max_pages)
+        check_records(h.project, result)
+
+
+def run_read_streaming(h: Harness, stream: str) -> None:
+    from cdk.testing.standard import check_records, read_streaming_stream
+
+    with h.session_for(f"read[{stream}]") as (_cassette, data, recording):
+        conn = h.make_connector(data, stream=stream, recording=recording)
+        result = read_streaming_stream(conn, stream, max_records=h.max_records)
         check_records(h.project, result)
 
 

@@ -83,6 +83,19 @@ def read_stream(conn: Any, stream: str, *, max_pages: int = DEFAULT_MAX_PAGES, s
     return result
 
 
+def read_streaming_stream(conn: Any, stream: str, *, max_records: int = 1000, batch: int = 100) -> ReadResult:
+    """Read a streaming source up to ``max_records`` (it may never end); a "page" is one committed batch."""
+    from cdk.sdk.runner import read_streaming
+
+    result = ReadResult(stream=stream, summary=ReadSummary(stream=stream))
+
+    def sink(_stream: str, records: list[SourceRecord]) -> None:
+        result.pages.append(list(records))
+
+    result.summary = read_streaming(conn, stream, sink, max_records=max_records, commit_every=batch)
+    return result
+
+
 def _validator(schema: dict[str, Any]) -> Any:
     from jsonschema import FormatChecker
     from jsonschema.validators import validator_for

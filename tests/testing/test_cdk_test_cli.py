@@ -169,3 +169,21 @@ def test_destination_gets_its_check_recorded_and_replayed(tmp_path: Path) -> Non
     assert "connector.yaml::check PASSED" in rec.stdout and "read[" not in rec.stdout
     rep = run_cdk("test", cwd=conn)
     assert rep.returncode == 0, rep.stdout + rep.stderr
+
+
+def test_streaming_source_reads_a_bounded_sample_and_checks_keys(tmp_path: Path) -> None:
+    import shutil
+
+    conn = tmp_path / "ticker"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "ticker_stream", conn,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    write_json(conn / "secrets" / "config.json", {"total": 250})
+    write_json(conn / "tests" / "sample_config.json", {"total": 250})
+    ok = run_cdk("test", "--record", "--", "-v", cwd=conn)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "connector.yaml::read[ticks] PASSED" in ok.stdout
+    src = conn / "ticker_stream" / "source.py"
+    src.write_text(src.read_text().replace('data={"n": n}', 'data={"n": n % 120}'))
+    bad = run_cdk("test", cwd=conn)
+    assert bad.returncode == 1
+    assert "page 2, record #21 (id='120'): primary key (n=0) repeats page 1, record #1 (id='0')" in bad.stdout
