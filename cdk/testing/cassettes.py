@@ -444,6 +444,8 @@ def _patched_send(adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         return _build_response(adapter, request, int(fault.status or 500), "", list(fault.headers.items()), fault.body)
     body = _as_bytes(request.body)
     content_type = request.headers.get("Content-Type", "") or ""
+    if cassette.mode == "block":  # no cassette in this test: real requests, but only to loopback (socket guard)
+        return _original_send(adapter, request, *args, **kwargs)
     if cassette.mode == "record":
         response = _original_send(adapter, request, *args, **kwargs)
         response.content  # noqa: B018 - read it now so it can be stored and still be read by the caller
@@ -461,15 +463,21 @@ def _masked(cassette: Cassette, url: str) -> str:
     return cassette.redactor.url(url)
 
 
+def _is_loopback(host: str) -> bool:
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 def _guard(original: Any) -> Any:
     def connect(sock: socket.socket, address: Any, *args: Any) -> Any:
         cassette = _active[-1] if _active else None
-        if cassette is not None and cassette.mode == "replay" and sock.family != getattr(socket, "AF_UNIX", None):
-            target = f"{address[0]}:{address[1]}" if isinstance(address, tuple) else str(address)
-            raise NetworkBlockedError(
-                f"network access is blocked during replay (connection to {target})",
-                hint=RECORD_HINT,
-            )
+        if cassette is not None and cassette.mode in ("replay", "block") \
+                and sock.family != getattr(socket, "AF_UNIX", None):
+            host = str(address[0]) if isinstance(address, tuple) else str(address)
+            if cassette.mode == "replay" or not _is_loopback(host):
+                target = f"{host}:{address[1]}" if isinstance(address, tuple) else host
+                how = RECORD_HINT if cassette.mode == "replay" else (
+                    "this test has no cassette: request the `cassette` fixture to record and replay its HTTP")
+                raise NetworkBlockedError(f"network access is blocked during replay (connection to {target}); {how}")
         return original(sock, address, *args)
 
     return connect

@@ -589,6 +589,17 @@ def cassette(request: Any) -> Iterator[Cassette]:
             harness.recorded.append(cas.path)
 
 
+@pytest.fixture(autouse=True)
+def _cdk_network_guard(request: Any) -> Iterator[None]:
+    """Replay runs keep tests without a cassette off the network (loopback stays open for local fakes)."""
+    harness: Harness = request.config.stash[HARNESS_KEY]
+    if harness.mode != "none" or "cassette" in request.fixturenames or isinstance(request.node, StandardItem):
+        yield
+        return
+    with use_cassette(Cassette(harness.cassette_dir / "(none)", mode="block")):
+        yield
+
+
 @pytest.fixture
 def config(request: Any) -> dict[str, Any]:
     """The config of the test: tests/sample_config.json in replay, the real config when recording."""

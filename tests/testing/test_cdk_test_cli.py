@@ -11,6 +11,17 @@ import pytest
 from cdk.testing.demo_api import DemoAPI
 from tests.testing.conftest import copy_connector, run_cdk, write_json
 
+NET_TEST = '''
+import socket
+
+import pytest
+
+
+def test_no_cassette_no_internet():
+    with pytest.raises(Exception, match="network access is blocked during replay .*request the `cassette` fixture"):
+        socket.create_connection(("192.0.2.1", 443), timeout=5)
+'''
+
 OWN_TEST = '''
 def test_total_count(connector, cassette, config):
     assert config["page_size"] == 10
@@ -36,9 +47,11 @@ def test_own_tests_get_fixtures_and_a_cassette_and_replay(recorded: tuple[Path, 
     conn, api, cassettes = recorded
     assert (cassettes / "test_own-test_total_count.json").exists()
     api.stop()
+    (conn / "tests" / "test_net.py").write_text(NET_TEST)
     out = run_cdk("test", "--junit-xml", str(conn.parent / "report.xml"), "--", "-v", cwd=conn)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "tests/test_own.py::test_total_count PASSED" in out.stdout
+    assert "tests/test_net.py::test_no_cassette_no_internet PASSED" in out.stdout
     assert "connector.yaml::read[orders] PASSED" in out.stdout
     report = (conn.parent / "report.xml").read_text()
     assert 'name="read[orders]"' in report and 'name="test_total_count"' in report
