@@ -24,7 +24,7 @@ from cdk.testing.cassettes import (
     SecretLeakError,
     use_cassette,
 )
-from cdk.testing.redact import Redactor, config_secrets
+from cdk.testing.redact import Redactor, config_secrets, scan_tree
 
 HARNESS_KEY = pytest.StashKey["Harness"]()
 REPORT_KEY = pytest.StashKey[dict]()
@@ -523,7 +523,7 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
         redactor = harness.redactor(harness.config_data(recording=True))
     except CdkError:
         return
-    leaks = scan_folder(harness.root, redactor, skip={harness.real_config_path})
+    leaks = scan_tree(harness.root, redactor, skip={harness.real_config_path})
     if leaks:
         reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         text = "secret scan after recording FAILED — secret values found on disk:\n  " + "\n  ".join(leaks)
@@ -532,31 +532,6 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
         for path in harness.recorded:
             path.unlink(missing_ok=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-SKIP_DIRS = {".git", "secrets", "__pycache__", ".venv", "venv", ".tox", ".pytest_cache", ".mypy_cache",
-             ".ruff_cache", "node_modules", "dist", "build"}
-
-
-def scan_folder(root: Path, redactor: Redactor, *, skip: set[Path] = frozenset()) -> list[str]:  # type: ignore[assignment]
-    """Files under ``root`` (but secrets/ and tool folders) holding a secret form: 'file: masked forms'."""
-    import os
-
-    found = []
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")]
-        for name in files:
-            path = Path(folder) / name
-            if path.resolve() in skip or name.endswith((".pyc", ".whl", ".tar.gz")):
-                continue
-            try:
-                text = path.read_bytes().decode("utf-8", "replace")
-            except OSError:
-                continue
-            hits = redactor.scan(text)
-            if hits:
-                found.append(f"{path.relative_to(root)}: {', '.join(hits)}")
-    return found
 
 
 # -- fixtures for a connector's own tests ---------------------------------------------------------

@@ -25,6 +25,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
 
@@ -233,3 +234,32 @@ def mask(value: str) -> str:
     if len(value) <= 6:
         return "*" * len(value)
     return value[:2] + "*" * (len(value) - 2)
+
+
+SKIP_DIRS = frozenset({".git", "secrets", "__pycache__", ".venv", "venv", ".tox", ".pytest_cache", ".mypy_cache",
+                       ".ruff_cache", "node_modules", "dist", "build"})
+
+
+def scan_tree(root: Path, redactor: Redactor, *, skip: Iterable[Path] = ()) -> list[str]:
+    """Files under ``root`` holding a known secret in any form, as ``"path: masked forms"``.
+
+    ``secrets/`` (where the real config lives), VCS and tool folders are not scanned.
+    """
+    import os
+
+    skipped = {Path(p).resolve() for p in skip}
+    found = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info"))
+        for name in sorted(files):
+            path = Path(folder) / name
+            if path.resolve() in skipped or name.endswith((".pyc", ".whl", ".tar.gz")):
+                continue
+            try:
+                text = path.read_bytes().decode("utf-8", "replace")
+            except OSError:
+                continue
+            hits = redactor.scan(text)
+            if hits:
+                found.append(f"{path.relative_to(root)}: {', '.join(hits)}")
+    return found
