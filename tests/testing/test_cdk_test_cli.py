@@ -200,3 +200,14 @@ def test_streaming_source_reads_a_bounded_sample_and_checks_keys(tmp_path: Path)
     bad = run_cdk("test", cwd=conn)
     assert bad.returncode == 1
     assert "page 2, record #21 (id='120'): primary key (n=0) repeats page 1, record #1 (id='0')" in bad.stdout
+
+
+def test_replay_without_a_cassette_says_how_to_record_it(recorded: tuple[Path, DemoAPI, Path]) -> None:
+    conn, api, cassettes = recorded
+    api.stop()
+    (cassettes / "read-users.json").unlink()
+    out = run_cdk("test", "--", "-k", "users or errors", cwd=conn)
+    assert out.returncode == 1
+    assert "no cassette tests/cassettes/read-users.json for this test; run `cdk test --record`" in out.stdout
+    # the error-path tests replay the same recording and say so
+    assert "error-path tests replay the recording of read[users]" in out.stdout
