@@ -8,11 +8,14 @@ from pathlib import Path
 
 import click
 
+from cdk.cli.output import connector_option
+
 PYTEST_EXIT = {0: 0, 1: 1, 2: 1, 3: 1, 4: 2, 5: 1}
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[PATH] [-- PYTEST_ARGS]")
+@connector_option
 @click.option("-k", "keyword", default=None, help="Only tests matching this pytest -k expression.")
 @click.option("--stream", "streams", multiple=True, help="Standard tests of this stream only (repeatable).")
 @click.option("--record", "record", type=click.Choice(["all", "missing"]), is_flag=False, flag_value="all",
@@ -22,7 +25,7 @@ PYTEST_EXIT = {0: 0, 1: 1, 2: 1, 3: 1, 4: 2, 5: 1}
               help="Real config for recording (default: secrets/config.json of the connector).")
 @click.option("--junit-xml", "junit_xml", type=click.Path(dir_okay=False), default=None,
               help="Write a JUnit XML report here.")
-def test(args: tuple[str, ...], keyword: str | None, streams: tuple[str, ...], record: str | None,
+def test(args: tuple[str, ...], connector: str, keyword: str | None, streams: tuple[str, ...], record: str | None,
          config_path: str | None, junit_xml: str | None) -> None:
     """Run the connector's tests; HTTP is replayed from tests/cassettes (the network is blocked).
 
@@ -34,7 +37,7 @@ def test(args: tuple[str, ...], keyword: str | None, streams: tuple[str, ...], r
     from cdk.errors import UsageError
 
     rest = list(args)
-    root = Path(".")
+    root = Path(connector)  # --connector/-C (default .); a PATH argument wins
     if rest and not rest[0].startswith("-") and _is_connector(Path(rest[0])):
         root = Path(rest.pop(0))
     root = root.resolve()
