@@ -539,7 +539,8 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
 def _own_cassette_path(request: Any) -> Path:
     harness: Harness = request.config.stash[HARNESS_KEY]
     module = Path(str(request.node.path)).stem
-    return harness.cassette_path(f"{module}-{request.node.name}")
+    inside = request.node.nodeid.split("::", 1)[-1].replace("::", "-")  # Class-test_name[param]
+    return harness.cassette_path(f"{module}-{inside}")
 
 
 @pytest.fixture
