@@ -21,7 +21,6 @@ from cdk.testing.cassettes import (
     Cassette,
     CassetteFormatError,
     Fault,
-    SecretLeakError,
     use_cassette,
 )
 from cdk.testing.redact import Redactor, config_secrets, scan_tree
@@ -164,8 +163,14 @@ class Harness:
             yield cassette, data, recording
         raise_misses(cassette)
         if recording:
-            cassette.save()
-            self.recorded.append(cassette.path)
+            self.save(cassette, path)
+
+    def save(self, cassette: Cassette, old_path: Path) -> None:
+        """Write a recorded cassette (JSON); a vcrpy YAML it replaces is removed so only one remains."""
+        cassette.save()
+        self.recorded.append(cassette.path)
+        if old_path != cassette.path and old_path.suffix in (".yaml", ".yml"):
+            old_path.unlink(missing_ok=True)
 
 
 def _safe(fn: Callable[[], Any]) -> Any:
@@ -558,11 +563,7 @@ def cassette(request: Any) -> Iterator[Cassette]:
     if passed:
         raise_misses(cas)
         if recording:
-            try:
-                cas.save()
-            except SecretLeakError:
-                raise
-            harness.recorded.append(cas.path)
+            harness.save(cas, path)
 
 
 @pytest.fixture(autouse=True)
