@@ -182,7 +182,12 @@ class Redactor:
             pairs = parse_qsl(query, keep_blank_values=True)
             pairs = [(k, PLACEHOLDER if is_secret_name(k) and v else self.text(v)) for k, v in pairs]
             query = urlencode(pairs, safe="/:")
-        return urlunsplit((parts.scheme, parts.netloc, self.text(parts.path), query, ""))
+        netloc = parts.netloc
+        if "@" in netloc:  # user:password@host
+            userinfo, _, host = netloc.rpartition("@")
+            user, sep, _password = userinfo.partition(":")
+            netloc = f"{self.text(user)}{sep}{PLACEHOLDER if sep else ''}@{host}"
+        return urlunsplit((parts.scheme, netloc, self.text(parts.path), query, ""))
 
     def headers(self, headers: Mapping[str, list[str]]) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

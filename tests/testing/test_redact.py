@@ -66,3 +66,7 @@ def test_urls_headers_and_bodies() -> None:
     # a token handed out by the API is replaced and learned; a record's plain "key" is data, kept
     assert body == {"access_token": PLACEHOLDER, "items": [{"key": "PROJ-1", "note": PLACEHOLDER}]}
     assert r.text("Bearer fresh-token-9") == f"Bearer {PLACEHOLDER}"
+
+
+def test_password_in_url_userinfo_is_replaced_even_when_unknown() -> None:
+    assert Redactor().url("https://alice:pw-xyz@h.example/p?q=1") == f"https://alice:{PLACEHOLDER}@h.example/p?q=1"
