@@ -90,3 +90,22 @@ def test_save_refuses_a_surviving_secret_and_writes_nothing(tmp_path: Path) -> N
         cas.save()
     assert not path.exists()
     assert list(tmp_path.iterdir()) == []  # no temp file left behind either
+
+
+def test_post_bodies_are_part_of_the_match(tmp_path: Path) -> None:
+    """GraphQL-style APIs: one URL, the body decides the answer (vcrpy's default matcher ignores it)."""
+    path = tmp_path / "c.json"
+    with DemoAPI(1) as api:
+        url = f"{api.url}/graphql"
+        rec = Cassette(path, mode="record")
+        with use_cassette(rec):
+            for q in ("{users}", "{orders}"):
+                api.script("/graphql", {"status": 200, "body": {"answer": q}})
+                requests.post(url, json={"query": q, "variables": {"n": 1}})
+        rec.save()
+    with use_cassette(Cassette.load(path)):
+        # asked in the other order, each gets its own answer
+        assert requests.post(url, json={"variables": {"n": 1}, "query": "{orders}"}).json() == {"answer": "{orders}"}
+        assert requests.post(url, json={"query": "{users}", "variables": {"n": 1}}).json() == {"answer": "{users}"}
+        with pytest.raises(UnrecordedRequestError, match="body"):
+            requests.post(url, json={"query": "{users}", "variables": {"n": 2}})
