@@ -211,3 +211,23 @@ def test_replay_without_a_cassette_says_how_to_record_it(recorded: tuple[Path, D
     assert "no cassette tests/cassettes/read-users.json for this test; run `cdk test --record`" in out.stdout
     # the error-path tests replay the same recording and say so
     assert "error-path tests replay the recording of read[users]" in out.stdout
+
+
+def test_declarative_connector_records_and_replays(tmp_path: Path) -> None:
+    """A connector with no Python (declarative:) gets the same standard and error-path tests."""
+    import shutil
+
+    conn = tmp_path / "decl"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "declarative" / "example_connector", conn,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    with DemoAPI(120) as api:
+        port = int(api.url.rsplit(":", 1)[1])
+        write_json(conn / "secrets" / "config.json", {"port": port})
+        write_json(conn / "tests" / "sample_config.json", {"port": port})
+        rec = run_cdk("test", "--record", cwd=conn)
+    assert rec.returncode == 0, rec.stdout + rec.stderr
+    rep = run_cdk("test", "--", "-v", cwd=conn)
+    assert rep.returncode == 0, rep.stdout + rep.stderr
+    assert "connector.yaml::read[users] PASSED" in rep.stdout
+    assert "connector.yaml::incremental[orders] PASSED" in rep.stdout
+    assert "connector.yaml::errors[429-retry-after] PASSED" in rep.stdout
