@@ -1,0 +1,40 @@
+"""The cdk pytest plugin (entry point ``pytest11``): inert unless the rootdir holds a connector.yaml.
+
+This module is imported by every pytest run in an environment where connector-cdk is installed, so
+it imports nothing heavy and registers nothing but its options. In a connector folder (or with
+``--cdk-connector PATH``) it registers :mod:`cdk.testing.connector_plugin`, which adds the standard
+tests, the error-path tests and the ``connector``, ``config`` and ``cassette`` fixtures.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def pytest_addoption(parser: Any) -> None:
+    group = parser.getgroup("cdk", "connector-cdk (active in a folder with connector.yaml)")
+    group.addoption("--cdk-record", choices=("none", "all", "missing"), default="none",
+                    help="none: replay cassettes (default); all: record every selected test afresh; "
+                         "missing: record only tests without a cassette")
+    group.addoption("--cdk-config", default=None,
+                    help="real config used when recording (default: secrets/config.json)")
+    group.addoption("--cdk-stream", action="append", default=[],
+                    help="run the standard tests of this stream only (repeatable)")
+    group.addoption("--cdk-connector", default=None, help="connector folder (default: the rootdir)")
+
+
+def connector_root(config: Any) -> Path | None:
+    """The connector folder of this run, or None (the plugin then stays inert)."""
+    option = config.getoption("cdk_connector", None)
+    root = Path(option) if option else Path(config.rootpath)
+    return root.resolve() if (root / "connector.yaml").is_file() else None
+
+
+def pytest_configure(config: Any) -> None:
+    root = connector_root(config)
+    if root is None:
+        return
+    from cdk.testing import connector_plugin
+
+    connector_plugin.activate(config, root)
