@@ -90,7 +90,10 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the CLI and turns expected failures into messages and exit codes."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("CDK_DEBUG"))
     try:
-        cli.main(args=argv, prog_name="cdk", standalone_mode=False)
+        # in non-standalone mode click returns (not raises) the code of ctx.exit(n)
+        code = cli.main(args=argv, prog_name="cdk", standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
