@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "read": ("cdk.cli.run:read", "Read a stream and write its records as JSON Lines."),
     "write": ("cdk.cli.run:write", "Load JSON Lines records from stdin into a destination."),
     "import": ("cdk.cli.import_:import_group", "Create a connector folder from a sourceSpec JSON."),
+    "validate": ("cdk.cli.validate:validate", "Static checks: manifest, config, methods, dependencies, security, secrets, egress."),
+    "rules": ("cdk.cli.validate:rules", "List the validation rules, or explain one with examples (cdk rules S001)."),
     "demo-api": ("cdk.cli.demo:demo_api", "Serve the local demo API (synthetic records) on 127.0.0.1."),
     "build": ("cdk.cli.build:build", "Build the connector's sdist and wheel (reproducible, checked)."),
     "publish": ("cdk.cli.publish:publish", "Version, gate, build and upload the connector to a registry."),
