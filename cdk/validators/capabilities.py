@@ -183,9 +183,9 @@ def check_class(index: ClassIndex, cls: ast.ClassDef, file: str, module: str, ca
         for name, expect in required.items():
             method = methods.get(name)
             if method is None or _stub(method):
-                why = "is only the SDK's abstract stub" if method is None else f"is a stub in {method.owner}"
-                out.append(make(R["A001"], file, line, col,
-                                f"capability '{cap}' needs {name}() on {cls.name}; it {why if method else 'is not defined'}"))
+                why = ("is not defined (an SDK abstract stub does not count)" if method is None
+                       else f"is only a stub in {method.owner}")
+                out.append(make(R["A001"], file, line, col, f"capability '{cap}' needs {name}() on {cls.name}; it {why}"))
                 continue
             problem = _signature_problem(method, expect, name)
             if problem:
@@ -215,11 +215,17 @@ def check(project: Any, policy: Policy) -> list[Finding]:
         out: list[Finding] = []
         candidates = []
         for module, (tree, file) in index.modules.items():
-            for node in tree.body:
-                if isinstance(node, ast.ClassDef):
-                    bases = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
-                    if bases & SDK_BASES:
-                        candidates.append((node, file, module))
+            classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
+            used_as_base = {getattr(b, "id", None) for n in classes.values() for b in n.bases}
+
+            def reaches_sdk(node: ast.ClassDef, depth: int = 0, classes: dict[str, ast.ClassDef] = classes) -> bool:
+                names = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
+                return bool(names & SDK_BASES) or (depth < 10 and any(
+                    reaches_sdk(classes[n], depth + 1, classes) for n in names if n in classes and classes[n] is not node))
+
+            for node in classes.values():
+                if node.name not in used_as_base and reaches_sdk(node):
+                    candidates.append((node, file, module))
         if not candidates and index.modules:
             file = next(iter(index.modules.values()))[1]
             return [make(R["A004"], file, 1, 0)]
