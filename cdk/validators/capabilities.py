@@ -172,7 +172,7 @@ def check_class(index: ClassIndex, cls: ast.ClassDef, file: str, module: str, ca
     out: list[Finding] = []
     methods, _ = index.methods(cls, file, module)
     line, col = _class_line(cls)
-    seed = "get_records" in methods and "get_streams" in methods and "get" not in methods
+    seed = ("get_records" in methods or "get_streams" in methods) and "get" not in methods
     declared = capabilities if capabilities is not None else (["batch_extract"] if not any(
         m in methods for m in ("write", "read_stream")) else [c for c, ms in MARKERS.items() if all(x in methods for x in ms)])
     for cap in declared:
