@@ -8,6 +8,7 @@ is contained when its difference with the allowed range is empty. ``===`` admits
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -48,7 +49,7 @@ def contained(inner: str | SpecifierSet, outer: str | SpecifierSet) -> Containme
         return Containment(True)
     text = repr(rest)
     if "'" in text:  # <VersionRange '[2.0, 2.31) | [3.dev0, +inf)'>
-        text = text.split("'", 1)[1].rsplit("'", 1)[0]
+        text = re.sub(r"\[[A-Z_]+\]", "", text.split("'")[1])  # drop markers such as [AFTER_LOCALS]
     return Containment(False, text)
 
 
