@@ -106,8 +106,13 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool,
             click.echo(render("text", reports, strict=strict).splitlines()[-1], err=True)
     elif text:
         click.echo(text)
-    if not all(r.passed(strict) for r in reports):
-        raise click.exceptions.Exit(1)
+    failed = [r.root for r in reports if not r.passed(strict)]
+    if failed:
+        from cdk.errors import ValidationFailed
+
+        what = "warnings (--strict)" if strict and not any(r.errors for r in reports) else "errors"
+        raise ValidationFailed(f"validation found {what} in {len(failed)} of {len(reports)} connector(s)",
+                               hint="`cdk rules CODE` explains a rule with a bad and a good example")
 
 
 @click.command()
