@@ -161,11 +161,21 @@ def _class_line(cls: ast.ClassDef) -> tuple[int, int]:
 
 
 def _stub(method: Method) -> bool:
+    """A placeholder body: only ``...`` or ``raise NotImplementedError`` (``pass`` is a deliberate no-op)."""
     body = method.node.body
-    body = body[1:] if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) else body
-    return not body or all(isinstance(s, ast.Pass) or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) for s in body) or (
-        len(body) == 1 and isinstance(body[0], ast.Raise) and "NotImplementedError" in ast.dump(body[0])
-    )
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        body = body[1:]
+    if not body:
+        return True
+    if len(body) != 1:
+        return False
+    stmt = body[0]
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is Ellipsis:
+        return True
+    if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+        exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+        return getattr(exc, "id", None) == "NotImplementedError"
+    return False
 
 
 def check_class(index: ClassIndex, cls: ast.ClassDef, file: str, module: str, capabilities: list[str] | None) -> list[Finding]:

@@ -317,3 +317,11 @@ def test_security_holds_for_validate_code_with_standard_profile() -> None:
     assert [(f.rule, f.line, f.column) for f in r.findings if f.suite == "security"] == [("S009", 3, 8)]
     r = validate_code("import requests\n", profile="strict")
     assert [f.rule for f in r.findings if f.suite == "security"] == ["S001"]
+
+
+def test_placeholder_bodies_do_not_count_but_a_no_op_does(make_connector) -> None:
+    stubbed = SOURCE.replace("        return self.get(pagination)\n", "        raise NotImplementedError\n")
+    r = validate_project(make_connector("a", files={"demo_connector/source.py": stubbed}))
+    assert "get_records_after" in one(r, "A001").message
+    no_op = SOURCE.replace("        return self.get(pagination)\n", "        pass\n")
+    assert hits(validate_project(make_connector("b", files={"demo_connector/source.py": no_op})), "A001") == []
