@@ -327,10 +327,19 @@ def _sample_configs(project: Any) -> list[Path]:
 
 
 def _check_samples(project: Any, schema: dict[str, Any]) -> list[Finding]:
-    from jsonschema import validators
+    from cdk.validators.cache import cached
 
-    cls = validators.validator_for(schema, default=validators.Draft202012Validator)  # type: ignore[arg-type]
-    validator = cls(schema)
+    schema_text = json.dumps(schema, sort_keys=True, default=str)
+    validator: list[Any] = []
+
+    def errors_of(data: Any) -> list[Any]:
+        if not validator:
+            from jsonschema import validators
+
+            cls = validators.validator_for(schema, default=validators.Draft202012Validator)  # type: ignore[arg-type]
+            validator.append(cls(schema))
+        return [[list(err.absolute_path), err.message] for err in validator[0].iter_errors(data)]
+
     out = []
     for path in _sample_configs(project):
         rel = project.rel(path)
@@ -343,11 +352,11 @@ def _check_samples(project: Any, schema: dict[str, Any]) -> list[Finding]:
         except json.JSONDecodeError as exc:
             out.append(make(R["C009"], rel, exc.lineno, exc.colno - 1, f"sample config is not JSON: {exc.msg}"))
             continue
-        for err in validator.iter_errors(data):
-            key = next((p for p in reversed(err.absolute_path) if isinstance(p, str)), None)
+        for err_path, message in cached("sample-config", schema_text + "\0" + text, lambda data=data: errors_of(data)):
+            key = next((p for p in reversed(err_path) if isinstance(p, str)), None)
             line, col = find_key_line(text, json.dumps(key)) if key else (1, 0)
-            where = ".".join(str(p) for p in err.absolute_path) or "(root)"
-            out.append(make(R["C009"], rel, line, col, f"sample config at {where}: {err.message}"))
+            where = ".".join(str(p) for p in err_path) or "(root)"
+            out.append(make(R["C009"], rel, line, col, f"sample config at {where}: {message}"))
     return out
 
 

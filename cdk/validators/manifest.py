@@ -56,10 +56,18 @@ MANIFEST = "connector.yaml"
 
 def meta_errors(schema: Any, default: str = "https://json-schema.org/draft/2020-12/schema") -> tuple[list[tuple[str, str]], str | None]:
     """Errors of ``schema`` against its declared meta-schema: ([(json-path, message)], unknown $schema or None)."""
-    from jsonschema import validators
-
     if not isinstance(schema, dict):
         return [("$", "a JSON Schema must be an object")], None
+    from cdk.validators.cache import cached
+
+    payload = json.dumps(schema, sort_keys=True, default=str)
+    errors, unknown = cached("meta-schema", payload, lambda: _meta_errors(schema, default))
+    return [(p, m) for p, m in errors], unknown
+
+
+def _meta_errors(schema: dict[str, Any], default: str) -> list[Any]:
+    from jsonschema import validators
+
     declared = schema.get("$schema")
     unknown = None
     cls = validators.validator_for(schema, default=None)  # type: ignore[arg-type]
@@ -69,8 +77,8 @@ def meta_errors(schema: Any, default: str = "https://json-schema.org/draft/2020-
     errors = []
     for err in cls(cls.META_SCHEMA).iter_errors(schema):
         path = "$" + "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path)
-        errors.append((path, err.message))
-    return errors, unknown
+        errors.append([path, err.message])
+    return [errors, unknown]
 
 
 def class_defined(tree: ast.Module, name: str) -> bool:

@@ -33,3 +33,11 @@ def make_connector(tmp_path: Path) -> MakeConnector:
 @pytest.fixture
 def cdk_cmd() -> list[str]:
     return [sys.executable, "-m", "cdk"]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own schema-check cache (subprocesses inherit it), never the user's."""
+    folder = tmp_path / "cdk-cache"
+    monkeypatch.setenv("CDK_CACHE_DIR", str(folder))
+    return folder

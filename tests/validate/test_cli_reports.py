@@ -199,3 +199,18 @@ def test_every_format_on_a_clean_connector(make_connector, tmp_path: Path, fmt: 
         assert json.loads(r.stdout)["valid"] is True
     if fmt == "sarif":
         assert json.loads(r.stdout)["runs"][0]["results"] == []
+
+
+def test_second_run_answers_schema_checks_from_the_cache(make_connector, tmp_path: Path) -> None:
+    users = CONNECTOR_FILES["schemas/users.json"].replace('"type": "object"', '"type": "objekt"')
+    root = make_connector(files={"schemas/users.json": users, "tests/config.json": '{"page_size": "ten", "api_token": "CDK_ENV_T"}'})
+    code = (f"import sys; from cdk.validators.engine import validate_project; r = validate_project({str(root)!r}); "
+            "print(sorted((f.rule, f.file, f.line, f.message) for f in r.findings)); print('jsonschema' in sys.modules)")
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    f_lines, s_lines = first.stdout.splitlines(), second.stdout.splitlines()
+    assert "M007" in f_lines[0] and "C009" in f_lines[0]
+    assert (f_lines[0], f_lines[1], s_lines[0], s_lines[1]) == (s_lines[0], "True", f_lines[0], "False")
+    no_cache = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                              env={**os.environ, "CDK_NO_CACHE": "1"})
+    assert no_cache.stdout.splitlines() == [f_lines[0], "True"]
