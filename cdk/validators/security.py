@@ -14,7 +14,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from cdk.validators.astutil import attr_position, import_aliases, resolve
+from cdk.validators.astutil import attr_position, import_aliases, iter_strings, resolve
 from cdk.validators.findings import Finding, Rule, make
 from cdk.validators.policy import Policy, SecurityProfile
 
@@ -153,6 +153,10 @@ def check_tree(tree: ast.Module, source: str, file: str, profile: SecurityProfil
             if isinstance(sl, ast.Constant) and isinstance(sl.value, str) and sl.value in DUNDER_ESCAPES | FRAME_ATTRS:
                 add("S005", sl.lineno, sl.col_offset, f"subscript '{sl.value}' reaches outside the sandbox")
 
+    reported = {(f.line, f.column) for f in out}
+    for const in iter_strings(tree):  # e.g. operator.attrgetter("__globals__"), a dunder name kept in a variable
+        if const.value in DUNDER_ESCAPES | FRAME_ATTRS and (const.lineno, const.col_offset) not in reported:
+            add("S005", const.lineno, const.col_offset, f"string '{const.value}' names an attribute that reaches outside the sandbox")
     if not source.isascii():
         out.extend(_unicode_identifiers(source, file))
     return _dedupe(out)
