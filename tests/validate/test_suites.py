@@ -325,3 +325,18 @@ def test_placeholder_bodies_do_not_count_but_a_no_op_does(make_connector) -> Non
     assert "get_records_after" in one(r, "A001").message
     no_op = SOURCE.replace("        return self.get(pagination)\n", "        pass\n")
     assert hits(validate_project(make_connector("b", files={"demo_connector/source.py": no_op})), "A001") == []
+
+
+def test_capabilities_that_do_not_fit_kind_and_bad_hosts(make_connector) -> None:
+    manifest = MANIFEST.replace("allowed_hosts: [api.demo.io]", "allowed_hosts: [api.demo.io, 'https://api.demo.io/v1']")
+    r = validate_project(make_connector("a", files={"connector.yaml": manifest}))
+    assert one(r, "M011").line == line_of(manifest, "allowed_hosts")
+    manifest = MANIFEST.replace("kind: source", "kind: destination")
+    r = validate_project(make_connector("b", files={"connector.yaml": manifest}))
+    assert "batch_extract" in one(r, "M010").message
+
+
+def test_validate_code_syntax_error_is_located() -> None:
+    r = validate_code("import json\n\ndef f(:\n    pass\n")
+    assert [(f.rule, f.line, f.column) for f in r.findings] == [("Y001", 3, 6)]
+    assert r.to_dict()["valid"] is False and r.to_dict()["errors"][0]["column"] == 6
