@@ -54,7 +54,9 @@ RULES = [
 ]
 R = {r.code: r for r in RULES}
 
-SECRET_NAME = re.compile(r"(passw|secret|token|api_?key|apikey|private_?key|access_?key|credential|(^|_)key$)", re.I)
+SECRET_NAME = re.compile(
+    r"(passw|secret|token|api_?key|apikey|private_?key|access_?key|credential|^key$|"
+    r"(client|signing|encryption|master|license|app|consumer|shared|auth|session)_key$)", re.I)
 NOT_SECRET = re.compile(r"(_url$|_uri$|_type$|_name$|_field$|_path$|^token_url$|^key_field$|_expires|_id$)", re.I)
 PY_TYPES = {
     "str": "string", "int": "integer", "float": "number", "bool": "boolean", "dict": "object", "Dict": "object",

@@ -54,6 +54,7 @@ PLACEHOLDER = re.compile(
     r"bearer|basic|api_key|apikey|authorization|header|query)$",
     re.I,
 )
+PASSWORD_NAME = re.compile(r"(passw|passphrase|^pwd$|_pwd$)", re.I)
 AUTH_LITERAL = re.compile(r"^(Bearer|Basic|Token|Digest)\s+([A-Za-z0-9._~+/=-]{8,})$")
 
 
@@ -67,6 +68,13 @@ def provider_match(value: str) -> str | None:
         if pattern.search(value):
             return label
     return None
+
+
+def looks_random(value: str) -> bool:
+    """A credential-like literal: 8+ characters, no spaces, letters and digits (``nextPageToken`` is not)."""
+    v = value.strip()
+    return (len(v) >= 8 and not any(c.isspace() for c in v) and any(c.isdigit() for c in v)
+            and any(c.isalpha() for c in v) and "://" not in v)
 
 
 def entropy(value: str) -> float:
@@ -101,7 +109,9 @@ def scan_value(value: str, name: str | None, add: Any, line: int, col: int) -> N
                                                  and value.strip() and not is_placeholder(value) and not m):
         add("K003", line, col, "literal Authorization value")
         return
-    if name and is_secret_name(name) and len(value) >= 4 and not is_placeholder(value):
+    if name and is_secret_name(name) and not is_placeholder(value) and (
+        (PASSWORD_NAME.search(name) and len(value) >= 4) or looks_random(value)
+    ):
         add("K002", line, col, f"literal assigned to '{name}'")
         return
     if high_entropy(value):
