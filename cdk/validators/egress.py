@@ -116,12 +116,12 @@ def check(project: Any, policy: Policy) -> list[Finding]:
         if not isinstance(tree, SyntaxError):
             out.extend(check_tree(tree, project.rel(path), allowed))
     if not getattr(project, "code_only", False):
-        from cdk.manifest import parse_yaml_with_positions
+        from cdk.validators.manifest import raw_manifest
 
-        try:
-            data, positions = parse_yaml_with_positions(project.manifest_path.read_text(encoding="utf-8"), "connector.yaml")
-        except Exception:  # noqa: BLE001 - reported by the manifest suite
+        raw = raw_manifest(project)
+        if raw is None:
             return out
+        data, positions = raw
         for path, url in _manifest_urls(data):
             host = url_host(url)
             if host and not host_allowed(host, allowed):

@@ -81,6 +81,20 @@ def _meta_errors(schema: dict[str, Any], default: str) -> list[Any]:
     return [errors, unknown]
 
 
+def raw_manifest(project: Any) -> tuple[Any, Any] | None:
+    """connector.yaml as plain data with positions, parsed once per project (secrets and egress read it)."""
+    cached = project.__dict__.get("_raw_manifest")
+    if cached is None:
+        from cdk.manifest import parse_yaml_with_positions
+
+        try:
+            cached = parse_yaml_with_positions(project.manifest_path.read_text(encoding="utf-8"), MANIFEST)
+        except Exception:  # noqa: BLE001 - an unreadable manifest is reported by the loader
+            cached = (None, None)
+        project.__dict__["_raw_manifest"] = cached
+    return None if cached[1] is None else cached
+
+
 def class_defined(tree: ast.Module, name: str) -> bool:
     """Does the module define or import ``name`` at top level?"""
     for node in tree.body:

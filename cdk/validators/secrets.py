@@ -199,13 +199,11 @@ def check(project: Any, policy: Policy) -> list[Finding]:
     if getattr(project, "code_only", False):
         return out
     if project.manifest is not None:
-        try:
-            from cdk.manifest import parse_yaml_with_positions
+        from cdk.validators.manifest import raw_manifest
 
-            data, positions = parse_yaml_with_positions(project.manifest_path.read_text(encoding="utf-8"), "connector.yaml")
-            out.extend(scan_data(data, "connector.yaml", positions.locate))
-        except Exception:  # noqa: BLE001 - the manifest suite reports an unreadable manifest
-            pass
+        raw = raw_manifest(project)
+        if raw is not None:
+            out.extend(scan_data(raw[0], "connector.yaml", raw[1].locate))
     for path in _sample_files(project):
         try:
             text = path.read_text(encoding="utf-8")
