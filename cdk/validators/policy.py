@@ -61,7 +61,7 @@ class SecurityProfile:
     blocked_imports: dict[str, str]  # module -> rule code
     allowed_imports: set[str]
     blocked_builtins: set[str]
-    blocked_calls: set[str]
+    blocked_calls: dict[str, str]  # dotted name -> rule code
 
     def import_rule(self, module: str) -> str | None:
         """The rule an import of ``module`` breaks, or None. ``a.b.c`` is blocked when ``a`` or ``a.b`` is."""
@@ -114,7 +114,7 @@ class Policy:
             blocked_imports=blocked,
             allowed_imports=set(raw.get("allowed_imports", [])),
             blocked_builtins=set(raw.get("blocked_builtins", [])),
-            blocked_calls=set(raw.get("blocked_calls", [])),
+            blocked_calls=_calls(raw.get("blocked_calls")),
         )
 
     def _resolved_profile(self, name: str, profiles: dict[str, Any], depth: int = 0) -> dict[str, Any]:
@@ -141,6 +141,13 @@ class Policy:
     @property
     def unlisted_lock_packages(self) -> str:
         return str((self.data.get("dependencies") or {}).get("unlisted_lock_packages", "warning"))
+
+
+def _calls(raw: Any) -> dict[str, str]:
+    """``blocked_calls`` as a list (file-system calls, S004) or a table rule -> [dotted names]."""
+    if isinstance(raw, list):
+        return {str(name): "S004" for name in raw}
+    return {str(name): str(rule) for rule, names in (raw or {}).items() for name in names}
 
 
 def load_policy(file: str | Path | None = None, *, profile: str | None = None) -> Policy:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import io
+import re
 import tokenize
 import unicodedata
 from pathlib import Path
@@ -78,6 +79,7 @@ CODE_ATTRS = {"co_code", "co_consts", "co_names", "co_varnames", "CodeType", "Fu
 IMPORT_SYSTEM = {"sys.modules", "sys.meta_path", "sys.path_hooks", "sys.path", "sys.path_importer_cache",
                  "sys.settrace", "sys.setprofile", "sys.addaudithook", "sys._getframe"}
 ATTR_FUNCS = {"getattr", "setattr", "delattr"}
+FORMAT_WALK = re.compile(r"\{[^{}]*?\.(__\w+__|f_back|f_globals|f_locals|gi_frame|tb_frame)[^{}]*\}")
 
 
 def _from_module_col(line_text: str, node: ast.ImportFrom) -> int:
@@ -123,7 +125,7 @@ def check_tree(tree: ast.Module, source: str, file: str, profile: SecurityProfil
             name = node.id
             target = aliases.get(name)
             if target and target in profile.blocked_calls:
-                add("S004", node.lineno, node.col_offset, f"'{name}' is {target}, which reaches the file system")
+                add(profile.blocked_calls[target], node.lineno, node.col_offset, f"'{name}' is {target}, which is not allowed")
             elif target is None and (name in blocked_builtins or name in ("globals", "vars", "locals")):
                 rule = BUILTIN_RULES.get(name, "S002")
                 add(rule, node.lineno, node.col_offset, f"use of builtin '{name}' is not allowed")
@@ -143,7 +145,7 @@ def check_tree(tree: ast.Module, source: str, file: str, profile: SecurityProfil
             elif attr in CODE_ATTRS:
                 add("S008", line, col, f"'{attr}' builds or inspects code objects")
             elif full in profile.blocked_calls:
-                add("S004", line, col, f"'{full}' reaches the file system")
+                add(profile.blocked_calls[full], line, col, f"'{full}' is not allowed")
             elif attr in ("mro",) and isinstance(node.value, ast.Name) and node.value.id == "type":
                 add("S005", line, col, "type.mro walks the class hierarchy")
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ATTR_FUNCS:
@@ -154,6 +156,11 @@ def check_tree(tree: ast.Module, source: str, file: str, profile: SecurityProfil
                 add("S005", sl.lineno, sl.col_offset, f"subscript '{sl.value}' reaches outside the sandbox")
 
     reported = {(f.line, f.column) for f in out}
+    for const in iter_strings(tree):  # "{0.__globals__}".format(fn) walks attributes inside a format string
+        m = FORMAT_WALK.search(const.value)
+        if m:
+            add("S005", const.lineno, const.col_offset, f"format field '{m.group(0)}' walks to '{m.group(1)}'")
+            reported.add((const.lineno, const.col_offset))
     for const in iter_strings(tree):  # e.g. operator.attrgetter("__globals__"), a dunder name kept in a variable
         if const.value in DUNDER_ESCAPES | FRAME_ATTRS and (const.lineno, const.col_offset) not in reported:
             add("S005", const.lineno, const.col_offset, f"string '{const.value}' names an attribute that reaches outside the sandbox")
