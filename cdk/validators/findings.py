@@ -53,6 +53,10 @@ class Finding:
         d = asdict(self)
         return {k: d[k] for k in ("line", "column", "message", "severity", "rule", "file", "suite", "hint")}
 
+    def __str__(self) -> str:
+        """``file:line:col RULE message`` (column 1-based, as editors and compilers print it)."""
+        return f"{self.file}:{self.line}:{self.column + 1} {self.rule} {self.message}"
+
     def sort_key(self) -> tuple[Any, ...]:
         return (self.file, self.line, self.column, self.rule, self.message)
 
