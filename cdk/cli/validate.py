@@ -63,7 +63,32 @@ def run_many(targets: list[str], policy: object, jobs: int | None) -> list:
     ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
     chunk = max(1, len(targets) // (workers * 4))
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        return list(pool.map(_one, [(t, policy) for t in targets], chunksize=chunk))
+        results = pool.map(_one, [(t, policy) for t in targets], chunksize=chunk)
+        if not _progress_wanted():
+            return list(results)
+        from rich.progress import Progress
+
+        out = []
+        with Progress(transient=True, console=_stderr_console()) as progress:
+            task = progress.add_task(f"validating {len(targets)} connectors", total=len(targets))
+            for report in results:
+                out.append(report)
+                progress.advance(task)
+        return out
+
+
+def _progress_wanted() -> bool:
+    import sys
+
+    from cdk.cli.output import use_color
+
+    return use_color(sys.stderr)
+
+
+def _stderr_console():  # noqa: ANN202 - rich is imported only when a terminal shows progress
+    from rich.console import Console
+
+    return Console(stderr=True)
 
 
 @click.command()
