@@ -4,7 +4,8 @@ Three layers, weakest last:
 
 1. the default policy shipped as data (``default_policy.toml`` next to this module);
 2. an organisation's policy file (``--policy FILE`` or ``CDK_POLICY``): ``replace = true`` replaces the
-   default, otherwise its tables are merged over it (a list replaces the list);
+   default, otherwise its tables are merged over it (a list replaces the list); its
+   ``[dependencies.allowed]`` replaces the shipped allowlist, ``[dependencies.also_allowed]`` extends it;
 3. the connector's ``[tool.cdk.validate]``: it may only *tighten* (a stricter profile, more blocked
    imports, narrower dependency ranges, warnings as errors) or *waive* rules the policy marks waivable.
    Anything else there is itself reported (rule L002/L003) and ignored.
@@ -158,6 +159,11 @@ def load_policy(file: str | Path | None = None, *, profile: str | None = None) -
     if file:
         org = _read_toml(Path(file))
         data = copy.deepcopy(org) if org.pop("replace", False) else _merge(data, org)
+        org_deps = org.get("dependencies") or {}
+        if "allowed" in org_deps:  # an organisation's allowlist replaces the shipped one ...
+            data["dependencies"]["allowed"] = copy.deepcopy(org_deps["allowed"])
+        if "also_allowed" in org_deps:  # ... while also_allowed extends whichever list is in force
+            data["dependencies"].setdefault("allowed", {}).update(org_deps["also_allowed"])
         source = str(file)
     chosen = profile or str(data.get("profile", "strict"))
     if chosen not in (data.get("profiles") or {}):

@@ -340,3 +340,15 @@ def test_validate_code_syntax_error_is_located() -> None:
     r = validate_code("import json\n\ndef f(:\n    pass\n")
     assert [(f.rule, f.line, f.column) for f in r.findings] == [("Y001", 3, 6)]
     assert r.to_dict()["valid"] is False and r.to_dict()["errors"][0]["column"] == 6
+
+
+def test_org_allowlist_replaces_the_shipped_one_and_also_allowed_extends(make_connector, tmp_path: Path) -> None:
+    root = make_connector(files={"pyproject.toml": PYPROJECT.replace('"python-dateutil>=2.8.2,<3",', '"leftpad-py>=1.2,<2",')})
+    assert one(validate_project(root), "D001").message.startswith("'leftpad-py'")
+    extend = tmp_path / "extend.toml"
+    extend.write_text('[dependencies.also_allowed]\nleftpad-py = ">=1,<2"\n', encoding="utf-8")
+    assert [f for f in validate_project(root, load_policy(extend)).findings if f.suite == "dependencies"] == []
+    replace = tmp_path / "replace.toml"
+    replace.write_text('[dependencies.allowed]\nleftpad-py = ">=1,<2"\n', encoding="utf-8")
+    r = validate_project(root, load_policy(replace))
+    assert one(r, "D001").message.startswith("'connector-cdk'")
