@@ -184,10 +184,10 @@ def scan_data(data: Any, file: str, locate: Any, path: tuple[Any, ...] = ()) -> 
 
 
 def _sample_files(project: Any) -> list[Path]:
-    tests = Path(project.root) / "tests"
-    if not tests.is_dir():
-        return []
-    return sorted(p for p in tests.rglob("*.json") if "cassettes" not in p.parts)
+    """The sample configs under tests/ (the same files the config suite validates)."""
+    from cdk.validators.config import _sample_configs
+
+    return _sample_configs(project)
 
 
 def check(project: Any, policy: Policy) -> list[Finding]:
