@@ -51,6 +51,8 @@ _EXPORTS: dict[str, str] = {
     "open_registry": "cdk.publish.registry",
     "FolderRegistry": "cdk.publish.registry",
     "HttpRegistry": "cdk.publish.registry",
+    "validate_project": "cdk.validators.engine",
+    "validate_code": "cdk.validators.engine",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -78,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord, WriteResult
     from cdk.sdk.source import AbstractDestination, AbstractSource, SimpleSourceAdapter, StreamingSource
+    from cdk.validators.engine import validate_code, validate_project
 
 
 def __getattr__(name: str) -> Any:

@@ -260,7 +260,8 @@ def test_secrets_in_the_artifacts_stop_the_publish(connector: Path, cdk: CdkRunn
 def test_gate_fails_loudly_without_validate_or_test(connector: Path, cdk: CdkRunner) -> None:
     no_flags = cdk("publish", "0.2.0", "--dry-run", cwd=connector)
     assert no_flags.returncode == 1
-    assert "validate is not available" in no_flags.stderr
+    # cdk validate now exists: the gate runs it, and it stops on the fixture's unbounded connector-cdk (D002)
+    assert "cdk validate found" in no_flags.stderr and "D002" in no_flags.stderr
     no_tests = cdk("publish", "0.2.0", "--dry-run", "--skip-validate", cwd=connector)
     assert no_tests.returncode == 1
     # `cdk test` exists now: the gate runs it, and this connector has no recorded fixtures to replay

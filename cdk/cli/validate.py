@@ -1,0 +1,177 @@
+"""``cdk validate`` and ``cdk rules``: static checks of connectors, and the rules they apply."""
+
+from __future__ import annotations
+
+import click
+
+FORMATS = ("text", "json", "junit", "sarif", "github")
+
+
+def _expand(paths: tuple[str, ...]) -> list[str]:
+    """Connector folders named by PATHs: folders, connector.yaml files, globs, or a folder of connectors."""
+    import glob
+    from pathlib import Path
+
+    from cdk.errors import UsageError
+
+    out: list[str] = []
+    for raw in paths or (".",):
+        matches = sorted(glob.glob(raw)) if glob.has_magic(raw) else [raw]
+        if not matches:
+            raise UsageError(f"no path matches {raw!r}")
+        for item in matches:
+            p = Path(item)
+            if p.name == "connector.yaml" and p.is_file():
+                out.append(str(p.parent))
+            elif (p / "connector.yaml").is_file():
+                out.append(item)
+            elif p.is_dir():
+                inner = sorted(str(c.parent) for c in p.glob("*/connector.yaml"))
+                if inner:
+                    out.extend(inner)
+                elif not glob.has_magic(raw):
+                    out.append(item)  # reported as a missing connector.yaml
+            elif not glob.has_magic(raw):
+                raise UsageError(f"no such connector folder: {item}", hint="pass a folder that holds a connector.yaml")
+    seen: set[str] = set()
+    unique = [p for p in out if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
+    if not unique:
+        raise UsageError(f"no connector found in {' '.join(paths)}", hint="pass folders that hold a connector.yaml")
+    return unique
+
+
+def _one(args: tuple[str, object]):  # noqa: ANN202 - runs in a worker process
+    from cdk.validators.engine import validate_project
+
+    path, policy = args
+    return validate_project(path, policy)  # type: ignore[arg-type]
+
+
+def run_many(targets: list[str], policy: object, jobs: int | None) -> list:
+    """Validate every target; more than one run in a process pool (connector code is never imported)."""
+    import os
+
+    if len(targets) == 1:
+        return [_one((targets[0], policy))]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(targets)))
+    if workers == 1:
+        return [_one((t, policy)) for t in targets]
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    chunk = max(1, len(targets) // (workers * 4))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        results = pool.map(_one, [(t, policy) for t in targets], chunksize=chunk)
+        if not _progress_wanted():
+            return list(results)
+        from rich.progress import Progress
+
+        out = []
+        with Progress(transient=True, console=_stderr_console()) as progress:
+            task = progress.add_task(f"validating {len(targets)} connectors", total=len(targets))
+            for report in results:
+                out.append(report)
+                progress.advance(task)
+        return out
+
+
+def _progress_wanted() -> bool:
+    import sys
+
+    from cdk.cli.output import use_color
+
+    return use_color(sys.stderr)
+
+
+def _stderr_console():  # noqa: ANN202 - rich is imported only when a terminal shows progress
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+@click.command()
+@click.argument("paths", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE instead of stdout.")
+@click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
+@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), envvar="CDK_POLICY",
+              help="Organisation policy file (TOML); default: the policy shipped with cdk.")
+@click.option("--profile", type=click.Choice(["strict", "standard"]), help="Security profile (default: the policy's).")
+@click.option("--jobs", "-j", type=int, help="Parallel workers for many connectors (default: CPU count).")
+def validate(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, policy_file: str | None,
+             profile: str | None, jobs: int | None) -> None:
+    """Statically check connectors: manifest, config, capabilities, dependencies, security, secrets,
+    egress, packaging and fixtures. The connector's code is parsed, never imported or run.
+
+    \b
+    PATHS are connector folders, connector.yaml files, globs, or a folder of connectors
+    (default: the current folder). Many connectors are validated in parallel:
+      cdk validate connectors/*  --format sarif -o cdk.sarif
+
+    Exit 1 when any connector has errors (with --strict: warnings too), else 0.
+    """
+    from cdk.cli.output import use_color
+    from cdk.validators.policy import load_policy
+    from cdk.validators.reporters import render
+
+    targets = _expand(paths)
+    policy = load_policy(policy_file, profile=profile)
+    reports = run_many(targets, policy, jobs)
+    color = fmt == "text" and not output and use_color(click.get_text_stream("stdout"))
+    text = render(fmt, reports, strict=strict, color=color)
+    if output:
+        from pathlib import Path
+
+        from cdk.fsutil import atomic_write_text
+
+        atomic_write_text(Path(output), text + "\n")
+        if fmt != "text":
+            click.echo(render("text", reports, strict=strict).splitlines()[-1], err=True)
+    elif text:
+        click.echo(text)
+    failed = [r.root for r in reports if not r.passed(strict)]
+    if failed:
+        from cdk.errors import ValidationFailed
+
+        what = "warnings (--strict)" if strict and not any(r.errors for r in reports) else "errors"
+        raise ValidationFailed(f"validation found {what} in {len(failed)} of {len(reports)} connector(s)",
+                               hint="`cdk rules CODE` explains a rule with a bad and a good example")
+
+
+@click.command()
+@click.argument("code", required=False)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def rules(code: str | None, fmt: str) -> None:
+    """List every validation rule, or explain one (e.g. `cdk rules S001`) with a bad and a good example."""
+    from dataclasses import asdict
+
+    from cdk.cli.output import print_json
+    from cdk.errors import UsageError
+    from cdk.validators.findings import get_rule, registry
+
+    if code is None:
+        all_rules = list(registry().values())
+        if fmt == "json":
+            print_json([asdict(r) for r in all_rules])
+            return
+        for r in all_rules:
+            flag = " (waivable)" if r.waivable else ""
+            click.echo(f"{r.code}  {r.suite:<13} {r.severity:<8} {r.title}{flag}")
+        return
+    rule = get_rule(code)
+    if rule is None:
+        import difflib
+
+        close = difflib.get_close_matches(code.upper(), list(registry()), n=1)
+        raise UsageError(f"no rule {code!r}", hint=f"did you mean {close[0]}? " if close else "`cdk rules` lists every rule")
+    if fmt == "json":
+        print_json(asdict(rule))
+        return
+    click.echo(f"{rule.code}: {rule.title}  [{rule.suite}, {rule.severity}{', waivable' if rule.waivable else ''}]")
+    click.echo(f"\n{rule.message}.\n\nhint: {rule.hint}")
+    if rule.bad:
+        click.echo("\nbad:\n" + "\n".join("    " + line for line in rule.bad.splitlines()))
+    if rule.good:
+        click.echo("\ngood:\n" + "\n".join("    " + line for line in rule.good.splitlines()))

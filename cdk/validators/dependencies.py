@@ -1,0 +1,168 @@
+"""Dependencies suite: every requirement names an allowed distribution and stays inside its allowed range.
+
+Sources: ``[project].dependencies`` of pyproject.toml, ``requirements*.txt`` (dev/test/docs files are
+skipped: they do not ship with the connector), and lock-file pins in ``uv.lock`` and ``pylock.toml``.
+Names are compared in PEP 503 form; ranges by true set containment (:mod:`cdk.validators.specifiers`).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from cdk.validators.astutil import find_key_line
+from cdk.validators.findings import Finding, Rule, make
+from cdk.validators.policy import Policy
+
+RULES = [
+    Rule("D001", "dependencies", "dependency not allowed", "the dependency is not on the allowlist",
+         "use an allowed library, or ask for it to be added to the organisation policy",
+         bad='dependencies = ["leftpad-py>=1.0"]', good='dependencies = ["requests>=2.31,<3"]'),
+    Rule("D002", "dependencies", "dependency without version bound", "the dependency admits every version",
+         "give it a range inside the allowed one", bad='dependencies = ["requests"]',
+         good='dependencies = ["requests>=2.31,<3"]'),
+    Rule("D003", "dependencies", "range wider than allowed", "the dependency admits versions outside the allowed range",
+         "narrow the specifier so that every version it admits is allowed",
+         bad='dependencies = ["requests>=2.0"]  # allowed: >=2.31,<3', good='dependencies = ["requests>=2.31,<3"]'),
+    Rule("D004", "dependencies", "direct URL or VCS requirement", "direct URL, path and VCS requirements are refused",
+         "depend on a released version from the registry",
+         bad='dependencies = ["requests @ git+https://github.com/psf/requests"]', good='dependencies = ["requests>=2.31,<3"]'),
+    Rule("D005", "dependencies", "unparsable requirement", "the requirement is not valid PEP 508",
+         "write name[extras] specifier ; marker", bad='dependencies = ["requests >> 2"]', good='dependencies = ["requests>=2.31,<3"]'),
+    Rule("D006", "dependencies", "locked version outside allowed range", "a lock file pins a version outside the allowed range",
+         "update the lock file (uv lock) within the allowed range", bad='[[package]]\nname = "requests"\nversion = "2.20.0"',
+         good='[[package]]\nname = "requests"\nversion = "2.32.3"'),
+    Rule("D007", "dependencies", "locked package not on the allowlist", "a lock file pins a package that is not on the allowlist",
+         "transitive packages are allowed by waiving D007, or add them to the organisation policy",
+         severity="warning", waivable=True, bad='[[package]]\nname = "leftpad-py"', good='[[package]]\nname = "idna"'),
+]
+R = {r.code: r for r in RULES}
+SKIP_REQ_FILES = re.compile(r"(dev|test|doc|lint|ci)", re.I)
+
+
+def check_requirement(text: str, file: str, line: int, col: int, allowed: dict[str, str]) -> list[Finding]:
+    """Findings for one PEP 508 requirement string."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    from cdk.validators.specifiers import contained
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        return [make(R["D005"], file, line, col, f"'{text}' is not a valid requirement: {exc}")]
+    name = canonicalize_name(req.name)
+    if req.url:
+        return [make(R["D004"], file, line, col, f"'{text}': direct URL/VCS requirements are refused")]
+    if name not in allowed:
+        return [make(R["D001"], file, line, col, f"'{req.name}' is not on the dependency allowlist")]
+    allowed_spec = allowed[name]
+    if not str(req.specifier):
+        if allowed_spec:
+            return [make(R["D002"], file, line, col,
+                         f"'{req.name}' has no version bound; the allowed range is '{allowed_spec}'")]
+        return []
+    result = contained(req.specifier, allowed_spec)
+    if not result.ok:
+        return [make(R["D003"], file, line, col,
+                     f"'{req.name}{req.specifier}' admits versions outside the allowed '{allowed_spec}' (outside: {result.outside})")]
+    return []
+
+
+def _pyproject(project: Any, allowed: dict[str, str]) -> list[Finding]:
+    data = project.pyproject or {}
+    deps = (data.get("project") or {}).get("dependencies") or []
+    if not deps:
+        return []
+    try:
+        text = (Path(project.root) / "pyproject.toml").read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    out = []
+    for dep in deps:
+        line, col = find_key_line(text, f'"{dep}"')
+        if (line, col) == (1, 0):
+            line, col = find_key_line(text, f"'{dep}'")
+        out.extend(check_requirement(str(dep), "pyproject.toml", line, col + 1, allowed))
+    return out
+
+
+def _requirements(project: Any, allowed: dict[str, str]) -> list[Finding]:
+    out = []
+    for path in sorted(Path(project.root).glob("requirements*.txt")):
+        if SKIP_REQ_FILES.search(path.name):
+            continue
+        rel = project.rel(path)
+        for i, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            line = raw.split(" #", 1)[0].strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith(("-e", "--editable")):
+                out.append(make(R["D004"], rel, i, 0, f"'{line}': editable/direct requirements are refused"))
+                continue
+            if line.startswith("-"):
+                continue  # -r, -c, --index-url ...: options, not requirements
+            line = re.split(r"\s+--hash", line)[0].rstrip(" \\")
+            if re.match(r"^(git\+|hg\+|svn\+|bzr\+|https?://|file:|\.{0,2}/)", line):
+                out.append(make(R["D004"], rel, i, 0, f"'{line}': direct URL/VCS requirements are refused"))
+                continue
+            out.extend(check_requirement(line, rel, i, raw.find(line[:1]) if line else 0, allowed))
+    return out
+
+
+def _locked(project: Any, policy: Policy, allowed: dict[str, str]) -> list[Finding]:
+    from packaging.specifiers import SpecifierSet
+    from packaging.utils import canonicalize_name
+    from packaging.version import InvalidVersion, Version
+
+    from cdk.validators.policy import _toml
+
+    tomllib = _toml()
+    out: list[Finding] = []
+    own = canonicalize_name(str(((project.pyproject or {}).get("project") or {}).get("name", "")))
+    for filename, key in (("uv.lock", "package"), ("pylock.toml", "packages")):
+        path = Path(project.root) / filename
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            out.append(make(R["D005"], filename, 1, 0, f"{filename} is not valid TOML: {exc}"))
+            continue
+        lines = text.splitlines()
+        cursor = 0
+        for pkg in data.get(key) or []:
+            name = str(pkg.get("name", ""))
+            canon = canonicalize_name(name)
+            line = next((j + 1 for j in range(cursor, len(lines)) if re.match(rf'^name\s*=\s*"{re.escape(name)}"', lines[j])), 1)
+            cursor = max(cursor, line)
+            source = pkg.get("source") or {}
+            if canon == own or (isinstance(source, dict) and ({"editable", "virtual", "directory"} & set(source))):
+                continue
+            if (isinstance(source, dict) and ({"git", "url", "path"} & set(source))) or "vcs" in pkg or "archive" in pkg:
+                out.append(make(R["D004"], filename, line, 0, f"{filename} locks '{name}' from a URL, path or VCS"))
+                continue
+            if canon not in allowed:
+                if policy.unlisted_lock_packages != "off":
+                    out.append(make(R["D007"], filename, line, 0, f"{filename} locks '{name}', which is not on the allowlist",
+                                    severity="error" if policy.unlisted_lock_packages == "error" else "warning"))
+                continue
+            version = str(pkg.get("version", ""))
+            try:
+                Version(version)
+            except InvalidVersion:
+                out.append(make(R["D006"], filename, line, 0, f"{filename} locks '{name}' at '{version}', which is not a PEP 440 version"))
+                continue
+            if not SpecifierSet(allowed[canon]).contains(version, prereleases=True):
+                out.append(make(R["D006"], filename, line, 0,
+                                f"{filename} locks '{name}' at {version}, outside the allowed '{allowed[canon]}'"))
+    return out
+
+
+def check(project: Any, policy: Policy) -> list[Finding]:
+    if getattr(project, "code_only", False):
+        return []
+    allowed = policy.allowed_dependencies
+    return _pyproject(project, allowed) + _requirements(project, allowed) + _locked(project, policy, allowed)

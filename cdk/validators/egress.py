@@ -1,0 +1,130 @@
+"""Egress suite: every URL or host literal in code and manifest lies inside ``allowed_hosts``.
+
+The run-time guard of the SDK session refuses other hosts too; finding them statically tells the
+author before the first run. Docstrings are not code and are skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from cdk.validators.astutil import iter_strings
+from cdk.validators.findings import Finding, Rule, make
+from cdk.validators.policy import Policy
+
+RULES = [
+    Rule("E001", "egress", "URL outside allowed_hosts", "the code names a URL or host outside allowed_hosts",
+         "add the host to allowed_hosts in connector.yaml, or remove the URL", waivable=True,
+         bad='BASE = "https://api.other.com/v1"  # allowed_hosts: [api.notion.com]', good='BASE = "https://api.notion.com/v1"'),
+    Rule("E002", "egress", "manifest URL outside allowed_hosts", "connector.yaml names a URL outside allowed_hosts",
+         "add the host to allowed_hosts", bad="url_base: https://api.other.com\nallowed_hosts: [api.notion.com]",
+         good="url_base: https://api.notion.com\nallowed_hosts: [api.notion.com]"),
+]
+R = {r.code: r for r in RULES}
+URL_RE = re.compile(r"^(?:https?|wss?|ftp)://([^/:?#\s@]+@)?(\[[^\]]+\]|[^/:?#\s]+)", re.I)
+HOST_KEYWORDS = {"host", "hostname", "domain", "server", "base_host"}
+BARE_HOST = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
+
+
+def host_allowed(host: str, allowed: list[str]) -> bool:
+    host = host.lower().rstrip(".").split(":")[0]
+    for entry in allowed:
+        entry = entry.lower().split(":")[0]
+        if entry.startswith("*."):
+            if host.endswith(entry[1:]):
+                return True
+        elif host == entry:
+            return True
+    return False
+
+
+def url_host(value: str) -> str | None:
+    m = URL_RE.match(value.strip())
+    if not m:
+        return None
+    host = m.group(2)
+    return None if "{" in host or "%" in host or not host else host
+
+
+def _fstring_host(node: ast.JoinedStr) -> tuple[str | None, bool]:
+    """Host of an f-string URL when its literal start holds the complete host (``f"https://h/{x}"``)."""
+    first = node.values[0]
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return None, False
+    m = URL_RE.match(first.value)
+    if not m:
+        return None, False
+    end = m.end()
+    complete = end < len(first.value) and first.value[end] in "/:?#" or (end == len(first.value) and len(node.values) == 1)
+    return (m.group(2), True) if complete else (None, True)
+
+
+def check_tree(tree: ast.Module, file: str, allowed: list[str]) -> list[Finding]:
+    out = []
+    in_fstrings = {id(v) for n in ast.walk(tree) if isinstance(n, ast.JoinedStr) for v in n.values}
+    for const in iter_strings(tree):
+        if id(const) in in_fstrings:
+            continue
+        host = url_host(const.value)
+        if host and not host_allowed(host, allowed):
+            out.append(make(R["E001"], file, const.lineno, const.col_offset,
+                            f"URL host '{host}' is not in allowed_hosts {allowed}"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr) and node.values:
+            host, _ = _fstring_host(node)
+            if host and "{" not in host and not host_allowed(host, allowed):
+                out.append(make(R["E001"], file, node.lineno, node.col_offset,
+                                f"URL host '{host}' is not in allowed_hosts {allowed}"))
+        elif isinstance(node, ast.keyword) and node.arg in HOST_KEYWORDS:
+            v = node.value
+            if isinstance(v, ast.Constant) and isinstance(v.value, str) and BARE_HOST.match(v.value):
+                if not host_allowed(v.value, allowed):
+                    out.append(make(R["E001"], file, v.lineno, v.col_offset,
+                                    f"host '{v.value}' is not in allowed_hosts {allowed}"))
+    return out
+
+
+def _manifest_urls(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
+    out = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if path == () and k in ("description", "display_name", "ui"):
+                continue
+            out.extend(_manifest_urls(v, path + (k,)))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out.extend(_manifest_urls(v, path + (i,)))
+    elif isinstance(data, str) and url_host(data):
+        out.append((path, data))
+    return out
+
+
+def check(project: Any, policy: Policy) -> list[Finding]:
+    if getattr(project, "code_only", False):
+        allowed = project.allowed_hosts
+        if allowed is None:
+            return []
+    elif project.manifest is None:
+        return []
+    else:
+        allowed = list(project.manifest.allowed_hosts)
+    out: list[Finding] = []
+    for path in project.python_files:
+        tree = project.parse(path)
+        if not isinstance(tree, SyntaxError):
+            out.extend(check_tree(tree, project.rel(path), allowed))
+    if not getattr(project, "code_only", False):
+        from cdk.validators.manifest import raw_manifest
+
+        raw = raw_manifest(project)
+        if raw is None:
+            return out
+        data, positions = raw
+        for path, url in _manifest_urls(data):
+            host = url_host(url)
+            if host and not host_allowed(host, allowed):
+                line, col = positions.locate(path)
+                out.append(make(R["E002"], "connector.yaml", line, col, f"URL host '{host}' is not in allowed_hosts {allowed}"))
+    return out

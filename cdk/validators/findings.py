@@ -1,0 +1,137 @@
+"""Findings and the rule registry.
+
+A :class:`Finding` is one located result of a suite (DESIGN §5). Every finding names a :class:`Rule`;
+rules are declared next to the suite that reports them (``RULES`` in each suite module) and collected
+here, so ``cdk rules`` and the reporters (SARIF wants the rule text) see one registry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning"]
+
+SUITES = (
+    "syntax", "policy", "manifest", "config", "capabilities", "dependencies",
+    "security", "secrets", "egress", "packaging", "fixtures",
+)
+# the modules that declare rules (syntax and policy rules live in the engine module)
+_RULE_MODULES = ("engine", *SUITES[2:])
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule: its code (suite letter + 3 digits), one-line title, message, hint and examples."""
+
+    code: str
+    suite: str
+    title: str
+    message: str
+    hint: str
+    severity: Severity = "error"
+    waivable: bool = False
+    bad: str = ""
+    good: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One located result. ``line`` is 1-based, ``column`` 0-based (as in the reference JSON)."""
+
+    rule: str
+    severity: Severity
+    file: str
+    line: int
+    column: int
+    message: str
+    hint: str = ""
+    suite: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The reference shape of seed 000 plus rule, file, suite and hint."""
+        d = asdict(self)
+        return {k: d[k] for k in ("line", "column", "message", "severity", "rule", "file", "suite", "hint")}
+
+    def __str__(self) -> str:
+        """``file:line:col RULE message`` (column 1-based, as editors and compilers print it)."""
+        return f"{self.file}:{self.line}:{self.column + 1} {self.rule} {self.message}"
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (self.file, self.line, self.column, self.rule, self.message)
+
+
+def make(rule: Rule, file: str, line: int, column: int, message: str | None = None,
+         *, hint: str | None = None, severity: Severity | None = None) -> Finding:
+    """A finding of ``rule``; message and hint default to the rule's own text."""
+    return Finding(
+        rule=rule.code,
+        severity=severity or rule.severity,
+        file=file,
+        line=max(int(line or 1), 1),
+        column=max(int(column or 0), 0),
+        message=message or rule.message,
+        hint=rule.hint if hint is None else hint,
+        suite=rule.suite,
+    )
+
+
+@dataclass
+class Report:
+    """The findings for one connector folder (or one code string)."""
+
+    root: str
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    strict: bool = False  # the connector's [tool.cdk.validate] strict = true: warnings fail too
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def passed(self, strict: bool = False) -> bool:
+        """No errors, and with ``strict`` no warnings either."""
+        return not self.errors and not ((strict or self.strict) and self.warnings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Seed 000's shape: ``{"valid", "errors": [...], "warnings": [...]}``."""
+        return {
+            "valid": self.valid,
+            "errors": [f.to_dict() for f in self.errors],
+            "warnings": [f.to_dict() for f in self.warnings],
+        }
+
+    def rules_hit(self) -> list[str]:
+        return sorted({f.rule for f in self.findings})
+
+
+_REGISTRY: dict[str, Rule] | None = None
+
+
+def registry() -> dict[str, Rule]:
+    """Every rule, by code, in code order (imports the suite modules, which are cheap)."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        import importlib
+
+        rules: dict[str, Rule] = {}
+        for name in _RULE_MODULES:
+            module = importlib.import_module(f"cdk.validators.{name}")
+            for rule in module.RULES:
+                if rule.code in rules:  # pragma: no cover - a programming error caught by tests
+                    raise RuntimeError(f"rule {rule.code} declared twice")
+                rules[rule.code] = rule
+        _REGISTRY = dict(sorted(rules.items()))
+    return _REGISTRY
+
+
+def get_rule(code: str) -> Rule | None:
+    return registry().get(code.upper())

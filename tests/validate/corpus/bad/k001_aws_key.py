@@ -1,0 +1,2 @@
+# expect: K001 line 2
+AWS = 'AKIAIOSFODNN7EXAMPL3'

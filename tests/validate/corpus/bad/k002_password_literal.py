@@ -1,0 +1,3 @@
+# expect: K002 line 3
+class Cfg:
+    password = 'hunter2-prod'

@@ -1,0 +1,5 @@
+# expect: S001 line 3
+try:
+    import posix
+except ImportError:
+    posix = None

@@ -1,0 +1,3 @@
+# expect: S001 line 3
+import urllib.parse
+import urllib.request

@@ -1,0 +1,3 @@
+# expect: S002 line 3
+def debug():
+    breakpoint()

@@ -1,0 +1,2 @@
+# expect: S003 line 2
+from importlib import import_module

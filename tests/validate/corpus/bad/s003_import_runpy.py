@@ -1,0 +1,2 @@
+# expect: S003 line 2
+import runpy

@@ -1,0 +1,4 @@
+# expect: S004 line 4
+from gzip import open as gopen
+
+fh = gopen('a.gz')

@@ -1,0 +1,3 @@
+# expect: S004 line 3
+def secrets():
+    return open('/etc/passwd').read()

@@ -1,0 +1,5 @@
+# expect: S005 line 5 col 23
+from operator import attrgetter
+
+
+grab = attrgetter("x", "__globals__")

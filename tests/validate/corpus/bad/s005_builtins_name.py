@@ -1,0 +1,2 @@
+# expect: S005 line 2
+b = __builtins__

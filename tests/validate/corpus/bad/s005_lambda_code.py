@@ -1,0 +1,2 @@
+# expect: S005 line 2
+code = (lambda: 0).__code__

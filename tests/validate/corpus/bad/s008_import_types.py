@@ -1,0 +1,2 @@
+# expect: S008 line 2
+import types

@@ -1,0 +1,2 @@
+# expect: S010 line 2
+globals()['x'] = 1

@@ -1,0 +1,3 @@
+# expect: S010 line 3
+def snapshot():
+    return locals()

@@ -1,0 +1,2 @@
+# expect: S011 line 2
+pаssword_len = 3
