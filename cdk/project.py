@@ -158,3 +158,35 @@ def _toml_position(message: str) -> tuple[int, int]:
 
     m = re.search(r"at line (\d+), column (\d+)", message)
     return (int(m.group(1)), int(m.group(2)) - 1) if m else (1, 0)
+
+
+def find_connectors(paths: tuple[str, ...] | list[str]) -> list[str]:
+    """Connector folders named by PATHs: folders, connector.yaml files, globs, or a folder of connectors."""
+    import glob
+
+    from cdk.errors import UsageError
+
+    out: list[str] = []
+    for raw in paths or (".",):
+        matches = sorted(glob.glob(raw)) if glob.has_magic(raw) else [raw]
+        if not matches:
+            raise UsageError(f"no path matches {raw!r}")
+        for item in matches:
+            p = Path(item)
+            if p.name == "connector.yaml" and p.is_file():
+                out.append(str(p.parent))
+            elif (p / "connector.yaml").is_file():
+                out.append(item)
+            elif p.is_dir():
+                inner = sorted(str(c.parent) for c in p.glob("*/connector.yaml"))
+                if inner:
+                    out.extend(inner)
+                elif not glob.has_magic(raw):
+                    out.append(item)  # reported as a missing connector.yaml
+            elif not glob.has_magic(raw):
+                raise UsageError(f"no such connector folder: {item}", hint="pass a folder that holds a connector.yaml")
+    seen: set[str] = set()
+    unique = [p for p in out if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
+    if not unique:
+        raise UsageError(f"no connector found in {' '.join(paths)}", hint="pass folders that hold a connector.yaml")
+    return unique

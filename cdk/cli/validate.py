@@ -7,39 +7,6 @@ import click
 FORMATS = ("text", "json", "junit", "sarif", "github")
 
 
-def _expand(paths: tuple[str, ...]) -> list[str]:
-    """Connector folders named by PATHs: folders, connector.yaml files, globs, or a folder of connectors."""
-    import glob
-    from pathlib import Path
-
-    from cdk.errors import UsageError
-
-    out: list[str] = []
-    for raw in paths or (".",):
-        matches = sorted(glob.glob(raw)) if glob.has_magic(raw) else [raw]
-        if not matches:
-            raise UsageError(f"no path matches {raw!r}")
-        for item in matches:
-            p = Path(item)
-            if p.name == "connector.yaml" and p.is_file():
-                out.append(str(p.parent))
-            elif (p / "connector.yaml").is_file():
-                out.append(item)
-            elif p.is_dir():
-                inner = sorted(str(c.parent) for c in p.glob("*/connector.yaml"))
-                if inner:
-                    out.extend(inner)
-                elif not glob.has_magic(raw):
-                    out.append(item)  # reported as a missing connector.yaml
-            elif not glob.has_magic(raw):
-                raise UsageError(f"no such connector folder: {item}", hint="pass a folder that holds a connector.yaml")
-    seen: set[str] = set()
-    unique = [p for p in out if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
-    if not unique:
-        raise UsageError(f"no connector found in {' '.join(paths)}", hint="pass folders that hold a connector.yaml")
-    return unique
-
-
 def _one(args: tuple[str, object]):  # noqa: ANN202 - runs in a worker process
     from cdk.validators.engine import validate_project
 
@@ -113,10 +80,11 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool,
     Exit 1 when any connector has errors (with --strict: warnings too), else 0.
     """
     from cdk.cli.output import use_color
+    from cdk.project import find_connectors
     from cdk.validators.policy import load_policy
     from cdk.validators.reporters import render
 
-    targets = _expand(paths)
+    targets = find_connectors(paths)
     policy = load_policy(policy_file, profile=profile)
     reports = run_many(targets, policy, jobs)
     color = fmt == "text" and not output and use_color(click.get_text_stream("stdout"))

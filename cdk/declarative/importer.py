@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cdk._version import REQUIREMENT
 from cdk.errors import ManifestError, Problem, UsageError
 
 SECRET_RE = re.compile(r"pass(word)?|secret|token|api_?key|credential|private", re.I)
@@ -288,7 +289,7 @@ def _pyproject(name: str, package: str, description: str) -> str:
     doc["build-system"] = {"requires": ["hatchling"], "build-backend": "hatchling.build"}
     doc["project"] = {
         "name": name, "version": "0.1.0", "description": description, "requires-python": ">=3.10",
-        "dependencies": ["connector-cdk"],
+        "dependencies": [REQUIREMENT],
         "entry-points": {"cdk.connectors": {name: f"{package}:Source"}},
     }
     doc["tool"] = {"hatch": {"build": {"targets": {"wheel": {

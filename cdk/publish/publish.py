@@ -240,7 +240,6 @@ def _diff_against(registry: Any, files: list[Any], latest: str, project: Any, ne
 def _build_and_check(project: Any, build_root: Path, out: Path, version: Version, options: PublishOptions,
                      registry: Any, timer: _Timer, result: PublishResult) -> list[Path]:
     from cdk.publish.build import PackagingError, build_project, check_wheel, source_date_epoch
-    from cdk.publish.scan import scan_artifacts
 
     with timer.step("build", "building sdist and wheel"):
         built = build_project(build_root, out, isolation=options.isolation,  # type: ignore[arg-type]
@@ -255,20 +254,35 @@ def _build_and_check(project: Any, build_root: Path, out: Path, version: Version
             raise PackagingError(f"the build did not produce a wheel of version {version.pep440} ({result.artifacts})")
         check_wheel(wheel, project.manifest.name)
     with timer.step("twine-check", "checking the artifacts (twine check)"):
-        proc = subprocess.run([sys.executable, "-m", "twine", "check", *map(str, artifacts)],
-                              capture_output=True, text=True, timeout=300, check=False,
-                              env={**os.environ, "NO_COLOR": "1"})
-        if proc.returncode != 0:
-            raise PackagingError(f"twine check failed:\n{(proc.stdout + proc.stderr).strip()[-2000:]}",
-                                 hint="fix the package metadata (README, description) and publish again")
+        twine_check(artifacts)
     with timer.step("scan", "scanning the artifacts for secrets"):
         extra = {"the registry password": getattr(getattr(registry, "credentials", None), "password", None) or ""}
-        findings = scan_artifacts(artifacts, root=project.root, extra_secrets=extra)
-        if findings:
-            listing = "\n".join(f"  {f}" for f in findings[:20])
-            raise PackagingError(f"the artifacts contain secrets; nothing was uploaded:\n{listing}",
-                                 hint="remove them from the package (and rotate them if they were ever shared)")
+        refuse_secrets(artifacts, project.root, extra)
     return artifacts
+
+
+def twine_check(artifacts: list[Path]) -> None:
+    """``twine check`` the artifacts; PackagingError with its output when it fails."""
+    from cdk.publish.build import PackagingError
+
+    proc = subprocess.run([sys.executable, "-m", "twine", "check", *map(str, artifacts)],
+                          capture_output=True, text=True, timeout=300, check=False,
+                          env={**os.environ, "NO_COLOR": "1"})
+    if proc.returncode != 0:
+        raise PackagingError(f"twine check failed:\n{(proc.stdout + proc.stderr).strip()[-2000:]}",
+                             hint="fix the package metadata (README, description) and publish again")
+
+
+def refuse_secrets(artifacts: list[Path], root: Path, extra: dict[str, str] | None = None) -> None:
+    """Scan the artifacts for secrets; PackagingError naming file and kind (never the value) if any."""
+    from cdk.publish.build import PackagingError
+    from cdk.publish.scan import scan_artifacts
+
+    findings = scan_artifacts(artifacts, root=root, extra_secrets=extra or {})
+    if findings:
+        listing = "\n".join(f"  {f}" for f in findings[:20])
+        raise PackagingError(f"the artifacts contain secrets; nothing was uploaded:\n{listing}",
+                             hint="remove them from the package (and rotate them if they were ever shared)")
 
 
 def _resume(registry: Any, same: list[Any], artifacts: list[Path], result: PublishResult) -> list[Path]:

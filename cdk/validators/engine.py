@@ -45,7 +45,7 @@ RULES = [
 R = {r.code: r for r in RULES}
 
 SUITE_ORDER = ("manifest", "config", "capabilities", "dependencies", "security", "secrets", "egress",
-               "packaging", "fixtures")
+               "packaging", "fixtures", "declarative")
 CODE_SUITES = ("capabilities", "security", "secrets", "egress")
 IGNORE_RE = re.compile(r"#\s*cdk:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
 

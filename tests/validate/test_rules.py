@@ -12,7 +12,8 @@ def test_every_rule_has_code_text_and_examples() -> None:
     rules = registry()
     assert len(rules) >= 50
     letters = {"manifest": "M", "config": "C", "capabilities": "A", "dependencies": "D", "security": "S",
-               "secrets": "K", "egress": "E", "packaging": "P", "fixtures": "F", "syntax": "Y", "policy": "L"}
+               "secrets": "K", "egress": "E", "packaging": "P", "fixtures": "F", "syntax": "Y", "policy": "L",
+               "declarative": "R"}
     for code, rule in rules.items():
         assert re.fullmatch(r"[A-Z]\d{3}", code)
         assert rule.suite in SUITES and code[0] == letters[rule.suite]
