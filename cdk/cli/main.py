@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "test": ("cdk.cli.test:test", "Run the connector's tests on recorded HTTP; --record records."),
     "validate": ("cdk.cli.validate:validate", "Static checks: schema, methods, deps, security, secrets."),
     "rules": ("cdk.cli.validate:rules", "List validation rules, or explain one: cdk rules S001."),
+    "ci": ("cdk.cli.ci:ci", "The merge gate: validate, test (replay), build, version rules."),
     "demo-api": ("cdk.cli.demo:demo_api", "Serve the local demo API (synthetic records) on 127.0.0.1."),
     "build": ("cdk.cli.build:build", "Build the connector's sdist and wheel (reproducible, checked)."),
     "publish": ("cdk.cli.publish:publish", "Version, gate, build and upload the connector to a registry."),

@@ -141,7 +141,7 @@ def publish(root: str | Path, options: PublishOptions, *, progress: Progress = l
     # 2. the breaking-change diff ----------------------------------------------------------------
     if latest is not None and not resume:
         with timer.step("diff", f"comparing with {dist_name} {latest}"):
-            result.diff = _diff_against(registry, files, latest, project, str(version), result.notes)
+            result.diff = diff_against(registry, files, latest, project, str(version), result.notes)
             if result.diff is not None and result.diff["breaking_refused"]:
                 breaking = [c for c in result.diff["changes"] if c["severity"] == "breaking"]
                 listing = "\n".join(f"  ! {c['where']}: {c['message']}" for c in breaking)
@@ -210,7 +210,7 @@ def _bumped(latest: str, part: str) -> str:
     return str(base.bump(part)) if base else part  # type: ignore[arg-type]
 
 
-def _diff_against(registry: Any, files: list[Any], latest: str, project: Any, new_version: str,
+def diff_against(registry: Any, files: list[Any], latest: str, project: Any, new_version: str,
                   notes: list[str]) -> dict[str, Any] | None:
     from cdk.manifest import manifest_from_data, parse_yaml_with_positions
     from cdk.publish.build import PackagingError, read_wheel_connector

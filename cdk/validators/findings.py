@@ -14,7 +14,7 @@ Severity = Literal["error", "warning"]
 
 SUITES = (
     "syntax", "policy", "manifest", "config", "capabilities", "dependencies",
-    "security", "secrets", "egress", "packaging", "fixtures", "declarative",
+    "security", "secrets", "egress", "packaging", "fixtures", "declarative", "release",
 )
 # the modules that declare rules (syntax and policy rules live in the engine module)
 _RULE_MODULES = ("engine", *SUITES[2:])

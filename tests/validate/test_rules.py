@@ -13,7 +13,7 @@ def test_every_rule_has_code_text_and_examples() -> None:
     assert len(rules) >= 50
     letters = {"manifest": "M", "config": "C", "capabilities": "A", "dependencies": "D", "security": "S",
                "secrets": "K", "egress": "E", "packaging": "P", "fixtures": "F", "syntax": "Y", "policy": "L",
-               "declarative": "R"}
+               "declarative": "R", "release": "V"}
     for code, rule in rules.items():
         assert re.fullmatch(r"[A-Z]\d{3}", code)
         assert rule.suite in SUITES and code[0] == letters[rule.suite]
