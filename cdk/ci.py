@@ -148,8 +148,8 @@ def run_gate(connectors: list[str], *, policy: Any = None, reports_dir: str | Pa
     out_dir = Path(reports_dir) if reports_dir else None
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-    connectors = [Path.cwd().name if c in (".", "./") else c for c in connectors]  # a readable name in reports
-    result = GateResult(connectors=list(connectors))
+    names = {root: display_name(root) for root in connectors}
+    result = GateResult(connectors=[names[r] for r in connectors])
     for root in connectors:
         name = Path(root).resolve().name
         try:
@@ -174,12 +174,18 @@ def run_gate(connectors: list[str], *, policy: Any = None, reports_dir: str | Pa
             else:
                 res = _release(root, project, registry)
             res.seconds = time.perf_counter() - t0
+            res.connector = names[root]
             result.stages.append(res)
             progress(res)
     result.seconds = time.perf_counter() - started
     if out_dir is not None:
         write_reports(result, out_dir)
     return result
+
+
+def display_name(root: str) -> str:
+    """How a connector path shows in tables and reports: as given, but '.' becomes the folder's name."""
+    return Path(root).resolve().name if Path(root).resolve() == Path.cwd().resolve() else root
 
 
 def write_reports(result: GateResult, out_dir: Path) -> list[Path]:
