@@ -57,6 +57,7 @@ def render(template: Template, target: str | os.PathLike[str], context: dict[str
     template itself fails; in every failure case nothing is left at ``target`` that was not there before."""
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.generate import generate_files
+    from jinja2 import TemplateError
 
     target = Path(target).absolute()
     _check_target(target, force)
@@ -75,7 +76,7 @@ def render(template: Template, target: str | os.PathLike[str], context: dict[str
         try:
             rendered = Path(generate_files(repo_dir=str(template.path), context={"cookiecutter": ctx},
                                            output_dir=str(staging), accept_hooks=accept_hooks))
-        except (CookiecutterException, OSError, ValueError) as exc:
+        except (CookiecutterException, TemplateError, OSError, ValueError) as exc:
             raise CdkError(f"template '{template.name}' failed to render: {type(exc).__name__}: {exc}",
                            hint="fix the template (or report it if it is a shipped one)") from None
         _verify(rendered)
