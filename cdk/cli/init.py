@@ -82,9 +82,11 @@ def _print_list(fmt: str) -> None:
 @click.option("--answers", "answers_file", type=click.Path(dir_okay=False),
               help="YAML or JSON file of answers (key: value); --set wins over it.")
 @click.option("--force", is_flag=True, help="Write into a non-empty folder (files of the template overwrite).")
+@click.option("--fixtures/--no-fixtures", default=True, show_default=True,
+              help="Record tests/cassettes against the built-in demo API so `cdk test` passes offline at once.")
 @format_option("text", "json")
 def init(directory: str | None, template_spec: str, checkout: str | None, list_only: bool, no_input: bool,
-         sets: tuple[str, ...], answers_file: str | None, force: bool, fmt: str) -> None:
+         sets: tuple[str, ...], answers_file: str | None, force: bool, fixtures: bool, fmt: str) -> None:
     """Scaffold a connector: package, connector.yaml, schemas, tests, CI workflow, pre-commit hook.
 
     Asks only what the template needs (name, description, auth method, pagination style, capabilities,
@@ -120,20 +122,37 @@ def init(directory: str | None, template_spec: str, checkout: str | None, list_o
         context = resolve_answers(template, given, defaults=defaults, ask=None if no_input else _ask,
                                   internal={"__cdk_version": __version__})
         target = Path(directory) if directory else Path(str(context.get("name") or template.name))
-        result = render(template, target, context, force=force)
+        finish, fixtures_note = _fixtures_step(context, fixtures)
+        result = render(template, target, context, force=force, finish=finish)
     shown = _shown(result.path)
     if fmt == "json":
         print_json({"path": str(result.path), "template": result.template, "name": context.get("name"),
-                    "files": result.files})
+                    "files": result.files, "fixtures": fixtures_note})
         return
     click.echo(f"Created {context.get('name', result.path.name)} in {shown} "
                f"(template {result.template}, {len(result.files)} files)")
+    if fixtures_note:
+        click.echo(f"Fixtures: {fixtures_note}")
     if (result.path / "connector.yaml").exists():
         click.echo("Next:")
         for line in (f"cd {shown}", "pip install -e .", "cdk validate", "cdk test",
                      "cdk read --config secrets/config.json   # after filling secrets/config.json"):
             click.echo(f"  {line}")
     sys.stdout.flush()
+
+
+def _fixtures_step(context: dict[str, Any], wanted: bool) -> tuple[Any, str | None]:
+    """What to do about tests/cassettes: record them against the demo API, or say why not."""
+    from cdk.scaffold import fixtures
+
+    if not fixtures.wants_demo_fixtures(context):
+        return None, None
+    if not wanted:
+        return None, "not recorded (--no-fixtures); record them with `cdk test --record`"
+    if not fixtures.available():
+        return None, ("not recorded: this cdk has no `cdk test`; "
+                      "record them with `cdk test --record` once it is installed")
+    return fixtures.record_demo_cassettes, "recorded against the cdk demo API (re-record against your API with `cdk test --record`)"
 
 
 def _shown(path: Path) -> str:

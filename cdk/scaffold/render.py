@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,11 @@ def _verify(rendered: Path) -> None:
 
 
 def render(template: Template, target: str | os.PathLike[str], context: dict[str, Any], *,
-           force: bool = False, accept_hooks: bool = True) -> RenderResult:
+           force: bool = False, accept_hooks: bool = True,
+           finish: Callable[[Path], list[str]] | None = None) -> RenderResult:
     """Render ``template`` with the resolved ``context`` (see :func:`cdk.scaffold.resolve_answers`)
-    into ``target``. Raises FolderNotEmptyError (unless ``force``), UsageError, or CdkError when the
+    into ``target``. ``finish`` runs on the rendered folder while it is still in staging (e.g. recording
+    fixtures); if it raises, nothing is moved into place. Raises FolderNotEmptyError (unless ``force``), UsageError, or CdkError when the
     template itself fails; in every failure case nothing is left at ``target`` that was not there before."""
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.generate import generate_files
@@ -80,6 +83,8 @@ def render(template: Template, target: str | os.PathLike[str], context: dict[str
             raise CdkError(f"template '{template.name}' failed to render: {type(exc).__name__}: {exc}",
                            hint="fix the template (or report it if it is a shipped one)") from None
         _verify(rendered)
+        if finish is not None:
+            finish(rendered)
         files = sorted(str(p.relative_to(rendered)) for p in rendered.rglob("*") if p.is_file())
         _check_target(target, force)  # again: something may have appeared while rendering
         if target.is_dir() and any(target.iterdir()):
