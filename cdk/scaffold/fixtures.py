@@ -78,6 +78,7 @@ def record_demo_cassettes(folder: Path) -> list[str]:
     api = DemoAPI(DEMO_RECORDS,
                   api_key={"api_key": DEMO_SECRET, "bearer": DEMO_SECRET, "oauth2": "no-token-yet"}.get(kind),
                   refresh_token=DEMO_REFRESH if kind == "oauth2" else None)
+    before = set(folder.rglob("*"))
     with api, tempfile.TemporaryDirectory(prefix="cdk-init-record-") as scratch:
         config_path = Path(scratch) / "demo_config.json"
         config_path.write_text(json.dumps(_demo_config(sample, api.url)), encoding="utf-8")
@@ -104,6 +105,21 @@ def record_demo_cassettes(folder: Path) -> list[str]:
             if readdressed != text:
                 atomic_write_text(cassette, readdressed)
             written.append(str(cassette.relative_to(folder)))
+    _remove_run_debris(folder, before)
     if not written:
         raise CdkError("recording the demo fixtures wrote no cassette")
     return written
+
+
+def _remove_run_debris(folder: Path, before: set[Path]) -> None:
+    """Drop what the recording run left besides cassettes (.pytest_cache, __pycache__)."""
+    import shutil
+
+    cassettes = folder / CASSETTES
+    for path in sorted(set(folder.rglob("*")) - before, key=lambda p: len(p.parts)):
+        if path == cassettes or cassettes in path.parents or not path.exists():
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
