@@ -17,8 +17,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cdk.errors import UsageError
-from cdk.manifest import HOST_RE, NAME_RE
 from cdk.scaffold.catalog import CONTEXT_FILE, Template
+
+# The manifest's own rules (cdk.manifest.NAME_RE / HOST_RE), repeated here because importing
+# cdk.manifest builds its pydantic models, which would double `cdk init`'s start-up time;
+# tests/init/test_init_cli.py asserts that both stay identical.
+NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
+HOST_RE = re.compile(
+    r"^(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$"
+)
 
 PROMPTS = {
     "name": "Connector name (lowercase, e.g. my-api)",

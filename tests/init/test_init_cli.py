@@ -194,3 +194,21 @@ def test_help_stays_light():
             "print('cookiecutter' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_answer_rules_are_the_manifest_rules():
+    """cdk.scaffold repeats the manifest's name and host patterns (to start fast); they must not drift."""
+    from cdk import manifest
+    from cdk.scaffold import answers
+
+    assert answers.NAME_RE.pattern == manifest.NAME_RE.pattern
+    assert answers.HOST_RE.pattern == manifest.HOST_RE.pattern
+
+
+def test_custom_template_with_a_broken_manifest_is_refused(tmp_path):
+    tpl = _custom_template(tmp_path)
+    (tpl / "{{cookiecutter.project}}" / "connector.yaml").write_text("manifest_version: 1\nname: Bad Name\n")
+    proc = run_cdk("init", "--no-input", "--template", str(tpl), "out", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "connector.yaml" in proc.stderr.decode()
+    assert not (tmp_path / "out").exists()
