@@ -18,6 +18,8 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,24 @@ def _demo_config(sample: dict[str, Any], url: str) -> dict[str, Any]:
     return config
 
 
+@contextmanager
+def _demo_host_allowed(folder: Path) -> Iterator[None]:
+    """While recording, the demo API's host joins allowed_hosts; connector.yaml is restored byte for byte."""
+    import yaml
+
+    manifest = folder / "connector.yaml"
+    original = manifest.read_bytes()
+    data = yaml.safe_load(original)
+    hosts = list(data.get("allowed_hosts") or [])
+    if "127.0.0.1" not in hosts:
+        data["allowed_hosts"] = [*hosts, "127.0.0.1"]
+        manifest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    try:
+        yield
+    finally:
+        manifest.write_bytes(original)
+
+
 def record_demo_cassettes(folder: Path) -> list[str]:
     """Record ``tests/cassettes`` of the connector in ``folder`` against an in-process demo API.
 
@@ -79,7 +99,7 @@ def record_demo_cassettes(folder: Path) -> list[str]:
                   api_key={"api_key": DEMO_SECRET, "bearer": DEMO_SECRET, "oauth2": "no-token-yet"}.get(kind),
                   refresh_token=DEMO_REFRESH if kind == "oauth2" else None)
     before = set(folder.rglob("*"))
-    with api, tempfile.TemporaryDirectory(prefix="cdk-init-record-") as scratch:
+    with api, tempfile.TemporaryDirectory(prefix="cdk-init-record-") as scratch, _demo_host_allowed(folder):
         config_path = Path(scratch) / "demo_config.json"
         config_path.write_text(json.dumps(_demo_config(sample, api.url)), encoding="utf-8")
         # the error-path tests replay the read recording with the sample config, so they run after re-addressing
