@@ -116,9 +116,9 @@ def init(directory: str | None, template_spec: str, checkout: str | None, list_o
             defaults["name"] = base
     with find_template(template_spec, checkout=checkout) as template:
         if directory:  # refuse early, before asking anything
-            from cdk.scaffold.render import _check_target
+            from cdk.scaffold.render import check_target
 
-            _check_target(Path(directory).absolute(), force)
+            check_target(Path(directory).absolute(), force)
         context = resolve_answers(template, given, defaults=defaults, ask=None if no_input else _ask,
                                   internal={"__cdk_version": __version__})
         target = Path(directory) if directory else Path(str(context.get("name") or template.name))

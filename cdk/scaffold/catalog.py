@@ -77,12 +77,20 @@ def is_git_url(spec: str) -> bool:
     return bool(GIT_URL_RE.match(spec))
 
 
+def _is_shipped(name: str) -> bool:
+    try:
+        return (templates_root() / name / CONTEXT_FILE).is_file()
+    except OutsideError:
+        return False
+
+
 @contextmanager
 def find_template(spec: str, *, checkout: str | None = None) -> Iterator[Template]:
     """Resolve ``spec``: a shipped template's name, a local template folder, or a git URL (cloned to a
     temporary folder that is removed on exit)."""
     local = Path(spec).expanduser()
-    if not is_git_url(spec) and (local.is_dir() or "/" in spec or spec.startswith(".")):
+    looks_like_path = "/" in spec or "\\" in spec or spec.startswith((".", "~"))
+    if not is_git_url(spec) and (looks_like_path or (local.is_dir() and not _is_shipped(spec))):
         if not local.is_dir():
             raise UsageError(f"template folder {local} does not exist")
         yield load_template(local.resolve())

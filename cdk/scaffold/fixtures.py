@@ -104,11 +104,15 @@ def record_demo_cassettes(folder: Path) -> list[str]:
         config_path.write_text(json.dumps(_demo_config(sample, api.url)), encoding="utf-8")
         # the error-path tests replay the read recording with the sample config, so they run after re-addressing
         env = {**os.environ, "NO_COLOR": "1"}
-        proc = subprocess.run(
-            [sys.executable, "-m", "cdk", "test", str(folder), "--record", "--config", str(config_path),
-             "-k", "not errors"],
-            cwd=scratch, env=env, capture_output=True, text=True, timeout=RECORD_TIMEOUT,
-        )
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "cdk", "test", str(folder), "--record", "--config", str(config_path),
+                 "-k", "not errors"],
+                cwd=scratch, env=env, capture_output=True, text=True, timeout=RECORD_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            raise CdkError(f"recording the demo fixtures took longer than {RECORD_TIMEOUT} s",
+                           hint="pass --no-fixtures and record later with `cdk test --record`") from None
         if proc.returncode != 0:
             tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
             raise CdkError("recording the demo fixtures of the new connector failed:\n" + "\n".join(tail),

@@ -32,7 +32,8 @@ class RenderResult:
     context: dict[str, Any] = field(default_factory=dict)
 
 
-def _check_target(target: Path, force: bool) -> None:
+def check_target(target: Path, force: bool) -> None:
+    """Refuse a target that is a file, or a non-empty folder without ``force``."""
     if target.exists() and not target.is_dir():
         raise UsageError(f"{target} exists and is not a folder", hint="choose another folder for the connector")
     if target.is_dir() and any(target.iterdir()) and not force:
@@ -63,7 +64,7 @@ def render(template: Template, target: str | os.PathLike[str], context: dict[str
     from jinja2 import TemplateError
 
     target = Path(target).absolute()
-    _check_target(target, force)
+    check_target(target, force)
     created_parents: list[Path] = []
     parent = target.parent
     while not parent.exists():
@@ -87,7 +88,7 @@ def render(template: Template, target: str | os.PathLike[str], context: dict[str
         if finish is not None:
             finish(rendered)
         files = sorted(str(p.relative_to(rendered)) for p in rendered.rglob("*") if p.is_file())
-        _check_target(target, force)  # again: something may have appeared while rendering
+        check_target(target, force)  # again: something may have appeared while rendering
         if target.is_dir() and any(target.iterdir()):
             _merge(rendered, target)
         else:

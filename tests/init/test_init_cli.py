@@ -212,3 +212,14 @@ def test_custom_template_with_a_broken_manifest_is_refused(tmp_path):
     assert proc.returncode == 1
     assert "connector.yaml" in proc.stderr.decode()
     assert not (tmp_path / "out").exists()
+
+
+def test_shipped_name_wins_over_a_same_named_folder_unless_written_as_a_path(tmp_path):
+    tpl = _custom_template(tmp_path)
+    tpl.rename(tmp_path / "source-python")
+    shipped = run_cdk("init", "--no-input", "--template", "source-python", "aa-shipped", cwd=tmp_path)
+    assert shipped.returncode == 0, shipped.stderr.decode()
+    assert (tmp_path / "aa-shipped" / "connector.yaml").is_file()
+    local = run_cdk("init", "--no-input", "--template", "./source-python", "bb-local", cwd=tmp_path)
+    assert local.returncode == 0, local.stderr.decode()
+    assert (tmp_path / "bb-local" / "OWNERS").is_file()
