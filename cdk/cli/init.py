@@ -119,8 +119,16 @@ def init(directory: str | None, template_spec: str, checkout: str | None, list_o
             from cdk.scaffold.render import check_target
 
             check_target(Path(directory).absolute(), force)
-        context = resolve_answers(template, given, defaults=defaults, ask=None if no_input else _ask,
-                                  internal={"__cdk_version": __version__})
+        try:
+            context = resolve_answers(template, given, defaults=defaults, ask=None if no_input else _ask,
+                                      internal={"__cdk_version": __version__})
+        except click.exceptions.Abort:
+            if sys.stdin.isatty():
+                raise
+            from cdk.errors import UsageError
+
+            raise UsageError("cdk init ran out of answers on stdin (nothing was written)",
+                             hint="in CI pass --no-input with --set KEY=VALUE or --answers FILE") from None
         target = Path(directory) if directory else Path(str(context.get("name") or template.name))
         finish, fixtures_note = _fixtures_step(context, fixtures)
         result = render(template, target, context, force=force, finish=finish)

@@ -223,3 +223,10 @@ def test_shipped_name_wins_over_a_same_named_folder_unless_written_as_a_path(tmp
     local = run_cdk("init", "--no-input", "--template", "./source-python", "bb-local", cwd=tmp_path)
     assert local.returncode == 0, local.stderr.decode()
     assert (tmp_path / "bb-local" / "OWNERS").is_file()
+
+
+def test_without_no_input_and_without_a_terminal_it_says_what_to_do(tmp_path):
+    proc = run_cdk("init", "conn-c", cwd=tmp_path, input=b"")
+    assert proc.returncode == 2
+    assert "--no-input" in proc.stderr.decode()
+    assert _leftovers(tmp_path) == []
