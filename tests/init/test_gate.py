@@ -69,3 +69,30 @@ def test_cassettes_follow_a_custom_base_url(generated):
     assert "https://api.example.com/v1/users?" in text and "127.0.0.1" not in text
     proc = run_cdk("test", str(folder), timeout=300)
     assert proc.returncode == 0, proc.stdout.decode()[-3000:]
+
+
+needs_ci = pytest.mark.skipif(
+    "ci" not in COMMANDS,
+    reason="`cdk ci` is not in COMMANDS; this proof runs wherever the merge gate is registered",
+)
+
+
+@needs_ci
+def test_generated_connectors_pass_the_merge_gate(generated):
+    """What the generated .github/workflows/connector.yml runs: validate, test in replay, build + checks."""
+    folders = [generated(t, "api_key", fixtures=True) for t in TEMPLATES]
+    proc = run_cdk("ci", *map(str, folders), timeout=600)
+    out = proc.stdout.decode() + proc.stderr.decode()
+    assert proc.returncode == 0, out[-4000:]
+    workflow = (folders[0] / ".github" / "workflows" / "connector.yml").read_text()
+    assert "run: cdk ci" in workflow
+
+
+@needs_ci
+@pytest.mark.xfail(strict=True, reason="cdk/ci.py turns the default path '.' into the folder's bare name "
+                   "(line `Path.cwd().name if c in ('.', './')`), so `cdk ci` inside a connector finds no "
+                   "connector.yaml (M001); reported to the lead - remove this xfail when fixed")
+def test_merge_gate_runs_inside_the_connector_folder_as_the_workflow_does(generated):
+    folder = generated("source-python", "api_key", fixtures=True)
+    proc = run_cdk("ci", "--skip", "build", cwd=folder, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr).decode()[-3000:]
