@@ -15,6 +15,7 @@ import click
 from cdk._version import __version__
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("cdk.cli.init:init", "Scaffold a connector from a template (--list shows them)."),
     "schema": ("cdk.cli.schema:schema", "Print JSON Schemas (e.g. of connector.yaml) for editors and CI."),
     "spec": ("cdk.cli.run:spec", "Print the connector's config JSON Schema."),
     "check": ("cdk.cli.run:check", "Test the connection and credentials of a config."),

@@ -1,0 +1,149 @@
+"""Recorded HTTP fixtures for a freshly rendered connector, so that `cdk test` passes offline at once.
+
+Nothing real is called: an in-process demo API (:class:`cdk.testing.demo_api.DemoAPI`) stands in for
+the connector's API, with credentials of the connector's auth method. ``cdk test --record`` records the
+standard tests against it (redaction applies as always), and the cassettes are then re-addressed from
+the demo API's URL to the connector's base URL, the ``api_url`` of ``tests/sample_config.json`` that
+replay uses. The connector's README says so: once the code talks to the real API, re-record with
+``cdk test --record``.
+
+A template opts in with ``"_cdk_fixtures": "demo"`` in its cookiecutter.json, and its connector must
+talk to the demo API's routes (ours do; the author then adapts them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cdk.errors import CdkError
+from cdk.fsutil import atomic_write_text
+
+DEMO_RECORDS = 120  # two pages at the templates' page size of 100
+DEMO_SECRET = "demo-secret-7f3a"  # what the demo API wants; redacted from every cassette
+DEMO_REFRESH = "demo-refresh-5c1e"
+SAMPLE_CONFIG = Path("tests") / "sample_config.json"
+CASSETTES = Path("tests") / "cassettes"
+RECORD_TIMEOUT = 300
+
+
+def available() -> bool:
+    """True when this cdk has the `cdk test` machinery (command and pytest plugin)."""
+    import importlib.util
+
+    from cdk.cli.main import COMMANDS
+
+    return "test" in COMMANDS and importlib.util.find_spec("cdk.testing.plugin") is not None
+
+
+def wants_demo_fixtures(context: dict[str, Any]) -> bool:
+    return context.get("_cdk_fixtures") == "demo"
+
+
+def _demo_config(sample: dict[str, Any], url: str) -> dict[str, Any]:
+    """The sample config pointed at the demo API, with credentials it accepts."""
+    config = json.loads(json.dumps(sample))
+    config["api_url"] = url
+    auth = config.get("authentication") or {}
+    params = auth.get("params") or {}
+    kind = auth.get("type")
+    if kind == "api_key":
+        params["api_key"] = DEMO_SECRET
+    elif kind == "bearer":
+        params["token"] = DEMO_SECRET
+    elif kind == "basic":
+        params["password"] = DEMO_SECRET
+    elif kind == "oauth2":
+        params.update(token_url=f"{url}/oauth/token", client_secret=DEMO_SECRET, refresh_token=DEMO_REFRESH)
+    return config
+
+
+@contextmanager
+def _demo_host_allowed(folder: Path) -> Iterator[None]:
+    """While recording, the demo API's host joins allowed_hosts; connector.yaml is restored byte for byte."""
+    import yaml
+
+    manifest = folder / "connector.yaml"
+    original = manifest.read_bytes()
+    data = yaml.safe_load(original)
+    hosts = list(data.get("allowed_hosts") or [])
+    if "127.0.0.1" not in hosts:
+        data["allowed_hosts"] = [*hosts, "127.0.0.1"]
+        manifest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    try:
+        yield
+    finally:
+        manifest.write_bytes(original)
+
+
+def record_demo_cassettes(folder: Path) -> list[str]:
+    """Record ``tests/cassettes`` of the connector in ``folder`` against an in-process demo API.
+
+    Returns the cassette files written (relative to ``folder``). Raises CdkError when recording fails,
+    so the caller can throw the whole rendered folder away.
+    """
+    from cdk.testing.demo_api import DemoAPI
+
+    sample_path = folder / SAMPLE_CONFIG
+    sample = json.loads(sample_path.read_text(encoding="utf-8"))
+    base_url = str(sample["api_url"]).rstrip("/")
+    kind = (sample.get("authentication") or {}).get("type", "none")
+    api = DemoAPI(DEMO_RECORDS,
+                  api_key={"api_key": DEMO_SECRET, "bearer": DEMO_SECRET, "oauth2": "no-token-yet"}.get(kind),
+                  refresh_token=DEMO_REFRESH if kind == "oauth2" else None)
+    before = set(folder.rglob("*"))
+    with api, tempfile.TemporaryDirectory(prefix="cdk-init-record-") as scratch, _demo_host_allowed(folder):
+        config_path = Path(scratch) / "demo_config.json"
+        config_path.write_text(json.dumps(_demo_config(sample, api.url)), encoding="utf-8")
+        # the error-path tests replay the read recording with the sample config, so they run after re-addressing
+        env = {**os.environ, "NO_COLOR": "1"}
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "cdk", "test", str(folder), "--record", "--config", str(config_path),
+                 "-k", "not errors"],
+                cwd=scratch, env=env, capture_output=True, text=True, timeout=RECORD_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            raise CdkError(f"recording the demo fixtures took longer than {RECORD_TIMEOUT} s",
+                           hint="pass --no-fixtures and record later with `cdk test --record`") from None
+        if proc.returncode != 0:
+            tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
+            raise CdkError("recording the demo fixtures of the new connector failed:\n" + "\n".join(tail),
+                           hint="pass --no-fixtures to skip them, and report it if the template is a shipped one")
+        written = []
+        for cassette in sorted((folder / CASSETTES).glob("*")):
+            if not cassette.is_file():
+                continue
+            text = cassette.read_text(encoding="utf-8")
+            readdressed = text.replace(api.url, base_url)
+            port = api.url.rsplit(":", 1)[1]
+            if f"127.0.0.1:{port}" in readdressed:
+                raise CdkError(f"{cassette.name}: the demo API's address survives in a form cdk init cannot re-address")
+            if readdressed != text:
+                atomic_write_text(cassette, readdressed)
+            written.append(str(cassette.relative_to(folder)))
+    _remove_run_debris(folder, before)
+    if not written:
+        raise CdkError("recording the demo fixtures wrote no cassette")
+    return written
+
+
+def _remove_run_debris(folder: Path, before: set[Path]) -> None:
+    """Drop what the recording run left besides cassettes (.pytest_cache, __pycache__)."""
+    import shutil
+
+    cassettes = folder / CASSETTES
+    for path in sorted(set(folder.rglob("*")) - before, key=lambda p: len(p.parts)):
+        if path == cassettes or cassettes in path.parents or not path.exists():
+            continue
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()

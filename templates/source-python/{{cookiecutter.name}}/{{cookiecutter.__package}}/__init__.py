@@ -1,0 +1,1 @@
+"""{{ cookiecutter.__display_name }}: a connector built with connector-cdk."""

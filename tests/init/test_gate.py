@@ -1,0 +1,98 @@
+"""Proofs that need `cdk validate` and `cdk test`: generated connectors pass validation with zero findings
+and their tests offline. Each is gated (with a reason) only on its command being registered in COMMANDS;
+both are in main now, so they run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cdk.cli.main import COMMANDS
+from tests.conftest import run_cdk
+from tests.init.initkit import AUTHS, PAGINATIONS, TEMPLATES
+
+needs_validate = pytest.mark.skipif(
+    "validate" not in COMMANDS,
+    reason="`cdk validate` is not in COMMANDS yet (branch validate); the lead enables this proof at merge",
+)
+needs_test = pytest.mark.skipif(
+    "test" not in COMMANDS,
+    reason="`cdk test` is not in COMMANDS yet (branch testing); the lead enables this proof at merge",
+)
+
+
+@needs_validate
+def test_every_template_and_auth_validates_with_zero_errors_and_warnings(generated):
+    folders = [generated(t, a, fixtures="test" in COMMANDS) for t in TEMPLATES for a in AUTHS]
+    folders += [generated("source-python", "api_key", pagination=p, capabilities="batch_extract") for p in PAGINATIONS]
+    proc = run_cdk("validate", *map(str, folders), "--format", "json", timeout=300)
+    report = json.loads(proc.stdout)
+    assert proc.returncode == 0, proc.stdout.decode()[-3000:]
+    assert report["valid"] is True and report["errors"] == [] and report["warnings"] == []
+    assert len(report["connectors"]) == len(folders)
+
+
+@needs_validate
+def test_validate_catches_a_broken_generated_connector(generated, tmp_path):
+    """The clean result above is not vacuous: un-marking a secret in a generated schema is an error."""
+    import shutil
+
+    folder = tmp_path / "broken"
+    shutil.copytree(generated("source-python", "api_key"), folder)
+    schema = folder / "schemas" / "config.json"
+    schema.write_text(schema.read_text().replace('"writeOnly": true, ', ""))
+    proc = run_cdk("validate", str(folder), "--format", "json")
+    assert proc.returncode == 1
+    assert json.loads(proc.stdout)["errors"]
+
+
+@needs_test
+@pytest.mark.parametrize("auth", ["none", "oauth2"])  # every auth method: tests/init/test_wheel.py (slow)
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_generated_connector_passes_cdk_test_offline(generated, template, auth):
+    folder = generated(template, auth, fixtures=True)
+    cassettes = sorted((folder / "tests" / "cassettes").glob("*.json"))
+    assert cassettes, "cdk init recorded no cassettes"
+    for cassette in cassettes:  # re-addressed to the base URL; the demo secrets never reach disk
+        text = cassette.read_text()
+        assert "http://127.0.0.1:8765/" in text and "demo-secret" not in text and "demo-refresh" not in text
+    assert not (folder / ".pytest_cache").exists()
+    proc = run_cdk("test", str(folder), timeout=300)
+    assert proc.returncode == 0, proc.stdout.decode()[-3000:] + proc.stderr.decode()[-2000:]
+
+
+@needs_test
+def test_cassettes_follow_a_custom_base_url(generated):
+    folder = generated("source-python", "api_key", fixtures=True, base_url="https://api.example.com/v1")
+    text = (folder / "tests" / "cassettes" / "read-users.json").read_text()
+    assert "https://api.example.com/v1/users?" in text and "127.0.0.1" not in text
+    proc = run_cdk("test", str(folder), timeout=300)
+    assert proc.returncode == 0, proc.stdout.decode()[-3000:]
+
+
+needs_ci = pytest.mark.skipif(
+    "ci" not in COMMANDS,
+    reason="`cdk ci` is not in COMMANDS; this proof runs wherever the merge gate is registered",
+)
+
+
+@needs_ci
+def test_generated_connectors_pass_the_merge_gate(generated):
+    """What the generated .github/workflows/connector.yml runs: validate, test in replay, build + checks."""
+    folders = [generated(t, "api_key", fixtures=True) for t in TEMPLATES]
+    proc = run_cdk("ci", *map(str, folders), timeout=600)
+    out = proc.stdout.decode() + proc.stderr.decode()
+    assert proc.returncode == 0, out[-4000:]
+    workflow = (folders[0] / ".github" / "workflows" / "connector.yml").read_text()
+    assert "run: cdk ci" in workflow
+
+
+@needs_ci
+@pytest.mark.xfail(strict=True, reason="cdk/ci.py turns the default path '.' into the folder's bare name "
+                   "(line `Path.cwd().name if c in ('.', './')`), so `cdk ci` inside a connector finds no "
+                   "connector.yaml (M001); reported to the lead - remove this xfail when fixed")
+def test_merge_gate_runs_inside_the_connector_folder_as_the_workflow_does(generated):
+    folder = generated("source-python", "api_key", fixtures=True)
+    proc = run_cdk("ci", "--skip", "build", cwd=folder, timeout=600)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr).decode()[-3000:]
