@@ -44,8 +44,8 @@ class _Connector:
         return AuthBuilder.from_config(auth)
 
 
-class AbstractSource(_Connector, ABC):
-    """A batch source: ``get`` returns one page at a time; the runner loops over ``next_pagination``."""
+class _Source(_Connector, ABC):
+    """What every source declares: its streams, its config class, and a connection check."""
 
     config: SourceConfig
 
@@ -62,6 +62,10 @@ class AbstractSource(_Connector, ABC):
     @abstractmethod
     def check_connection(self) -> tuple[bool, str | None]:
         """Test connectivity and credentials: (True, None) or (False, reason)."""
+
+
+class AbstractSource(_Source):
+    """A batch source: ``get`` returns one page at a time; the runner loops over ``next_pagination``."""
 
     def get_total_records_count(self) -> int | None:
         """Total records of ``config.stream`` if the API tells; used for progress."""
@@ -80,24 +84,8 @@ class AbstractSource(_Connector, ABC):
     get_records_after.__cdk_stub__ = True  # type: ignore[attr-defined]
 
 
-class StreamingSource(_Connector, ABC):
+class StreamingSource(_Source):
     """A streaming source: ``read_stream`` yields records from a checkpoint; ``commit`` acknowledges one."""
-
-    config: SourceConfig
-
-    @staticmethod
-    @abstractmethod
-    def streams() -> list[str]:
-        """Names of the streams this source can read."""
-
-    @staticmethod
-    @abstractmethod
-    def get_config_class() -> type[SourceConfig]:
-        """The pydantic config class."""
-
-    @abstractmethod
-    def check_connection(self) -> tuple[bool, str | None]:
-        """Test connectivity and credentials."""
 
     @abstractmethod
     def read_stream(self, stream: str, checkpoint: dict[str, Any] | None) -> Iterator[SourceRecord]:
@@ -137,10 +125,11 @@ class AbstractDestination(_Connector, ABC):
         """Called once after the last batch (flush, commit, swap tables)."""
 
 
-for _cls in (AbstractSource, StreamingSource, AbstractDestination):
+for _cls in (_Source, AbstractSource, StreamingSource, AbstractDestination):
     for _name in _cls.__abstractmethods__:
-        _fn = _cls.__dict__[_name]
-        getattr(_fn, "__func__", _fn).__cdk_stub__ = True
+        if _name in _cls.__dict__:
+            _fn = _cls.__dict__[_name]
+            getattr(_fn, "__func__", _fn).__cdk_stub__ = True
 
 
 class SimpleSourceAdapter(AbstractSource):
