@@ -129,7 +129,7 @@ def main() -> int:
     base = connectors / "source-python"
     package = next(p for p in base.iterdir() if (p / "source.py").is_file())
     violations = {
-        "blocked import": ("S001", "validate", lambda d: _prepend(d / package.name / "source.py", "import os\n")),
+        "blocked import": ("S001", "validate", lambda d: _append(d / package.name / "source.py", "\nimport os\n")),
         "disallowed dependency": ("D001", "validate", lambda d: _sub(d / "pyproject.toml", r"dependencies = \[",
                                                                       'dependencies = [\n  "leftpad-extreme>=1.0,<2",')),
         "leaked secret in a cassette": ("F001", "validate", lambda d: _sub(
@@ -203,8 +203,8 @@ def main() -> int:
     return finish(work, args.work is None, started)
 
 
-def _prepend(path: Path, text: str) -> None:
-    path.write_text(text + path.read_text())
+def _append(path: Path, text: str) -> None:
+    path.write_text(path.read_text() + text)
 
 
 def _sub(path: Path, pattern: str, replacement: str) -> None:
