@@ -61,10 +61,10 @@ def test_cassettes_follow_a_custom_base_url(generated, template):
     folder = generated(template, "api_key", fixtures=True, base_url="https://api.example.com/v1")
     text = (folder / "tests" / "cassettes" / "read-users.json").read_text()
     assert "https://api.example.com/v1/users?" in text and "127.0.0.1" not in text
+    manifest = (folder / "connector.yaml").read_text()  # recording pointed it at the demo API; restored since
+    assert "127.0.0.1" not in manifest and "allowed_hosts: [api.example.com]" in manifest
     proc = run_cdk("test", str(folder), timeout=300)
     assert proc.returncode == 0, proc.stdout.decode()[-3000:]
-
-
 
 
 def test_generated_connectors_pass_the_merge_gate(generated):
