@@ -4,7 +4,9 @@ Nothing real is called: an in-process demo API (:class:`cdk.testing.demo_api.Dem
 the connector's API, with credentials of the connector's auth method. ``cdk test --record`` records the
 standard tests against it (redaction applies as always), and the cassettes are then re-addressed from
 the demo API's URL to the connector's base URL, the ``api_url`` of ``tests/sample_config.json`` that
-replay uses. The connector's README says so: once the code talks to the real API, re-record with
+replay uses. A declarative connector has its base URL in connector.yaml instead (``urlParams.host`` under
+``declarative:``): while recording, that host is pointed at the demo API, and the cassettes are
+re-addressed back to it. The connector's README says so: once the code talks to the real API, re-record with
 ``cdk test --record``.
 
 A template opts in with ``"_cdk_fixtures": "demo"`` in its cookiecutter.json, and its connector must
@@ -50,7 +52,8 @@ def wants_demo_fixtures(context: dict[str, Any]) -> bool:
 def _demo_config(sample: dict[str, Any], url: str) -> dict[str, Any]:
     """The sample config pointed at the demo API, with credentials it accepts."""
     config = json.loads(json.dumps(sample))
-    config["api_url"] = url
+    if "api_url" in config:
+        config["api_url"] = url
     auth = config.get("authentication") or {}
     params = auth.get("params") or {}
     kind = auth.get("type")
@@ -65,17 +68,59 @@ def _demo_config(sample: dict[str, Any], url: str) -> dict[str, Any]:
     return config
 
 
+def _declarative_hosts(data: Any) -> list[dict[str, Any]]:
+    """Every ``urlParams`` mapping under ``declarative:`` (defaults and streams) that names a host."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            url = node.get("urlParams")
+            if isinstance(url, dict) and isinstance(url.get("host"), str):
+                found.append(url)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(data.get("declarative") if isinstance(data, dict) else None)
+    return found
+
+
+def _base_url(folder: Path, sample: dict[str, Any]) -> str:
+    """Where replay sends requests: the sample config's ``api_url``, else the declarative spec's one host."""
+    if sample.get("api_url"):
+        return str(sample["api_url"]).rstrip("/")
+    import yaml
+
+    data = yaml.safe_load((folder / "connector.yaml").read_text(encoding="utf-8"))
+    hosts = {str(u["host"]).rstrip("/") for u in _declarative_hosts(data)}
+    if len(hosts) != 1 or "{" in next(iter(hosts)):
+        raise CdkError("cannot tell the base URL of the new connector: tests/sample_config.json has no api_url "
+                       f"and connector.yaml's declarative urlParams.host is not one literal URL ({sorted(hosts)})",
+                       hint="pass --no-fixtures and record later with `cdk test --record`")
+    return hosts.pop()
+
+
 @contextmanager
-def _demo_host_allowed(folder: Path) -> Iterator[None]:
-    """While recording, the demo API's host joins allowed_hosts; connector.yaml is restored byte for byte."""
+def _demo_manifest(folder: Path, base_url: str, demo_url: str) -> Iterator[None]:
+    """While recording, the demo API's host joins allowed_hosts and declarative requests go to the demo
+    API instead of the base URL; connector.yaml is restored byte for byte."""
     import yaml
 
     manifest = folder / "connector.yaml"
     original = manifest.read_bytes()
     data = yaml.safe_load(original)
     hosts = list(data.get("allowed_hosts") or [])
+    changed = False
     if "127.0.0.1" not in hosts:
         data["allowed_hosts"] = [*hosts, "127.0.0.1"]
+        changed = True
+    for url in _declarative_hosts(data):
+        if str(url["host"]).rstrip("/") == base_url:
+            url["host"] = demo_url
+            changed = True
+    if changed:
         manifest.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     try:
         yield
@@ -93,13 +138,14 @@ def record_demo_cassettes(folder: Path) -> list[str]:
 
     sample_path = folder / SAMPLE_CONFIG
     sample = json.loads(sample_path.read_text(encoding="utf-8"))
-    base_url = str(sample["api_url"]).rstrip("/")
+    base_url = _base_url(folder, sample)
     kind = (sample.get("authentication") or {}).get("type", "none")
     api = DemoAPI(DEMO_RECORDS,
                   api_key={"api_key": DEMO_SECRET, "bearer": DEMO_SECRET, "oauth2": "no-token-yet"}.get(kind),
                   refresh_token=DEMO_REFRESH if kind == "oauth2" else None)
     before = set(folder.rglob("*"))
-    with api, tempfile.TemporaryDirectory(prefix="cdk-init-record-") as scratch, _demo_host_allowed(folder):
+    with api, tempfile.TemporaryDirectory(prefix="cdk-init-record-") as scratch, \
+            _demo_manifest(folder, base_url, api.url):
         config_path = Path(scratch) / "demo_config.json"
         config_path.write_text(json.dumps(_demo_config(sample, api.url)), encoding="utf-8")
         # the error-path tests replay the read recording with the sample config, so they run after re-addressing

@@ -11,9 +11,13 @@ from typing import Any
 
 from cdk.testing.demo_api import DemoAPI
 
-TEMPLATES = ("source-python", "destination-python", "source-streaming")
+TEMPLATES = ("source-python", "destination-python", "source-streaming", "source-declarative")
 AUTHS = ("none", "api_key", "bearer", "basic", "oauth2")
 PAGINATIONS = ("offset", "page", "cursor", "next_url", "link")
+DECLARATIVE_PAGINATIONS = {  # the source-declarative answer -> the sourceSpec pagination type it writes
+    "offset": "OFFSET", "page": "PAGE", "continuation_token": "CONTINUATION_TOKEN", "pointer": "POINTER",
+}
+DECLARATIVE_PAGE_SIZE = 100  # limitValue in the template's connector.yaml
 SECRETS = {  # the params each auth method must mark writeOnly in the config schema
     "none": set(),
     "api_key": {"api_key"},

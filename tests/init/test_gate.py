@@ -7,12 +7,18 @@ import json
 import pytest
 
 from tests.conftest import run_cdk
-from tests.init.initkit import AUTHS, PAGINATIONS, TEMPLATES
+from tests.init.initkit import AUTHS, DECLARATIVE_PAGINATIONS, PAGINATIONS, TEMPLATES
+
+# source-declarative's non-default pagination types, with fixtures: validated and replayed like the rest
+DECLARATIVE_VARIANTS = [p for p in DECLARATIVE_PAGINATIONS if p != "offset"]
 
 
 def test_every_template_and_auth_validates_with_zero_errors_and_warnings(generated):
     folders = [generated(t, a, fixtures=True) for t in TEMPLATES for a in AUTHS]
     folders += [generated("source-python", "api_key", pagination=p, capabilities="batch_extract") for p in PAGINATIONS]
+    folders += [generated("source-declarative", "api_key", fixtures=True, pagination=p) for p in DECLARATIVE_VARIANTS]
+    folders += [generated("source-declarative", "api_key", pagination=p, capabilities="batch_extract")
+                for p in DECLARATIVE_PAGINATIONS]
     proc = run_cdk("validate", *map(str, folders), "--format", "json", timeout=300)
     report = json.loads(proc.stdout)
     assert proc.returncode == 0, proc.stdout.decode()[-3000:]
@@ -33,10 +39,13 @@ def test_validate_catches_a_broken_generated_connector(generated, tmp_path):
     assert json.loads(proc.stdout)["errors"]
 
 
-@pytest.mark.parametrize("auth", ["none", "oauth2"])  # every auth method: tests/init/test_wheel.py (slow)
-@pytest.mark.parametrize("template", TEMPLATES)
-def test_generated_connector_passes_cdk_test_offline(generated, template, auth):
-    folder = generated(template, auth, fixtures=True)
+# every auth method of the Python templates: tests/init/test_wheel.py (slow); source-declarative: all here
+@pytest.mark.parametrize(("template", "auth", "pagination"),
+                         [(t, a, None) for t in TEMPLATES if t != "source-declarative" for a in ("none", "oauth2")]
+                         + [("source-declarative", a, None) for a in AUTHS]
+                         + [("source-declarative", "api_key", p) for p in DECLARATIVE_VARIANTS])
+def test_generated_connector_passes_cdk_test_offline(generated, template, auth, pagination):
+    folder = generated(template, auth, fixtures=True, **({"pagination": pagination} if pagination else {}))
     cassettes = sorted((folder / "tests" / "cassettes").glob("*.json"))
     assert cassettes, "cdk init recorded no cassettes"
     for cassette in cassettes:  # re-addressed to the base URL; the demo secrets never reach disk
@@ -47,14 +56,15 @@ def test_generated_connector_passes_cdk_test_offline(generated, template, auth):
     assert proc.returncode == 0, proc.stdout.decode()[-3000:] + proc.stderr.decode()[-2000:]
 
 
-def test_cassettes_follow_a_custom_base_url(generated):
-    folder = generated("source-python", "api_key", fixtures=True, base_url="https://api.example.com/v1")
+@pytest.mark.parametrize("template", ["source-python", "source-declarative"])
+def test_cassettes_follow_a_custom_base_url(generated, template):
+    folder = generated(template, "api_key", fixtures=True, base_url="https://api.example.com/v1")
     text = (folder / "tests" / "cassettes" / "read-users.json").read_text()
     assert "https://api.example.com/v1/users?" in text and "127.0.0.1" not in text
+    manifest = (folder / "connector.yaml").read_text()  # recording pointed it at the demo API; restored since
+    assert "127.0.0.1" not in manifest and "allowed_hosts: [api.example.com]" in manifest
     proc = run_cdk("test", str(folder), timeout=300)
     assert proc.returncode == 0, proc.stdout.decode()[-3000:]
-
-
 
 
 def test_generated_connectors_pass_the_merge_gate(generated):
@@ -67,7 +77,9 @@ def test_generated_connectors_pass_the_merge_gate(generated):
     assert "run: cdk ci" in workflow
 
 
-def test_merge_gate_runs_inside_the_connector_folder_as_the_workflow_does(generated):
-    folder = generated("source-python", "api_key", fixtures=True)
-    proc = run_cdk("ci", "--skip", "build", cwd=folder, timeout=600)
+@pytest.mark.parametrize(("template", "auth"),
+                         [("source-python", "api_key")] + [("source-declarative", a) for a in AUTHS])
+def test_merge_gate_runs_inside_the_connector_folder_as_the_workflow_does(generated, template, auth):
+    folder = generated(template, auth, fixtures=True)
+    proc = run_cdk("ci", cwd=folder, timeout=600)
     assert proc.returncode == 0, (proc.stdout + proc.stderr).decode()[-3000:]

@@ -64,6 +64,51 @@ def test_wheel_lists_and_renders_every_template(wheel_venv):
         read = _run(cdk, "read", "-C", work / "w-source-python", "--config", config, cwd=work)
         assert read.returncode == 0, read.stderr
         assert len(read.stdout.splitlines()) == 42
+        # a declarative connector keeps its base URL in connector.yaml: generate one for this API
+        made = _run(cdk, "init", "--no-input", "--no-fixtures", "--template", "source-declarative", "w-decl-live",
+                    "--set", "auth=api_key", "--set", f"base_url={api.url}", cwd=work)
+        assert made.returncode == 0, made.stderr
+        config = write_json(work / "decl-config.json", {"authentication": authentication})
+        read = _run(cdk, "read", "-C", work / "w-decl-live", "--config", config, cwd=work)
+        assert read.returncode == 0, read.stderr
+        assert sorted(int(json.loads(line)["id"]) for line in read.stdout.splitlines()) == list(range(1, 43))
+
+
+def test_wheel_installed_declarative_connector_runs_from_its_entry_point(wheel_venv):
+    """pip install a generated source-declarative connector: the entry point's package_source finds the
+    connector.yaml shipped inside the package (no source folder involved) and reads through it."""
+    cdk, work = wheel_venv
+    python = cdk.parent / "python"
+    with demo_for("bearer", 37) as (api, authentication):
+        made = _run(cdk, "init", "--no-input", "--no-fixtures", "--template", "source-declarative", "w-decl-pkg",
+                    "--set", "auth=bearer", "--set", "pagination=page", "--set", f"base_url={api.url}", cwd=work)
+        assert made.returncode == 0, made.stderr
+        installed = _run(python, "-m", "pip", "install", "-q", work / "w-decl-pkg", cwd=work, timeout=600)
+        assert installed.returncode == 0, installed.stderr[-3000:]
+        listed = _run(cdk, "connectors", "--format", "json", cwd=work)
+        assert listed.returncode == 0 and "w-decl-pkg" in listed.stdout, listed.stdout + listed.stderr
+        script = (
+            "import json, sys\n"
+            "from importlib.metadata import entry_points\n"
+            "(ep,) = [e for e in entry_points(group='cdk.connectors') if e.name == 'w-decl-pkg']\n"
+            "Source = ep.load()\n"
+            "import w_decl_pkg\n"
+            "assert 'site-packages' in w_decl_pkg.__file__, w_decl_pkg.__file__\n"
+            "config = Source.get_config_class()(name='w', stream='users', authentication=json.loads(sys.argv[1]))\n"
+            "source, ids, pagination = Source(config), [], None\n"
+            "for _ in range(100):\n"
+            "    page = source.get(pagination)\n"
+            "    ids += [int(r.id) for r in page.records]\n"
+            "    pagination = page.next_pagination\n"
+            "    if not pagination:\n"
+            "        break\n"
+            "print(json.dumps({'streams': Source.streams(), 'ids': ids}))\n"
+        )
+        ran = _run(python, "-c", script, json.dumps(authentication), cwd=work / "w-decl-pkg" / "tests")
+        assert ran.returncode == 0, ran.stderr[-3000:]
+        out = json.loads(ran.stdout)
+        assert out == {"streams": ["users"], "ids": list(range(1, 38))}
+        assert {r["headers"].get("Authorization") for r in api.requests if r["path"] == "/users"} == {"Bearer tok-123"}
 
 
 @pytest.fixture(scope="module")
