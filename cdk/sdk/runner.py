@@ -233,15 +233,23 @@ def read(
     return summary
 
 
-def _advance(best: Any, records: Iterable[SourceRecord], cursor_field: str | None) -> Any:
+def _advance(best: Any, records: list[SourceRecord], cursor_field: str | None) -> Any:
     """The highest cursor value seen so far (by instant when values are dates, else by value)."""
-    best_key = parse_instant(best) if best is not None else None
+    values = []
     for r in records:
         value = r.data.get(cursor_field) if cursor_field else None
         if value is None and r.timestamp is not None:
             value = r.timestamp.isoformat()
-        if value is None:
-            continue
+        if value is not None:
+            values.append(value)
+    if not values:
+        return best
+    first = values[0]
+    if isinstance(first, str) and first.endswith("Z") and all(
+            isinstance(v, str) and len(v) == len(first) and v.endswith("Z") for v in values):
+        values = [max(values)]  # UTC timestamps of one format sort as strings: parse one candidate per page
+    best_key = parse_instant(best) if best is not None else None
+    for value in values:
         key = parse_instant(value)
         if key is None:
             if best is None or (best_key is None and value > best):

@@ -48,3 +48,16 @@ def test_state_store_is_rewritten_atomically_and_reports_corruption(tmp_path):
     with pytest.raises(ConfigError) as info:
         StateStore(path)
     assert "state.json:1:" in str(info.value)
+
+
+def test_cursor_advances_to_the_latest_instant_whatever_the_format():
+    from cdk.sdk.runner import _advance
+
+    def recs(*values):
+        return [SourceRecord(id=str(i), data={"u": v}) for i, v in enumerate(values)]
+
+    assert _advance(None, recs("2024-01-01T00:00:09Z", "2024-01-01T00:00:10Z", "2024-01-01T00:00:08Z"), "u") == "2024-01-01T00:00:10Z"
+    # offsets: string order would pick the first, but the second is the later instant
+    assert _advance(None, recs("2024-01-01T10:00:00+02:00", "2024-01-01T09:00:00+00:00"), "u") == "2024-01-01T09:00:00+00:00"
+    assert _advance("2024-01-02T00:00:00Z", recs("2024-01-01T00:00:00Z"), "u") == "2024-01-02T00:00:00Z"
+    assert _advance(None, recs(5, 12, 7), "u") == "1970-01-01T00:00:12+00:00"
