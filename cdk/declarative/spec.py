@@ -18,10 +18,11 @@ it is. Three places can hold one:
 
 from __future__ import annotations
 
-import copy
 from typing import Any, ClassVar, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from cdk.mappings import deep_merge
 
 PAGINATION_TYPES = ("OFFSET", "POINTER", "CONTINUATION_TOKEN", "PAGE", "NONE")
 DEFAULT_MAXIMUM_REQUEST = 10000
@@ -178,17 +179,6 @@ class DeclarativeSpec(_Spec):
 
 # ---------------------------------------------------------------------------------------------
 # forms
-
-
-def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """``over`` on top of ``base``, merging nested mappings (stream params over shared defaults)."""
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def _looks_like_schema(value: Any) -> bool:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from cdk.errors import UsageError
+from cdk.mappings import deep_merge
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("default_policy.toml")
 PROFILES = ("strict", "standard")
@@ -42,16 +43,6 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise UsageError(f"policy file not found: {path}", hint="pass an existing file to --policy or CDK_POLICY") from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"policy file {path} is not valid TOML: {exc}") from None
-
-
-def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 @dataclass
@@ -124,7 +115,7 @@ class Policy:
         if parent and depth < 5:
             base = self._resolved_profile(parent, profiles, depth + 1)
             unblock = raw.get("unblock", [])
-            raw = _merge(base, raw)
+            raw = deep_merge(base, raw)
             raw["unblock"] = list(base.get("unblock", [])) + list(unblock)
         return raw
 
@@ -158,7 +149,7 @@ def load_policy(file: str | Path | None = None, *, profile: str | None = None) -
     file = file or os.environ.get("CDK_POLICY") or None
     if file:
         org = _read_toml(Path(file))
-        data = copy.deepcopy(org) if org.pop("replace", False) else _merge(data, org)
+        data = copy.deepcopy(org) if org.pop("replace", False) else deep_merge(data, org)
         org_deps = org.get("dependencies") or {}
         if "allowed" in org_deps:  # an organisation's allowlist replaces the shipped one ...
             data["dependencies"]["allowed"] = copy.deepcopy(org_deps["allowed"])
