@@ -218,3 +218,36 @@ def describe_streams(project: Project) -> list[dict[str, Any]]:
                     "supports_incremental": incremental and bool(stream.cursorField),
                     "schema": stream_schema(project, name)})
     return out
+
+
+def read_stream(project: Project, config_path: str | Path | None, stream: str | None, sink: Any, *,
+                state_path: str | Path | None = None, incremental: bool | None = None,
+                max_records: int | None = None, max_iterations: int | None = None,
+                ignore_checkpoint: bool = False, on_page: Any = None) -> Any:
+    """Read one stream of a source folder into ``sink``: what ``cdk read`` (and a preview) does.
+
+    ``incremental=None`` follows the config's sync_mode; the cursor field comes from the manifest.
+    Returns the runner's ReadSummary.
+    """
+    from cdk.errors import UsageError
+    from cdk.sdk import runner
+
+    cls = load_connector_class(project)
+    if issubclass(cls, AbstractDestination):
+        raise UsageError(f"{project.manifest.name} is a destination; use `cdk write`")
+    stream = stream_or_default(project, cls, stream)
+    conn = instantiate(project, cls, read_config_file(config_path), stream=stream, config_source=str(config_path))
+    state = runner.StateStore(state_path)
+    if isinstance(conn, StreamingSource):
+        return runner.read_streaming(conn, stream, sink, state=state, max_records=max_records)
+    if incremental is None:
+        incremental = getattr(getattr(conn.config, "sync_mode", None), "value", "full_refresh") == "incremental"
+    if incremental and "incremental" not in project.manifest.capabilities:
+        raise UsageError(f"{project.manifest.name} does not declare the 'incremental' capability")
+    spec = next((s for s in project.manifest.streams if s.name == stream), None)
+    return runner.read(
+        conn, stream, sink, state=state, incremental=incremental, cursor_field=spec.cursor_field if spec else None,
+        max_iterations=max_iterations, max_records=max_records,
+        ignore_checkpoint=ignore_checkpoint or bool(getattr(conn.config, "force_ignore_checkpoint", False)),
+        on_page=on_page,
+    )

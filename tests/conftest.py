@@ -54,15 +54,6 @@ def run_cdk(*args: str, cwd: Path | str | None = None, env: dict | None = None, 
                           capture_output=True, timeout=timeout)
 
 
-@pytest.fixture
-def cdk():
-    return run_cdk
-
-
 def jsonl(stdout: bytes) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
-
-@pytest.fixture
-def have_cdk_on_path():
-    return shutil.which("cdk") is not None

@@ -79,8 +79,8 @@ def discover(connector: str, fmt: str) -> None:
 class _Progress:
     """One status line on stderr, refreshed at most every 0.2 s, only on a terminal."""
 
-    def __init__(self, stream: str, quiet: bool) -> None:
-        self.stream, self.start, self.last = stream, time.monotonic(), 0.0
+    def __init__(self, quiet: bool) -> None:
+        self.start, self.last = time.monotonic(), 0.0
         self.live = not quiet and sys.stderr.isatty()
 
     def __call__(self, summary: Any) -> None:
@@ -88,7 +88,7 @@ class _Progress:
         if self.live and now - self.last > 0.2:
             self.last = now
             rate = summary.records / max(now - self.start, 1e-9)
-            sys.stderr.write(f"\r{self.stream}: {summary.records:,} records, {summary.pages:,} pages ({rate:,.0f}/s)")
+            sys.stderr.write(f"\r{summary.stream}: {summary.records:,} records, {summary.pages:,} pages ({rate:,.0f}/s)")
             sys.stderr.flush()
 
     def done(self, text: str) -> None:
@@ -122,41 +122,22 @@ def read(connector: str, config_path: str, stream: str | None, state_path: str |
     """
     import logging
 
-    from cdk.connector import instantiate, load_connector_class, read_config_file, stream_or_default
+    from cdk.connector import read_stream
     from cdk.sdk import runner
-    from cdk.sdk.source import AbstractDestination, StreamingSource
 
     logging.basicConfig(level=logging.WARNING if not quiet else logging.ERROR, stream=sys.stderr,
                         format="%(levelname)s %(name)s: %(message)s")
-    project = _project(connector)
-    cls = load_connector_class(project)
-    if issubclass(cls, AbstractDestination):
-        raise click.UsageError(f"{project.manifest.name} is a destination; use `cdk write`")
-    stream = stream_or_default(project, cls, stream)
-    conn = instantiate(project, cls, read_config_file(config_path), stream=stream, config_source=config_path)
-    sink = runner.JsonLinesSink(sys.stdout.buffer)
-    state = runner.StateStore(state_path)
-    progress = _Progress(stream, quiet)
-    if isinstance(conn, StreamingSource):
-        summary = runner.read_streaming(conn, stream, sink, state=state, max_records=max_records)
-    else:
-        if incremental is None:
-            incremental = getattr(getattr(conn.config, "sync_mode", None), "value", "full_refresh") == "incremental"
-        spec = next((s for s in project.manifest.streams if s.name == stream), None)
-        cursor_field = spec.cursor_field if spec else None
-        if incremental and "incremental" not in project.manifest.capabilities:
-            raise click.UsageError(f"{project.manifest.name} does not declare the 'incremental' capability")
-        summary = runner.read(
-            conn, stream, sink, state=state, incremental=incremental, cursor_field=cursor_field,
-            max_iterations=max_iterations, max_records=max_records,
-            ignore_checkpoint=ignore_checkpoint or bool(getattr(conn.config, "force_ignore_checkpoint", False)),
-            on_page=progress,
-        )
+    progress = _Progress(quiet)
+    summary = read_stream(
+        _project(connector), config_path, stream, runner.JsonLinesSink(sys.stdout.buffer),
+        state_path=state_path, incremental=incremental, max_records=max_records, max_iterations=max_iterations,
+        ignore_checkpoint=ignore_checkpoint, on_page=progress,
+    )
     if not quiet:
         extra = f", resumed at {summary.resumed_from}" if summary.resumed_from else ""
         extra += f", stopped by {summary.stopped_by}" if summary.stopped_by else ""
         extra += f", cursor now {summary.cursor}" if summary.cursor else ""
-        progress.done(f"{stream}: {summary.records:,} records in {summary.pages:,} pages{extra}")
+        progress.done(f"{summary.stream}: {summary.records:,} records in {summary.pages:,} pages{extra}")
 
 
 @click.command()

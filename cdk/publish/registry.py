@@ -446,16 +446,8 @@ class HttpRegistry:
         report = UploadReport()
         local = {a.name: sha256_file(a) for a in artifacts}
         name = _dist_name(artifacts[0])
-        before = {f.filename: f for f in self.files(name)}
-        pending = []
-        for a in artifacts:
-            there = before.get(a.name)
-            if there is None:
-                pending.append(a)
-            elif there.sha256 in (None, local[a.name]):
-                report.already_identical.append(a.name)
-            else:
-                raise AlreadyPublished(a.name, identical=False, registry=self.display)
+        pending, present = self._missing(artifacts, self.files(name), local)
+        report.already_identical += present
         if not pending:
             return report
         for attempt in range(1, self.attempts + 1):
@@ -467,16 +459,8 @@ class HttpRegistry:
             if proc.returncode == 0:
                 report.uploaded.extend(a.name for a in pending)
                 return report
-            listed = {f.filename: f for f in self._files_after_failure(name)}
-            still = []
-            for a in pending:
-                there = listed.get(a.name)
-                if there is None:
-                    still.append(a)
-                elif there.sha256 in (None, local[a.name]):
-                    report.uploaded.append(a.name)  # it landed although twine reported a failure
-                else:
-                    raise AlreadyPublished(a.name, identical=False, registry=self.display)
+            still, landed = self._missing(pending, self._files_after_failure(name), local)
+            report.uploaded += landed  # they landed although twine reported a failure
             if not still:
                 return report  # everything landed (e.g. twine's own retry turned a landed upload into a "conflict")
             pending = still
@@ -496,6 +480,22 @@ class HttpRegistry:
                 self.sleep(self.backoff * 2 ** (attempt - 1))
         raise OutsideError(f"the registry {self.display} kept failing after {self.attempts} attempts: {summary}",
                            hint=_partial_hint(report) or "try again later; the next publish resumes what is missing")
+
+    def _missing(self, artifacts: list[Path], listed: list[RegistryFile],
+                 local: dict[str, str]) -> tuple[list[Path], list[str]]:
+        """Split artifacts into those the index lacks and those it holds identically (by sha256);
+        one it holds with different bytes is AlreadyPublished."""
+        by_name = {f.filename: f for f in listed}
+        missing, present = [], []
+        for a in artifacts:
+            there = by_name.get(a.name)
+            if there is None:
+                missing.append(a)
+            elif there.sha256 in (None, local[a.name]):
+                present.append(a.name)
+            else:
+                raise AlreadyPublished(a.name, identical=False, registry=self.display)
+        return missing, present
 
     def _files_after_failure(self, name: str) -> list[RegistryFile]:
         try:
