@@ -7,41 +7,18 @@ import click
 FORMATS = ("text", "json", "junit", "sarif", "github")
 
 
-def _one(args: tuple[str, object]):  # noqa: ANN202 - runs in a worker process
-    from cdk.validators.engine import validate_project
-
-    path, policy = args
-    return validate_project(path, policy)  # type: ignore[arg-type]
-
-
 def run_many(targets: list[str], policy: object, jobs: int | None) -> list:
-    """Validate every target; more than one run in a process pool (connector code is never imported)."""
-    import os
+    """The library's parallel validation, with a transient progress bar on terminals."""
+    from cdk.validators.engine import validate_many
 
-    if len(targets) == 1:
-        return [_one((targets[0], policy))]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    if len(targets) == 1 or not _progress_wanted():
+        return validate_many(targets, policy, jobs=jobs)  # type: ignore[arg-type]
+    from rich.progress import Progress
 
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(targets)))
-    if workers == 1:
-        return [_one((t, policy)) for t in targets]
-    methods = multiprocessing.get_all_start_methods()
-    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
-    chunk = max(1, len(targets) // (workers * 4))
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        results = pool.map(_one, [(t, policy) for t in targets], chunksize=chunk)
-        if not _progress_wanted():
-            return list(results)
-        from rich.progress import Progress
-
-        out = []
-        with Progress(transient=True, console=_stderr_console()) as progress:
-            task = progress.add_task(f"validating {len(targets)} connectors", total=len(targets))
-            for report in results:
-                out.append(report)
-                progress.advance(task)
-        return out
+    with Progress(transient=True, console=_stderr_console()) as progress:
+        task = progress.add_task(f"validating {len(targets)} connectors", total=len(targets))
+        return validate_many(targets, policy, jobs=jobs,  # type: ignore[arg-type]
+                             on_report=lambda _report: progress.advance(task))
 
 
 def _progress_wanted() -> bool:

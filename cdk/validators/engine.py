@@ -259,3 +259,36 @@ def validate_code(code: str, policy: Policy | None = None, *, filename: str = "s
     findings = _syntax_findings(project)
     findings.extend(run_suites(project, policy, CODE_SUITES))
     return _finish(filename, project, policy, findings)
+
+
+def _validate_one(args: tuple[str, Policy | None]) -> Report:  # runs in a worker process
+    return validate_project(args[0], args[1])
+
+
+def validate_many(targets: list[str], policy: Policy | None = None, *, jobs: int | None = None,
+                  on_report: Any = None) -> list[Report]:
+    """Validate every connector folder, in a process pool when there is more than one (connector code
+    is only parsed, so forking is safe); reports come back in the order of ``targets``."""
+    import os
+
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(targets)))
+    if workers == 1:
+        reports = []
+        for target in targets:
+            reports.append(_validate_one((target, policy)))
+            if on_report is not None:
+                on_report(reports[-1])
+        return reports
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+    chunk = max(1, len(targets) // (workers * 4))
+    reports = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        for report in pool.map(_validate_one, [(t, policy) for t in targets], chunksize=chunk):
+            reports.append(report)
+            if on_report is not None:
+                on_report(report)
+    return reports
