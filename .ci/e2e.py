@@ -31,12 +31,25 @@ FAILED: list[str] = []
 TIMES: list[tuple[str, float]] = []
 
 
-def sh(*cmd: str | Path, cwd: Path | None = None, env: dict | None = None, ok: tuple[int, ...] = (0,),
-       timeout: float = 900) -> subprocess.CompletedProcess:
-    proc = subprocess.run([str(c) for c in cmd], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "NO_COLOR": "1", **(env or {})})
+def sh(
+    *cmd: str | Path,
+    cwd: Path | None = None,
+    env: dict | None = None,
+    ok: tuple[int, ...] = (0,),
+    timeout: float = 900,
+) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [str(c) for c in cmd],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+    )
     if proc.returncode not in ok:
-        raise RuntimeError(f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{' '.join(map(str, cmd))} exited {proc.returncode}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+        )
     return proc
 
 
@@ -123,20 +136,42 @@ def main() -> int:
     with stage("cdk ci on all of them: green"):
         code, result = ci_json(cdk, *sorted(connectors.iterdir()), "--reports", work / "reports", env=env)
         expect(code == 0, f"cdk ci failed: {failing_rules(result)}")
-        expect((work / "reports" / "validate.sarif").is_file() and (work / "reports" / "ci.junit.xml").is_file(),
-               "reports missing")
+        expect(
+            (work / "reports" / "validate.sarif").is_file() and (work / "reports" / "ci.junit.xml").is_file(),
+            "reports missing",
+        )
 
     base = connectors / "source-python"
     package = next(p for p in base.iterdir() if (p / "source.py").is_file())
     violations = {
-        "blocked import": ("S001", "validate", lambda d: _append(d / package.name / "source.py", "\nimport os\n")),
-        "disallowed dependency": ("D001", "validate", lambda d: _sub(d / "pyproject.toml", r"dependencies = \[",
-                                                                      'dependencies = [\n  "leftpad-extreme>=1.0,<2",')),
-        "leaked secret in a cassette": ("F001", "validate", lambda d: _sub(
-            d / "tests" / "cassettes" / "read-users.json", r'"Accept": "\*/\*"',
-            '"Accept": "*/*", "Authorization": "Bearer sk_live_4eC39HqLyjWDarjtT1zdp7dc"')),
-        "missing required method": ("A001", "validate", lambda d: _sub(
-            d / package.name / "source.py", r"def check_connection\(", "def check_connection_renamed(")),
+        "blocked import": (
+            "S001",
+            "validate",
+            lambda d: _append(d / package.name / "source.py", "\nimport os\n"),
+        ),
+        "disallowed dependency": (
+            "D001",
+            "validate",
+            lambda d: _sub(
+                d / "pyproject.toml", r"dependencies = \[", 'dependencies = [\n  "leftpad-extreme>=1.0,<2",'
+            ),
+        ),
+        "leaked secret in a cassette": (
+            "F001",
+            "validate",
+            lambda d: _sub(
+                d / "tests" / "cassettes" / "read-users.json",
+                r'"Accept": "\*/\*"',
+                '"Accept": "*/*", "Authorization": "Bearer sk_live_4eC39HqLyjWDarjtT1zdp7dc"',
+            ),
+        ),
+        "missing required method": (
+            "A001",
+            "validate",
+            lambda d: _sub(
+                d / package.name / "source.py", r"def check_connection\(", "def check_connection_renamed("
+            ),
+        ),
     }
     for name, (rule, where, inject) in violations.items():
         with stage(f"violation: {name} -> cdk ci red with {rule}"):
@@ -146,7 +181,9 @@ def main() -> int:
             code, result = ci_json(cdk, copy, "--skip", "build", env=env)
             rules = failing_rules(result)
             expect(code == 1, f"cdk ci exited {code}")
-            expect(rule in rules.get(where, set()), f"expected {rule} in the failing {where} stage, got {rules}")
+            expect(
+                rule in rules.get(where, set()), f"expected {rule} in the failing {where} stage, got {rules}"
+            )
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -160,9 +197,25 @@ def main() -> int:
         ht = HtpasswdFile(str(htpasswd), new=True)
         ht.set_password("ci", "ci-secret-pw")
         ht.save()
-        server = subprocess.Popen([sys.executable, "-m", "pypiserver", "run", "-p", str(port), "-i", "127.0.0.1",
-                                   "-P", str(htpasswd), "-a", "update", str(packages)],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "pypiserver",
+                "run",
+                "-p",
+                str(port),
+                "-i",
+                "127.0.0.1",
+                "-P",
+                str(htpasswd),
+                "-a",
+                "update",
+                str(packages),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         for _ in range(100):
             try:
                 urllib.request.urlopen(f"{url}/simple/", timeout=2)
@@ -176,12 +229,17 @@ def main() -> int:
         with stage("cdk publish 0.1.0 to pypiserver"):
             proc = sh(cdk, "publish", "0.1.0", "--connector", base, "--repository", url, env=reg_env)
             expect("ci-secret-pw" not in proc.stdout + proc.stderr, "the registry password was printed")
-            expect("source-python==0.1.0" in proc.stdout or "==0.1.0" in proc.stdout, f"no pin printed: {proc.stdout}")
+            expect(
+                "source-python==0.1.0" in proc.stdout or "==0.1.0" in proc.stdout,
+                f"no pin printed: {proc.stdout}",
+            )
 
         with stage("violation: version not greater than the published one -> cdk ci red with V001"):
             code, result = ci_json(cdk, base, "--repository", url, "--skip", "build", env=reg_env)
-            expect(code == 1 and "V001" in failing_rules(result).get("release", set()),
-                   f"expected V001 in release, got {failing_rules(result)}")
+            expect(
+                code == 1 and "V001" in failing_rules(result).get("release", set()),
+                f"expected V001 in release, got {failing_rules(result)}",
+            )
 
         with stage("a bumped version passes the release rules"):
             _sub(base / "connector.yaml", r"version: 0\.1\.0", "version: 0.1.1")
@@ -192,8 +250,18 @@ def main() -> int:
         with stage("install the published connector from pypiserver into a fresh virtualenv"):
             other = venv(work / "venv-consumer")
             dist_name = re.search(r'^name = "([^"]+)"', (base / "pyproject.toml").read_text(), re.M).group(1)
-            sh(other / "python", "-m", "pip", "install", "-q", "--index-url", f"{url}/simple/",
-               "--find-links", wheel.parent, f"{dist_name}==0.1.0")
+            sh(
+                other / "python",
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--index-url",
+                f"{url}/simple/",
+                "--find-links",
+                wheel.parent,
+                f"{dist_name}==0.1.0",
+            )
             found = sh(other / "cdk", "connectors", "--format", "json").stdout
             expect(dist_name in found and "0.1.0" in found, f"cdk connectors does not list it: {found}")
     finally:

@@ -20,13 +20,18 @@ def free_port() -> int:
 def demo_api_process(records: int):
     """`cdk demo-api` in a separate process, so servers and clients do not share one GIL."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "cdk", "demo-api", "--port", str(port), "--records", str(records)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cdk", "demo-api", "--port", str(port), "--records", str(records)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
             try:
-                urllib.request.urlopen(f"{url}/users?limit=1", timeout=5).read()  # also warms the record cache
+                urllib.request.urlopen(
+                    f"{url}/users?limit=1", timeout=5
+                ).read()  # also warms the record cache
                 urllib.request.urlopen(f"{url}/orders?limit=1", timeout=5).read()
                 break
             except OSError:

@@ -34,22 +34,39 @@ def declarative_connector(folder: Path, page: int, *, wrapped: bool = False) -> 
     the seed's shape (``{"items": item}``, the response's other attributes skipped).
     """
     folder.mkdir(parents=True)
-    content = ({"path": "$.items", "skipAttributes": ["total", "total_pages", "next_cursor", "next"]} if wrapped
-               else {"path": "$.items", "overrideWrapperAttribute": ""})
+    content = (
+        {"path": "$.items", "skipAttributes": ["total", "total_pages", "next_cursor", "next"]}
+        if wrapped
+        else {"path": "$.items", "overrideWrapperAttribute": ""}
+    )
     manifest = {
-        "manifest_version": 1, "name": "demo-declarative", "version": "0.1.0", "kind": "source",
+        "manifest_version": 1,
+        "name": "demo-declarative",
+        "version": "0.1.0",
+        "kind": "source",
         "capabilities": ["batch_extract"],
         "streams": [{"name": "users", "primary_key": ["id"]}],
         "allowed_hosts": ["127.0.0.1", "localhost"],
         "declarative": {
-            "spec": {"type": "object", "required": ["api_url"], "properties": {"api_url": {"type": "string"}}},
-            "streams": {"users": {
-                "urlParams": {"host": "${api_url}", "path": "/users", "method": "GET"},
-                "contentPath": content,
-                "paginationParams": {"type": "OFFSET", "limitName": "limit", "limitValue": page,
-                                     "offSetName": "offset", "endConditionName": "$.next",
-                                     "endConditionValue": "Const:null"},
-            }},
+            "spec": {
+                "type": "object",
+                "required": ["api_url"],
+                "properties": {"api_url": {"type": "string"}},
+            },
+            "streams": {
+                "users": {
+                    "urlParams": {"host": "${api_url}", "path": "/users", "method": "GET"},
+                    "contentPath": content,
+                    "paginationParams": {
+                        "type": "OFFSET",
+                        "limitName": "limit",
+                        "limitValue": page,
+                        "offSetName": "offset",
+                        "endConditionName": "$.next",
+                        "endConditionValue": "Const:null",
+                    },
+                }
+            },
         },
     }
     (folder / "connector.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
@@ -79,8 +96,24 @@ def main() -> None:
 
         def read(folder: Path, config: Path) -> None:
             with out.open("wb") as fh:
-                subprocess.run([sys.executable, "-m", "cdk", "read", "-C", str(folder), "--config", str(config),
-                                "-s", "users", "-q"], stdout=fh, check=True, env=env)
+                subprocess.run(
+                    [
+                        sys.executable,
+                        "-m",
+                        "cdk",
+                        "read",
+                        "-C",
+                        str(folder),
+                        "--config",
+                        str(config),
+                        "-s",
+                        "users",
+                        "-q",
+                    ],
+                    stdout=fh,
+                    check=True,
+                    env=env,
+                )
             lines = sum(1 for _ in out.open("rb"))
             assert lines == args.records, lines
 
@@ -88,10 +121,14 @@ def main() -> None:
         t_decl = best_of(args.repeat, lambda: read(decl_connector, dcfg))
         t_wrapped = best_of(args.repeat, lambda: read(wrapped_connector, dcfg))
     print(f"hand-written Python source          {args.records / t_python:>9,.0f} rec/s ({t_python:.2f} s)")
-    print(f"declarative, same records           {args.records / t_decl:>9,.0f} rec/s ({t_decl:.2f} s)  "
-          f"{t_decl / t_python:.2f}x the time (goal <= 1.20x)")
-    print(f"declarative, seed shape (wrapper)   {args.records / t_wrapped:>9,.0f} rec/s ({t_wrapped:.2f} s)  "
-          f"{t_wrapped / t_python:.2f}x the time")
+    print(
+        f"declarative, same records           {args.records / t_decl:>9,.0f} rec/s ({t_decl:.2f} s)  "
+        f"{t_decl / t_python:.2f}x the time (goal <= 1.20x)"
+    )
+    print(
+        f"declarative, seed shape (wrapper)   {args.records / t_wrapped:>9,.0f} rec/s ({t_wrapped:.2f} s)  "
+        f"{t_wrapped / t_python:.2f}x the time"
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -24,8 +24,23 @@ def run_once(template: str, extra: list[str], workdir: Path, n: int) -> float:
     target = workdir / f"c{n}-{template}"
     env = {**os.environ, "NO_COLOR": "1"}
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "cdk", "init", "--no-input", "--template", template,
-                           str(target), "--set", "auth=api_key", *extra], env=env, capture_output=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cdk",
+            "init",
+            "--no-input",
+            "--template",
+            template,
+            str(target),
+            "--set",
+            "auth=api_key",
+            *extra,
+        ],
+        env=env,
+        capture_output=True,
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"cdk init failed: {proc.stderr.decode()[-2000:]}")
@@ -42,7 +57,9 @@ def main() -> None:
     if "test" in COMMANDS:
         modes.append(("with demo fixtures (default)", []))
     else:
-        print("note: this cdk has no `cdk test`, so the default run records no fixtures (same as --no-fixtures)")
+        print(
+            "note: this cdk has no `cdk test`, so the default run records no fixtures (same as --no-fixtures)"
+        )
     print(f"cdk init --no-input wall time, {args.runs} runs each (goal <= 1.0 s)")
     with tempfile.TemporaryDirectory(prefix="bench-init-") as tmp:
         n = 0
@@ -52,8 +69,10 @@ def main() -> None:
                 for _ in range(args.runs):
                     n += 1
                     times.append(run_once(template, extra, Path(tmp), n))
-                print(f"  {label:<30} {template:<20} median {statistics.median(times):.3f} s  "
-                      f"best {min(times):.3f} s")
+                print(
+                    f"  {label:<30} {template:<20} median {statistics.median(times):.3f} s  "
+                    f"best {min(times):.3f} s"
+                )
     start = time.perf_counter()
     subprocess.run([sys.executable, "-c", "pass"], check=True)
     print(f"  (a bare `python -c pass` here takes {time.perf_counter() - start:.3f} s)")

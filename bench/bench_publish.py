@@ -33,22 +33,39 @@ def generate(root: Path, streams: int, props: int) -> None:
     (pkg / "source.py").write_text(
         "from cdk import AbstractSource, SourceConfig\n\n"
         "class BenchConfig(SourceConfig):\n    api_key: str\n\n"
-        "class BenchSource(AbstractSource):\n    pass\n")
+        "class BenchSource(AbstractSource):\n    pass\n"
+    )
     kinds = ["string", "integer", "number", "boolean", ["string", "null"]]
-    lines = ["manifest_version: 1", "name: bench", "version: 0.1.0  # bumped by cdk publish", "kind: source",
-             "capabilities: [batch_extract, incremental]", "entrypoint: bench_connector.source:BenchSource",
-             "config:", "  schema: schemas/config.json", "streams:"]
+    lines = [
+        "manifest_version: 1",
+        "name: bench",
+        "version: 0.1.0  # bumped by cdk publish",
+        "kind: source",
+        "capabilities: [batch_extract, incremental]",
+        "entrypoint: bench_connector.source:BenchSource",
+        "config:",
+        "  schema: schemas/config.json",
+        "streams:",
+    ]
     for s in range(streams):
-        schema = {"type": "object", "properties": {"id": {"type": "integer"}, "updated_at": {"type": "string"}}}
+        schema = {
+            "type": "object",
+            "properties": {"id": {"type": "integer"}, "updated_at": {"type": "string"}},
+        }
         for p in range(props):
             schema["properties"][f"field_{p}"] = {"type": kinds[p % len(kinds)]}
         (root / "schemas" / f"stream_{s}.json").write_text(json.dumps(schema, indent=2))
-        lines += [f"  - name: stream_{s}", "    primary_key: [id]", "    cursor_field: updated_at",
-                  f"    schema: schemas/stream_{s}.json"]
+        lines += [
+            f"  - name: stream_{s}",
+            "    primary_key: [id]",
+            "    cursor_field: updated_at",
+            f"    schema: schemas/stream_{s}.json",
+        ]
     lines.append("allowed_hosts: [api.bench.test]")
     (root / "connector.yaml").write_text("\n".join(lines) + "\n")
-    (root / "schemas" / "config.json").write_text(json.dumps(
-        {"type": "object", "required": ["api_key"], "properties": {"api_key": {"type": "string"}}}))
+    (root / "schemas" / "config.json").write_text(
+        json.dumps({"type": "object", "required": ["api_key"], "properties": {"api_key": {"type": "string"}}})
+    )
     (root / "README.md").write_text("# bench connector\n")
     (root / "pyproject.toml").write_text(
         '[build-system]\nrequires = ["hatchling>=1.21"]\nbuild-backend = "hatchling.build"\n\n'
@@ -56,8 +73,9 @@ def generate(root: Path, streams: int, props: int) -> None:
         'dependencies = ["connector-cdk"]\n\n'
         '[project.entry-points."cdk.connectors"]\nbench = "bench_connector.source:BenchSource"\n\n'
         '[tool.hatch.build.targets.wheel]\npackages = ["bench_connector"]\n\n'
-        '[tool.hatch.build.targets.wheel.force-include]\n'
-        '"connector.yaml" = "bench_connector/connector.yaml"\n"schemas" = "bench_connector/schemas"\n')
+        "[tool.hatch.build.targets.wheel.force-include]\n"
+        '"connector.yaml" = "bench_connector/connector.yaml"\n"schemas" = "bench_connector/schemas"\n'
+    )
 
 
 def main() -> None:
@@ -88,14 +106,18 @@ def main() -> None:
             for step in json.loads(proc.stdout)["steps"]:
                 per_step.setdefault(step["step"], []).append(step["seconds"])
         mode = "isolated build (real index)" if args.isolated else "offline build (installed hatchling)"
-        print(f"cdk publish minor --dry-run: {args.streams} streams x {args.props} properties, {mode}, "
-              f"{args.runs} runs, median seconds")
+        print(
+            f"cdk publish minor --dry-run: {args.streams} streams x {args.props} properties, {mode}, "
+            f"{args.runs} runs, median seconds"
+        )
         for name, values in per_step.items():
             print(f"  {name:<12} {statistics.median(values):8.3f}")
         steps_total = sum(statistics.median(v) for v in per_step.values())
         print(f"  {'(steps)':<12} {steps_total:8.3f}")
-        print(f"  {'wall':<12} {statistics.median(walls):8.3f}   (includes interpreter start and imports: "
-              f"{statistics.median(walls) - steps_total:.3f})")
+        print(
+            f"  {'wall':<12} {statistics.median(walls):8.3f}   (includes interpreter start and imports: "
+            f"{statistics.median(walls) - steps_total:.3f})"
+        )
 
 
 if __name__ == "__main__":

@@ -55,26 +55,41 @@ def main() -> None:
             cfg.write_text(json.dumps({"api_url": url, "page_size": page}))
 
             def plain(page=page):
-                subprocess.run([sys.executable, "-c", PLAIN_LOOP, url, str(page), str(args.records)], check=True)
+                subprocess.run(
+                    [sys.executable, "-c", PLAIN_LOOP, url, str(page), str(args.records)], check=True
+                )
 
             def runner(cfg=cfg):
                 with out.open("wb") as fh:
-                    subprocess.run([sys.executable, "-m", "cdk", "read", "--config", str(cfg), "-s", "users", "-q"],
-                                   cwd=connector, stdout=fh, check=True, env=env)
+                    subprocess.run(
+                        [sys.executable, "-m", "cdk", "read", "--config", str(cfg), "-s", "users", "-q"],
+                        cwd=connector,
+                        stdout=fh,
+                        check=True,
+                        env=env,
+                    )
 
             t_plain = best_of(args.repeat, plain)
             t_runner = best_of(args.repeat, runner)
             lines = sum(1 for _ in out.open("rb"))
             assert lines == args.records, lines
-            print(f"page {page:>5}: plain requests {args.records / t_plain:>9,.0f} rec/s ({t_plain:.2f} s) | "
-                  f"cdk read {args.records / t_runner:>9,.0f} rec/s ({t_runner:.2f} s) | "
-                  f"runner/plain time {t_runner / t_plain:.2f}x (goal <= 1.25x)")
+            print(
+                f"page {page:>5}: plain requests {args.records / t_plain:>9,.0f} rec/s ({t_plain:.2f} s) | "
+                f"cdk read {args.records / t_runner:>9,.0f} rec/s ({t_runner:.2f} s) | "
+                f"runner/plain time {t_runner / t_plain:.2f}x (goal <= 1.25x)"
+            )
 
     t_pass = best_of(10, lambda: subprocess.run([sys.executable, "-c", "pass"], check=True))
-    t_help = best_of(10, lambda: subprocess.run([sys.executable, "-m", "cdk", "--help"], check=True,
-                                                stdout=subprocess.DEVNULL))
-    print(f"cdk --help {t_help * 1000:.0f} ms vs python -c pass {t_pass * 1000:.0f} ms: "
-          f"+{(t_help - t_pass) * 1000:.0f} ms (goal <= +150 ms)")
+    t_help = best_of(
+        10,
+        lambda: subprocess.run(
+            [sys.executable, "-m", "cdk", "--help"], check=True, stdout=subprocess.DEVNULL
+        ),
+    )
+    print(
+        f"cdk --help {t_help * 1000:.0f} ms vs python -c pass {t_pass * 1000:.0f} ms: "
+        f"+{(t_help - t_pass) * 1000:.0f} ms (goal <= +150 ms)"
+    )
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -41,7 +41,9 @@ def record(folder: Path, pages: int) -> tuple[Path, str]:
         cassette = Cassette(path, mode="record", redactor=Redactor())
         with use_cassette(cassette):  # fresh connections: the demo API's keep-alive adds ~40 ms (Nagle)
             for n in range(pages):
-                requests.get(f"{api.url}/users", params={"offset": n * PAGE, "limit": PAGE}).raise_for_status()
+                requests.get(
+                    f"{api.url}/users", params={"offset": n * PAGE, "limit": PAGE}
+                ).raise_for_status()
         cassette.save()
         return path, api.url
 
@@ -54,13 +56,21 @@ def to_vcrpy(cassette_path: Path, folder: Path) -> Path:
     interactions = []
     for inter in data["interactions"]:
         req, resp = inter["request"], inter["response"]
-        interactions.append({
-            "request": {"body": None, "headers": {k: v if isinstance(v, list) else [v] for k, v in req["headers"].items()},
-                        "method": req["method"], "uri": req["uri"]},
-            "response": {"status": {"code": resp["status"], "message": resp["reason"]},
-                         "headers": {k: v if isinstance(v, list) else [v] for k, v in resp["headers"].items()},
-                         "body": {"string": decode_body(resp["body"]).decode()}},
-        })
+        interactions.append(
+            {
+                "request": {
+                    "body": None,
+                    "headers": {k: v if isinstance(v, list) else [v] for k, v in req["headers"].items()},
+                    "method": req["method"],
+                    "uri": req["uri"],
+                },
+                "response": {
+                    "status": {"code": resp["status"], "message": resp["reason"]},
+                    "headers": {k: v if isinstance(v, list) else [v] for k, v in resp["headers"].items()},
+                    "body": {"string": decode_body(resp["body"]).decode()},
+                },
+            }
+        )
     path = folder / "replay_vcrpy.yaml"
     path.write_text(yamlserializer.serialize({"interactions": interactions, "version": 1}))
     return path
@@ -106,8 +116,10 @@ def main() -> None:
 
     t_rec, (ours, url) = timed(record, folder, args.pages)
     theirs = to_vcrpy(ours, folder)
-    print(f"cassette: {args.pages} interactions; cdk JSON {ours.stat().st_size / 1e6:.1f} MB, "
-          f"vcrpy YAML {theirs.stat().st_size / 1e6:.1f} MB (recorded in {t_rec:.1f} s)")
+    print(
+        f"cassette: {args.pages} interactions; cdk JSON {ours.stat().st_size / 1e6:.1f} MB, "
+        f"vcrpy YAML {theirs.stat().st_size / 1e6:.1f} MB (recorded in {t_rec:.1f} s)"
+    )
 
     import orjson
     from vcr.serializers import yamlserializer
@@ -118,8 +130,10 @@ def main() -> None:
     print(f"load only: vcrpy YAML {t_yaml:.2f} s | stdlib json {t_json:.2f} s | orjson {t_orjson:.2f} s")
 
     runs = [replay_cdk(ours, url, args.pages) for _ in range(3)]
-    print(f"cdk replay ({args.pages} GETs, load + match + parse): best {min(runs):.2f} s, "
-          f"median {sorted(runs)[1]:.2f} s   (goal <= 3 s)")
+    print(
+        f"cdk replay ({args.pages} GETs, load + match + parse): best {min(runs):.2f} s, "
+        f"median {sorted(runs)[1]:.2f} s   (goal <= 3 s)"
+    )
 
     if args.vcrpy_pages:
         n = min(args.vcrpy_pages, args.pages)
@@ -127,8 +141,10 @@ def main() -> None:
         per = (elapsed - loaded) / n
         estimate = loaded + per * args.pages
         label = "measured" if n == args.pages else f"extrapolated from {n} requests"
-        print(f"vcrpy default replay: load {loaded:.2f} s, {per * 1000:.1f} ms per request -> "
-              f"{estimate:.1f} s for {args.pages} GETs ({label})")
+        print(
+            f"vcrpy default replay: load {loaded:.2f} s, {per * 1000:.1f} ms per request -> "
+            f"{estimate:.1f} s for {args.pages} GETs ({label})"
+        )
         print(f"speed-up: {estimate / min(runs):.0f}x")
 
 

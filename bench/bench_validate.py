@@ -28,8 +28,13 @@ def write_connector(root: Path) -> None:
 
 def timed(args: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "cdk", "validate", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "NO_COLOR": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "cdk", "validate", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"cdk validate failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -51,7 +56,9 @@ def main() -> None:
         many = [timed(["many/*"], base) for _ in range(max(1, args.runs // 2))]
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
     print(f"one connector:   min {min(one):.3f} s, median {statistics.median(one):.3f} s  (goal <= 0.3 s)")
-    print(f"{args.count} connectors: min {min(many):.3f} s, median {statistics.median(many):.3f} s  (goal <= 10 s)")
+    print(
+        f"{args.count} connectors: min {min(many):.3f} s, median {statistics.median(many):.3f} s  (goal <= 10 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,12 @@ class GateResult:
         return [s for s in self.stages if s.status == "failed"]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "seconds": round(self.seconds, 3), "connectors": self.connectors,
-                "stages": [asdict(s) | {"seconds": round(s.seconds, 3)} for s in self.stages]}
+        return {
+            "ok": self.ok,
+            "seconds": round(self.seconds, 3),
+            "connectors": self.connectors,
+            "stages": [asdict(s) | {"seconds": round(s.seconds, 3)} for s in self.stages],
+        }
 
 
 def changed_connectors(connectors: list[str], ref: str, *, cwd: str | Path = ".") -> list[str]:
@@ -61,10 +65,14 @@ def changed_connectors(connectors: list[str], ref: str, *, cwd: str | Path = "."
     from cdk.errors import UsageError
 
     def git(*args: str) -> list[str]:
-        proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False)
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=60, check=False
+        )
         if proc.returncode != 0:
-            raise UsageError(f"git {' '.join(args)} failed: {proc.stderr.strip()}",
-                             hint="--changed-since needs a git checkout and a ref that exists (e.g. origin/main)")
+            raise UsageError(
+                f"git {' '.join(args)} failed: {proc.stderr.strip()}",
+                hint="--changed-since needs a git checkout and a ref that exists (e.g. origin/main)",
+            )
         return [line for line in proc.stdout.splitlines() if line.strip()]
 
     top = Path(git("rev-parse", "--show-toplevel")[0])
@@ -87,8 +95,14 @@ def _validate(root: str, policy: Any) -> tuple[StageResult, Any]:
     status = "passed" if report.passed() else "failed"
     summary = f"{len(report.errors)} error(s), {len(report.warnings)} warning(s)"
     shown = report.errors if report.errors else report.warnings
-    return StageResult(root, "validate", status, summary=summary, details=[str(f) for f in shown[:50]],
-                       rules=report.rules_hit()), report
+    return StageResult(
+        root,
+        "validate",
+        status,
+        summary=summary,
+        details=[str(f) for f in shown[:50]],
+        rules=report.rules_hit(),
+    ), report
 
 
 def _test(root: str, reports_dir: Path | None, name: str) -> StageResult:
@@ -98,11 +112,22 @@ def _test(root: str, reports_dir: Path | None, name: str) -> StageResult:
     env = {**os.environ, "NO_COLOR": "1", "CDK_VIRTUAL_TIME": "1"}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False, env=env)
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
-    summary = next((line.strip("= ") for line in reversed(lines) if " passed" in line or " failed" in line
-                    or " error" in line), lines[-1] if lines else f"exit {proc.returncode}")
+    summary = next(
+        (
+            line.strip("= ")
+            for line in reversed(lines)
+            if " passed" in line or " failed" in line or " error" in line
+        ),
+        lines[-1] if lines else f"exit {proc.returncode}",
+    )
     failures = [line for line in lines if line.startswith(("FAILED", "ERROR", "error:"))]
-    return StageResult(root, "test", "passed" if proc.returncode == 0 else "failed", summary=summary,
-                       details=failures[:50] or ([] if proc.returncode == 0 else lines[-20:]))
+    return StageResult(
+        root,
+        "test",
+        "passed" if proc.returncode == 0 else "failed",
+        summary=summary,
+        details=failures[:50] or ([] if proc.returncode == 0 else lines[-20:]),
+    )
 
 
 def _build(root: str, project: Any) -> StageResult:
@@ -119,8 +144,13 @@ def _build(root: str, project: Any) -> StageResult:
             twine_check(built.artifacts)
             refuse_secrets(built.artifacts, Path(root))
         except CdkError as exc:
-            return StageResult(root, "build", "failed", summary=exc.message.splitlines()[0],
-                               details=exc.message.splitlines()[1:20])
+            return StageResult(
+                root,
+                "build",
+                "failed",
+                summary=exc.message.splitlines()[0],
+                details=exc.message.splitlines()[1:20],
+            )
         names = ", ".join(p.name for p in built.artifacts)
         return StageResult(root, "build", "passed", summary=names, details=list(built.notes))
 
@@ -130,14 +160,31 @@ def _release(root: str, project: Any, registry: Any) -> StageResult:
 
     findings = check_release(project, registry)
     if not findings:
-        return StageResult(root, "release", "passed", summary=f"{project.manifest.version} is publishable to {registry.display}")
-    return StageResult(root, "release", "failed", summary=findings[0].message, details=[str(f) for f in findings],
-                       rules=sorted({f.rule for f in findings}))
+        return StageResult(
+            root,
+            "release",
+            "passed",
+            summary=f"{project.manifest.version} is publishable to {registry.display}",
+        )
+    return StageResult(
+        root,
+        "release",
+        "failed",
+        summary=findings[0].message,
+        details=[str(f) for f in findings],
+        rules=sorted({f.rule for f in findings}),
+    )
 
 
-def run_gate(connectors: list[str], *, policy: Any = None, reports_dir: str | Path | None = None,
-             registry: Any = None, skip: tuple[str, ...] = (),
-             progress: Callable[[StageResult], None] = lambda _: None) -> GateResult:
+def run_gate(
+    connectors: list[str],
+    *,
+    policy: Any = None,
+    reports_dir: str | Path | None = None,
+    registry: Any = None,
+    skip: tuple[str, ...] = (),
+    progress: Callable[[StageResult], None] = lambda _: None,
+) -> GateResult:
     """Run every stage on every connector; write reports into ``reports_dir`` when given."""
     from cdk.errors import CdkError
     from cdk.project import Project
@@ -164,13 +211,20 @@ def run_gate(connectors: list[str], *, policy: Any = None, reports_dir: str | Pa
                 res, report = _validate(root, policy)
                 result.reports.append(report)
             elif project is None:
-                res = StageResult(root, stage, "skipped", summary="connector.yaml does not load (see validate)")
+                res = StageResult(
+                    root, stage, "skipped", summary="connector.yaml does not load (see validate)"
+                )
             elif stage == "test":
                 res = _test(root, out_dir, name)
             elif stage == "build":
                 res = _build(root, project)
             elif registry is None:
-                res = StageResult(root, stage, "skipped", summary="no registry configured (CDK_REGISTRY_URL or --repository)")
+                res = StageResult(
+                    root,
+                    stage,
+                    "skipped",
+                    summary="no registry configured (CDK_REGISTRY_URL or --repository)",
+                )
             else:
                 res = _release(root, project, registry)
             res.seconds = time.perf_counter() - t0
@@ -196,13 +250,23 @@ def write_reports(result: GateResult, out_dir: Path) -> list[Path]:
     from cdk.fsutil import atomic_write_text
     from cdk.validators.reporters import junit, sarif
 
-    suites = ET.Element("testsuites", name="cdk ci", tests=str(len(result.stages)),
-                        failures=str(len(result.failed)), time=f"{result.seconds:.3f}")
+    suites = ET.Element(
+        "testsuites",
+        name="cdk ci",
+        tests=str(len(result.stages)),
+        failures=str(len(result.failed)),
+        time=f"{result.seconds:.3f}",
+    )
     for conn in result.connectors:
         mine = [s for s in result.stages if s.connector == conn]
-        ts = ET.SubElement(suites, "testsuite", name=conn, tests=str(len(mine)),
-                           failures=str(sum(s.status == "failed" for s in mine)),
-                           skipped=str(sum(s.status == "skipped" for s in mine)))
+        ts = ET.SubElement(
+            suites,
+            "testsuite",
+            name=conn,
+            tests=str(len(mine)),
+            failures=str(sum(s.status == "failed" for s in mine)),
+            skipped=str(sum(s.status == "skipped" for s in mine)),
+        )
         for s in mine:
             tc = ET.SubElement(ts, "testcase", classname=conn, name=s.stage, time=f"{s.seconds:.3f}")
             if s.status == "failed":
@@ -213,7 +277,10 @@ def write_reports(result: GateResult, out_dir: Path) -> list[Path]:
     ET.indent(suites)
     written = []
     for fname, text in (
-        ("ci.junit.xml", '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode")),
+        (
+            "ci.junit.xml",
+            '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode"),
+        ),
         ("validate.sarif", sarif(result.reports)),
         ("validate.junit.xml", junit(result.reports)),
         ("ci.json", json.dumps(result.as_dict(), indent=2)),

@@ -37,7 +37,9 @@ def _import(project: Project, target: str, what: str) -> Any:
                 f"{where}: {what} '{target}' does not resolve: no module '{module_name}' in {project.root}",
                 hint="check the module path in connector.yaml",
             ) from None
-        raise ConnectorError(f"importing {module_name} failed: {exc}", hint="is the dependency installed?") from exc
+        raise ConnectorError(
+            f"importing {module_name} failed: {exc}", hint="is the dependency installed?"
+        ) from exc
     except SyntaxError as exc:
         raise ConnectorError(
             f"{exc.filename}:{exc.lineno}:{exc.offset}: syntax error: {exc.msg}", hint="run `cdk validate`"
@@ -104,13 +106,17 @@ def read_config_file(path: str | Path | None) -> dict[str, Any]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ConfigError(f"{Problem(str(path), exc.lineno, exc.colno - 1, 'not valid JSON: ' + exc.msg)}") from None
+            raise ConfigError(
+                f"{Problem(str(path), exc.lineno, exc.colno - 1, 'not valid JSON: ' + exc.msg)}"
+            ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config is a JSON object")
     return data
 
 
-def build_config(model: type[BaseModel], data: dict[str, Any], *, source: str = "config", **defaults: Any) -> Any:
+def build_config(
+    model: type[BaseModel], data: dict[str, Any], *, source: str = "config", **defaults: Any
+) -> Any:
     """Validate ``data`` (after CDK_ENV_ substitution) against ``model``; name every failing field."""
     data = resolve_env(dict(data))
     for key, value in defaults.items():
@@ -159,8 +165,15 @@ def is_source_config(model: type[BaseModel]) -> bool:
     return issubclass(model, SourceConfig)
 
 
-def instantiate(project: Project, cls: Connector, config_data: dict[str, Any], *, stream: str | None = None,
-                config_source: str = "config", session: Any = None) -> Any:
+def instantiate(
+    project: Project,
+    cls: Connector,
+    config_data: dict[str, Any],
+    *,
+    stream: str | None = None,
+    config_source: str = "config",
+    session: Any = None,
+) -> Any:
     """A ready connector: config validated, session guarded by the manifest's allowed_hosts."""
     from cdk.sdk.http import ConnectorSession
 
@@ -208,22 +221,44 @@ def describe_streams(project: Project) -> list[dict[str, Any]]:
                 from cdk.declarative import stream_schema
 
                 schema = stream_schema(project, s.name)
-            out.append({"name": s.name, "primary_key": s.primary_key, "cursor_field": s.cursor_field,
-                        "supports_incremental": incremental and bool(s.cursor_field), "schema": schema})
+            out.append(
+                {
+                    "name": s.name,
+                    "primary_key": s.primary_key,
+                    "cursor_field": s.cursor_field,
+                    "supports_incremental": incremental and bool(s.cursor_field),
+                    "schema": schema,
+                }
+            )
         return out
     from cdk.declarative import load_project_spec, stream_schema
 
     for name, stream in load_project_spec(project).streams.items():
-        out.append({"name": name, "primary_key": stream.primaryKey or [], "cursor_field": stream.cursorField,
-                    "supports_incremental": incremental and bool(stream.cursorField),
-                    "schema": stream_schema(project, name)})
+        out.append(
+            {
+                "name": name,
+                "primary_key": stream.primaryKey or [],
+                "cursor_field": stream.cursorField,
+                "supports_incremental": incremental and bool(stream.cursorField),
+                "schema": stream_schema(project, name),
+            }
+        )
     return out
 
 
-def read_stream(project: Project, config_path: str | Path | None, stream: str | None, sink: Any, *,
-                state_path: str | Path | None = None, incremental: bool | None = None,
-                max_records: int | None = None, max_iterations: int | None = None,
-                ignore_checkpoint: bool = False, on_page: Any = None) -> Any:
+def read_stream(
+    project: Project,
+    config_path: str | Path | None,
+    stream: str | None,
+    sink: Any,
+    *,
+    state_path: str | Path | None = None,
+    incremental: bool | None = None,
+    max_records: int | None = None,
+    max_iterations: int | None = None,
+    ignore_checkpoint: bool = False,
+    on_page: Any = None,
+) -> Any:
     """Read one stream of a source folder into ``sink``: what ``cdk read`` (and a preview) does.
 
     ``incremental=None`` follows the config's sync_mode; the cursor field comes from the manifest.
@@ -236,18 +271,28 @@ def read_stream(project: Project, config_path: str | Path | None, stream: str | 
     if issubclass(cls, AbstractDestination):
         raise UsageError(f"{project.manifest.name} is a destination; use `cdk write`")
     stream = stream_or_default(project, cls, stream)
-    conn = instantiate(project, cls, read_config_file(config_path), stream=stream, config_source=str(config_path))
+    conn = instantiate(
+        project, cls, read_config_file(config_path), stream=stream, config_source=str(config_path)
+    )
     state = runner.StateStore(state_path)
     if isinstance(conn, StreamingSource):
         return runner.read_streaming(conn, stream, sink, state=state, max_records=max_records)
     if incremental is None:
-        incremental = getattr(getattr(conn.config, "sync_mode", None), "value", "full_refresh") == "incremental"
+        incremental = (
+            getattr(getattr(conn.config, "sync_mode", None), "value", "full_refresh") == "incremental"
+        )
     if incremental and "incremental" not in project.manifest.capabilities:
         raise UsageError(f"{project.manifest.name} does not declare the 'incremental' capability")
     spec = next((s for s in project.manifest.streams if s.name == stream), None)
     return runner.read(
-        conn, stream, sink, state=state, incremental=incremental, cursor_field=spec.cursor_field if spec else None,
-        max_iterations=max_iterations, max_records=max_records,
+        conn,
+        stream,
+        sink,
+        state=state,
+        incremental=incremental,
+        cursor_field=spec.cursor_field if spec else None,
+        max_iterations=max_iterations,
+        max_records=max_records,
         ignore_checkpoint=ignore_checkpoint or bool(getattr(conn.config, "force_ignore_checkpoint", False)),
         on_page=on_page,
     )

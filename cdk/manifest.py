@@ -17,9 +17,7 @@ from cdk.errors import ManifestError, Problem
 
 MANIFEST_FILE = "connector.yaml"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
-SEMVER_RE = re.compile(
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(alpha|beta|rc)\.(0|[1-9]\d*))?$"
-)
+SEMVER_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(alpha|beta|rc)\.(0|[1-9]\d*))?$")
 ENTRYPOINT_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 HOST_RE = re.compile(
     r"^(\*\.)?(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$"
@@ -142,7 +140,9 @@ class Manifest(_Strict):
                 f"capabilities {wrong} do not fit kind '{self.kind}' (a {self.kind} may declare {sorted(allowed)})"
             )
         if self.entrypoint is None and self.declarative is None:
-            raise ValueError("either 'entrypoint' (a Python connector) or 'declarative' (a REST spec) is required")
+            raise ValueError(
+                "either 'entrypoint' (a Python connector) or 'declarative' (a REST spec) is required"
+            )
         if self.kind == "source" and not self.streams and self.declarative is None:
             raise ValueError("a source declares at least one stream under 'streams'")
         names = [s.name for s in self.streams]
@@ -152,7 +152,9 @@ class Manifest(_Strict):
         if "incremental" in self.capabilities:
             missing = [s.name for s in self.streams if not s.cursor_field]
             if missing:
-                raise ValueError(f"capability 'incremental' needs a cursor_field on every stream; missing on {missing}")
+                raise ValueError(
+                    f"capability 'incremental' needs a cursor_field on every stream; missing on {missing}"
+                )
         return self
 
     # --- conveniences -------------------------------------------------------------------------
@@ -261,8 +263,13 @@ def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
         ann = field.annotation
         model = None
         for candidate in (StreamSpec, ConfigSpec, UISpec):
-            if candidate is ann or candidate in getattr(ann, "__args__", ()) or (
-                getattr(ann, "__args__", None) and any(candidate in getattr(a, "__args__", ()) for a in ann.__args__)
+            if (
+                candidate is ann
+                or candidate in getattr(ann, "__args__", ())
+                or (
+                    getattr(ann, "__args__", None)
+                    and any(candidate in getattr(a, "__args__", ()) for a in ann.__args__)
+                )
             ):
                 model = candidate
     return model
@@ -272,7 +279,9 @@ def problems_from_validation(exc: ValidationError, positions: Positions, file: s
     """Turn pydantic errors into located problems, with did-you-mean for unknown keys."""
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        loc = tuple(
+            p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+        )
         dotted = ".".join(str(p) for p in loc) or "(top level)"
         if err["type"] == "extra_forbidden":
             key = loc[-1] if loc else "?"
@@ -288,12 +297,16 @@ def problems_from_validation(exc: ValidationError, positions: Positions, file: s
         line, col = positions.locate(loc)
         msg = err["msg"]
         if msg.startswith("Value error, "):
-            msg = msg[len("Value error, "):]
+            msg = msg[len("Value error, ") :]
         if err["type"] == "missing":
             msg = f"required key '{loc[-1]}' is missing"
             dotted = ".".join(str(p) for p in loc[:-1]) or "(top level)"
             line, col = positions.locate(loc[:-1])
-        elif "input" in err and err["type"] not in ("value_error",) and not isinstance(err["input"], dict | list):
+        elif (
+            "input" in err
+            and err["type"] not in ("value_error",)
+            and not isinstance(err["input"], dict | list)
+        ):
             msg = f"{msg} (got {err['input']!r})"
         problems.append(Problem(file, line, col, f"{dotted}: {msg}", key=str(loc[-1]) if loc else None))
     return problems

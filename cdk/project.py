@@ -17,8 +17,21 @@ from cdk.errors import ManifestError, Problem
 from cdk.manifest import MANIFEST_FILE, Manifest, Positions, load_manifest
 
 SKIP_DIRS = {
-    ".git", ".hg", ".venv", "venv", "env", "build", "dist", "__pycache__", ".tox", ".nox",
-    ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules", "secrets",
+    ".git",
+    ".hg",
+    ".venv",
+    "venv",
+    "env",
+    "build",
+    "dist",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "node_modules",
+    "secrets",
 }
 
 
@@ -184,9 +197,13 @@ def find_connectors(paths: tuple[str, ...] | list[str]) -> list[str]:
                 elif not glob.has_magic(raw):
                     out.append(item)  # reported as a missing connector.yaml
             elif not glob.has_magic(raw):
-                raise UsageError(f"no such connector folder: {item}", hint="pass a folder that holds a connector.yaml")
+                raise UsageError(
+                    f"no such connector folder: {item}", hint="pass a folder that holds a connector.yaml"
+                )
     seen: set[str] = set()
     unique = [p for p in out if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
     if not unique:
-        raise UsageError(f"no connector found in {' '.join(paths)}", hint="pass folders that hold a connector.yaml")
+        raise UsageError(
+            f"no connector found in {' '.join(paths)}", hint="pass folders that hold a connector.yaml"
+        )
     return unique

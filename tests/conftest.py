@@ -45,15 +45,25 @@ def write_config(tmp_path):
     return write
 
 
-def run_cdk(*args: str, cwd: Path | str | None = None, env: dict | None = None, input: bytes | None = None,
-            timeout: float = 60) -> subprocess.CompletedProcess:
+def run_cdk(
+    *args: str,
+    cwd: Path | str | None = None,
+    env: dict | None = None,
+    input: bytes | None = None,
+    timeout: float = 60,
+) -> subprocess.CompletedProcess:
     """Run `python -m cdk ARGS` as a real subprocess; returns the completed process (bytes stdout)."""
     full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
     full_env.pop("CDK_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "cdk", *args], cwd=cwd, env=full_env, input=input,
-                          capture_output=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "cdk", *args],
+        cwd=cwd,
+        env=full_env,
+        input=input,
+        capture_output=True,
+        timeout=timeout,
+    )
 
 
 def jsonl(stdout: bytes) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
-

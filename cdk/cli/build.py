@@ -11,12 +11,25 @@ from cdk.cli.output import connector_option, format_option, print_json
 @connector_option
 @click.option("--wheel", "want_wheel", is_flag=True, help="Build the wheel (default: both wheel and sdist).")
 @click.option("--sdist", "want_sdist", is_flag=True, help="Build the sdist (default: both wheel and sdist).")
-@click.option("--out", "out", type=click.Path(file_okay=False), default=None, help="Output folder [default: CONNECTOR/dist].")
-@click.option("--isolation", type=click.Choice(["auto", "isolated", "none"]), default="auto", show_default=True,
-              envvar="CDK_BUILD_ISOLATION",
-              help="auto: isolated when the package index answers, else build with the installed backend.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output folder [default: CONNECTOR/dist].",
+)
+@click.option(
+    "--isolation",
+    type=click.Choice(["auto", "isolated", "none"]),
+    default="auto",
+    show_default=True,
+    envvar="CDK_BUILD_ISOLATION",
+    help="auto: isolated when the package index answers, else build with the installed backend.",
+)
 @format_option("text", "json")
-def build(connector: str, want_wheel: bool, want_sdist: bool, out: str | None, isolation: str, fmt: str) -> None:
+def build(
+    connector: str, want_wheel: bool, want_sdist: bool, out: str | None, isolation: str, fmt: str
+) -> None:
     """Build the connector's sdist and wheel; check the wheel carries connector.yaml, schemas, entry point."""
     from cdk.project import Project
     from cdk.publish.build import build_project, check_wheel
@@ -29,13 +42,15 @@ def build(connector: str, want_wheel: bool, want_sdist: bool, out: str | None, i
     if result.wheel:
         check_wheel(result.wheel, project.manifest.name)
     if fmt == "json":
-        print_json({
-            "artifacts": [str(p) for p in result.artifacts],
-            "isolated": result.isolated,
-            "source_date_epoch": result.source_date_epoch,
-            "notes": result.notes,
-            "seconds": round(result.seconds, 3),
-        })
+        print_json(
+            {
+                "artifacts": [str(p) for p in result.artifacts],
+                "isolated": result.isolated,
+                "source_date_epoch": result.source_date_epoch,
+                "notes": result.notes,
+                "seconds": round(result.seconds, 3),
+            }
+        )
         return
     for path in result.artifacts:
         click.echo(str(path))

@@ -11,18 +11,44 @@ from cdk.cli.output import print_json, use_color
 
 @click.command()
 @click.argument("paths", nargs=-1)
-@click.option("--reports", "reports_dir", type=click.Path(file_okay=False),
-              help="Write ci.junit.xml, validate.sarif, validate.junit.xml, test-*.xml and ci.json here.")
-@click.option("--changed-since", "ref", metavar="REF", help="Only connectors with files changed since git REF.")
-@click.option("--repository", envvar="CDK_REGISTRY_URL",
-              help="Registry whose versions the release rules check (default: none; CDK_REGISTRY_URL).")
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), envvar="CDK_POLICY",
-              help="Organisation policy file for validate.")
-@click.option("--skip", "skip", multiple=True, type=click.Choice(["validate", "test", "build", "release"]),
-              help="Skip a stage (repeatable). Skipped stages show in the table.")
+@click.option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(file_okay=False),
+    help="Write ci.junit.xml, validate.sarif, validate.junit.xml, test-*.xml and ci.json here.",
+)
+@click.option(
+    "--changed-since", "ref", metavar="REF", help="Only connectors with files changed since git REF."
+)
+@click.option(
+    "--repository",
+    envvar="CDK_REGISTRY_URL",
+    help="Registry whose versions the release rules check (default: none; CDK_REGISTRY_URL).",
+)
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False),
+    envvar="CDK_POLICY",
+    help="Organisation policy file for validate.",
+)
+@click.option(
+    "--skip",
+    "skip",
+    multiple=True,
+    type=click.Choice(["validate", "test", "build", "release"]),
+    help="Skip a stage (repeatable). Skipped stages show in the table.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-def ci(paths: tuple[str, ...], reports_dir: str | None, ref: str | None, repository: str | None,
-       policy_file: str | None, skip: tuple[str, ...], fmt: str) -> None:
+def ci(
+    paths: tuple[str, ...],
+    reports_dir: str | None,
+    ref: str | None,
+    repository: str | None,
+    policy_file: str | None,
+    skip: tuple[str, ...],
+    fmt: str,
+) -> None:
     """Run the merge gate: validate, test in replay (network blocked), build and check the wheel, and the
     version rules against the registry when one is configured.
 
@@ -51,10 +77,18 @@ def ci(paths: tuple[str, ...], reports_dir: str | None, ref: str | None, reposit
     def progress(stage) -> None:  # noqa: ANN001
         if fmt == "text":
             mark = {"passed": "ok", "failed": "FAILED", "skipped": "skip"}[stage.status]
-            click.echo(f"{stage.connector}: {stage.stage} {mark} ({stage.seconds:.1f} s) {stage.summary}", err=True)
+            click.echo(
+                f"{stage.connector}: {stage.stage} {mark} ({stage.seconds:.1f} s) {stage.summary}", err=True
+            )
 
-    result = run_gate(connectors, policy=load_policy(policy_file), reports_dir=reports_dir, registry=registry,
-                      skip=skip, progress=progress)
+    result = run_gate(
+        connectors,
+        policy=load_policy(policy_file),
+        reports_dir=reports_dir,
+        registry=registry,
+        skip=skip,
+        progress=progress,
+    )
     if fmt == "json":
         print_json(result.as_dict())
     else:
@@ -62,10 +96,16 @@ def ci(paths: tuple[str, ...], reports_dir: str | None, ref: str | None, reposit
     if not result.ok:
         from cdk.errors import ValidationFailed
 
-        failed = sorted({f"{s.connector}: {s.stage}" + (f" [{', '.join(s.rules)}]" if s.rules else "")
-                         for s in result.failed})
-        raise ValidationFailed(f"the merge gate failed: {'; '.join(failed)}",
-                               hint="the table above shows each failing stage; fix them and run cdk ci again")
+        failed = sorted(
+            {
+                f"{s.connector}: {s.stage}" + (f" [{', '.join(s.rules)}]" if s.rules else "")
+                for s in result.failed
+            }
+        )
+        raise ValidationFailed(
+            f"the merge gate failed: {'; '.join(failed)}",
+            hint="the table above shows each failing stage; fix them and run cdk ci again",
+        )
 
 
 def _table(result, color: bool) -> None:  # noqa: ANN001
@@ -76,8 +116,11 @@ def _table(result, color: bool) -> None:  # noqa: ANN001
     table.add_column("connector")
     for stage in ("validate", "test", "build", "release"):
         table.add_column(stage)
-    marks = {"passed": "[green]ok[/]" if color else "ok", "failed": "[red]FAILED[/]" if color else "FAILED",
-             "skipped": "-"}
+    marks = {
+        "passed": "[green]ok[/]" if color else "ok",
+        "failed": "[red]FAILED[/]" if color else "FAILED",
+        "skipped": "-",
+    }
     for conn in result.connectors:
         row = [conn]
         for stage in ("validate", "test", "build", "release"):

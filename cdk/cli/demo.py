@@ -6,9 +6,15 @@ import click
 
 
 @click.command("demo-api")
-@click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1 (0 picks a free one).")
-@click.option("--records", type=click.IntRange(min=0), default=1000, show_default=True, help="Records per stream.")
-@click.option("--api-key", envvar="CDK_DEMO_API_KEY", help="Require this API key (Bearer, X-API-Key or ?api_key=).")
+@click.option(
+    "--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1 (0 picks a free one)."
+)
+@click.option(
+    "--records", type=click.IntRange(min=0), default=1000, show_default=True, help="Records per stream."
+)
+@click.option(
+    "--api-key", envvar="CDK_DEMO_API_KEY", help="Require this API key (Bearer, X-API-Key or ?api_key=)."
+)
 def demo_api(port: int, records: int, api_key: str | None) -> None:
     """Serve synthetic records on 127.0.0.1 with every pagination style.
 

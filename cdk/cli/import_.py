@@ -14,17 +14,32 @@ def import_group() -> None:
 
 @import_group.command("source-spec")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--out", "-o", "out", type=click.Path(file_okay=False),
-              help="Folder to write (default: ./NAME).")
+@click.option(
+    "--out", "-o", "out", type=click.Path(file_okay=False), help="Folder to write (default: ./NAME)."
+)
 @click.option("--name", help="Connector name (default: from the specification's name or the file name).")
 @click.option("--stream", help="Stream name (default: the last name of contentPath.path, e.g. members).")
-@click.option("--primary-key", "primary_key", multiple=True,
-              help="Record field(s) that identify a record; dotted for nested, e.g. member.id (repeatable).")
-@click.option("--cursor-field", help="Record field whose value advances incremental reads, e.g. member.last_changed.")
+@click.option(
+    "--primary-key",
+    "primary_key",
+    multiple=True,
+    help="Record field(s) that identify a record; dotted for nested, e.g. member.id (repeatable).",
+)
+@click.option(
+    "--cursor-field", help="Record field whose value advances incremental reads, e.g. member.last_changed."
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing connector.yaml in the folder.")
 @format_option("text", "json")
-def source_spec(file: str, out: str | None, name: str | None, stream: str | None, primary_key: tuple[str, ...],
-                cursor_field: str | None, force: bool, fmt: str) -> None:
+def source_spec(
+    file: str,
+    out: str | None,
+    name: str | None,
+    stream: str | None,
+    primary_key: tuple[str, ...],
+    cursor_field: str | None,
+    force: bool,
+    fmt: str,
+) -> None:
     """Turn a sourceSpec (or a whole connection specification) JSON FILE into a declarative connector.
 
     \b
@@ -34,17 +49,33 @@ def source_spec(file: str, out: str | None, name: str | None, stream: str | None
     """
     from cdk.declarative.importer import import_source_spec
 
-    result = import_source_spec(file, out, name=name, stream=stream, force=force,
-                                primary_key=list(primary_key) or None, cursor_field=cursor_field)
+    result = import_source_spec(
+        file,
+        out,
+        name=name,
+        stream=stream,
+        force=force,
+        primary_key=list(primary_key) or None,
+        cursor_field=cursor_field,
+    )
     if fmt == "json":
-        print_json({"folder": str(result.folder), "name": result.name, "stream": result.stream,
-                    "files": result.files, "notes": result.notes})
+        print_json(
+            {
+                "folder": str(result.folder),
+                "name": result.name,
+                "stream": result.stream,
+                "files": result.files,
+                "notes": result.notes,
+            }
+        )
         return
     click.echo(f"wrote connector '{result.name}' (stream '{result.stream}') to {result.folder}")
     for rel in result.files:
         click.echo(f"  {rel}")
     for note in result.notes:
         click.echo(f"note: {note}")
-    click.echo(f"next: cp {result.folder}/secrets/config.example.json {result.folder}/secrets/config.json, "
-               "fill it in, then `cdk read -C "
-               f"{result.folder} --config {result.folder}/secrets/config.json`")
+    click.echo(
+        f"next: cp {result.folder}/secrets/config.example.json {result.folder}/secrets/config.json, "
+        "fill it in, then `cdk read -C "
+        f"{result.folder} --config {result.folder}/secrets/config.json`"
+    )

@@ -37,9 +37,13 @@ def _read_answers(path: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise UsageError(f"{where}: answers file is not valid YAML/JSON: {getattr(exc, 'problem', exc)}") from None
+        raise UsageError(
+            f"{where}: answers file is not valid YAML/JSON: {getattr(exc, 'problem', exc)}"
+        ) from None
     if not isinstance(data, dict) or not all(isinstance(v, str | int | float | bool) for v in data.values()):
-        raise UsageError(f"{path}: answers file must be a mapping of key: value (scalars), e.g. 'auth: api_key'")
+        raise UsageError(
+            f"{path}: answers file must be a mapping of key: value (scalars), e.g. 'auth: api_key'"
+        )
     return {str(k): v for k, v in data.items()}
 
 
@@ -73,20 +77,50 @@ def _print_list(fmt: str) -> None:
 
 @click.command()
 @click.argument("directory", required=False, type=click.Path(file_okay=False))
-@click.option("--template", "-t", "template_spec", default="source-python", show_default=True,
-              help="A shipped template (see --list), a template folder, or a git URL of any cookiecutter template.")
+@click.option(
+    "--template",
+    "-t",
+    "template_spec",
+    default="source-python",
+    show_default=True,
+    help="A shipped template (see --list), a template folder, or a git URL of any cookiecutter template.",
+)
 @click.option("--checkout", help="Branch, tag or commit of a git template.")
-@click.option("--list", "list_only", is_flag=True, help="List the shipped templates, one line each, and exit.")
-@click.option("--no-input", is_flag=True, help="Ask nothing: use --set, --answers and the template's defaults (for CI).")
+@click.option(
+    "--list", "list_only", is_flag=True, help="List the shipped templates, one line each, and exit."
+)
+@click.option(
+    "--no-input", is_flag=True, help="Ask nothing: use --set, --answers and the template's defaults (for CI)."
+)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Answer one question (repeatable).")
-@click.option("--answers", "answers_file", type=click.Path(dir_okay=False),
-              help="YAML or JSON file of answers (key: value); --set wins over it.")
-@click.option("--force", is_flag=True, help="Write into a non-empty folder (files of the template overwrite).")
-@click.option("--fixtures/--no-fixtures", default=True, show_default=True,
-              help="Record tests/cassettes against the built-in demo API so `cdk test` passes offline at once.")
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(dir_okay=False),
+    help="YAML or JSON file of answers (key: value); --set wins over it.",
+)
+@click.option(
+    "--force", is_flag=True, help="Write into a non-empty folder (files of the template overwrite)."
+)
+@click.option(
+    "--fixtures/--no-fixtures",
+    default=True,
+    show_default=True,
+    help="Record tests/cassettes against the built-in demo API so `cdk test` passes offline at once.",
+)
 @format_option("text", "json")
-def init(directory: str | None, template_spec: str, checkout: str | None, list_only: bool, no_input: bool,
-         sets: tuple[str, ...], answers_file: str | None, force: bool, fixtures: bool, fmt: str) -> None:
+def init(
+    directory: str | None,
+    template_spec: str,
+    checkout: str | None,
+    list_only: bool,
+    no_input: bool,
+    sets: tuple[str, ...],
+    answers_file: str | None,
+    force: bool,
+    fixtures: bool,
+    fmt: str,
+) -> None:
     """Scaffold a connector: package, connector.yaml, schemas, tests, CI workflow, pre-commit hook.
 
     Asks only what the template needs (name, description, auth method, pagination style, capabilities,
@@ -120,31 +154,52 @@ def init(directory: str | None, template_spec: str, checkout: str | None, list_o
 
             check_target(Path(directory).absolute(), force)
         try:
-            context = resolve_answers(template, given, defaults=defaults, ask=None if no_input else _ask,
-                                      internal={"__cdk_version": __version__})
+            context = resolve_answers(
+                template,
+                given,
+                defaults=defaults,
+                ask=None if no_input else _ask,
+                internal={"__cdk_version": __version__},
+            )
         except click.exceptions.Abort:
             if sys.stdin.isatty():
                 raise
             from cdk.errors import UsageError
 
-            raise UsageError("cdk init ran out of answers on stdin (nothing was written)",
-                             hint="in CI pass --no-input with --set KEY=VALUE or --answers FILE") from None
+            raise UsageError(
+                "cdk init ran out of answers on stdin (nothing was written)",
+                hint="in CI pass --no-input with --set KEY=VALUE or --answers FILE",
+            ) from None
         target = Path(directory) if directory else Path(str(context.get("name") or template.name))
         finish, fixtures_note = _fixtures_step(context, fixtures)
         result = render(template, target, context, force=force, finish=finish)
     shown = _shown(result.path)
     if fmt == "json":
-        print_json({"path": str(result.path), "template": result.template, "name": context.get("name"),
-                    "files": result.files, "fixtures": fixtures_note})
+        print_json(
+            {
+                "path": str(result.path),
+                "template": result.template,
+                "name": context.get("name"),
+                "files": result.files,
+                "fixtures": fixtures_note,
+            }
+        )
         return
-    click.echo(f"Created {context.get('name', result.path.name)} in {shown} "
-               f"(template {result.template}, {len(result.files)} files)")
+    click.echo(
+        f"Created {context.get('name', result.path.name)} in {shown} "
+        f"(template {result.template}, {len(result.files)} files)"
+    )
     if fixtures_note:
         click.echo(f"Fixtures: {fixtures_note}")
     if (result.path / "connector.yaml").exists():
         click.echo("Next:")
-        for line in (f"cd {shown}", "pip install -e .", "cdk validate", "cdk test",
-                     "cdk read --config secrets/config.json   # after filling secrets/config.json"):
+        for line in (
+            f"cd {shown}",
+            "pip install -e .",
+            "cdk validate",
+            "cdk test",
+            "cdk read --config secrets/config.json   # after filling secrets/config.json",
+        ):
             click.echo(f"  {line}")
     sys.stdout.flush()
 
@@ -158,9 +213,14 @@ def _fixtures_step(context: dict[str, Any], wanted: bool) -> tuple[Any, str | No
     if not wanted:
         return None, "not recorded (--no-fixtures); record them with `cdk test --record`"
     if not fixtures.available():
-        return None, ("not recorded: this cdk has no `cdk test`; "
-                      "record them with `cdk test --record` once it is installed")
-    return fixtures.record_demo_cassettes, "recorded against the cdk demo API (re-record against your API with `cdk test --record`)"
+        return None, (
+            "not recorded: this cdk has no `cdk test`; "
+            "record them with `cdk test --record` once it is installed"
+        )
+    return (
+        fixtures.record_demo_cassettes,
+        "recorded against the cdk demo API (re-record against your API with `cdk test --record`)",
+    )
 
 
 def _shown(path: Path) -> str:

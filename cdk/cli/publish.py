@@ -11,14 +11,35 @@ from cdk.cli.output import connector_option, format_option, print_json
 
 
 def _registry_options(fn):  # type: ignore[no-untyped-def]
-    fn = click.option("--index-url", default=None, envvar="CDK_REGISTRY_INDEX_URL",
-                      help="The registry's simple index, when it is not REPOSITORY/simple/.")(fn)
-    fn = click.option("--password", default=None, envvar="CDK_REGISTRY_PASSWORD", show_envvar=True,
-                      help="Registry password or token (prefer the environment; never printed).")(fn)
-    fn = click.option("--username", "-u", default=None, envvar="CDK_REGISTRY_USERNAME", show_envvar=True,
-                      help="Registry user name.")(fn)
-    fn = click.option("--repository", "-r", default=None, envvar="CDK_REGISTRY_URL", show_envvar=True,
-                      help="Registry: a URL, a ~/.pypirc section name, or a folder [default: $CDK_HOME/registry].")(fn)
+    fn = click.option(
+        "--index-url",
+        default=None,
+        envvar="CDK_REGISTRY_INDEX_URL",
+        help="The registry's simple index, when it is not REPOSITORY/simple/.",
+    )(fn)
+    fn = click.option(
+        "--password",
+        default=None,
+        envvar="CDK_REGISTRY_PASSWORD",
+        show_envvar=True,
+        help="Registry password or token (prefer the environment; never printed).",
+    )(fn)
+    fn = click.option(
+        "--username",
+        "-u",
+        default=None,
+        envvar="CDK_REGISTRY_USERNAME",
+        show_envvar=True,
+        help="Registry user name.",
+    )(fn)
+    fn = click.option(
+        "--repository",
+        "-r",
+        default=None,
+        envvar="CDK_REGISTRY_URL",
+        show_envvar=True,
+        help="Registry: a URL, a ~/.pypirc section name, or a folder [default: $CDK_HOME/registry].",
+    )(fn)
     return fn
 
 
@@ -31,13 +52,32 @@ def _registry_options(fn):  # type: ignore[no-untyped-def]
 @click.option("--skip-tests", is_flag=True, help="Skip `cdk test` in the gate (not recommended).")
 @click.option("--skip-validate", is_flag=True, help="Skip `cdk validate` in the gate (not recommended).")
 @click.option("--skip-gate", is_flag=True, help="Skip the whole gate: --skip-validate --skip-tests.")
-@click.option("--isolation", type=click.Choice(["auto", "isolated", "none"]), default="auto", show_default=True,
-              envvar="CDK_BUILD_ISOLATION", help="Build isolation (see cdk build).")
+@click.option(
+    "--isolation",
+    type=click.Choice(["auto", "isolated", "none"]),
+    default="auto",
+    show_default=True,
+    envvar="CDK_BUILD_ISOLATION",
+    help="Build isolation (see cdk build).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
 @format_option("text", "json")
-def publish(version: str, connector: str, repository: str | None, username: str | None, password: str | None,
-            index_url: str | None, dry_run: bool, tag: bool, skip_tests: bool, skip_validate: bool, skip_gate: bool,
-            isolation: str, quiet: bool, fmt: str) -> None:
+def publish(
+    version: str,
+    connector: str,
+    repository: str | None,
+    username: str | None,
+    password: str | None,
+    index_url: str | None,
+    dry_run: bool,
+    tag: bool,
+    skip_tests: bool,
+    skip_validate: bool,
+    skip_gate: bool,
+    isolation: str,
+    quiet: bool,
+    fmt: str,
+) -> None:
     """Publish the connector as VERSION (1.4.2, 2.0.0-rc.1) or the next patch|minor|major.
 
     \b
@@ -48,8 +88,18 @@ def publish(version: str, connector: str, repository: str | None, username: str 
     from cdk.publish.publish import PublishOptions
     from cdk.publish.publish import publish as run
 
-    options = PublishOptions(version, repository, username, password, index_url, dry_run, tag,
-                             skip_tests or skip_gate, skip_validate or skip_gate, isolation)
+    options = PublishOptions(
+        version,
+        repository,
+        username,
+        password,
+        index_url,
+        dry_run,
+        tag,
+        skip_tests or skip_gate,
+        skip_validate or skip_gate,
+        isolation,
+    )
     _interrupt_on_sigterm()  # a killed publish still restores connector.yaml and pyproject.toml
     with _progress(quiet) as progress:
         result = run(connector, options, progress=progress)
@@ -59,18 +109,28 @@ def publish(version: str, connector: str, repository: str | None, username: str 
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     if result.diff is not None:
-        click.echo(f"changes since {result.diff['against']} (need at least a {result.diff['required_bump']} bump):"
-                   if result.diff["changes"] else f"no changes to streams or config since {result.diff['against']}",
-                   err=True)
+        click.echo(
+            f"changes since {result.diff['against']} (need at least a {result.diff['required_bump']} bump):"
+            if result.diff["changes"]
+            else f"no changes to streams or config since {result.diff['against']}",
+            err=True,
+        )
         for c in result.diff["changes"]:
             mark = "!" if c["severity"] == "breaking" else "+"
             click.echo(f"  {mark} {c['where']}: {c['message']}", err=True)
     if result.dry_run:
-        click.echo(f"dry run: {result.name} {result.version} would be published to {result.registry} "
-                   f"({', '.join(result.artifacts)})", err=True)
+        click.echo(
+            f"dry run: {result.name} {result.version} would be published to {result.registry} "
+            f"({', '.join(result.artifacts)})",
+            err=True,
+        )
     else:
         click.echo(f"published {result.name} {result.version} to {result.registry}", err=True)
-        where = "" if repository is None else f" --repository {repository if '@' not in repository else '<registry>'}"
+        where = (
+            ""
+            if repository is None
+            else f" --repository {repository if '@' not in repository else '<registry>'}"
+        )
         click.echo(f"pin it in pipelines; install with: cdk install {result.requirement}{where}", err=True)
         if result.tag:
             click.echo(f"tagged {result.tag}", err=True)
@@ -94,6 +154,7 @@ def _progress(quiet: bool) -> Iterator[Callable[[str], None]]:
 
     console = Console(stderr=True)
     with console.status("publishing") as status:
+
         def update(message: str) -> None:
             console.print(f"· {message}", highlight=False, markup=False)
             status.update(message)
@@ -114,8 +175,14 @@ def _interrupt_on_sigterm() -> None:
 @click.argument("name")
 @_registry_options
 @format_option("text", "json")
-def versions(name: str, repository: str | None, username: str | None, password: str | None,
-             index_url: str | None, fmt: str) -> None:
+def versions(
+    name: str,
+    repository: str | None,
+    username: str | None,
+    password: str | None,
+    index_url: str | None,
+    fmt: str,
+) -> None:
     """List the published versions of NAME (a distribution, or a connector: acme finds acme-connector)."""
     from cdk.publish.registry import find_project, open_registry, versions_of
 
@@ -123,9 +190,21 @@ def versions(name: str, repository: str | None, username: str | None, password: 
     name, files = find_project(registry, name)
     found = versions_of(files)
     if fmt == "json":
-        print_json({"name": name, "registry": registry.display, "versions": [
-            {"version": v, "files": [{"filename": f.filename, "sha256": f.sha256} for f in files if f.version == v]}
-            for v in found]})
+        print_json(
+            {
+                "name": name,
+                "registry": registry.display,
+                "versions": [
+                    {
+                        "version": v,
+                        "files": [
+                            {"filename": f.filename, "sha256": f.sha256} for f in files if f.version == v
+                        ],
+                    }
+                    for v in found
+                ],
+            }
+        )
         return
     if not found:
         click.echo(f"{name}: nothing published in {registry.display}", err=True)
@@ -136,26 +215,44 @@ def versions(name: str, repository: str | None, username: str | None, password: 
 @click.command("install")
 @click.argument("requirement")
 @_registry_options
-@click.option("--python", "python", default=None, type=click.Path(dir_okay=False),
-              help="Install into the environment of this interpreter [default: the one running cdk].")
+@click.option(
+    "--python",
+    "python",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Install into the environment of this interpreter [default: the one running cdk].",
+)
 @click.option("--extra-index-url", "extra", multiple=True, help="Another index for dependencies (e.g. PyPI).")
-def install(requirement: str, repository: str | None, username: str | None, password: str | None,
-            index_url: str | None, python: str | None, extra: tuple[str, ...]) -> None:
+def install(
+    requirement: str,
+    repository: str | None,
+    username: str | None,
+    password: str | None,
+    index_url: str | None,
+    python: str | None,
+    extra: tuple[str, ...],
+) -> None:
     """Install a pinned connector, NAME==VERSION, from the registry (pip); NAME may be the connector's name."""
     from cdk.errors import CdkError, UsageError
     from cdk.publish.install import install_pinned
     from cdk.publish.registry import find_project, open_registry
 
     if "==" not in requirement:
-        raise UsageError(f"{requirement!r} is not pinned: write NAME==VERSION (e.g. acme-connector==1.4.2)",
-                         hint="pipelines pin connector versions so that upgrades are explicit; cdk versions NAME lists them")
+        raise UsageError(
+            f"{requirement!r} is not pinned: write NAME==VERSION (e.g. acme-connector==1.4.2)",
+            hint="pipelines pin connector versions so that upgrades are explicit; cdk versions NAME lists them",
+        )
     registry = open_registry(repository, username=username, password=password, index_url=index_url)
     name, _, pin = requirement.partition("==")
     dist, files = find_project(registry, name.strip())
     if not files:
-        raise CdkError(f"{name.strip()} is not published in {registry.display}",
-                       hint="cdk versions NAME lists what is; check --repository / CDK_REGISTRY_URL")
-    installed = install_pinned(registry, f"{dist}=={pin.strip()}", python=python, extra_index_urls=list(extra))
+        raise CdkError(
+            f"{name.strip()} is not published in {registry.display}",
+            hint="cdk versions NAME lists what is; check --repository / CDK_REGISTRY_URL",
+        )
+    installed = install_pinned(
+        registry, f"{dist}=={pin.strip()}", python=python, extra_index_urls=list(extra)
+    )
     click.echo(f"installed {installed} from {registry.display}", err=True)
 
 

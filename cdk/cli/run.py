@@ -42,8 +42,13 @@ def check(connector: str, config_path: str, fmt: str) -> None:
 
     project = _project(connector)
     cls = load_connector_class(project)
-    conn = instantiate(project, cls, read_config_file(config_path), config_source=config_path,
-                       stream=stream_or_default(project, cls, None))
+    conn = instantiate(
+        project,
+        cls,
+        read_config_file(config_path),
+        config_source=config_path,
+        stream=stream_or_default(project, cls, None),
+    )
     try:
         ok, reason = conn.check_connection()
     except ConnectorError as exc:
@@ -69,7 +74,9 @@ def discover(connector: str, fmt: str) -> None:
     project = _project(connector)
     streams = describe_streams(project)
     if fmt == "json":
-        print_json({"connector": project.manifest.name, "version": project.manifest.version, "streams": streams})
+        print_json(
+            {"connector": project.manifest.name, "version": project.manifest.version, "streams": streams}
+        )
         return
     for s in streams:
         keys = ",".join(s["primary_key"]) or "-"
@@ -88,7 +95,9 @@ class _Progress:
         if self.live and now - self.last > 0.2:
             self.last = now
             rate = summary.records / max(now - self.start, 1e-9)
-            sys.stderr.write(f"\r{summary.stream}: {summary.records:,} records, {summary.pages:,} pages ({rate:,.0f}/s)")
+            sys.stderr.write(
+                f"\r{summary.stream}: {summary.records:,} records, {summary.pages:,} pages ({rate:,.0f}/s)"
+            )
             sys.stderr.flush()
 
     def done(self, text: str) -> None:
@@ -101,16 +110,32 @@ class _Progress:
 @connector_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True, help=CONFIG_HELP)
 @click.option("--stream", "-s", help="Stream to read (default: the first in connector.yaml).")
-@click.option("--state", "state_path", type=click.Path(dir_okay=False),
-              help="State file: read to resume or continue incrementally, rewritten after every page.")
-@click.option("--incremental/--full-refresh", default=None,
-              help="Sync mode (default: the config's sync_mode).")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    help="State file: read to resume or continue incrementally, rewritten after every page.",
+)
+@click.option(
+    "--incremental/--full-refresh", default=None, help="Sync mode (default: the config's sync_mode)."
+)
 @click.option("--max-records", type=click.IntRange(min=1), help="Stop after this many records (a preview).")
 @click.option("--max-iterations", type=click.IntRange(min=1), help="Stop after this many pages.")
-@click.option("--ignore-checkpoint", is_flag=True, help="Start from the first page even if the state says otherwise.")
+@click.option(
+    "--ignore-checkpoint", is_flag=True, help="Start from the first page even if the state says otherwise."
+)
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
-def read(connector: str, config_path: str, stream: str | None, state_path: str | None, incremental: bool | None,
-         max_records: int | None, max_iterations: int | None, ignore_checkpoint: bool, quiet: bool) -> None:
+def read(
+    connector: str,
+    config_path: str,
+    stream: str | None,
+    state_path: str | None,
+    incremental: bool | None,
+    max_records: int | None,
+    max_iterations: int | None,
+    ignore_checkpoint: bool,
+    quiet: bool,
+) -> None:
     """Read a stream and write its records to stdout as JSON Lines.
 
     Progress and logs go to stderr, so stdout can be piped. With --state, a crash or Ctrl-C resumes at the
@@ -125,13 +150,23 @@ def read(connector: str, config_path: str, stream: str | None, state_path: str |
     from cdk.connector import read_stream
     from cdk.sdk import runner
 
-    logging.basicConfig(level=logging.WARNING if not quiet else logging.ERROR, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING if not quiet else logging.ERROR,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     progress = _Progress(quiet)
     summary = read_stream(
-        _project(connector), config_path, stream, runner.JsonLinesSink(sys.stdout.buffer),
-        state_path=state_path, incremental=incremental, max_records=max_records, max_iterations=max_iterations,
-        ignore_checkpoint=ignore_checkpoint, on_page=progress,
+        _project(connector),
+        config_path,
+        stream,
+        runner.JsonLinesSink(sys.stdout.buffer),
+        state_path=state_path,
+        incremental=incremental,
+        max_records=max_records,
+        max_iterations=max_iterations,
+        ignore_checkpoint=ignore_checkpoint,
+        on_page=progress,
     )
     if not quiet:
         extra = f", resumed at {summary.resumed_from}" if summary.resumed_from else ""
@@ -144,7 +179,11 @@ def read(connector: str, config_path: str, stream: str | None, state_path: str |
 @connector_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True, help=CONFIG_HELP)
 @click.option("--stream", "-s", required=True, help="Stream the records belong to.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Records per write() (default: the config's buffer_size).")
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    help="Records per write() (default: the config's buffer_size).",
+)
 @format_option("text", "json")
 def write(connector: str, config_path: str, stream: str, batch_size: int | None, fmt: str) -> None:
     """Load JSON Lines records from stdin into a destination (capability `load`).
@@ -166,11 +205,19 @@ def write(connector: str, config_path: str, stream: str, batch_size: int | None,
     dest = instantiate(project, cls, read_config_file(config_path), config_source=config_path)
     size = batch_size or int(getattr(dest.config, "buffer_size", 500))
     summary = runner.write(dest, stream, sys.stdin.buffer, batch_size=size)
-    result = {"stream": stream, "written": summary.written, "failed": summary.failed,
-              "batches": summary.batches, "errors": summary.errors[:20]}
+    result = {
+        "stream": stream,
+        "written": summary.written,
+        "failed": summary.failed,
+        "batches": summary.batches,
+        "errors": summary.errors[:20],
+    }
     if fmt == "json":
         print_json(result)
     else:
-        click.echo(f"{stream}: {summary.written:,} written, {summary.failed:,} failed in {summary.batches} batches", err=True)
+        click.echo(
+            f"{stream}: {summary.written:,} written, {summary.failed:,} failed in {summary.batches} batches",
+            err=True,
+        )
     if summary.failed:
         sys.exit(1)

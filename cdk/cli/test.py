@@ -18,15 +18,39 @@ PYTEST_EXIT = {0: 0, 1: 1, 2: 1, 3: 1, 4: 2, 5: 1}
 @connector_option
 @click.option("-k", "keyword", default=None, help="Only tests matching this pytest -k expression.")
 @click.option("--stream", "streams", multiple=True, help="Standard tests of this stream only (repeatable).")
-@click.option("--record", "record", type=click.Choice(["all", "missing"]), is_flag=False, flag_value="all",
-              default=None, help="--record records every selected test afresh (old interactions removed); "
-                                 "--record=missing only tests without a cassette. Default: replay.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              help="Real config for recording (default: secrets/config.json of the connector).")
-@click.option("--junit-xml", "junit_xml", type=click.Path(dir_okay=False), default=None,
-              help="Write a JUnit XML report here.")
-def test(args: tuple[str, ...], connector: str, keyword: str | None, streams: tuple[str, ...], record: str | None,
-         config_path: str | None, junit_xml: str | None) -> None:
+@click.option(
+    "--record",
+    "record",
+    type=click.Choice(["all", "missing"]),
+    is_flag=False,
+    flag_value="all",
+    default=None,
+    help="--record records every selected test afresh (old interactions removed); "
+    "--record=missing only tests without a cassette. Default: replay.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Real config for recording (default: secrets/config.json of the connector).",
+)
+@click.option(
+    "--junit-xml",
+    "junit_xml",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write a JUnit XML report here.",
+)
+def test(
+    args: tuple[str, ...],
+    connector: str,
+    keyword: str | None,
+    streams: tuple[str, ...],
+    record: str | None,
+    config_path: str | None,
+    junit_xml: str | None,
+) -> None:
     """Run the connector's tests; HTTP is replayed from tests/cassettes (the network is blocked).
 
     \b
@@ -46,8 +70,10 @@ def test(args: tuple[str, ...], connector: str, keyword: str | None, streams: tu
     if not (root / "connector.yaml").is_file():
         raise UsageError(f"no connector.yaml in {root}", hint="run it in a connector folder or pass PATH")
     if config_path and not record:
-        raise UsageError("--config is the real config for recording; it needs --record",
-                         hint="replay uses tests/sample_config.json")
+        raise UsageError(
+            "--config is the real config for recording; it needs --record",
+            hint="replay uses tests/sample_config.json",
+        )
 
     if streams:
         from cdk.project import Project
@@ -55,7 +81,9 @@ def test(args: tuple[str, ...], connector: str, keyword: str | None, streams: tu
         known = Project.load(root).manifest.stream_names
         unknown = [s for s in streams if s not in known]
         if unknown:
-            raise UsageError(f"no stream {', '.join(map(repr, unknown))} in connector.yaml; streams: {', '.join(known)}")
+            raise UsageError(
+                f"no stream {', '.join(map(repr, unknown))} in connector.yaml; streams: {', '.join(known)}"
+            )
 
     argv = [f"--rootdir={root}", f"--cdk-connector={root}", f"--cdk-record={record or 'none'}"]
     if config_path:

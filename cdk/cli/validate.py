@@ -17,8 +17,12 @@ def run_many(targets: list[str], policy: object, jobs: int | None) -> list:
 
     with Progress(transient=True, console=_stderr_console()) as progress:
         task = progress.add_task(f"validating {len(targets)} connectors", total=len(targets))
-        return validate_many(targets, policy, jobs=jobs,  # type: ignore[arg-type]
-                             on_report=lambda _report: progress.advance(task))
+        return validate_many(
+            targets,
+            policy,
+            jobs=jobs,  # type: ignore[arg-type]
+            on_report=lambda _report: progress.advance(task),
+        )
 
 
 def _progress_wanted() -> bool:
@@ -37,15 +41,33 @@ def _stderr_console():  # noqa: ANN202 - rich is imported only when a terminal s
 
 @click.command()
 @click.argument("paths", nargs=-1)
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE instead of stdout.")
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True, help="Report format."
+)
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write the report to FILE instead of stdout."
+)
 @click.option("--strict", is_flag=True, help="Warnings fail too (exit 1).")
-@click.option("--policy", "policy_file", type=click.Path(dir_okay=False), envvar="CDK_POLICY",
-              help="Organisation policy file (TOML); default: the policy shipped with cdk.")
-@click.option("--profile", type=click.Choice(["strict", "standard"]), help="Security profile (default: the policy's).")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(dir_okay=False),
+    envvar="CDK_POLICY",
+    help="Organisation policy file (TOML); default: the policy shipped with cdk.",
+)
+@click.option(
+    "--profile", type=click.Choice(["strict", "standard"]), help="Security profile (default: the policy's)."
+)
 @click.option("--jobs", "-j", type=int, help="Parallel workers for many connectors (default: CPU count).")
-def validate(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool, policy_file: str | None,
-             profile: str | None, jobs: int | None) -> None:
+def validate(
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    strict: bool,
+    policy_file: str | None,
+    profile: str | None,
+    jobs: int | None,
+) -> None:
     """Statically check connectors: manifest, config, capabilities, dependencies, security, secrets,
     egress, packaging and fixtures. The connector's code is parsed, never imported or run.
 
@@ -81,8 +103,10 @@ def validate(paths: tuple[str, ...], fmt: str, output: str | None, strict: bool,
         from cdk.errors import ValidationFailed
 
         what = "warnings (--strict)" if strict and not any(r.errors for r in reports) else "errors"
-        raise ValidationFailed(f"validation found {what} in {len(failed)} of {len(reports)} connector(s)",
-                               hint="`cdk rules CODE` explains a rule with a bad and a good example")
+        raise ValidationFailed(
+            f"validation found {what} in {len(failed)} of {len(reports)} connector(s)",
+            hint="`cdk rules CODE` explains a rule with a bad and a good example",
+        )
 
 
 @click.command()
@@ -110,11 +134,16 @@ def rules(code: str | None, fmt: str) -> None:
         import difflib
 
         close = difflib.get_close_matches(code.upper(), list(registry()), n=1)
-        raise UsageError(f"no rule {code!r}", hint=f"did you mean {close[0]}? " if close else "`cdk rules` lists every rule")
+        raise UsageError(
+            f"no rule {code!r}",
+            hint=f"did you mean {close[0]}? " if close else "`cdk rules` lists every rule",
+        )
     if fmt == "json":
         print_json(asdict(rule))
         return
-    click.echo(f"{rule.code}: {rule.title}  [{rule.suite}, {rule.severity}{', waivable' if rule.waivable else ''}]")
+    click.echo(
+        f"{rule.code}: {rule.title}  [{rule.suite}, {rule.severity}{', waivable' if rule.waivable else ''}]"
+    )
     click.echo(f"\n{rule.message}.\n\nhint: {rule.hint}")
     if rule.bad:
         click.echo("\nbad:\n" + "\n".join("    " + line for line in rule.bad.splitlines()))

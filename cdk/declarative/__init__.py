@@ -15,8 +15,14 @@ if TYPE_CHECKING:
     from cdk.project import Project
     from cdk.sdk.config import SourceConfig
 
-_JSON_TYPES: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool,
-                               "array": list, "object": dict}
+_JSON_TYPES: dict[str, Any] = {
+    "string": str,
+    "integer": int,
+    "number": float,
+    "boolean": bool,
+    "array": list,
+    "object": dict,
+}
 
 
 def load_project_spec(project: Project) -> DeclarativeSpec:
@@ -32,8 +38,9 @@ def load_project_spec(project: Project) -> DeclarativeSpec:
     try:
         return load_declarative(data, stream_name=first)
     except ValidationError as exc:
-        problems = problems_from_validation(exc, _Prefixed(project.positions, ("declarative",)),
-                                            project.rel(project.manifest_path))
+        problems = problems_from_validation(
+            exc, _Prefixed(project.positions, ("declarative",)), project.rel(project.manifest_path)
+        )
         raise ManifestError(
             f"the declarative: section of {project.rel(project.manifest_path)} does not fit the sourceSpec",
             problems=problems,
@@ -68,10 +75,17 @@ def config_class_from_schema(name: str, schema: dict[str, Any] | None) -> type[S
         py = _JSON_TYPES.get(sub.get("type") if isinstance(sub.get("type"), str) else "", Any)
         extra = {k: v for k, v in sub.items() if k in ("format", "writeOnly", "secret", "examples", "enum")}
         if prop in required and "default" not in sub:
-            fields[prop] = (py, Field(..., description=sub.get("description"), json_schema_extra=extra or None))
+            fields[prop] = (
+                py,
+                Field(..., description=sub.get("description"), json_schema_extra=extra or None),
+            )
         else:
-            fields[prop] = (py | None, Field(sub.get("default"), description=sub.get("description"),
-                                              json_schema_extra=extra or None))
+            fields[prop] = (
+                py | None,
+                Field(
+                    sub.get("default"), description=sub.get("description"), json_schema_extra=extra or None
+                ),
+            )
     cls_name = "".join(p.capitalize() for p in name.replace("-", "_").split("_")) + "Config"
     return create_model(cls_name, __base__=SourceConfig, **fields)  # type: ignore[call-overload]
 
@@ -86,17 +100,26 @@ def build_source_class(project: Project) -> type[DeclarativeSource]:
     for name, stream in spec.streams.items():
         try:
             declared = project.manifest.stream(name)
-            keys[name] = (stream.primaryKey or declared.primary_key, stream.cursorField or declared.cursor_field)
+            keys[name] = (
+                stream.primaryKey or declared.primary_key,
+                stream.cursorField or declared.cursor_field,
+            )
         except KeyError:
             keys[name] = (stream.primaryKey or [], stream.cursorField)
-    class_name = "".join(p.capitalize() for p in project.manifest.name.replace("-", "_").split("_")) + "Source"
-    return type(class_name, (DeclarativeSource,), {
-        "declarative": spec,
-        "config_class": config_class_from_schema(project.manifest.name, user_schema),
-        "stream_keys": keys,
-        "stream_names": list(spec.streams),
-        "__module__": "cdk.declarative.generated",
-    })
+    class_name = (
+        "".join(p.capitalize() for p in project.manifest.name.replace("-", "_").split("_")) + "Source"
+    )
+    return type(
+        class_name,
+        (DeclarativeSource,),
+        {
+            "declarative": spec,
+            "config_class": config_class_from_schema(project.manifest.name, user_schema),
+            "stream_keys": keys,
+            "stream_names": list(spec.streams),
+            "__module__": "cdk.declarative.generated",
+        },
+    )
 
 
 def stream_schema(project: Project, name: str) -> dict[str, Any] | None:
@@ -132,7 +155,15 @@ def package_source(module_name: str) -> type[DeclarativeSource]:
             return build_source_class(Project.load(folder))
     from cdk.errors import ManifestError
 
-    raise ManifestError(f"no {MANIFEST_FILE} in {here} or {here.parent} for declarative package {module_name}")
+    raise ManifestError(
+        f"no {MANIFEST_FILE} in {here} or {here.parent} for declarative package {module_name}"
+    )
 
 
-__all__ = ["build_source_class", "config_class_from_schema", "load_project_spec", "package_source", "stream_schema"]
+__all__ = [
+    "build_source_class",
+    "config_class_from_schema",
+    "load_project_spec",
+    "package_source",
+    "stream_schema",
+]

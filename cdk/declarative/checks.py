@@ -17,20 +17,38 @@ if TYPE_CHECKING:
 
 #: code -> (severity, one-line title)
 RULES: dict[str, tuple[str, str]] = {
-    "R001": ("error", "declarative: does not fit the sourceSpec (unknown key, wrong type, missing urlParams/contentPath)"),
-    "R002": ("error", "a pagination type lacks a property it requires (e.g. OFFSET needs limitName, limitValue, offSetName)"),
-    "R003": ("error", "a JSONPath (contentPath, explodeEntityPath, pointerPath, continuationTokenPath, endConditionName, endPageIndex) does not parse"),
+    "R001": (
+        "error",
+        "declarative: does not fit the sourceSpec (unknown key, wrong type, missing urlParams/contentPath)",
+    ),
+    "R002": (
+        "error",
+        "a pagination type lacks a property it requires (e.g. OFFSET needs limitName, limitValue, offSetName)",
+    ),
+    "R003": (
+        "error",
+        "a JSONPath (contentPath, explodeEntityPath, pointerPath, continuationTokenPath, endConditionName, endPageIndex) does not parse",
+    ),
     "R004": ("error", "a ${param} / {param} placeholder names no property of the config schema"),
     "R005": ("error", "urlParams.host is outside allowed_hosts"),
     "R006": ("warning", "urlParams.host comes entirely from the config: egress is only checked at run time"),
     "R007": ("error", "a pipeline expression '@{...}' is used; the engine does not evaluate them"),
     "R008": ("error", "explodeEntityPath.path is not a chain of member names ($.a.b)"),
-    "R009": ("warning", "scheduleParams ADVANCE without {SCHEDULE_QUERY} in urlParams/headerParams/bodyParams, or the reverse"),
+    "R009": (
+        "warning",
+        "scheduleParams ADVANCE without {SCHEDULE_QUERY} in urlParams/headerParams/bodyParams, or the reverse",
+    ),
     "R010": ("error", "scheduleParams ADVANCE lacks paramFormat, incremental or backfill"),
-    "R011": ("warning", "a declarative stream is not listed under streams: in connector.yaml (no primary key, cursor or schema)"),
+    "R011": (
+        "warning",
+        "a declarative stream is not listed under streams: in connector.yaml (no primary key, cursor or schema)",
+    ),
     "R012": ("error", "a stream listed under streams: has no declarative specification"),
     "R013": ("error", "the custom schema of a stream cannot be loaded"),
-    "R014": ("warning", "the incremental capability is declared but the stream has no scheduleParams (every run re-reads everything)"),
+    "R014": (
+        "warning",
+        "the incremental capability is declared but the stream has no scheduleParams (every run re-reads everything)",
+    ),
     "R015": ("warning", "bodyParams with method GET are not sent"),
     "R016": ("error", "urlParams.host is not an http(s) URL"),
 }
@@ -93,8 +111,15 @@ def validate_declarative(project: Project) -> list[SpecFinding]:
     loc = _Locator(project)
     findings: list[SpecFinding] = []
 
-    def add(rule: str, stream: str | None, path: tuple[Any, ...], message: str, hint: str | None = None,
-            *, manifest_path: tuple[Any, ...] | None = None) -> None:
+    def add(
+        rule: str,
+        stream: str | None,
+        path: tuple[Any, ...],
+        message: str,
+        hint: str | None = None,
+        *,
+        manifest_path: tuple[Any, ...] | None = None,
+    ) -> None:
         if manifest_path is not None:
             line, col = project.positions.locate(manifest_path)
         else:
@@ -106,7 +131,9 @@ def validate_declarative(project: Project) -> list[SpecFinding]:
         spec = load_declarative(project.manifest.declarative, stream_name=first)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            path = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+            path = tuple(
+                p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+            )
             stream = str(path[1]) if len(path) > 1 and path[0] == "streams" else None
             rest = path[2:] if stream is not None else path
             dotted = ".".join(str(p) for p in path) or "declarative"
@@ -135,8 +162,13 @@ def _check_streams(project: Project, spec: DeclarativeSpec, add: Any) -> None:
     incremental = "incremental" in project.manifest.capabilities
     for name, stream in spec.streams.items():
         if declared and name not in declared:
-            add("R011", name, (), f"declarative stream '{name}' is not listed under streams:",
-                "add it under streams: with its primary_key (and cursor_field for incremental)")
+            add(
+                "R011",
+                name,
+                (),
+                f"declarative stream '{name}' is not listed under streams:",
+                "add it under streams: with its primary_key (and cursor_field for incremental)",
+            )
         _check_pagination(name, stream, add)
         _check_paths(name, stream, add)
         _check_placeholders(name, stream, names, add)
@@ -152,16 +184,26 @@ def _check_streams(project: Project, spec: DeclarativeSpec, add: Any) -> None:
     for index, missing in enumerate(project.manifest.stream_names):
         if missing in spec.streams:
             continue
-        add("R012", None, (), f"stream '{missing}' is listed under streams: but has no declarative specification",
-            f"add declarative.streams.{missing}", manifest_path=("streams", index, "name"))
+        add(
+            "R012",
+            None,
+            (),
+            f"stream '{missing}' is listed under streams: but has no declarative specification",
+            f"add declarative.streams.{missing}",
+            manifest_path=("streams", index, "name"),
+        )
 
 
 def _check_pagination(name: str, stream: StreamSpec, add: Any) -> None:
     pag = stream.paginationParams
     for prop in pag.missing():
-        add("R002", name, ("paginationParams", "type"),
+        add(
+            "R002",
+            name,
+            ("paginationParams", "type"),
             f"paginationParams of type {pag.type} needs '{prop}'",
-            "see the pagination types in docs/declarative.md")
+            "see the pagination types in docs/declarative.md",
+        )
 
 
 def _check_paths(name: str, stream: StreamSpec, add: Any) -> None:
@@ -183,7 +225,13 @@ def _check_paths(name: str, stream: StreamSpec, add: Any) -> None:
         try:
             compiled = compile_path(text, library=True)
         except ValueError as exc:
-            add("R003", name, where, f"{'.'.join(where)}: {exc}", "write an RFC 9535 JSONPath such as $.data.items")
+            add(
+                "R003",
+                name,
+                where,
+                f"{'.'.join(where)}: {exc}",
+                "write an RFC 9535 JSONPath such as $.data.items",
+            )
             continue
         if where[0] == "explodeEntityPath" and not compiled.names:
             add("R008", name, where, f"explodeEntityPath.path {text!r} must be a chain of member names")
@@ -205,14 +253,23 @@ def _check_placeholders(name: str, stream: StreamSpec, names: set[str] | None, a
             strings += [((*where, k), k) for k in value if isinstance(k, str)]
         for path, text in strings:
             if EXPRESSION_RE.search(text):
-                add("R007", name, path, f"{'.'.join(map(str, path))}: pipeline expression '@{{...}}' is not supported",
-                    "write the query parameters under urlParams.queryParams")
+                add(
+                    "R007",
+                    name,
+                    path,
+                    f"{'.'.join(map(str, path))}: pipeline expression '@{{...}}' is not supported",
+                    "write the query parameters under urlParams.queryParams",
+                )
             for ph in placeholders(text):
                 if ph in RESERVED or names is None or ph.split(".")[0] in names:
                     continue
-                add("R004", name, path,
+                add(
+                    "R004",
+                    name,
+                    path,
                     f"{'.'.join(map(str, path))}: placeholder '{ph}' is not a property of the config schema",
-                    f"add '{ph}' to declarative.spec.properties (or config.schema)")
+                    f"add '{ph}' to declarative.spec.properties (or config.schema)",
+                )
 
 
 def _check_host(project: Project, name: str, stream: StreamSpec, add: Any) -> None:
@@ -221,20 +278,33 @@ def _check_host(project: Project, name: str, stream: StreamSpec, add: Any) -> No
 
     host = stream.urlParams.host.strip()
     if PLACEHOLDER_RE.fullmatch(host):
-        add("R006", name, ("urlParams", "host"),
-            f"urlParams.host {host!r} comes from the config; allowed_hosts is enforced only when the source runs")
+        add(
+            "R006",
+            name,
+            ("urlParams", "host"),
+            f"urlParams.host {host!r} comes from the config; allowed_hosts is enforced only when the source runs",
+        )
         return
     sample = PLACEHOLDER_RE.sub("placeholder", host)
     parts = urlsplit(sample)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        add("R016", name, ("urlParams", "host"), f"urlParams.host {host!r} is not an http(s) URL such as https://api.example.com")
+        add(
+            "R016",
+            name,
+            ("urlParams", "host"),
+            f"urlParams.host {host!r} is not an http(s) URL such as https://api.example.com",
+        )
         return
     allowed = project.manifest.allowed_hosts
     if not host_allowed(parts.hostname, allowed):
         shown = PLACEHOLDER_RE.sub("*", host)
-        add("R005", name, ("urlParams", "host"),
+        add(
+            "R005",
+            name,
+            ("urlParams", "host"),
             f"urlParams.host {shown!r} is outside allowed_hosts {allowed}",
-            f"add '{urlsplit(PLACEHOLDER_RE.sub('*', host)).hostname}' to allowed_hosts")
+            f"add '{urlsplit(PLACEHOLDER_RE.sub('*', host)).hostname}' to allowed_hosts",
+        )
 
 
 def _check_schedule(name: str, stream: StreamSpec, incremental: bool, add: Any) -> None:
@@ -242,18 +312,33 @@ def _check_schedule(name: str, stream: StreamSpec, incremental: bool, add: Any) 
 
     s = stream.scheduleParams
     token = "{" + SCHEDULE_QUERY + "}"
-    used = any(token in text for _, text in walk_strings(
-        [stream.urlParams.path, stream.urlParams.queryParams, stream.headerParams, stream.bodyParams]))
+    used = any(
+        token in text
+        for _, text in walk_strings(
+            [stream.urlParams.path, stream.urlParams.queryParams, stream.headerParams, stream.bodyParams]
+        )
+    )
     if s is not None and s.type == "ADVANCE":
         for prop in s.missing():
             add("R010", name, ("scheduleParams", "type"), f"scheduleParams ADVANCE needs '{prop}'")
         if not used:
-            add("R009", name, ("scheduleParams", "type"),
-                "scheduleParams ADVANCE: no {SCHEDULE_QUERY} in urlParams, headerParams or bodyParams, so the query is never sent")
+            add(
+                "R009",
+                name,
+                ("scheduleParams", "type"),
+                "scheduleParams ADVANCE: no {SCHEDULE_QUERY} in urlParams, headerParams or bodyParams, so the query is never sent",
+            )
     elif used:
-        add("R009", name, ("urlParams",), "{SCHEDULE_QUERY} is used but scheduleParams is not of type ADVANCE")
+        add(
+            "R009", name, ("urlParams",), "{SCHEDULE_QUERY} is used but scheduleParams is not of type ADVANCE"
+        )
     if incremental and s is None:
-        add("R014", name, (), f"stream '{name}' has no scheduleParams: incremental reads cannot filter by time")
+        add(
+            "R014",
+            name,
+            (),
+            f"stream '{name}' has no scheduleParams: incremental reads cannot filter by time",
+        )
 
 
 __all__ = ["RULES", "SpecFinding", "validate_declarative"]

@@ -163,7 +163,9 @@ def wrapper_name(override: str | None, names: tuple[str, ...] | None) -> str | N
     return override or (names[-1] if names else None)
 
 
-def _shaper(content: ContentPath, wrapper: str | None) -> Callable[[list[Any], dict[str, Any]], list[dict[str, Any]]]:
+def _shaper(
+    content: ContentPath, wrapper: str | None
+) -> Callable[[list[Any], dict[str, Any]], list[dict[str, Any]]]:
     """A function (items, carried attributes) -> records, specialised for the options given."""
     skip = frozenset(content.skipAttributes)
     keep = frozenset(content.keepAttributes) if content.keepAttributes else None
@@ -285,8 +287,15 @@ def _getter(field: str, wrapper: str | None) -> Callable[[dict[str, Any]], Any]:
 class StreamPlan:
     """A stream's spec with everything that does not change during a run computed once."""
 
-    def __init__(self, name: str, spec: StreamSpec, config_values: dict[str, Any], *,
-                 primary_key: list[str] | None = None, cursor_field: str | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        spec: StreamSpec,
+        config_values: dict[str, Any],
+        *,
+        primary_key: list[str] | None = None,
+        cursor_field: str | None = None,
+    ) -> None:
         self.name = name
         self.spec = spec
         render = Renderer(config_values, name)
@@ -326,7 +335,7 @@ class StreamPlan:
             self.end_page_fixed = epi
         elif isinstance(epi, str) and epi:
             if epi.lower().startswith("headers."):
-                self.end_page_header = epi[len("headers."):]
+                self.end_page_header = epi[len("headers.") :]
             else:
                 self.end_page_path = compile_path(epi)
         self.delay = pag.delayRequestMillis / 1000.0
@@ -422,7 +431,9 @@ class DeclarativeSource(AbstractSource):
                 f"no stream '{stream}' in this declarative source; streams: {', '.join(self.stream_names)}"
             )
         pk, cursor = self.stream_keys.get(stream, ([], None))
-        self.plan = StreamPlan(stream, self.declarative.streams[stream], values, primary_key=pk, cursor_field=cursor)
+        self.plan = StreamPlan(
+            stream, self.declarative.streams[stream], values, primary_key=pk, cursor_field=cursor
+        )
         self._last_request: float | None = None
         import orjson
 
@@ -541,7 +552,10 @@ class DeclarativeSource(AbstractSource):
             self._last_request = None
             self._sleep_between_requests()
         response = self.session.request(
-            plan.method, url, params=params, headers=headers or None,
+            plan.method,
+            url,
+            params=params,
+            headers=headers or None,
             json=body if plan.method == "POST" and body is not None and not isinstance(body, str) else None,
             data=body if plan.method == "POST" and isinstance(body, str) else None,
         )
@@ -578,8 +592,16 @@ class DeclarativeSource(AbstractSource):
                 nxt["window_end"] = end.isoformat()
         return SourceIteration(records=records, next_pagination=nxt)
 
-    def _next(self, state: dict[str, Any], doc: Any, response: Any, count: int, requests_done: int,
-              offset: int, page_no: int) -> dict[str, Any]:
+    def _next(
+        self,
+        state: dict[str, Any],
+        doc: Any,
+        response: Any,
+        count: int,
+        requests_done: int,
+        offset: int,
+        page_no: int,
+    ) -> dict[str, Any]:
         """The pagination of the next page, or {} when this page was the last one."""
         plan = self.plan
         pag = plan.pagination

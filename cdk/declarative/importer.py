@@ -20,9 +20,15 @@ from cdk.errors import ManifestError, Problem, UsageError
 SECRET_RE = re.compile(r"pass(word)?|secret|token|api_?key|credential|private", re.I)
 USER_RE = re.compile(r"^(user(name)?|client_?id|login|email)$", re.I)
 AUTH_TYPES = {  # seed authSpec type -> cdk auth type
-    "basicauthentication": "basic", "basic": "basic",
-    "oauth2refreshcode": "oauth2", "oauth2": "oauth2", "oauth2refreshtoken": "oauth2",
-    "bearer": "bearer", "bearertoken": "bearer", "apikey": "api_key", "apikeyauth": "api_key",
+    "basicauthentication": "basic",
+    "basic": "basic",
+    "oauth2refreshcode": "oauth2",
+    "oauth2": "oauth2",
+    "oauth2refreshtoken": "oauth2",
+    "bearer": "bearer",
+    "bearertoken": "bearer",
+    "apikey": "api_key",
+    "apikeyauth": "api_key",
 }
 
 
@@ -70,9 +76,16 @@ def slug(text: str) -> str:
     return out[:64].rstrip("-") or "source"
 
 
-def import_source_spec(path: str | Path, out: str | Path | None = None, *, name: str | None = None,
-                       stream: str | None = None, force: bool = False, primary_key: list[str] | None = None,
-                       cursor_field: str | None = None) -> ImportResult:
+def import_source_spec(
+    path: str | Path,
+    out: str | Path | None = None,
+    *,
+    name: str | None = None,
+    stream: str | None = None,
+    force: bool = False,
+    primary_key: list[str] | None = None,
+    cursor_field: str | None = None,
+) -> ImportResult:
     """Write a declarative connector folder for the spec in ``path``; returns what was written."""
     from pydantic import ValidationError
 
@@ -96,7 +109,9 @@ def import_source_spec(path: str | Path, out: str | Path | None = None, *, name:
         parsed = StreamSpec.model_validate(params)
     except ValidationError as exc:
         lines = [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)]
-        raise ManifestError(f"{path}: the sourceSpec does not fit seed 003's properties:\n" + "\n".join(lines)) from None
+        raise ManifestError(
+            f"{path}: the sourceSpec does not fit seed 003's properties:\n" + "\n".join(lines)
+        ) from None
 
     label = doc.get("name") if isinstance(doc.get("name"), str) else None
     connector = name or slug(label or path.stem.split(".")[0])
@@ -115,7 +130,9 @@ def import_source_spec(path: str | Path, out: str | Path | None = None, *, name:
     required: list[str] = config_schema.setdefault("required", [])
     auth_type, auth_params = _auth(doc, props, required, result)
     used = set()
-    for _, text in walk_strings([params.get("urlParams"), params.get("headerParams"), params.get("bodyParams")]):
+    for _, text in walk_strings(
+        [params.get("urlParams"), params.get("headerParams"), params.get("bodyParams")]
+    ):
         used.update(p.split(".")[0] for p in placeholders(text) if p not in RESERVED)
     for ph in sorted(used - set(props)):
         props[ph] = {"type": "string", "description": f"value of the {{{ph}}} placeholder of the request"}
@@ -142,7 +159,9 @@ def import_source_spec(path: str | Path, out: str | Path | None = None, *, name:
         elif hostname and "placeholder" not in hostname:
             hosts.append(hostname)
     if not hosts:
-        result.notes.append("allowed_hosts is empty: the host comes from the config; add the API's host names")
+        result.notes.append(
+            "allowed_hosts is empty: the host comes from the config; add the API's host names"
+        )
 
     # record schema
     custom = params.get("schema")
@@ -168,7 +187,9 @@ def import_source_spec(path: str | Path, out: str | Path | None = None, *, name:
     manifest["declarative"] = {"streams": {stream: stream_params}}
     if manifest["streams"][0].get("cursor_field") is None and "incremental" in manifest["capabilities"]:
         manifest["capabilities"] = ["batch_extract"]
-        result.notes.append("incremental not declared: set cursor_field on the stream (a field of the record) to enable it")
+        result.notes.append(
+            "incremental not declared: set cursor_field on the stream (a field of the record) to enable it"
+        )
     package = connector.replace("-", "_")
     files = {
         "connector.yaml": _yaml(manifest, path.name, auth_type),
@@ -180,8 +201,10 @@ def import_source_spec(path: str | Path, out: str | Path | None = None, *, name:
             "from cdk.declarative import package_source\n\n"
             "Source = package_source(__name__)\n"
         ),
-        "secrets/config.example.json": json.dumps(_example_config(config_schema, stream, auth_type, auth_params),
-                                                  indent=2) + "\n",
+        "secrets/config.example.json": json.dumps(
+            _example_config(config_schema, stream, auth_type, auth_params), indent=2
+        )
+        + "\n",
         ".gitignore": "secrets/config.json\n__pycache__/\ndist/\n*.egg-info/\n",
     }
     from cdk.fsutil import atomic_write_text
@@ -198,8 +221,13 @@ def import_source_spec(path: str | Path, out: str | Path | None = None, *, name:
     return result
 
 
-def _stream_entry(stream: str, parsed: Any, rec_schema: dict[str, Any], primary_key: list[str] | None,
-                  cursor_field: str | None) -> dict[str, Any]:
+def _stream_entry(
+    stream: str,
+    parsed: Any,
+    rec_schema: dict[str, Any],
+    primary_key: list[str] | None,
+    cursor_field: str | None,
+) -> dict[str, Any]:
     """The manifest stream: the given keys, else guessed from the record schema when it names them."""
     entry: dict[str, Any] = {"name": stream}
     if primary_key or cursor_field:
@@ -228,8 +256,9 @@ def _stream_entry(stream: str, parsed: Any, rec_schema: dict[str, Any], primary_
     return entry
 
 
-def _auth(doc: dict[str, Any], props: dict[str, Any], required: list[str],
-          result: ImportResult) -> tuple[str | None, dict[str, Any]]:
+def _auth(
+    doc: dict[str, Any], props: dict[str, Any], required: list[str], result: ImportResult
+) -> tuple[str | None, dict[str, Any]]:
     """authSpec of a connection specification: credentials go to ``authentication``, the rest to config fields."""
     specs = doc.get("authSpec")
     if not isinstance(specs, list) or not specs or not isinstance(specs[0], dict):
@@ -240,14 +269,20 @@ def _auth(doc: dict[str, Any], props: dict[str, Any], required: list[str],
     params: dict[str, Any] = {}
     for prop, sub in (schema.get("properties") or {}).items():
         if SECRET_RE.search(prop) or USER_RE.match(prop):
-            params[prop] = f"CDK_ENV_{slug(prop).upper().replace('-', '_')}" if SECRET_RE.search(prop) else "..."
+            params[prop] = (
+                f"CDK_ENV_{slug(prop).upper().replace('-', '_')}" if SECRET_RE.search(prop) else "..."
+            )
         elif prop not in props:
             props[prop] = sub if isinstance(sub, dict) else {"type": "string"}
             if prop in (schema.get("required") or []):
                 required.append(prop)
-            result.notes.append(f"config field '{prop}' taken from authSpec '{first.get('name', first.get('type'))}'")
+            result.notes.append(
+                f"config field '{prop}' taken from authSpec '{first.get('name', first.get('type'))}'"
+            )
     if kind:
-        result.notes.append(f"authentication: {kind} (from authSpec); credentials go under authentication.params")
+        result.notes.append(
+            f"authentication: {kind} (from authSpec); credentials go under authentication.params"
+        )
     return kind, params
 
 
@@ -255,13 +290,19 @@ def _ui(ui: dict[str, Any]) -> dict[str, Any]:
     def key(value: Any) -> Any:
         return value.get("key") if isinstance(value, dict) else value
 
-    out = {"label": key(ui.get("label")), "category": key(ui.get("category")), "icon": key(ui.get("icon")),
-           "beta": bool(ui.get("isBeta", False)), "preview": bool(ui.get("isPreview", False))}
+    out = {
+        "label": key(ui.get("label")),
+        "category": key(ui.get("category")),
+        "icon": key(ui.get("icon")),
+        "beta": bool(ui.get("isBeta", False)),
+        "preview": bool(ui.get("isPreview", False)),
+    }
     return {k: v for k, v in out.items() if v is not None}
 
 
-def _example_config(schema: dict[str, Any], stream: str, auth_type: str | None,
-                    auth_params: dict[str, Any]) -> dict[str, Any]:
+def _example_config(
+    schema: dict[str, Any], stream: str, auth_type: str | None, auth_params: dict[str, Any]
+) -> dict[str, Any]:
     out: dict[str, Any] = {"name": "example", "stream": stream}
     for prop, sub in (schema.get("properties") or {}).items():
         out[prop] = sub.get("default", "...") if isinstance(sub, dict) else "..."
@@ -288,14 +329,28 @@ def _pyproject(name: str, package: str, description: str) -> str:
     doc = tomlkit.document()
     doc["build-system"] = {"requires": ["hatchling"], "build-backend": "hatchling.build"}
     doc["project"] = {
-        "name": name, "version": "0.1.0", "description": description, "requires-python": ">=3.10",
+        "name": name,
+        "version": "0.1.0",
+        "description": description,
+        "requires-python": ">=3.10",
         "dependencies": [REQUIREMENT],
         "entry-points": {"cdk.connectors": {name: f"{package}:Source"}},
     }
-    doc["tool"] = {"hatch": {"build": {"targets": {"wheel": {
-        "packages": [package],
-        "force-include": {"connector.yaml": f"{package}/connector.yaml", "schemas": f"{package}/schemas"},
-    }}}}}
+    doc["tool"] = {
+        "hatch": {
+            "build": {
+                "targets": {
+                    "wheel": {
+                        "packages": [package],
+                        "force-include": {
+                            "connector.yaml": f"{package}/connector.yaml",
+                            "schemas": f"{package}/schemas",
+                        },
+                    }
+                }
+            }
+        }
+    }
     return tomlkit.dumps(doc)
 
 

@@ -21,8 +21,7 @@ OBJECT: dict[str, Any] = {"type": "object"}
 def _filter(props: dict[str, Any], content: ContentPath, *, drop: str | None = None) -> dict[str, Any]:
     keep = set(content.keepAttributes) if content.keepAttributes else None
     skip = set(content.skipAttributes)
-    return {k: v for k, v in props.items()
-            if k != drop and k not in skip and (keep is None or k in keep)}
+    return {k: v for k, v in props.items() if k != drop and k not in skip and (keep is None or k in keep)}
 
 
 def _item_filtered(schema: Any, content: ContentPath) -> Any:

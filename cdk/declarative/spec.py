@@ -27,8 +27,13 @@ from cdk.mappings import deep_merge
 PAGINATION_TYPES = ("OFFSET", "POINTER", "CONTINUATION_TOKEN", "PAGE", "NONE")
 DEFAULT_MAXIMUM_REQUEST = 10000
 PARAM_KEYS = (
-    "urlParams", "headerParams", "bodyParams", "contentPath", "explodeEntityPath",
-    "paginationParams", "scheduleParams",
+    "urlParams",
+    "headerParams",
+    "bodyParams",
+    "contentPath",
+    "explodeEntityPath",
+    "paginationParams",
+    "scheduleParams",
 )
 #: keys a stream entry may hold besides the params (the custom schema and record identity)
 STREAM_EXTRA_KEYS = ("schema", "primaryKey", "cursorField")
@@ -92,8 +97,14 @@ class PaginationParams(_Spec):
     def _upper(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
 
-    @field_validator("limitValue", "delayRequestMillis", "initialPageIndex", "maximumRequest", "endPageIndex",
-                     mode="before")
+    @field_validator(
+        "limitValue",
+        "delayRequestMillis",
+        "initialPageIndex",
+        "maximumRequest",
+        "endPageIndex",
+        mode="before",
+    )
     @classmethod
     def _ints(cls, value: Any) -> Any:
         return _as_int(value)
@@ -111,7 +122,9 @@ class PaginationParams(_Spec):
         out = [name for name in self.REQUIRED[self.type] if getattr(self, name) in (None, "")]
         if (self.endConditionName is None) != (self.endConditionValue is None):
             out.append("endConditionValue" if self.endConditionValue is None else "endConditionName")
-        if self.type in ("POINTER", "CONTINUATION_TOKEN") and (self.limitName is None) != (self.limitValue is None):
+        if self.type in ("POINTER", "CONTINUATION_TOKEN") and (self.limitName is None) != (
+            self.limitValue is None
+        ):
             out.append("limitValue" if self.limitValue is None else "limitName")
         return out
 

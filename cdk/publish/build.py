@@ -65,7 +65,10 @@ def source_date_epoch(root: Path, env: Mapping[str, str] | None = None) -> int:
     try:
         out = subprocess.run(
             ["git", "-C", str(root), "log", "-1", "--format=%ct"],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return DEFAULT_EPOCH
@@ -109,7 +112,9 @@ class _Runner:
         self.epoch = epoch
         self.output: list[str] = []
 
-    def __call__(self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None) -> None:
+    def __call__(
+        self, cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
+    ) -> None:
         env = {**os.environ, **(extra_environ or {}), "SOURCE_DATE_EPOCH": str(self.epoch)}
         proc = subprocess.run(list(cmd), cwd=cwd, env=env, capture_output=True, text=True, check=False)
         self.output.append(proc.stdout + proc.stderr)
@@ -135,8 +140,10 @@ def build_project(
     out_dir = Path(out).resolve() if out else root / "dist"
     out_dir.mkdir(parents=True, exist_ok=True)
     if not (root / "pyproject.toml").is_file():
-        raise PackagingError(f"{root}: no pyproject.toml, so there is nothing to build",
-                             hint="cdk init creates one; or add [build-system] and [project] tables")
+        raise PackagingError(
+            f"{root}: no pyproject.toml, so there is nothing to build",
+            hint="cdk init creates one; or add [build-system] and [project] tables",
+        )
     stamp = source_date_epoch(root, env) if epoch is None else epoch
     runner = _Runner(stamp)
     notes: list[str] = []
@@ -144,7 +151,9 @@ def build_project(
         local = ProjectBuilder(root, python_executable=sys.executable, runner=runner)
     except pypa_build.BuildException as exc:
         raise PackagingError(f"pyproject.toml cannot be built: {exc}") from None
-    missing = sorted(" -> ".join(m) for d in local.build_system_requires for m in pypa_build.check_dependency(d))
+    missing = sorted(
+        " -> ".join(m) for d in local.build_system_requires for m in pypa_build.check_dependency(d)
+    )
 
     isolated = isolation == "isolated"
     if isolation == "auto":
@@ -162,8 +171,10 @@ def build_project(
                 f"with the build backend installed here ({local.build_system_requires and ', '.join(sorted(local.build_system_requires))})"
             )
     elif isolation == "none" and missing:
-        raise OutsideError(f"the build backend is not installed here (missing: {', '.join(missing)})",
-                           hint="install it, or build with isolation")
+        raise OutsideError(
+            f"the build backend is not installed here (missing: {', '.join(missing)})",
+            hint="install it, or build with isolation",
+        )
 
     artifacts: list[Path] = []
     try:
@@ -181,18 +192,25 @@ def build_project(
                 artifacts.append(Path(local.build(dist, out_dir)))
     except pypa_build.BuildBackendException as exc:
         tail = "\n".join("".join(runner.output).strip().splitlines()[-15:])
-        raise PackagingError(f"the build backend failed while building {root.name}: {exc.exception!r}\n{tail}",
-                             hint="fix pyproject.toml / the package layout, then run cdk build again") from None
+        raise PackagingError(
+            f"the build backend failed while building {root.name}: {exc.exception!r}\n{tail}",
+            hint="fix pyproject.toml / the package layout, then run cdk build again",
+        ) from None
     except pypa_build.BuildException as exc:
-        raise OutsideError(f"could not prepare the build environment: {exc}",
-                           hint="check the package index is reachable, or build offline with the backend installed") from None
+        raise OutsideError(
+            f"could not prepare the build environment: {exc}",
+            hint="check the package index is reachable, or build offline with the backend installed",
+        ) from None
     except subprocess.CalledProcessError as exc:  # installing backend requirements into the isolated env
-        raise OutsideError(f"could not install the build backend into an isolated environment: {exc}",
-                           hint="check the package index is reachable (PIP_INDEX_URL)") from None
+        raise OutsideError(
+            f"could not install the build backend into an isolated environment: {exc}",
+            hint="check the package index is reachable (PIP_INDEX_URL)",
+        ) from None
     return BuildResult(artifacts, isolated, stamp, notes, time.perf_counter() - started)
 
 
 # --- what a connector wheel must contain -------------------------------------------------------
+
 
 @dataclass
 class WheelConnector:
@@ -242,8 +260,8 @@ def read_wheel_connector(wheel: str | Path) -> WheelConnector:
         if not candidates:
             raise PackagingError(
                 f"{wheel.name} does not contain {MANIFEST_FILE}",
-                hint='ship it inside the package, e.g. in pyproject.toml: [tool.hatch.build.targets.wheel.force-include] '
-                     '"connector.yaml" = "<package>/connector.yaml" and "schemas" = "<package>/schemas"',
+                hint="ship it inside the package, e.g. in pyproject.toml: [tool.hatch.build.targets.wheel.force-include] "
+                '"connector.yaml" = "<package>/connector.yaml" and "schemas" = "<package>/schemas"',
             )
         path = candidates[0]
         prefix = path[: -len(MANIFEST_FILE)]
@@ -280,6 +298,6 @@ def check_wheel(wheel: str | Path, connector_name: str) -> WheelConnector:
             f"{Path(wheel).name} does not register the connector {connector_name!r} under the "
             f"'{ENTRY_POINT_GROUP}' entry point group{declared}",
             hint=f'add to pyproject.toml: [project.entry-points."{ENTRY_POINT_GROUP}"] '
-                 f'{connector_name} = "<package>.<module>:<ConnectorClass>"',
+            f'{connector_name} = "<package>.<module>:<ConnectorClass>"',
         )
     return found

@@ -66,7 +66,9 @@ class DiffReport:
         return {
             "against": self.old_version,
             "required_bump": self.required_bump,
-            "changes": [{"severity": c.severity, "where": c.where, "message": c.message} for c in self.changes],
+            "changes": [
+                {"severity": c.severity, "where": c.where, "message": c.message} for c in self.changes
+            ],
         }
 
 
@@ -79,8 +81,11 @@ def _release(version: str) -> Version:
 def snapshot(manifest: Any, load_json: Any, version: str | None = None) -> Snapshot:
     """A Snapshot from a manifest and a function that resolves its schema refs (Project or wheel)."""
     streams = {
-        s.name: {"primary_key": list(s.primary_key), "cursor_field": s.cursor_field,
-                 "schema": load_json(s.schema_) or {}}
+        s.name: {
+            "primary_key": list(s.primary_key),
+            "cursor_field": s.cursor_field,
+            "schema": load_json(s.schema_) or {},
+        }
         for s in manifest.streams
     }
     config = load_json(manifest.config.schema_) if manifest.config else None
@@ -97,9 +102,21 @@ def diff(old: Snapshot, new: Snapshot) -> DiffReport:
             add(Change("breaking", where, "the stream was removed"))
             continue
         if before["primary_key"] != after["primary_key"]:
-            add(Change("breaking", where, f"primary_key changed from {before['primary_key']} to {after['primary_key']}"))
+            add(
+                Change(
+                    "breaking",
+                    where,
+                    f"primary_key changed from {before['primary_key']} to {after['primary_key']}",
+                )
+            )
         if before["cursor_field"] != after["cursor_field"]:
-            add(Change("breaking", where, f"cursor_field changed from {before['cursor_field']!r} to {after['cursor_field']!r}"))
+            add(
+                Change(
+                    "breaking",
+                    where,
+                    f"cursor_field changed from {before['cursor_field']!r} to {after['cursor_field']!r}",
+                )
+            )
         for change in _schema_diff(before["schema"], after["schema"], where, config=False):
             add(change)
     for name in new.streams.keys() - old.streams.keys():
@@ -111,6 +128,7 @@ def diff(old: Snapshot, new: Snapshot) -> DiffReport:
 
 
 # --- JSON Schema comparison ----------------------------------------------------------------------
+
 
 def _types(schema: dict[str, Any]) -> set[str] | None:
     """The JSON types a schema allows (None = anything); anyOf/oneOf branches are joined."""
@@ -146,8 +164,9 @@ def _fmt(types: set[str] | None) -> str:
     return sorted(types)[0] if len(types) == 1 else "[" + ", ".join(sorted(types)) + "]"
 
 
-def _schema_diff(before: dict[str, Any], after: dict[str, Any], where: str, *, config: bool,
-                 path: str = "") -> list[Change]:
+def _schema_diff(
+    before: dict[str, Any], after: dict[str, Any], where: str, *, config: bool, path: str = ""
+) -> list[Change]:
     out: list[Change] = []
     label = f"property {path!r}" if path else "the schema"
     bt, at = _types(before), _types(after)
@@ -157,12 +176,19 @@ def _schema_diff(before: dict[str, Any], after: dict[str, Any], where: str, *, c
         elif bt is not None and (at is None or at - bt):
             out.append(Change("compatible", where, f"{label}: type widened from {_fmt(bt)} to {_fmt(at)}"))
     if "enum" in after:
-        lost_values = [v for v in before.get("enum", []) if v not in after["enum"]] if "enum" in before else ["(any)"]
+        lost_values = (
+            [v for v in before.get("enum", []) if v not in after["enum"]] if "enum" in before else ["(any)"]
+        )
         if lost_values:
             out.append(Change("breaking", where, f"{label}: enum no longer allows {lost_values}"))
         elif [v for v in after["enum"] if v not in before["enum"]]:
-            out.append(Change("compatible", where, f"{label}: enum now also allows "
-                                                   f"{[v for v in after['enum'] if v not in before['enum']]}"))
+            out.append(
+                Change(
+                    "compatible",
+                    where,
+                    f"{label}: enum now also allows {[v for v in after['enum'] if v not in before['enum']]}",
+                )
+            )
     elif "enum" in before:
         out.append(Change("compatible", where, f"{label}: enum restriction removed"))
     old_props = before.get("properties") or {}
@@ -177,8 +203,13 @@ def _schema_diff(before: dict[str, Any], after: dict[str, Any], where: str, *, c
         child = f"{path}.{key}" if path else key
         required = key in (after.get("required") or [])
         if config and required and "default" not in (new_props[key] or {}):
-            out.append(Change("breaking", where, f"new required property {child!r} has no default "
-                                                 "(existing configs stop validating)"))
+            out.append(
+                Change(
+                    "breaking",
+                    where,
+                    f"new required property {child!r} has no default (existing configs stop validating)",
+                )
+            )
         else:
             out.append(Change("compatible", where, f"property {child!r} was added"))
     if config:

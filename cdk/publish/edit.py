@@ -27,7 +27,7 @@ def set_manifest_version(text: str, version: str, file: str = "connector.yaml") 
             if not isinstance(value, yaml.ScalarNode):
                 raise ManifestError(f"{file}:{value.start_mark.line + 1}: version is not a scalar")
             quote = value.style if value.style in ('"', "'") else ""
-            new = text[: value.start_mark.index] + f"{quote}{version}{quote}" + text[value.end_mark.index:]
+            new = text[: value.start_mark.index] + f"{quote}{version}{quote}" + text[value.end_mark.index :]
             if yaml.safe_load(new).get("version") != version:  # pragma: no cover - a parser disagreement
                 raise ManifestError(f"could not write the version into {file}")
             return new
@@ -42,8 +42,10 @@ def set_pyproject_version(text: str, version: str) -> str:
     if project is None:
         raise CdkError("pyproject.toml has no [project] table, so the version cannot be written")
     if "version" in (project.get("dynamic") or []):
-        raise CdkError("pyproject.toml declares the version dynamic; cdk publish writes [project].version",
-                       hint='remove "version" from dynamic and set version = "..." in [project]')
+        raise CdkError(
+            "pyproject.toml declares the version dynamic; cdk publish writes [project].version",
+            hint='remove "version" from dynamic and set version = "..." in [project]',
+        )
     project["version"] = version
     return tomlkit.dumps(doc)
 

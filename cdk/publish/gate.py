@@ -43,9 +43,13 @@ def run_validate(root: Path) -> GateStep:
     report = validate_project(root)
     errors = list(getattr(report, "errors", []) or [])
     if errors:
-        shown = "\n".join(f"  {e}" for e in errors[:20]) + (f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else "")
-        raise ValidationFailed(f"the publish gate stopped: cdk validate found {len(errors)} error(s)\n{shown}",
-                               hint="fix them (cdk validate shows details), then publish again")
+        shown = "\n".join(f"  {e}" for e in errors[:20]) + (
+            f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        )
+        raise ValidationFailed(
+            f"the publish gate stopped: cdk validate found {len(errors)} error(s)\n{shown}",
+            hint="fix them (cdk validate shows details), then publish again",
+        )
     warnings = list(getattr(report, "warnings", []) or [])
     return GateStep("validate", "passed", [f"{len(warnings)} warning(s)"] if warnings else [])
 
@@ -60,10 +64,17 @@ def run_tests(root: Path, *, timeout: float = 1800) -> GateStep:
             "test is not available in this cdk (no `cdk test` command), so the publish gate cannot run",
             hint="install a cdk with `cdk test`, or pass --skip-tests to publish without it (not recommended)",
         )
-    proc = subprocess.run([sys.executable, "-m", "cdk", "test", "--connector", str(root)],
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cdk", "test", "--connector", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-20:])
-        raise TestsFailed(f"the publish gate stopped: cdk test (replay) failed with exit {proc.returncode}\n{tail}",
-                          hint="run cdk test to see the failures; cdk test --record re-records fixtures")
+        raise TestsFailed(
+            f"the publish gate stopped: cdk test (replay) failed with exit {proc.returncode}\n{tail}",
+            hint="run cdk test to see the failures; cdk test --record re-records fixtures",
+        )
     return GateStep("test", "passed")

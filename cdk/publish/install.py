@@ -10,8 +10,14 @@ from cdk.errors import CdkError, OutsideError
 from cdk.publish.build import ENTRY_POINT_GROUP
 
 
-def install_pinned(registry: Any, requirement: str, *, python: str | None = None,
-                   extra_index_urls: list[str] | None = None, timeout: float = 900) -> str:
+def install_pinned(
+    registry: Any,
+    requirement: str,
+    *,
+    python: str | None = None,
+    extra_index_urls: list[str] | None = None,
+    timeout: float = 900,
+) -> str:
     """``pip install --index-url REGISTRY NAME==VERSION`` (into ``python``'s environment when given)."""
     from packaging.requirements import InvalidRequirement, Requirement
 
@@ -34,10 +40,14 @@ def install_pinned(registry: Any, requirement: str, *, python: str | None = None
         scrub = getattr(registry, "scrub", lambda t: t)
         tail = "\n".join(scrub(proc.stdout + proc.stderr).strip().splitlines()[-12:])
         if "No matching distribution" in tail or "Could not find a version" in tail:
-            raise CdkError(f"{req} is not in {registry.display}:\n{tail}",
-                           hint=f"cdk versions {req.name} lists the published versions")
-        raise OutsideError(f"pip could not install {req} from {registry.display}:\n{tail}",
-                           hint="check the registry is reachable and the credentials are right")
+            raise CdkError(
+                f"{req} is not in {registry.display}:\n{tail}",
+                hint=f"cdk versions {req.name} lists the published versions",
+            )
+        raise OutsideError(
+            f"pip could not install {req} from {registry.display}:\n{tail}",
+            hint="check the registry is reachable and the credentials are right",
+        )
     return str(req)
 
 
@@ -48,10 +58,12 @@ def installed_connectors() -> list[dict[str, Any]]:
     out = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         dist = getattr(ep, "dist", None)
-        out.append({
-            "name": ep.name,
-            "object": ep.value,
-            "distribution": dist.metadata["Name"] if dist is not None else None,
-            "version": dist.version if dist is not None else None,
-        })
+        out.append(
+            {
+                "name": ep.name,
+                "object": ep.value,
+                "distribution": dist.metadata["Name"] if dist is not None else None,
+                "version": dist.version if dist is not None else None,
+            }
+        )
     return sorted(out, key=lambda c: c["name"])

@@ -87,12 +87,29 @@ class _Timer:
             self.steps.append((name, time.perf_counter() - started))
 
 
-_COPY_IGNORE = shutil.ignore_patterns(".git", "dist", "build", ".venv", "venv", "__pycache__", "*.pyc",
-                                      ".pytest_cache", ".ruff_cache", ".mypy_cache", ".tox", "secrets")
+_COPY_IGNORE = shutil.ignore_patterns(
+    ".git",
+    "dist",
+    "build",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".mypy_cache",
+    ".tox",
+    "secrets",
+)
 
 
-def publish(root: str | Path, options: PublishOptions, *, progress: Progress = lambda _: None,
-            sleep: Callable[[float], None] = time.sleep) -> PublishResult:
+def publish(
+    root: str | Path,
+    options: PublishOptions,
+    *,
+    progress: Progress = lambda _: None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PublishResult:
     from cdk.project import Project
     from cdk.publish import versions as v
     from cdk.publish.registry import open_registry, versions_of
@@ -104,9 +121,15 @@ def publish(root: str | Path, options: PublishOptions, *, progress: Progress = l
         pyproject = project.pyproject or {}
         dist_name = (pyproject.get("project") or {}).get("name")
         if not dist_name:
-            raise CdkError(f"{project.root / 'pyproject.toml'}: no [project].name, so there is nothing to publish")
-        registry = open_registry(options.repository, username=options.username, password=options.password,
-                                 index_url=options.index_url)
+            raise CdkError(
+                f"{project.root / 'pyproject.toml'}: no [project].name, so there is nothing to publish"
+            )
+        registry = open_registry(
+            options.repository,
+            username=options.username,
+            password=options.password,
+            index_url=options.index_url,
+        )
         if hasattr(registry, "sleep"):
             registry.sleep = sleep  # type: ignore[union-attr]
 
@@ -125,18 +148,27 @@ def publish(root: str | Path, options: PublishOptions, *, progress: Progress = l
                 raise VersionRefused(
                     f"{dist_name} {version} is already published in {registry.display} "
                     f"({', '.join(sorted(f.filename for f in same))}); a published version is never overwritten",
-                    hint=f"publish a greater version, e.g. cdk publish {version.bump('patch')}")
+                    hint=f"publish a greater version, e.g. cdk publish {version.bump('patch')}",
+                )
             resume = True  # an interrupted publish left part of this version: finish it if the bytes match
         elif latest is not None and not v.is_greater(version, latest):
             raise VersionRefused(
                 f"{dist_name} {version} is not greater than the latest published version {latest} "
                 f"in {registry.display}",
-                hint=f"publish a greater version, e.g. cdk publish patch ({_bumped(latest, 'patch')})")
+                hint=f"publish a greater version, e.g. cdk publish patch ({_bumped(latest, 'patch')})",
+            )
     if options.tag and not options.dry_run:
         _check_tag_free(project.root, f"v{version}")
 
-    result = PublishResult(dist_name, str(version), version.pep440, registry.display, options.dry_run,
-                           f"{dist_name}=={version.pep440}", steps=steps)
+    result = PublishResult(
+        dist_name,
+        str(version),
+        version.pep440,
+        registry.display,
+        options.dry_run,
+        f"{dist_name}=={version.pep440}",
+        steps=steps,
+    )
 
     # 2. the breaking-change diff ----------------------------------------------------------------
     if latest is not None and not resume:
@@ -148,14 +180,17 @@ def publish(root: str | Path, options: PublishOptions, *, progress: Progress = l
                 need = result.diff["required_bump"]
                 raise VersionRefused(
                     f"{version} does not allow these breaking changes since {latest}; they need a {need} bump:\n{listing}",
-                    hint=f"publish {_bumped(latest, need)} (cdk publish {need}), or undo the changes")
+                    hint=f"publish {_bumped(latest, need)} (cdk publish {need}), or undo the changes",
+                )
 
     # 3. the gate ---------------------------------------------------------------------------------
     from cdk.publish import gate
 
     with timer.step("gate", "running the gate (validate, test in replay)"):
-        for name, skipped, run in (("validate", options.skip_validate, gate.run_validate),
-                                   ("test", options.skip_tests, gate.run_tests)):
+        for name, skipped, run in (
+            ("validate", options.skip_validate, gate.run_validate),
+            ("test", options.skip_tests, gate.run_tests),
+        ):
             if skipped:
                 result.gate.append({"step": name, "status": "skipped"})
                 result.notes.append(f"gate: {name} skipped on request")
@@ -177,8 +212,9 @@ def publish(root: str | Path, options: PublishOptions, *, progress: Progress = l
                 VersionWrite(build_root).apply(version)
             else:
                 writer.apply(version)
-        artifacts = _build_and_check(project, build_root, Path(workdir) / "dist", version, options, registry,
-                                     timer, result)
+        artifacts = _build_and_check(
+            project, build_root, Path(workdir) / "dist", version, options, registry, timer, result
+        )
         if resume:
             artifacts = _resume(registry, same, artifacts, result)
         if not options.dry_run:
@@ -210,8 +246,9 @@ def _bumped(latest: str, part: str) -> str:
     return str(base.bump(part)) if base else part  # type: ignore[arg-type]
 
 
-def diff_against(registry: Any, files: list[Any], latest: str, project: Any, new_version: str,
-                  notes: list[str]) -> dict[str, Any] | None:
+def diff_against(
+    registry: Any, files: list[Any], latest: str, project: Any, new_version: str, notes: list[str]
+) -> dict[str, Any] | None:
     from cdk.manifest import manifest_from_data, parse_yaml_with_positions
     from cdk.publish.build import PackagingError, read_wheel_connector
     from cdk.publish.diff import diff, snapshot
@@ -227,7 +264,9 @@ def diff_against(registry: Any, files: list[Any], latest: str, project: Any, new
         try:
             old = read_wheel_connector(path)
         except PackagingError as exc:
-            notes.append(f"{wheel_file.filename} has no readable connector.yaml ({exc.message}): diff skipped")
+            notes.append(
+                f"{wheel_file.filename} has no readable connector.yaml ({exc.message}): diff skipped"
+            )
             return None
         data, pos = parse_yaml_with_positions(old.manifest_text, wheel_file.filename)
         old_snap = snapshot(manifest_from_data(data, pos, wheel_file.filename), old.load_json, latest)
@@ -237,13 +276,25 @@ def diff_against(registry: Any, files: list[Any], latest: str, project: Any, new
     return out
 
 
-def _build_and_check(project: Any, build_root: Path, out: Path, version: Version, options: PublishOptions,
-                     registry: Any, timer: _Timer, result: PublishResult) -> list[Path]:
+def _build_and_check(
+    project: Any,
+    build_root: Path,
+    out: Path,
+    version: Version,
+    options: PublishOptions,
+    registry: Any,
+    timer: _Timer,
+    result: PublishResult,
+) -> list[Path]:
     from cdk.publish.build import PackagingError, build_project, check_wheel, source_date_epoch
 
     with timer.step("build", "building sdist and wheel"):
-        built = build_project(build_root, out, isolation=options.isolation,  # type: ignore[arg-type]
-                              epoch=source_date_epoch(project.root))
+        built = build_project(
+            build_root,
+            out,
+            isolation=options.isolation,  # type: ignore[arg-type]
+            epoch=source_date_epoch(project.root),
+        )
         result.notes += built.notes
         artifacts = built.artifacts
         result.artifacts = [p.name for p in artifacts]
@@ -251,12 +302,16 @@ def _build_and_check(project: Any, build_root: Path, out: Path, version: Version
 
         wheel = built.wheel
         if wheel is None or str(parse_wheel_filename(wheel.name)[1]) != version.pep440:
-            raise PackagingError(f"the build did not produce a wheel of version {version.pep440} ({result.artifacts})")
+            raise PackagingError(
+                f"the build did not produce a wheel of version {version.pep440} ({result.artifacts})"
+            )
         check_wheel(wheel, project.manifest.name)
     with timer.step("twine-check", "checking the artifacts (twine check)"):
         twine_check(artifacts)
     with timer.step("scan", "scanning the artifacts for secrets"):
-        extra = {"the registry password": getattr(getattr(registry, "credentials", None), "password", None) or ""}
+        extra = {
+            "the registry password": getattr(getattr(registry, "credentials", None), "password", None) or ""
+        }
         refuse_secrets(artifacts, project.root, extra)
     return artifacts
 
@@ -265,12 +320,19 @@ def twine_check(artifacts: list[Path]) -> None:
     """``twine check`` the artifacts; PackagingError with its output when it fails."""
     from cdk.publish.build import PackagingError
 
-    proc = subprocess.run([sys.executable, "-m", "twine", "check", *map(str, artifacts)],
-                          capture_output=True, text=True, timeout=300, check=False,
-                          env={**os.environ, "NO_COLOR": "1"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "twine", "check", *map(str, artifacts)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     if proc.returncode != 0:
-        raise PackagingError(f"twine check failed:\n{(proc.stdout + proc.stderr).strip()[-2000:]}",
-                             hint="fix the package metadata (README, description) and publish again")
+        raise PackagingError(
+            f"twine check failed:\n{(proc.stdout + proc.stderr).strip()[-2000:]}",
+            hint="fix the package metadata (README, description) and publish again",
+        )
 
 
 def refuse_secrets(artifacts: list[Path], root: Path, extra: dict[str, str] | None = None) -> None:
@@ -281,8 +343,10 @@ def refuse_secrets(artifacts: list[Path], root: Path, extra: dict[str, str] | No
     findings = scan_artifacts(artifacts, root=root, extra_secrets=extra or {})
     if findings:
         listing = "\n".join(f"  {f}" for f in findings[:20])
-        raise PackagingError(f"the artifacts contain secrets; nothing was uploaded:\n{listing}",
-                             hint="remove them from the package (and rotate them if they were ever shared)")
+        raise PackagingError(
+            f"the artifacts contain secrets; nothing was uploaded:\n{listing}",
+            hint="remove them from the package (and rotate them if they were ever shared)",
+        )
 
 
 def _resume(registry: Any, same: list[Any], artifacts: list[Path], result: PublishResult) -> list[Path]:
@@ -294,12 +358,16 @@ def _resume(registry: Any, same: list[Any], artifacts: list[Path], result: Publi
         if local is None or (f.sha256 and f.sha256 != sha256_file(local)):
             raise AlreadyPublished(f.filename, identical=False, registry=registry.display)
         result.resumed.append(f.filename)
-    result.notes.append(f"resuming an interrupted publish: {', '.join(result.resumed)} already there, identical")
+    result.notes.append(
+        f"resuming an interrupted publish: {', '.join(result.resumed)} already there, identical"
+    )
     return [a for a in artifacts if a.name not in {f.filename for f in same}]
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def _check_tag_free(root: Path, tag: str) -> None:
@@ -317,10 +385,14 @@ def _tag(root: Path, version: Version, changed: list[Path]) -> str:
         add = _git(root, "add", "--", *paths)
         commit = _git(root, "commit", "-m", f"Release {version}", "--", *paths)
         if add.returncode or commit.returncode:
-            raise OutsideError(f"published, but committing the version bump failed: {(commit.stderr or add.stderr).strip()}",
-                               hint=f"commit connector.yaml and pyproject.toml, then git tag {tag}")
+            raise OutsideError(
+                f"published, but committing the version bump failed: {(commit.stderr or add.stderr).strip()}",
+                hint=f"commit connector.yaml and pyproject.toml, then git tag {tag}",
+            )
     made = _git(root, "tag", "-a", tag, "-m", f"{root.name} {version}")
     if made.returncode:
-        raise OutsideError(f"published, but creating the git tag {tag} failed: {made.stderr.strip()}",
-                           hint=f"create it by hand: git tag -a {tag}")
+        raise OutsideError(
+            f"published, but creating the git tag {tag} failed: {made.stderr.strip()}",
+            hint=f"create it by hand: git tag -a {tag}",
+        )
     return tag

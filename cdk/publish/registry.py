@@ -53,7 +53,8 @@ class AlreadyPublished(CdkError):
         super().__init__(
             f"{filename}: already published, {state} (in {registry})",
             hint="a published version is never overwritten: publish a greater version"
-            if not identical else "nothing to do: this exact file is already in the registry",
+            if not identical
+            else "nothing to do: this exact file is already in the registry",
         )
 
 
@@ -131,6 +132,7 @@ def versions_of(files: list[RegistryFile]) -> list[str]:
 
 # --- reading indexes ---------------------------------------------------------------------------
 
+
 class _Anchors(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
@@ -184,6 +186,7 @@ def parse_simple_json(data: dict[str, Any], base_url: str) -> list[RegistryFile]
 
 # --- the folder registry -----------------------------------------------------------------------
 
+
 def cdk_home(env: dict[str, str] | None = None) -> Path:
     env = dict(os.environ) if env is None else env
     return Path(env.get("CDK_HOME") or Path.home() / ".cdk").expanduser()
@@ -194,8 +197,13 @@ def default_registry_path(env: dict[str, str] | None = None) -> Path:
 
 
 @contextmanager
-def file_lock(path: Path, *, timeout: float = 60.0, clock: Callable[[], float] = time.monotonic,
-              sleep: Callable[[float], None] = time.sleep) -> Iterator[None]:
+def file_lock(
+    path: Path,
+    *,
+    timeout: float = 60.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Iterator[None]:
     """An exclusive lock on ``path`` (flock); waits up to ``timeout`` seconds, then fails (exit 3)."""
     import fcntl
 
@@ -209,8 +217,10 @@ def file_lock(path: Path, *, timeout: float = 60.0, clock: Callable[[], float] =
                 break
             except BlockingIOError:
                 if clock() >= deadline:
-                    raise OutsideError(f"the registry {path.parent} is locked by another publish",
-                                       hint=f"wait for it to finish; if none runs, the lock {path} is stale") from None
+                    raise OutsideError(
+                        f"the registry {path.parent} is locked by another publish",
+                        hint=f"wait for it to finish; if none runs, the lock {path} is stale",
+                    ) from None
                 sleep(0.05)
         yield
     finally:
@@ -248,7 +258,11 @@ class FolderRegistry:
         return data
 
     def projects(self) -> list[str]:
-        return sorted(p.name for p in self.simple.iterdir() if (p / "index.html").is_file()) if self.simple.is_dir() else []
+        return (
+            sorted(p.name for p in self.simple.iterdir() if (p / "index.html").is_file())
+            if self.simple.is_dir()
+            else []
+        )
 
     def upload(self, artifacts: list[Path], *, progress: Progress = _quiet) -> UploadReport:
         """Copy artifacts in and update the indexes, all under the registry lock."""
@@ -257,8 +271,11 @@ class FolderRegistry:
         report = UploadReport(attempts=1)
         with file_lock(self.root / ".lock"):
             for n, artifact in enumerate(artifacts, 1):
-                name = (parse_wheel_filename(artifact.name)[0] if artifact.name.endswith(".whl")
-                        else parse_sdist_filename(artifact.name)[0])
+                name = (
+                    parse_wheel_filename(artifact.name)[0]
+                    if artifact.name.endswith(".whl")
+                    else parse_sdist_filename(artifact.name)[0]
+                )
                 listed = {f.filename: f for f in self.files(name)}
                 target = self.project_dir(name) / artifact.name
                 local_sha = sha256_file(artifact)
@@ -271,8 +288,9 @@ class FolderRegistry:
                     progress(f"uploading {artifact.name} ({n}/{len(artifacts)}) to {self.display}")
                     atomic_write_bytes(target, artifact.read_bytes())
                     report.uploaded.append(artifact.name)
-                self._write_project_index(name, {**{f: s.sha256 for f, s in listed.items()},
-                                                 artifact.name: local_sha})
+                self._write_project_index(
+                    name, {**{f: s.sha256 for f, s in listed.items()}, artifact.name: local_sha}
+                )
             self._write_root_index()
         return report
 
@@ -286,25 +304,32 @@ class FolderRegistry:
             f'    <a href="{html.escape(fn)}#sha256={sha}">{html.escape(fn)}</a><br/>'
             for fn, sha in sorted(files.items(), key=lambda kv: order(kv[0]))
         )
-        page = (f"<!DOCTYPE html>\n<html>\n  <head><meta name=\"pypi:repository-version\" content=\"1.0\">"
-                f"<title>Links for {canonical(name)}</title></head>\n  <body>\n    <h1>Links for {canonical(name)}</h1>\n"
-                f"{links}\n  </body>\n</html>\n")
+        page = (
+            f'<!DOCTYPE html>\n<html>\n  <head><meta name="pypi:repository-version" content="1.0">'
+            f"<title>Links for {canonical(name)}</title></head>\n  <body>\n    <h1>Links for {canonical(name)}</h1>\n"
+            f"{links}\n  </body>\n</html>\n"
+        )
         atomic_write_text(self.project_dir(name) / "index.html", page)
 
     def _write_root_index(self) -> None:
         links = "\n".join(f'    <a href="{p}/">{p}</a><br/>' for p in self.projects())
-        atomic_write_text(self.simple / "index.html",
-                          "<!DOCTYPE html>\n<html>\n  <head><meta name=\"pypi:repository-version\" content=\"1.0\">"
-                          f"<title>Simple index</title></head>\n  <body>\n{links}\n  </body>\n</html>\n")
+        atomic_write_text(
+            self.simple / "index.html",
+            '<!DOCTYPE html>\n<html>\n  <head><meta name="pypi:repository-version" content="1.0">'
+            f"<title>Simple index</title></head>\n  <body>\n{links}\n  </body>\n</html>\n",
+        )
 
 
 def _verify(file: RegistryFile, data: bytes) -> None:
     if file.sha256 and hashlib.sha256(data).hexdigest() != file.sha256:
-        raise OutsideError(f"{file.filename} from the registry does not match its index sha256 ({file.url})",
-                           hint="the registry is inconsistent; ask its administrator")
+        raise OutsideError(
+            f"{file.filename} from the registry does not match its index sha256 ({file.url})",
+            hint="the registry is inconsistent; ask its administrator",
+        )
 
 
 # --- PyPI-compatible registries over HTTP ------------------------------------------------------
+
 
 @dataclass
 class Credentials:
@@ -321,26 +346,43 @@ def strip_userinfo(url: str) -> tuple[str, str | None, str | None]:
     netloc = parts.hostname or ""
     if parts.port:
         netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)), parts.username, parts.password
+    return (
+        urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment)),
+        parts.username,
+        parts.password,
+    )
 
 
 _TRANSIENT_RE = re.compile(
     r"(\b50[0-4]\b|\b429\b|Connection ?(refused|reset|aborted|Error)|timed out|Max retries exceeded|"
-    r"RemoteDisconnected|Temporary failure)", re.I)
+    r"RemoteDisconnected|Temporary failure)",
+    re.I,
+)
 _STATUS_RE = re.compile(r"HTTPError: (\d{3})")
 
 
 class HttpRegistry:
     """A PyPI-compatible registry: ``url`` is where twine uploads, ``index_url`` the simple index."""
 
-    def __init__(self, url: str, *, index_url: str | None = None, credentials: Credentials | None = None,
-                 timeout: float = 15.0, attempts: int = 3, sleep: Callable[[float], None] = time.sleep,
-                 backoff: float = 1.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        index_url: str | None = None,
+        credentials: Credentials | None = None,
+        timeout: float = 15.0,
+        attempts: int = 3,
+        sleep: Callable[[float], None] = time.sleep,
+        backoff: float = 1.0,
+    ) -> None:
         url, user, password = strip_userinfo(url)
         creds = credentials or Credentials()
         if user or password:  # credentials in the URL come last: flags, environment and .pypirc win
-            creds = Credentials(creds.username or user, creds.password or password,
-                                creds.source if creds.source != "none" else "url")
+            creds = Credentials(
+                creds.username or user,
+                creds.password or password,
+                creds.source if creds.source != "none" else "url",
+            )
         self.credentials = creds
         self.url = url if url.endswith("/") else url + "/"
         if index_url:
@@ -389,8 +431,13 @@ class HttpRegistry:
         try:
             for _ in range(5):  # follow redirects on the registry's own host only: a registry that falls back
                 # to PyPI for unknown projects (pypiserver does) must not make PyPI's releases look published
-                response = requests.get(url, headers={"Accept": accept} if accept else {}, auth=self._auth(),
-                                        timeout=self.timeout, allow_redirects=False)
+                response = requests.get(
+                    url,
+                    headers={"Accept": accept} if accept else {},
+                    auth=self._auth(),
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                )
                 if not response.is_redirect:
                     break
                 target = urljoin(url, response.headers.get("Location", ""))
@@ -399,13 +446,16 @@ class HttpRegistry:
                     break
                 url = target
         except requests.RequestException as exc:
-            raise OutsideError(f"the registry {self.display} cannot be reached: {self.scrub(type(exc).__name__)}",
-                               hint="check the URL and that the registry is up (CDK_REGISTRY_URL / --repository)") from None
+            raise OutsideError(
+                f"the registry {self.display} cannot be reached: {self.scrub(type(exc).__name__)}",
+                hint="check the URL and that the registry is up (CDK_REGISTRY_URL / --repository)",
+            ) from None
         if response.status_code in (401, 403):
             raise OutsideError(
                 f"the registry {self.display} refused the credentials (HTTP {response.status_code} for {url})",
                 hint="check the username and password (--username/--password, CDK_REGISTRY_USERNAME/"
-                     "CDK_REGISTRY_PASSWORD or ~/.pypirc)")
+                "CDK_REGISTRY_PASSWORD or ~/.pypirc)",
+            )
         return response
 
     def files(self, name: str) -> list[RegistryFile]:
@@ -414,8 +464,10 @@ class HttpRegistry:
         if response.status_code == 404:
             return []
         if response.status_code >= 400:
-            raise OutsideError(f"the registry {self.display} answered HTTP {response.status_code} for {page}",
-                               hint="try again later, or check the index URL")
+            raise OutsideError(
+                f"the registry {self.display} answered HTTP {response.status_code} for {page}",
+                hint="try again later, or check the index URL",
+            )
         ctype = response.headers.get("Content-Type", "").split(";")[0].strip()
         if ctype == PEP691_JSON:
             return parse_simple_json(response.json(), response.url)
@@ -424,7 +476,9 @@ class HttpRegistry:
     def fetch(self, file: RegistryFile) -> bytes:
         response = self._get(file.url)
         if response.status_code >= 400:
-            raise OutsideError(f"could not download {file.filename} from {self.display} (HTTP {response.status_code})")
+            raise OutsideError(
+                f"could not download {file.filename} from {self.display} (HTTP {response.status_code})"
+            )
         _verify(file, response.content)
         return response.content
 
@@ -436,8 +490,17 @@ class HttpRegistry:
             env["TWINE_USERNAME"] = self.credentials.username
         if self.credentials.password is not None:
             env["TWINE_PASSWORD"] = self.credentials.password
-        cmd = [sys.executable, "-m", "twine", "upload", "--non-interactive", "--disable-progress-bar",
-               "--repository-url", self.url, *map(str, artifacts)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "twine",
+            "upload",
+            "--non-interactive",
+            "--disable-progress-bar",
+            "--repository-url",
+            self.url,
+            *map(str, artifacts),
+        ]
         return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
 
     def upload(self, artifacts: list[Path], *, progress: Progress = _quiet) -> UploadReport:
@@ -452,8 +515,10 @@ class HttpRegistry:
             return report
         for attempt in range(1, self.attempts + 1):
             report.attempts = attempt
-            progress(f"uploading {', '.join(a.name for a in pending)} to {self.display}"
-                     + (f" (attempt {attempt}/{self.attempts})" if attempt > 1 else ""))
+            progress(
+                f"uploading {', '.join(a.name for a in pending)} to {self.display}"
+                + (f" (attempt {attempt}/{self.attempts})" if attempt > 1 else "")
+            )
             proc = self._twine(pending)
             output = self.scrub(proc.stdout + proc.stderr)
             if proc.returncode == 0:
@@ -468,21 +533,30 @@ class HttpRegistry:
             code = int(status.group(1)) if status else None
             summary = _twine_summary(output)
             if code in (401, 403):
-                raise OutsideError(f"the registry {self.display} refused the credentials (HTTP {code}): {summary}",
-                                   hint="check the username and password (--username/--password, "
-                                        "CDK_REGISTRY_USERNAME/CDK_REGISTRY_PASSWORD or ~/.pypirc)")
+                raise OutsideError(
+                    f"the registry {self.display} refused the credentials (HTTP {code}): {summary}",
+                    hint="check the username and password (--username/--password, "
+                    "CDK_REGISTRY_USERNAME/CDK_REGISTRY_PASSWORD or ~/.pypirc)",
+                )
             if code is not None and code < 500 and code != 429:
-                raise OutsideError(f"the registry {self.display} rejected the upload (HTTP {code}): {summary}",
-                                   hint=_partial_hint(report))
+                raise OutsideError(
+                    f"the registry {self.display} rejected the upload (HTTP {code}): {summary}",
+                    hint=_partial_hint(report),
+                )
             if not _TRANSIENT_RE.search(output) and code is None:
-                raise OutsideError(f"twine upload to {self.display} failed: {summary}", hint=_partial_hint(report))
+                raise OutsideError(
+                    f"twine upload to {self.display} failed: {summary}", hint=_partial_hint(report)
+                )
             if attempt < self.attempts:
                 self.sleep(self.backoff * 2 ** (attempt - 1))
-        raise OutsideError(f"the registry {self.display} kept failing after {self.attempts} attempts: {summary}",
-                           hint=_partial_hint(report) or "try again later; the next publish resumes what is missing")
+        raise OutsideError(
+            f"the registry {self.display} kept failing after {self.attempts} attempts: {summary}",
+            hint=_partial_hint(report) or "try again later; the next publish resumes what is missing",
+        )
 
-    def _missing(self, artifacts: list[Path], listed: list[RegistryFile],
-                 local: dict[str, str]) -> tuple[list[Path], list[str]]:
+    def _missing(
+        self, artifacts: list[Path], listed: list[RegistryFile], local: dict[str, str]
+    ) -> tuple[list[Path], list[str]]:
         """Split artifacts into those the index lacks and those it holds identically (by sha256);
         one it holds with different bytes is AlreadyPublished."""
         by_name = {f.filename: f for f in listed}
@@ -522,8 +596,10 @@ def _twine_summary(output: str) -> str:
 def _partial_hint(report: UploadReport) -> str | None:
     done = report.uploaded + report.already_identical
     if done:
-        return (f"partial upload: {', '.join(done)} landed; run the same publish again to upload the rest "
-                "(files already there are recognised by their sha256)")
+        return (
+            f"partial upload: {', '.join(done)} landed; run the same publish again to upload the rest "
+            "(files already there are recognised by their sha256)"
+        )
     return None
 
 
@@ -540,6 +616,7 @@ def find_project(registry: Any, name: str) -> tuple[str, list[RegistryFile]]:
 
 # --- choosing a registry -----------------------------------------------------------------------
 
+
 def read_pypirc(env: dict[str, str] | None = None) -> configparser.RawConfigParser:
     env = dict(os.environ) if env is None else env
     path = Path(env.get("PYPIRC") or Path(env.get("HOME") or Path.home()) / ".pypirc")
@@ -551,9 +628,15 @@ def read_pypirc(env: dict[str, str] | None = None) -> configparser.RawConfigPars
     return parser
 
 
-def open_registry(repository: str | None = None, *, username: str | None = None, password: str | None = None,
-                  index_url: str | None = None, env: dict[str, str] | None = None,
-                  sleep: Callable[[float], None] = time.sleep) -> FolderRegistry | HttpRegistry:
+def open_registry(
+    repository: str | None = None,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    index_url: str | None = None,
+    env: dict[str, str] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> FolderRegistry | HttpRegistry:
     """The registry named by flag > CDK_REGISTRY_URL > the default folder; credentials by flag >
     CDK_REGISTRY_USERNAME/PASSWORD > the matching .pypirc section (twine may still use keyring)."""
     env = dict(os.environ) if env is None else env
@@ -570,8 +653,10 @@ def open_registry(repository: str | None = None, *, username: str | None = None,
             return FolderRegistry(target)
         pypirc = read_pypirc(env)
         if not pypirc.has_section(target):
-            raise CdkError(f"unknown repository {target!r}: not a URL, a folder, or a section of ~/.pypirc",
-                           hint="pass --repository https://host/path/ or add the section to ~/.pypirc")
+            raise CdkError(
+                f"unknown repository {target!r}: not a URL, a folder, or a section of ~/.pypirc",
+                hint="pass --repository https://host/path/ or add the section to ~/.pypirc",
+            )
         section = pypirc[target]
         url = section.get("repository")
         if not url:
@@ -583,11 +668,16 @@ def open_registry(repository: str | None = None, *, username: str | None = None,
         pypirc = read_pypirc(env)
         for sec in pypirc.sections():
             if pypirc[sec].get("repository", "").rstrip("/") == strip_userinfo(target)[0].rstrip("/"):
-                creds = Credentials(pypirc[sec].get("username"), pypirc[sec].get("password"), f".pypirc:{sec}")
+                creds = Credentials(
+                    pypirc[sec].get("username"), pypirc[sec].get("password"), f".pypirc:{sec}"
+                )
                 break
     if env.get("CDK_REGISTRY_USERNAME") or env.get("CDK_REGISTRY_PASSWORD"):
-        creds = Credentials(env.get("CDK_REGISTRY_USERNAME") or creds.username,
-                            env.get("CDK_REGISTRY_PASSWORD") or creds.password, "environment")
+        creds = Credentials(
+            env.get("CDK_REGISTRY_USERNAME") or creds.username,
+            env.get("CDK_REGISTRY_PASSWORD") or creds.password,
+            "environment",
+        )
     if username or password:
         creds = Credentials(username or creds.username, password or creds.password, "flag")
     return HttpRegistry(target, index_url=index_url, credentials=creds, sleep=sleep)

@@ -77,7 +77,9 @@ def _members(artifact: Path) -> Iterator[tuple[str, bytes]]:
         yield artifact.name, artifact.read_bytes()
 
 
-def scan_artifacts(artifacts: list[Path], *, root: Path, extra_secrets: dict[str, str] | None = None) -> list[SecretFinding]:
+def scan_artifacts(
+    artifacts: list[Path], *, root: Path, extra_secrets: dict[str, str] | None = None
+) -> list[SecretFinding]:
     """Findings in ``artifacts``: config secret values, ``extra_secrets`` (e.g. the registry password),
     credential patterns, and files that should never ship (secrets/, .env, .pypirc, private keys)."""
     values = {f"value of secrets/config.json '{k}'": v for k, v in config_secret_values(root).items()}
@@ -94,5 +96,7 @@ def scan_artifacts(artifacts: list[Path], *, root: Path, extra_secrets: dict[str
                     findings.append(SecretFinding(artifact.name, member, label))
             for kind, pattern in PATTERNS.items():
                 if pattern.search(data):
-                    findings.append(SecretFinding(artifact.name, member, f"something that looks like a {kind}"))
+                    findings.append(
+                        SecretFinding(artifact.name, member, f"something that looks like a {kind}")
+                    )
     return findings

@@ -116,8 +116,10 @@ def parse_version(text: str) -> Version:
     if m:
         major, minor, patch, pre, pre_n = m.groups()
         return Version(int(major), int(minor), int(patch), (pre, int(pre_n)) if pre else None)
-    raise VersionRefused(f"{raw!r} is not a connector version: {_why(text)}",
-                         hint=f"use MAJOR.MINOR.PATCH with an optional -alpha.N, -beta.N or -rc.N, e.g. {EXAMPLE}")
+    raise VersionRefused(
+        f"{raw!r} is not a connector version: {_why(text)}",
+        hint=f"use MAJOR.MINOR.PATCH with an optional -alpha.N, -beta.N or -rc.N, e.g. {EXAMPLE}",
+    )
 
 
 def _why(text: str) -> str:

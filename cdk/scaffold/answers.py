@@ -98,7 +98,9 @@ def _check_url(value: str) -> str:
     if parts.query or parts.fragment or any(ch.isspace() for ch in value):
         problems.append("it may not contain spaces, a query (?...) or a fragment (#...)")
     if problems:
-        raise AnswerError(f"base URL {value!r} is not valid: {'; '.join(problems)} (e.g. https://api.example.com/v1)")
+        raise AnswerError(
+            f"base URL {value!r} is not valid: {'; '.join(problems)} (e.g. https://api.example.com/v1)"
+        )
     return value.rstrip("/")
 
 

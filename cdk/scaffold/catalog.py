@@ -18,7 +18,9 @@ from typing import Any
 from cdk.errors import OutsideError, UsageError
 
 CONTEXT_FILE = "cookiecutter.json"
-GIT_URL_RE = re.compile(r"^(git\+|gh:|gl:|bb:|git@|(https?|ssh|git|file)://.+\.git/?$|https?://(github|gitlab|bitbucket)\.)")
+GIT_URL_RE = re.compile(
+    r"^(git\+|gh:|gl:|bb:|git@|(https?|ssh|git|file)://.+\.git/?$|https?://(github|gitlab|bitbucket)\.)"
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,12 @@ class Template:
     builtin: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description, "builtin": self.builtin, "path": str(self.path)}
+        return {
+            "name": self.name,
+            "description": self.description,
+            "builtin": self.builtin,
+            "path": str(self.path),
+        }
 
 
 def templates_root() -> Path:
@@ -102,17 +109,25 @@ def find_template(spec: str, *, checkout: str | None = None) -> Iterator[Templat
         with tempfile.TemporaryDirectory(prefix="cdk-template-") as clones:
             try:
                 repo_dir, _ = determine_repo_dir(
-                    template=spec, abbreviations={"gh": "https://github.com/{0}.git",
-                                                  "gl": "https://gitlab.com/{0}.git",
-                                                  "bb": "https://bitbucket.org/{0}"},
-                    clone_to_dir=clones, checkout=checkout, no_input=True,
+                    template=spec,
+                    abbreviations={
+                        "gh": "https://github.com/{0}.git",
+                        "gl": "https://gitlab.com/{0}.git",
+                        "bb": "https://bitbucket.org/{0}",
+                    },
+                    clone_to_dir=clones,
+                    checkout=checkout,
+                    no_input=True,
                 )
             except (CookiecutterException, OSError) as exc:
-                raise OutsideError(f"cannot fetch template {spec}: {exc}",
-                                   hint="check the URL and that git can reach it") from None
+                raise OutsideError(
+                    f"cannot fetch template {spec}: {exc}", hint="check the URL and that git can reach it"
+                ) from None
             except Exception as exc:  # noqa: BLE001 - git failures come as CalledProcessError and friends
-                raise OutsideError(f"cannot fetch template {spec}: {type(exc).__name__}: {exc}",
-                                   hint="check the URL and that git can reach it") from None
+                raise OutsideError(
+                    f"cannot fetch template {spec}: {type(exc).__name__}: {exc}",
+                    hint="check the URL and that git can reach it",
+                ) from None
             yield load_template(Path(repo_dir))
         return
     shipped = {t.name: t for t in list_templates()}

@@ -96,9 +96,11 @@ def _base_url(folder: Path, sample: dict[str, Any]) -> str:
     data = yaml.safe_load((folder / "connector.yaml").read_text(encoding="utf-8"))
     hosts = {str(u["host"]).rstrip("/") for u in _declarative_hosts(data)}
     if len(hosts) != 1 or "{" in next(iter(hosts)):
-        raise CdkError("cannot tell the base URL of the new connector: tests/sample_config.json has no api_url "
-                       f"and connector.yaml's declarative urlParams.host is not one literal URL ({sorted(hosts)})",
-                       hint="pass --no-fixtures and record later with `cdk test --record`")
+        raise CdkError(
+            "cannot tell the base URL of the new connector: tests/sample_config.json has no api_url "
+            f"and connector.yaml's declarative urlParams.host is not one literal URL ({sorted(hosts)})",
+            hint="pass --no-fixtures and record later with `cdk test --record`",
+        )
     return hosts.pop()
 
 
@@ -140,29 +142,52 @@ def record_demo_cassettes(folder: Path) -> list[str]:
     sample = json.loads(sample_path.read_text(encoding="utf-8"))
     base_url = _base_url(folder, sample)
     kind = (sample.get("authentication") or {}).get("type", "none")
-    api = DemoAPI(DEMO_RECORDS,
-                  api_key={"api_key": DEMO_SECRET, "bearer": DEMO_SECRET, "oauth2": "no-token-yet"}.get(kind),
-                  refresh_token=DEMO_REFRESH if kind == "oauth2" else None)
+    api = DemoAPI(
+        DEMO_RECORDS,
+        api_key={"api_key": DEMO_SECRET, "bearer": DEMO_SECRET, "oauth2": "no-token-yet"}.get(kind),
+        refresh_token=DEMO_REFRESH if kind == "oauth2" else None,
+    )
     before = set(folder.rglob("*"))
-    with api, tempfile.TemporaryDirectory(prefix="cdk-init-record-") as scratch, \
-            _demo_manifest(folder, base_url, api.url):
+    with (
+        api,
+        tempfile.TemporaryDirectory(prefix="cdk-init-record-") as scratch,
+        _demo_manifest(folder, base_url, api.url),
+    ):
         config_path = Path(scratch) / "demo_config.json"
         config_path.write_text(json.dumps(_demo_config(sample, api.url)), encoding="utf-8")
         # the error-path tests replay the read recording with the sample config, so they run after re-addressing
         env = {**os.environ, "NO_COLOR": "1"}
         try:
             proc = subprocess.run(
-                [sys.executable, "-m", "cdk", "test", str(folder), "--record", "--config", str(config_path),
-                 "-k", "not errors"],
-                cwd=scratch, env=env, capture_output=True, text=True, timeout=RECORD_TIMEOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "cdk",
+                    "test",
+                    str(folder),
+                    "--record",
+                    "--config",
+                    str(config_path),
+                    "-k",
+                    "not errors",
+                ],
+                cwd=scratch,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=RECORD_TIMEOUT,
             )
         except subprocess.TimeoutExpired:
-            raise CdkError(f"recording the demo fixtures took longer than {RECORD_TIMEOUT} s",
-                           hint="pass --no-fixtures and record later with `cdk test --record`") from None
+            raise CdkError(
+                f"recording the demo fixtures took longer than {RECORD_TIMEOUT} s",
+                hint="pass --no-fixtures and record later with `cdk test --record`",
+            ) from None
         if proc.returncode != 0:
             tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
-            raise CdkError("recording the demo fixtures of the new connector failed:\n" + "\n".join(tail),
-                           hint="pass --no-fixtures to skip them, and report it if the template is a shipped one")
+            raise CdkError(
+                "recording the demo fixtures of the new connector failed:\n" + "\n".join(tail),
+                hint="pass --no-fixtures to skip them, and report it if the template is a shipped one",
+            )
         written = []
         for cassette in sorted((folder / CASSETTES).glob("*")):
             if not cassette.is_file():
@@ -171,7 +196,9 @@ def record_demo_cassettes(folder: Path) -> list[str]:
             readdressed = text.replace(api.url, base_url)
             port = api.url.rsplit(":", 1)[1]
             if f"127.0.0.1:{port}" in readdressed:
-                raise CdkError(f"{cassette.name}: the demo API's address survives in a form cdk init cannot re-address")
+                raise CdkError(
+                    f"{cassette.name}: the demo API's address survives in a form cdk init cannot re-address"
+                )
             if readdressed != text:
                 atomic_write_text(cassette, readdressed)
             written.append(str(cassette.relative_to(folder)))

@@ -35,7 +35,9 @@ class RenderResult:
 def check_target(target: Path, force: bool) -> None:
     """Refuse a target that is a file, or a non-empty folder without ``force``."""
     if target.exists() and not target.is_dir():
-        raise UsageError(f"{target} exists and is not a folder", hint="choose another folder for the connector")
+        raise UsageError(
+            f"{target} exists and is not a folder", hint="choose another folder for the connector"
+        )
     if target.is_dir() and any(target.iterdir()) and not force:
         raise FolderNotEmptyError(
             f"{target} is not empty; cdk init will not write into it",
@@ -52,9 +54,15 @@ def _verify(rendered: Path) -> None:
         load_manifest(manifest)
 
 
-def render(template: Template, target: str | os.PathLike[str], context: dict[str, Any], *,
-           force: bool = False, accept_hooks: bool = True,
-           finish: Callable[[Path], list[str]] | None = None) -> RenderResult:
+def render(
+    template: Template,
+    target: str | os.PathLike[str],
+    context: dict[str, Any],
+    *,
+    force: bool = False,
+    accept_hooks: bool = True,
+    finish: Callable[[Path], list[str]] | None = None,
+) -> RenderResult:
     """Render ``template`` with the resolved ``context`` (see :func:`cdk.scaffold.resolve_answers`)
     into ``target``. ``finish`` runs on the rendered folder while it is still in staging (e.g. recording
     fixtures); if it raises, nothing is moved into place. Raises FolderNotEmptyError (unless ``force``), UsageError, or CdkError when the
@@ -78,11 +86,19 @@ def render(template: Template, target: str | os.PathLike[str], context: dict[str
         ctx["_output_dir"] = str(staging)
         ctx["_repo_dir"] = str(template.path)
         try:
-            rendered = Path(generate_files(repo_dir=str(template.path), context={"cookiecutter": ctx},
-                                           output_dir=str(staging), accept_hooks=accept_hooks))
+            rendered = Path(
+                generate_files(
+                    repo_dir=str(template.path),
+                    context={"cookiecutter": ctx},
+                    output_dir=str(staging),
+                    accept_hooks=accept_hooks,
+                )
+            )
         except (CookiecutterException, TemplateError, OSError, ValueError) as exc:
-            raise CdkError(f"template '{template.name}' failed to render: {type(exc).__name__}: {exc}",
-                           hint="fix the template (or report it if it is a shipped one)") from None
+            raise CdkError(
+                f"template '{template.name}' failed to render: {type(exc).__name__}: {exc}",
+                hint="fix the template (or report it if it is a shipped one)",
+            ) from None
         if not template.builtin:  # shipped templates are proven by tests/init; custom ones are checked here
             _verify(rendered)
         if finish is not None:

@@ -21,8 +21,9 @@ from cdk.errors import AuthenticationError, ConfigError
 class ApiKeyAuth(AuthBase):
     """An API key in a header (default ``X-API-Key``) or a query parameter."""
 
-    def __init__(self, key: str, *, header: str | None = "X-API-Key", query_param: str | None = None,
-                 prefix: str = "") -> None:
+    def __init__(
+        self, key: str, *, header: str | None = "X-API-Key", query_param: str | None = None, prefix: str = ""
+    ) -> None:
         self.key, self.header, self.query_param, self.prefix = key, header, query_param, prefix
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -48,9 +49,18 @@ class OAuth2RefreshAuth(AuthBase):
     """OAuth2 refresh-token grant. Caches the access token and refreshes it ``leeway`` seconds before
     expiry; on a 401 it refreshes once and resends the request."""
 
-    def __init__(self, token_url: str, client_id: str, client_secret: str, refresh_token: str, *,
-                 scopes: list[str] | None = None, leeway: float = 60.0,
-                 clock: Callable[[], float] = time.time, session: requests.Session | None = None) -> None:
+    def __init__(
+        self,
+        token_url: str,
+        client_id: str,
+        client_secret: str,
+        refresh_token: str,
+        *,
+        scopes: list[str] | None = None,
+        leeway: float = 60.0,
+        clock: Callable[[], float] = time.time,
+        session: requests.Session | None = None,
+    ) -> None:
         self.token_url, self.client_id, self.client_secret = token_url, client_id, client_secret
         self.refresh_token, self.scopes, self.leeway, self.clock = refresh_token, scopes, leeway, clock
         self._session = session
@@ -67,15 +77,21 @@ class OAuth2RefreshAuth(AuthBase):
             return self._token
 
     def _refresh(self) -> None:
-        data = {"grant_type": "refresh_token", "refresh_token": self.refresh_token,
-                "client_id": self.client_id, "client_secret": self.client_secret}
+        data = {
+            "grant_type": "refresh_token",
+            "refresh_token": self.refresh_token,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+        }
         if self.scopes:
             data["scope"] = " ".join(self.scopes)
         session = self._session or requests.Session()
         try:
             resp = session.post(self.token_url, data=data, timeout=30)
         except requests.RequestException as exc:
-            raise AuthenticationError(f"cannot reach the OAuth2 token endpoint {self.token_url}: {exc.__class__.__name__}") from exc
+            raise AuthenticationError(
+                f"cannot reach the OAuth2 token endpoint {self.token_url}: {exc.__class__.__name__}"
+            ) from exc
         if resp.status_code != 200:
             raise AuthenticationError(
                 f"OAuth2 token refresh at {self.token_url} answered {resp.status_code}",
@@ -85,7 +101,9 @@ class OAuth2RefreshAuth(AuthBase):
             body = resp.json()
             self._token = body["access_token"]
         except (ValueError, KeyError) as exc:
-            raise AuthenticationError(f"OAuth2 token endpoint {self.token_url} returned no access_token") from exc
+            raise AuthenticationError(
+                f"OAuth2 token endpoint {self.token_url} returned no access_token"
+            ) from exc
         self._expires_at = self.clock() + float(body.get("expires_in", 3600))
         if body.get("refresh_token"):
             self.refresh_token = body["refresh_token"]

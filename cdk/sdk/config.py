@@ -9,7 +9,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 ENV_PREFIX = "CDK_ENV_"
-BASE_SOURCE_FIELDS = ("name", "stream", "sync_mode", "authentication", "force_ignore_checkpoint", "max_iterations")
+BASE_SOURCE_FIELDS = (
+    "name",
+    "stream",
+    "sync_mode",
+    "authentication",
+    "force_ignore_checkpoint",
+    "max_iterations",
+)
 BASE_DESTINATION_FIELDS = ("name", "authentication", "buffer_size")
 
 
@@ -59,7 +66,7 @@ def resolve_env(value: Any, *, path: str = "") -> Any:
     from cdk.errors import ConfigError
 
     if isinstance(value, str) and value.startswith(ENV_PREFIX) and len(value) > len(ENV_PREFIX):
-        var = value[len(ENV_PREFIX):]
+        var = value[len(ENV_PREFIX) :]
         if var not in os.environ:
             raise ConfigError(
                 f"config field '{path or '(root)'}' refers to environment variable {var} ({value}), which is not set",

@@ -158,7 +158,9 @@ class ConnectorSession(requests.Session):
         self.on_wait = on_wait
         self.request_count = 0
         self._last_request: float | None = None
-        self.headers["User-Agent"] = f"connector-cdk/{_version()} {self.headers.get('User-Agent', '')}".strip()
+        self.headers["User-Agent"] = (
+            f"connector-cdk/{_version()} {self.headers.get('User-Agent', '')}".strip()
+        )
 
     # -- the guard, the rate limit and the retries all live in send(), which redirects also use ---
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
@@ -177,7 +179,9 @@ class ConnectorSession(requests.Session):
                         f"{request.method} {_safe_url(request.url)} timed out after {attempt + 1} attempts ({exc.__class__.__name__})",
                         hint="the API is slow or down; raise the timeout or try later",
                     ) from exc
-                self._wait(self.retry.backoff(attempt), f"timeout on {request.method} {_safe_url(request.url)}")
+                self._wait(
+                    self.retry.backoff(attempt), f"timeout on {request.method} {_safe_url(request.url)}"
+                )
                 attempt += 1
                 continue
             except requests.ConnectionError as exc:

@@ -42,22 +42,37 @@ class Paginator:
     def request(self, url: str, pagination: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
         raise NotImplementedError
 
-    def next(self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]) -> dict[str, Any]:
+    def next(
+        self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]
+    ) -> dict[str, Any]:
         raise NotImplementedError
 
 
 class OffsetPaginator(Paginator):
     """``?offset=N&limit=L``; stops on a short page (or at ``total_path`` when the body gives a total)."""
 
-    def __init__(self, limit: int = 100, *, offset_param: str = "offset", limit_param: str = "limit",
-                 total_path: str | None = None) -> None:
-        self.limit, self.offset_param, self.limit_param, self.total_path = limit, offset_param, limit_param, total_path
+    def __init__(
+        self,
+        limit: int = 100,
+        *,
+        offset_param: str = "offset",
+        limit_param: str = "limit",
+        total_path: str | None = None,
+    ) -> None:
+        self.limit, self.offset_param, self.limit_param, self.total_path = (
+            limit,
+            offset_param,
+            limit_param,
+            total_path,
+        )
 
     def request(self, url: str, pagination: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
         offset = int((pagination or {}).get("offset", 0))
         return url, {self.offset_param: offset, self.limit_param: self.limit}
 
-    def next(self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]) -> dict[str, Any]:
+    def next(
+        self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]
+    ) -> dict[str, Any]:
         offset = int((pagination or {}).get("offset", 0)) + len(items)
         if len(items) < self.limit or not items:
             return {}
@@ -71,8 +86,15 @@ class OffsetPaginator(Paginator):
 class PagePaginator(Paginator):
     """``?page=N&per_page=L`` from ``start``; stops on a short page or past ``total_pages_path``."""
 
-    def __init__(self, per_page: int = 100, *, page_param: str = "page", size_param: str = "per_page",
-                 start: int = 1, total_pages_path: str | None = None) -> None:
+    def __init__(
+        self,
+        per_page: int = 100,
+        *,
+        page_param: str = "page",
+        size_param: str = "per_page",
+        start: int = 1,
+        total_pages_path: str | None = None,
+    ) -> None:
         self.per_page, self.page_param, self.size_param = per_page, page_param, size_param
         self.start, self.total_pages_path = start, total_pages_path
 
@@ -80,7 +102,9 @@ class PagePaginator(Paginator):
         page = int((pagination or {}).get("page", self.start))
         return url, {self.page_param: page, self.size_param: self.per_page}
 
-    def next(self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]) -> dict[str, Any]:
+    def next(
+        self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]
+    ) -> dict[str, Any]:
         page = int((pagination or {}).get("page", self.start))
         if not items:
             return {}
@@ -96,9 +120,20 @@ class PagePaginator(Paginator):
 class CursorPaginator(Paginator):
     """A next-page token in the body (``cursor_path``) sent back as ``cursor_param``; absent or empty ends."""
 
-    def __init__(self, cursor_path: str = "next_cursor", *, cursor_param: str = "cursor", limit: int | None = None,
-                 limit_param: str = "limit") -> None:
-        self.cursor_path, self.cursor_param, self.limit, self.limit_param = cursor_path, cursor_param, limit, limit_param
+    def __init__(
+        self,
+        cursor_path: str = "next_cursor",
+        *,
+        cursor_param: str = "cursor",
+        limit: int | None = None,
+        limit_param: str = "limit",
+    ) -> None:
+        self.cursor_path, self.cursor_param, self.limit, self.limit_param = (
+            cursor_path,
+            cursor_param,
+            limit,
+            limit_param,
+        )
 
     def request(self, url: str, pagination: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
         params: dict[str, Any] = {}
@@ -109,7 +144,9 @@ class CursorPaginator(Paginator):
             params[self.cursor_param] = cursor
         return url, params
 
-    def next(self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]) -> dict[str, Any]:
+    def next(
+        self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]
+    ) -> dict[str, Any]:
         cursor = dig(response.json(), self.cursor_path)
         return {"cursor": cursor} if cursor and items else {}
 
@@ -124,7 +161,9 @@ class NextUrlPaginator(Paginator):
         nxt = (pagination or {}).get("url")
         return (nxt, {}) if nxt else (url, dict(self.first_params))
 
-    def next(self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]) -> dict[str, Any]:
+    def next(
+        self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]
+    ) -> dict[str, Any]:
         nxt = dig(response.json(), self.next_path)
         return {"url": nxt} if nxt and items else {}
 
@@ -136,6 +175,8 @@ class LinkHeaderPaginator(NextUrlPaginator):
         super().__init__(first_params=first_params)
         self.rel = rel
 
-    def next(self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]) -> dict[str, Any]:
+    def next(
+        self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]
+    ) -> dict[str, Any]:
         nxt = response.links.get(self.rel, {}).get("url")
         return {"url": nxt} if nxt and items else {}

@@ -147,14 +147,18 @@ def read(
     source_state: SourceIncrementalState | None = None
     if incremental:
         last = parse_instant(inc.get("last_run")) or EPOCH
-        source_state = SourceIncrementalState(last_run=last, state=dict(inc.get("state") or {}), cursor_field=cursor_field)
+        source_state = SourceIncrementalState(
+            last_run=last, state=dict(inc.get("state") or {}), cursor_field=cursor_field
+        )
         summary.incremental_from = last.isoformat()
     best: Any = entry.get("pending_cursor") if summary.resumed_from else None
     seen: set[str] = set()
     if pagination:
         seen.add(json.dumps(pagination, sort_keys=True, default=str))
-    base = {"records": entry.get("records", 0) if summary.resumed_from else 0,
-            "pages": entry.get("pages", 0) if summary.resumed_from else 0}
+    base = {
+        "records": entry.get("records", 0) if summary.resumed_from else 0,
+        "pages": entry.get("pages", 0) if summary.resumed_from else 0,
+    }
     max_iterations = max_iterations or getattr(source.config, "max_iterations", None)
 
     while True:
@@ -245,8 +249,11 @@ def _advance(best: Any, records: list[SourceRecord], cursor_field: str | None) -
     if not values:
         return best
     first = values[0]
-    if isinstance(first, str) and first.endswith("Z") and all(
-            isinstance(v, str) and len(v) == len(first) and v.endswith("Z") for v in values):
+    if (
+        isinstance(first, str)
+        and first.endswith("Z")
+        and all(isinstance(v, str) and len(v) == len(first) and v.endswith("Z") for v in values)
+    ):
         values = [max(values)]  # UTC timestamps of one format sort as strings: parse one candidate per page
     best_key = parse_instant(best) if best is not None else None
     for value in values:
@@ -321,12 +328,20 @@ def parse_record_line(line: bytes, lineno: int) -> SourceRecord:
     if not isinstance(row, dict):
         raise InvalidResponseError(f"stdin:{lineno}: expected a JSON object, got {type(row).__name__}")
     if "data" in row and isinstance(row["data"], dict):
-        return SourceRecord(id=str(row.get("id", lineno)), data=row["data"], destination_id=row.get("destination_id"))
+        return SourceRecord(
+            id=str(row.get("id", lineno)), data=row["data"], destination_id=row.get("destination_id")
+        )
     return SourceRecord(id=str(row.get("id", lineno)), data=row)
 
 
-def write(destination: AbstractDestination, stream: str, lines: Iterable[bytes], *, batch_size: int = 500,
-          on_batch: Callable[[WriteSummary], None] | None = None) -> WriteSummary:
+def write(
+    destination: AbstractDestination,
+    stream: str,
+    lines: Iterable[bytes],
+    *,
+    batch_size: int = 500,
+    on_batch: Callable[[WriteSummary], None] | None = None,
+) -> WriteSummary:
     """Feed JSON Lines into a destination in batches, then ``finalize``."""
     summary = WriteSummary(stream=stream)
     batch: list[SourceRecord] = []

@@ -37,8 +37,9 @@ from cdk.testing.redact import PLACEHOLDER, Redactor, mask
 
 FORMAT_VERSION = 1
 RECORD_HINT = "run `cdk test --record` to record it (or `cdk test --record=missing` for new tests only)"
-_DROP_RESPONSE_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length", "connection",
-                                    "keep-alive"})
+_DROP_RESPONSE_HEADERS = frozenset(
+    {"content-encoding", "transfer-encoding", "content-length", "connection", "keep-alive"}
+)
 
 
 class UnrecordedRequestError(ConnectorError):
@@ -58,6 +59,7 @@ class CassetteFormatError(CdkError):
 
 
 # -- signatures ---------------------------------------------------------------------------------
+
 
 def _default_port(scheme: str) -> int | None:
     return {"http": 80, "https": 443}.get(scheme)
@@ -102,12 +104,15 @@ def normalise_body(body: bytes | None, content_type: str, redactor: Redactor) ->
     return redactor.text(text)
 
 
-def signature(method: str, url: str, body: bytes | None, content_type: str, redactor: Redactor) -> tuple[str, str, str]:
+def signature(
+    method: str, url: str, body: bytes | None, content_type: str, redactor: Redactor
+) -> tuple[str, str, str]:
     """What a request is matched on: method, normalised URL, canonical body (headers are not matched)."""
     return method.upper(), normalise_url(url, redactor), normalise_body(body, content_type, redactor)
 
 
 # -- bodies on disk -------------------------------------------------------------------------------
+
 
 def json_lines(doc: Any) -> list[str]:
     """Compact JSON of ``doc`` cut into lines: one line per element of its top-level lists (the records).
@@ -146,7 +151,9 @@ def json_lines(doc: Any) -> list[str]:
     return lines
 
 
-def encode_body(raw: bytes | None, content_type: str, redactor: Redactor, *, response: bool) -> dict[str, Any] | None:
+def encode_body(
+    raw: bytes | None, content_type: str, redactor: Redactor, *, response: bool
+) -> dict[str, Any] | None:
     """A body for the cassette as ``{"lines": [...]}`` (JSON one record a line, text line by line), or base64."""
     if not raw:
         return None
@@ -195,6 +202,7 @@ def _header(headers: dict[str, list[str]], name: str) -> str:
 
 
 # -- the cassette ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Fault:
@@ -247,8 +255,13 @@ class Cassette:
         for i, inter in enumerate(self.interactions):
             req = inter["request"]
             body = decode_body(req.get("body"))
-            sig = signature(req["method"], req["uri"], body, _header(req.get("headers") or {}, "content-type"),
-                            self.redactor)
+            sig = signature(
+                req["method"],
+                req["uri"],
+                body,
+                _header(req.get("headers") or {}, "content-type"),
+                self.redactor,
+            )
             self._index.setdefault(sig, deque()).append(i)
             self._by_path.setdefault((sig[0], sig[1].split("?", 1)[0]), []).append(i)
 
@@ -293,7 +306,9 @@ class Cassette:
             return f"{text}: cassette {where} does not exist; {RECORD_HINT}"
         same = [i for i in self._by_path.get((method, url.split("?", 1)[0]), [])]
         played_same = [i for i in same if i in set(self.played)]
-        text += f": not in cassette {where} ({len(self.interactions)} interactions, {len(self.played)} played)"
+        text += (
+            f": not in cassette {where} ({len(self.interactions)} interactions, {len(self.played)} played)"
+        )
         if same and len(played_same) == len(same) and sig in self._index:
             text += "; its recordings were all played already (the connector sends it more often than when recorded)"
         elif same:
@@ -308,14 +323,20 @@ class Cassette:
         # response first: tokens it issues are learned before the request is stored
         resp_headers: dict[str, list[str]] = {}
         raw_headers = getattr(getattr(response, "raw", None), "headers", None)
-        items = raw_headers.items() if raw_headers is not None and hasattr(raw_headers, "getlist") else response.headers.items()
+        items = (
+            raw_headers.items()
+            if raw_headers is not None and hasattr(raw_headers, "getlist")
+            else response.headers.items()
+        )
         for name, value in items:
             if name.lower() in _DROP_RESPONSE_HEADERS:
                 continue
             resp_headers.setdefault(name, []).append(value)
         content_type = response.headers.get("Content-Type", "")
         resp_body = encode_body(response.content, content_type, r, response=True)
-        req_headers = {k: [v if isinstance(v, str) else v.decode("latin-1")] for k, v in request.headers.items()}
+        req_headers = {
+            k: [v if isinstance(v, str) else v.decode("latin-1")] for k, v in request.headers.items()
+        }
         req_ct = request.headers.get("Content-Type", "") or ""
         body = _as_bytes(request.body)
         interaction = {
@@ -392,7 +413,9 @@ def read_interactions(path: Path) -> list[dict[str, Any]]:
         try:
             doc = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            raise CassetteFormatError(f"{path}: not valid JSON: {exc}", hint="re-record it with `cdk test --record`") from None
+            raise CassetteFormatError(
+                f"{path}: not valid JSON: {exc}", hint="re-record it with `cdk test --record`"
+            ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("interactions"), list):
         raise CassetteFormatError(f"{path}: not a cassette (no 'interactions' list)")
     out = []
@@ -414,8 +437,9 @@ _original_connect: Any = None
 _original_connect_ex: Any = None
 
 
-def _build_response(adapter: Any, request: Any, status: int, reason: str, headers: list[tuple[str, str]],
-                    body: bytes) -> Any:
+def _build_response(
+    adapter: Any, request: Any, status: int, reason: str, headers: list[tuple[str, str]], body: bytes
+) -> Any:
     from urllib3 import HTTPResponse
     from urllib3._collections import HTTPHeaderDict
 
@@ -424,8 +448,16 @@ def _build_response(adapter: Any, request: Any, status: int, reason: str, header
         if k.lower() not in _DROP_RESPONSE_HEADERS:
             hd.add(k, v)
     hd["Content-Length"] = str(len(body))
-    raw = HTTPResponse(body=io.BytesIO(body), headers=hd, status=status, reason=reason, preload_content=False,
-                       decode_content=False, request_method=request.method, request_url=request.url)
+    raw = HTTPResponse(
+        body=io.BytesIO(body),
+        headers=hd,
+        status=status,
+        reason=reason,
+        preload_content=False,
+        decode_content=False,
+        request_method=request.method,
+        request_url=request.url,
+    )
     return adapter.build_response(request, raw)
 
 
@@ -440,11 +472,17 @@ def _patched_send(adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
             cassette.faults.popleft()
         cassette.fault_hits += 1
         if fault.exception is not None:
-            raise fault.exception(f"synthetic {fault.exception.__name__} for {request.method} {_masked(cassette, request.url)}")
-        return _build_response(adapter, request, int(fault.status or 500), "", list(fault.headers.items()), fault.body)
+            raise fault.exception(
+                f"synthetic {fault.exception.__name__} for {request.method} {_masked(cassette, request.url)}"
+            )
+        return _build_response(
+            adapter, request, int(fault.status or 500), "", list(fault.headers.items()), fault.body
+        )
     body = _as_bytes(request.body)
     content_type = request.headers.get("Content-Type", "") or ""
-    if cassette.mode == "block":  # no cassette in this test: real requests, but only to loopback (socket guard)
+    if (
+        cassette.mode == "block"
+    ):  # no cassette in this test: real requests, but only to loopback (socket guard)
         return _original_send(adapter, request, *args, **kwargs)
     if cassette.mode == "record":
         response = _original_send(adapter, request, *args, **kwargs)
@@ -453,10 +491,19 @@ def _patched_send(adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         return response
     inter = cassette.play(request.method, request.url, body, content_type)
     resp = inter["response"]
-    headers = [(k, v) for k, values in (resp.get("headers") or {}).items()
-               for v in (values if isinstance(values, list) else [values])]
-    return _build_response(adapter, request, int(resp["status"]), resp.get("reason") or "", headers,
-                           decode_body(resp.get("body")))
+    headers = [
+        (k, v)
+        for k, values in (resp.get("headers") or {}).items()
+        for v in (values if isinstance(values, list) else [values])
+    ]
+    return _build_response(
+        adapter,
+        request,
+        int(resp["status"]),
+        resp.get("reason") or "",
+        headers,
+        decode_body(resp.get("body")),
+    )
 
 
 def _masked(cassette: Cassette, url: str) -> str:
@@ -470,14 +517,24 @@ def _is_loopback(host: str) -> bool:
 def _guard(original: Any) -> Any:
     def connect(sock: socket.socket, address: Any, *args: Any) -> Any:
         cassette = _active[-1] if _active else None
-        if cassette is not None and cassette.mode in ("replay", "block") \
-                and sock.family != getattr(socket, "AF_UNIX", None):
+        if (
+            cassette is not None
+            and cassette.mode in ("replay", "block")
+            and sock.family != getattr(socket, "AF_UNIX", None)
+        ):
             host = str(address[0]) if isinstance(address, tuple) else str(address)
             if cassette.mode == "replay" or not _is_loopback(host):
                 target = f"{host}:{address[1]}" if isinstance(address, tuple) else host
-                how = RECORD_HINT if cassette.mode == "replay" else (
-                    "this test has no cassette: request the `cassette` fixture to record and replay its HTTP")
-                raise NetworkBlockedError(f"network access is blocked during replay (connection to {target}); {how}")
+                how = (
+                    RECORD_HINT
+                    if cassette.mode == "replay"
+                    else (
+                        "this test has no cassette: request the `cassette` fixture to record and replay its HTTP"
+                    )
+                )
+                raise NetworkBlockedError(
+                    f"network access is blocked during replay (connection to {target}); {how}"
+                )
         return original(sock, address, *args)
 
     return connect
@@ -523,6 +580,16 @@ def use_cassette(cassette: Cassette) -> Iterator[Cassette]:
 
 
 __all__ = [
-    "PLACEHOLDER", "Cassette", "CassetteFormatError", "Fault", "NetworkBlockedError", "SecretLeakError",
-    "UnrecordedRequestError", "decode_body", "mask", "read_interactions", "signature", "use_cassette",
+    "PLACEHOLDER",
+    "Cassette",
+    "CassetteFormatError",
+    "Fault",
+    "NetworkBlockedError",
+    "SecretLeakError",
+    "UnrecordedRequestError",
+    "decode_body",
+    "mask",
+    "read_interactions",
+    "signature",
+    "use_cassette",
 ]

@@ -67,8 +67,10 @@ class Harness:
         if self._schemas is None:
             from cdk.connector import config_class, connector_config_schema
 
-            parts = [_safe(lambda: connector_config_schema(self.project, self.cls)),
-                     _safe(lambda: config_class(self.project, self.cls).model_json_schema())]
+            parts = [
+                _safe(lambda: connector_config_schema(self.project, self.cls)),
+                _safe(lambda: config_class(self.project, self.cls).model_json_schema()),
+            ]
             self._schemas = [p for p in parts if isinstance(p, dict)]
         return self._schemas
 
@@ -101,8 +103,15 @@ class Harness:
             secrets |= config_secrets(resolved, schema) | config_secrets(data, schema)
         return Redactor(secrets)
 
-    def make_connector(self, data: dict[str, Any], *, stream: str | None, recording: bool,
-                       waits: list[float] | None = None, incremental: bool = False) -> Any:
+    def make_connector(
+        self,
+        data: dict[str, Any],
+        *,
+        stream: str | None,
+        recording: bool,
+        waits: list[float] | None = None,
+        incremental: bool = False,
+    ) -> Any:
         """A connector instance on a ConnectorSession; replays run on a virtual clock (no real sleeps)."""
         from cdk.connector import instantiate, stream_or_default
         from cdk.sdk.http import Clock, ConnectorSession, VirtualClock
@@ -117,8 +126,13 @@ class Harness:
             clock=clock,
             on_wait=(lambda seconds, why: waits.append(seconds)) if waits is not None else None,
         )
-        return instantiate(self.project, self.cls, data, stream=stream_or_default(self.project, self.cls, stream),
-                           session=session)
+        return instantiate(
+            self.project,
+            self.cls,
+            data,
+            stream=stream_or_default(self.project, self.cls, stream),
+            session=session,
+        )
 
     # -- cassettes ----------------------------------------------------------------------------
     def cassette_path(self, name: str) -> Path:
@@ -150,7 +164,9 @@ class Harness:
         return Cassette.load(path, redactor=redactor)
 
     @contextmanager
-    def session_for(self, name: str, *, force_replay: bool = False) -> Iterator[tuple[Cassette, dict[str, Any], bool]]:
+    def session_for(
+        self, name: str, *, force_replay: bool = False
+    ) -> Iterator[tuple[Cassette, dict[str, Any], bool]]:
         """Cassette + config of one test; saves the cassette only when the block finishes without error."""
         path = self.cassette_path(name)
         recording = self.records(path) and not force_replay
@@ -190,6 +206,7 @@ def raise_misses(cassette: Cassette) -> None:
 
 # -- standard tests as pytest items -------------------------------------------------------------
 
+
 class StandardItem(pytest.Item):
     """One standard test; ``body(harness)`` does the work."""
 
@@ -220,8 +237,9 @@ class ManifestFile(pytest.File):
         if manifest.kind != "source":  # a destination: its connection check is all that replays generically
             yield StandardItem.from_parent(self, name="check", body=run_check)
             return
-        streams = [s for s in manifest.streams
-                   if not harness.streams_filter or s.name in harness.streams_filter]
+        streams = [
+            s for s in manifest.streams if not harness.streams_filter or s.name in harness.streams_filter
+        ]
         caps = set(manifest.capabilities)
         streaming_only = "streaming" in caps and "batch_extract" not in caps
 
@@ -268,7 +286,9 @@ def run_streams(h: Harness) -> None:
         if actual - declared:
             parts.append(f"streams() has {sorted(actual - declared)} which connector.yaml does not declare")
         if declared - actual:
-            parts.append(f"connector.yaml declares {sorted(declared - actual)} which streams() does not return")
+            parts.append(
+                f"connector.yaml declares {sorted(declared - actual)} which streams() does not return"
+            )
         raise AssertionError("; ".join(parts))
 
 
@@ -294,11 +314,16 @@ def run_incremental(h: Harness, stream: str, cursor_field: str) -> None:
     from cdk.testing.standard import check_incremental
 
     with h.session_for(f"incremental[{stream}]") as (_cassette, data, recording):
-        check_incremental(lambda: h.make_connector(data, stream=stream, recording=recording, incremental=True),
-                          stream, cursor_field, max_pages=h.max_pages)
+        check_incremental(
+            lambda: h.make_connector(data, stream=stream, recording=recording, incremental=True),
+            stream,
+            cursor_field,
+            max_pages=h.max_pages,
+        )
 
 
 # -- error paths, synthesised from the read recording ---------------------------------------------
+
 
 @contextmanager
 def _replayed(h: Harness, stream: str, faults: list[Fault]) -> Iterator[tuple[Any, Cassette, list[float]]]:
@@ -320,8 +345,12 @@ def _replayed(h: Harness, stream: str, faults: list[Fault]) -> Iterator[tuple[An
 
 
 def _auth_fault() -> Fault:
-    return Fault(status=401, body=b'{"error": "invalid credentials"}', headers={"Content-Type": "application/json"},
-                 repeat=True)
+    return Fault(
+        status=401,
+        body=b'{"error": "invalid credentials"}',
+        headers={"Content-Type": "application/json"},
+        repeat=True,
+    )
 
 
 def err_401_check(h: Harness, stream: str) -> None:
@@ -337,12 +366,18 @@ def err_401_check(h: Harness, stream: str) -> None:
             ) from None
     ok, reason = result if isinstance(result, tuple) else (result, None)
     if cassette.fault_hits == 0:
-        raise AssertionError("check_connection() made no HTTP request, so it cannot notice refused credentials")
+        raise AssertionError(
+            "check_connection() made no HTTP request, so it cannot notice refused credentials"
+        )
     if ok:
-        raise AssertionError(f"check_connection() returned ({ok!r}, {reason!r}) although the API answered 401")
+        raise AssertionError(
+            f"check_connection() returned ({ok!r}, {reason!r}) although the API answered 401"
+        )
     if not message_is_about_auth(reason):
-        raise AssertionError(f"check_connection() returned (False, {reason!r}): the message should say "
-                             "that authentication failed")
+        raise AssertionError(
+            f"check_connection() returned (False, {reason!r}): the message should say "
+            "that authentication failed"
+        )
 
 
 def err_401_read(h: Harness, stream: str) -> None:
@@ -355,8 +390,10 @@ def err_401_read(h: Harness, stream: str) -> None:
         except AuthenticationError:
             return
         except Exception as exc:  # noqa: BLE001
-            raise AssertionError(f"a read answered 401 raised {type(exc).__name__}: {exc}; expected "
-                                 "AuthenticationError (use self.session, which raises it)") from None
+            raise AssertionError(
+                f"a read answered 401 raised {type(exc).__name__}: {exc}; expected "
+                "AuthenticationError (use self.session, which raises it)"
+            ) from None
     raise AssertionError("a read whose every request was answered 401 did not fail")
 
 
@@ -367,23 +404,32 @@ def _recovers(h: Harness, stream: str, fault: Fault, expected_waits: list[float]
         try:
             result = read_stream(conn, stream, max_pages=h.max_pages)
         except Exception as exc:  # noqa: BLE001
-            raise AssertionError(f"after {what} on the first request the read failed instead of retrying: "
-                                 f"{type(exc).__name__}: {exc}") from None
+            raise AssertionError(
+                f"after {what} on the first request the read failed instead of retrying: "
+                f"{type(exc).__name__}: {exc}"
+            ) from None
     if cassette.fault_hits != 1:
         raise AssertionError(f"the read made no request through the session ({what} never served)")
     if not result.records:
         raise AssertionError(f"after {what} and a retry the read returned no records")
     asked = list(getattr(conn.session.clock, "sleeps", []))
-    if expected_waits is not None and (waits != expected_waits or not all(w in asked for w in expected_waits)):
-        raise AssertionError(f"after {what} the session waited {waits} s; expected {expected_waits} "
-                             "(the Retry-After of the response)")
+    if expected_waits is not None and (
+        waits != expected_waits or not all(w in asked for w in expected_waits)
+    ):
+        raise AssertionError(
+            f"after {what} the session waited {waits} s; expected {expected_waits} "
+            "(the Retry-After of the response)"
+        )
     if expected_waits is None and len(waits) != 1:
         raise AssertionError(f"after {what} expected one backoff wait, saw {waits}")
 
 
 def err_429(h: Harness, stream: str) -> None:
-    fault = Fault(status=429, headers={"Retry-After": "7", "Content-Type": "application/json"},
-                  body=b'{"error": "rate limited"}')
+    fault = Fault(
+        status=429,
+        headers={"Retry-After": "7", "Content-Type": "application/json"},
+        body=b'{"error": "rate limited"}',
+    )
     _recovers(h, stream, fault, [7.0], "429 Too Many Requests with Retry-After: 7")
 
 
@@ -395,7 +441,11 @@ def err_500_repeated(h: Harness, stream: str) -> None:
     from cdk.errors import RateLimitedError, TransientError
     from cdk.testing.standard import read_stream
 
-    with _replayed(h, stream, [Fault(status=500, body=b'{"error": "boom"}', repeat=True)]) as (conn, cassette, waits):
+    with _replayed(h, stream, [Fault(status=500, body=b'{"error": "boom"}', repeat=True)]) as (
+        conn,
+        cassette,
+        waits,
+    ):
         budget = conn.session.retry.max_retries
         try:
             read_stream(conn, stream, max_pages=h.max_pages)
@@ -403,14 +453,17 @@ def err_500_repeated(h: Harness, stream: str) -> None:
             if isinstance(exc, RateLimitedError):
                 raise AssertionError(f"repeated 500s raised RateLimitedError: {exc}") from None
             if cassette.fault_hits != budget + 1:
-                raise AssertionError(f"expected {budget + 1} attempts (1 + {budget} retries), saw "
-                                     f"{cassette.fault_hits}") from None
+                raise AssertionError(
+                    f"expected {budget + 1} attempts (1 + {budget} retries), saw {cassette.fault_hits}"
+                ) from None
             if len(waits) != budget:
                 raise AssertionError(f"expected {budget} backoff waits, saw {waits}") from None
             return
         except Exception as exc:  # noqa: BLE001
-            raise AssertionError(f"repeated 500s raised {type(exc).__name__}: {exc}; expected TransientError "
-                                 "after the retry budget") from None
+            raise AssertionError(
+                f"repeated 500s raised {type(exc).__name__}: {exc}; expected TransientError "
+                "after the retry budget"
+            ) from None
     raise AssertionError("a read whose every request was answered 500 did not fail")
 
 
@@ -428,8 +481,10 @@ def err_timeout(h: Harness, stream: str) -> None:
                 raise AssertionError(f"the timeout error does not say so: {exc}") from None
             return
         except Exception as exc:  # noqa: BLE001
-            raise AssertionError(f"a read that always timed out raised {type(exc).__name__}: {exc}; expected "
-                                 "RequestTimeoutError") from None
+            raise AssertionError(
+                f"a read that always timed out raised {type(exc).__name__}: {exc}; expected "
+                "RequestTimeoutError"
+            ) from None
     raise AssertionError("a read whose every request timed out did not fail")
 
 
@@ -444,6 +499,7 @@ ERROR_CASES: dict[str, Callable[[Harness, str], None]] = {
 
 
 # -- hooks --------------------------------------------------------------------------------------
+
 
 def activate(pytest_config: Any, root: Path) -> None:
     """Register this module as a plugin for a run in connector folder ``root``."""
@@ -468,20 +524,26 @@ def _record_mode_problems(pytest_config: Any, items: list[Any], session: Any) ->
     harness: Harness = pytest_config.stash[HARNESS_KEY]
     if "record_mode" in harness.project.tool_settings:
         problems.append("pyproject.toml [tool.cdk] sets record_mode")
-    option = pytest_config.getoption("record_mode", None) if _has_option(pytest_config, "record_mode") else None
+    option = (
+        pytest_config.getoption("record_mode", None) if _has_option(pytest_config, "record_mode") else None
+    )
     if option not in (None, "none"):
         problems.append(f"pytest option --record-mode={option}")
     for item in items:
         for mark in item.iter_markers("vcr"):
             if "record_mode" in mark.kwargs:
-                problems.append(f"{item.nodeid}: @pytest.mark.vcr(record_mode={mark.kwargs['record_mode']!r})")
+                problems.append(
+                    f"{item.nodeid}: @pytest.mark.vcr(record_mode={mark.kwargs['record_mode']!r})"
+                )
     for fixturedef in _fixturedefs(session, "vcr_config"):
         value = None
         if not fixturedef.argnames:
             value = _safe(fixturedef.func)
         if isinstance(value, dict) and "record_mode" in value:
-            problems.append(f"fixture vcr_config ({fixturedef.baseid or 'conftest'}) sets "
-                            f"record_mode={value['record_mode']!r}")
+            problems.append(
+                f"fixture vcr_config ({fixturedef.baseid or 'conftest'}) sets "
+                f"record_mode={value['record_mode']!r}"
+            )
     return problems
 
 
@@ -540,6 +602,7 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
 
 
 # -- fixtures for a connector's own tests ---------------------------------------------------------
+
 
 def _own_cassette_path(request: Any) -> Path:
     harness: Harness = request.config.stash[HARNESS_KEY]

@@ -67,8 +67,15 @@ class DemoAPI:
     ``records`` is the count per stream (an int for all, or a mapping stream -> count).
     """
 
-    def __init__(self, records: int | dict[str, int] = 100, *, streams: tuple[str, ...] = ("users", "orders"),
-                 api_key: str | None = None, port: int = 0, refresh_token: str | None = None) -> None:
+    def __init__(
+        self,
+        records: int | dict[str, int] = 100,
+        *,
+        streams: tuple[str, ...] = ("users", "orders"),
+        api_key: str | None = None,
+        port: int = 0,
+        refresh_token: str | None = None,
+    ) -> None:
         counts = records if isinstance(records, dict) else {s: records for s in streams}
         self.counts = dict(counts)
         self.api_key = api_key
@@ -149,8 +156,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     # -- plumbing -------------------------------------------------------------------------------
-    def _send(self, status: int, body: bytes | dict[str, Any] | list[Any] = b"",
-              headers: dict[str, str] | None = None, content_type: str = "application/json") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes | dict[str, Any] | list[Any] = b"",
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         if not isinstance(body, bytes):
             body = json.dumps(body).encode()
         self.send_response(status)
@@ -199,10 +211,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query)
-        self.demo.requests.append({"method": "GET", "path": path, "query": parts.query,
-                                   "headers": dict(self.headers)})
+        self.demo.requests.append(
+            {"method": "GET", "path": path, "query": parts.query, "headers": dict(self.headers)}
+        )
         if path == "/_control/requests":
-            return self._send(200, [{k: v for k, v in r.items() if k != "headers"} for r in self.demo.requests])
+            return self._send(
+                200, [{k: v for k, v in r.items() if k != "headers"} for r in self.demo.requests]
+            )
         if self._fault(path):
             return None
         if path == "/health":
@@ -210,7 +225,7 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._send(401, {"error": "invalid api key"})
             return self._send(200, {"status": "ok"})
         if path.startswith("/ingest/"):
-            return self._send(200, self.demo.ingested.get(path[len("/ingest/"):], []))
+            return self._send(200, self.demo.ingested.get(path[len("/ingest/") :], []))
         stream = path.strip("/")
         if stream.endswith("/count"):
             stream = stream[: -len("/count")]
@@ -246,18 +261,26 @@ class _Handler(BaseHTTPRequestHandler):
             start = bisect.bisect_right(updated, since)
             encoded = encoded[start:]
         total = len(encoded)
-        window = encoded[offset: offset + limit]
+        window = encoded[offset : offset + limit]
         nxt = offset + limit if offset + limit < total else None
         host = f"http://{self.headers.get('Host', '127.0.0.1')}"
-        keep = {k: v[0] for k, v in query.items() if k not in ("offset", "page", "cursor", "limit", "per_page")}
-        next_url = f"{host}/{stream}?{urlencode({**keep, 'offset': nxt, 'limit': limit})}" if nxt is not None else None
+        keep = {
+            k: v[0] for k, v in query.items() if k not in ("offset", "page", "cursor", "limit", "per_page")
+        }
+        next_url = (
+            f"{host}/{stream}?{urlencode({**keep, 'offset': nxt, 'limit': limit})}"
+            if nxt is not None
+            else None
+        )
         total_pages = max(1, -(-total // limit)) if limit else 1
-        head = json.dumps({
-            "total": total,
-            "total_pages": total_pages,
-            "next_cursor": encode_cursor(nxt) if nxt is not None else None,
-            "next": next_url,
-        })[:-1].encode()
+        head = json.dumps(
+            {
+                "total": total,
+                "total_pages": total_pages,
+                "next_cursor": encode_cursor(nxt) if nxt is not None else None,
+                "next": next_url,
+            }
+        )[:-1].encode()
         body = head + b',"items":[' + b",".join(window) + b"]}"
         headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else {}
         headers["X-PageCount"] = str(total_pages)  # PAGE pagination by header (sourceSpec endPageIndex)
@@ -268,8 +291,15 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query)
         raw = self._body()
-        self.demo.requests.append({"method": "POST", "path": path, "query": parts.query,
-                                   "headers": dict(self.headers), "body": raw.decode("utf-8", "replace")})
+        self.demo.requests.append(
+            {
+                "method": "POST",
+                "path": path,
+                "query": parts.query,
+                "headers": dict(self.headers),
+                "body": raw.decode("utf-8", "replace"),
+            }
+        )
         if path == "/_control/faults":
             spec = json.loads(raw or b"{}")
             self.demo.script(spec["path"], *spec.get("responses", []))
@@ -295,7 +325,7 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 return self._send(400, {"error": "body is not JSON"})
             rows = rows if isinstance(rows, list) else [rows]
-            self.demo.ingested[path[len("/ingest/"):]].extend(rows)
+            self.demo.ingested[path[len("/ingest/") :]].extend(rows)
             return self._send(200, {"written": len(rows)})
         self._send(404, {"error": f"no route POST {path}"})
 
@@ -303,7 +333,10 @@ class _Handler(BaseHTTPRequestHandler):
 def serve(records: int = 1000, port: int = 8765, api_key: str | None = None) -> None:  # pragma: no cover
     """Run the demo API in the foreground until interrupted (``cdk demo-api``)."""
     api = DemoAPI(records, api_key=api_key, port=port).start()
-    print(f"demo API on {api.url} ({records} records per stream: {', '.join(api.counts)}); Ctrl-C stops", flush=True)
+    print(
+        f"demo API on {api.url} ({records} records per stream: {', '.join(api.counts)}); Ctrl-C stops",
+        flush=True,
+    )
     try:
         while True:
             time.sleep(3600)

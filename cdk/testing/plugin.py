@@ -14,13 +14,22 @@ from typing import Any
 
 def pytest_addoption(parser: Any) -> None:
     group = parser.getgroup("cdk", "connector-cdk (active in a folder with connector.yaml)")
-    group.addoption("--cdk-record", choices=("none", "all", "missing"), default="none",
-                    help="none: replay cassettes (default); all: record every selected test afresh; "
-                         "missing: record only tests without a cassette")
-    group.addoption("--cdk-config", default=None,
-                    help="real config used when recording (default: secrets/config.json)")
-    group.addoption("--cdk-stream", action="append", default=[],
-                    help="run the standard tests of this stream only (repeatable)")
+    group.addoption(
+        "--cdk-record",
+        choices=("none", "all", "missing"),
+        default="none",
+        help="none: replay cassettes (default); all: record every selected test afresh; "
+        "missing: record only tests without a cassette",
+    )
+    group.addoption(
+        "--cdk-config", default=None, help="real config used when recording (default: secrets/config.json)"
+    )
+    group.addoption(
+        "--cdk-stream",
+        action="append",
+        default=[],
+        help="run the standard tests of this stream only (repeatable)",
+    )
     group.addoption("--cdk-connector", default=None, help="connector folder (default: the rootdir)")
 
 

@@ -32,19 +32,67 @@ from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlu
 PLACEHOLDER = "REDACTED"
 MIN_SECRET_LENGTH = 4  # shorter values are redacted by name only (substring replacement would mangle data)
 
-SECRET_HEADERS = frozenset({
-    "authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "apikey",
-    "x-auth-token", "x-access-token", "x-csrf-token", "x-amz-security-token", "private-token",
-})
+SECRET_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "set-cookie",
+        "x-api-key",
+        "api-key",
+        "apikey",
+        "x-auth-token",
+        "x-access-token",
+        "x-csrf-token",
+        "x-amz-security-token",
+        "private-token",
+    }
+)
 # words that make a field name secret (names are split on _ - . and camelCase)
-_SECRET_WORDS = frozenset({"password", "passwd", "pwd", "passphrase", "token", "secret", "apikey", "key",
-                           "signature", "credential", "credentials", "cookie", "sessionid", "auth"})
+_SECRET_WORDS = frozenset(
+    {
+        "password",
+        "passwd",
+        "pwd",
+        "passphrase",
+        "token",
+        "secret",
+        "apikey",
+        "key",
+        "signature",
+        "credential",
+        "credentials",
+        "cookie",
+        "sessionid",
+        "auth",
+    }
+)
 # a response body's own fields: "key" and "signature" are too often plain data there
 _RESPONSE_SECRET_WORDS = frozenset({"password", "passwd", "passphrase", "token", "secret", "apikey"})
-_NOT_SECRET = frozenset({"token_type", "tokentype", "expires_in", "key_id", "keyid", "primary_key",
-                         "sort_key", "cursor_key", "partition_key", "token_url", "auth_url", "auth_type",
-                         "authentication", "type", "next_page_token", "page_token", "pagetoken",
-                         "nextpagetoken", "continuation_token", "sync_token"})
+_NOT_SECRET = frozenset(
+    {
+        "token_type",
+        "tokentype",
+        "expires_in",
+        "key_id",
+        "keyid",
+        "primary_key",
+        "sort_key",
+        "cursor_key",
+        "partition_key",
+        "token_url",
+        "auth_url",
+        "auth_type",
+        "authentication",
+        "type",
+        "next_page_token",
+        "page_token",
+        "pagetoken",
+        "nextpagetoken",
+        "continuation_token",
+        "sync_token",
+    }
+)
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
@@ -67,7 +115,15 @@ def is_secret_name(name: str, *, response: bool = False) -> bool:
     vocab = _RESPONSE_SECRET_WORDS if response else _SECRET_WORDS
     if joined in vocab or words[-1] in vocab:
         return True
-    return joined in {"apikey", "xapikey", "accesstoken", "refreshtoken", "idtoken", "clientsecret", "privatekey"}
+    return joined in {
+        "apikey",
+        "xapikey",
+        "accesstoken",
+        "refreshtoken",
+        "idtoken",
+        "clientsecret",
+        "privatekey",
+    }
 
 
 def secret_forms(value: str) -> list[str]:
@@ -203,8 +259,12 @@ class Redactor:
         if isinstance(value, dict):
             out = {}
             for k, v in value.items():
-                if isinstance(v, (str, int, float)) and not isinstance(v, bool) and v != "" \
-                        and is_secret_name(str(k), response=response):
+                if (
+                    isinstance(v, (str, int, float))
+                    and not isinstance(v, bool)
+                    and v != ""
+                    and is_secret_name(str(k), response=response)
+                ):
                     if response and isinstance(v, str):
                         self.add(v)
                     out[k] = PLACEHOLDER
@@ -241,8 +301,22 @@ def mask(value: str) -> str:
     return value[:2] + "*" * (len(value) - 2)
 
 
-SKIP_DIRS = frozenset({".git", "secrets", "__pycache__", ".venv", "venv", ".tox", ".pytest_cache", ".mypy_cache",
-                       ".ruff_cache", "node_modules", "dist", "build"})
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        "secrets",
+        "__pycache__",
+        ".venv",
+        "venv",
+        ".tox",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+        "node_modules",
+        "dist",
+        "build",
+    }
+)
 
 
 def scan_tree(root: Path, redactor: Redactor, *, skip: Iterable[Path] = ()) -> list[str]:

@@ -45,8 +45,15 @@ def where(page: int, pos: int, record: SourceRecord) -> str:
     return f"page {page}, record #{pos} (id={record.id!r})"
 
 
-def read_stream(conn: Any, stream: str, *, max_pages: int = DEFAULT_MAX_PAGES, state: StateStore | None = None,
-                incremental: bool = False, cursor_field: str | None = None) -> ReadResult:
+def read_stream(
+    conn: Any,
+    stream: str,
+    *,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    state: StateStore | None = None,
+    incremental: bool = False,
+    cursor_field: str | None = None,
+) -> ReadResult:
     """Read a whole stream through the runner, failing when the pagination does not terminate."""
     result = ReadResult(stream=stream, summary=ReadSummary(stream=stream))
     state = state or StateStore(None)
@@ -78,8 +85,9 @@ def read_stream(conn: Any, stream: str, *, max_pages: int = DEFAULT_MAX_PAGES, s
                 "[tool.cdk] test_max_pages"
             )
 
-    result.summary = read(conn, stream, sink, state=state, incremental=incremental, cursor_field=cursor_field,
-                          on_page=on_page)
+    result.summary = read(
+        conn, stream, sink, state=state, incremental=incremental, cursor_field=cursor_field, on_page=on_page
+    )
     return result
 
 
@@ -158,12 +166,14 @@ def check_records(project: Project, result: ReadResult) -> None:
         )
 
 
-def check_incremental(make_conn: Callable[[], Any], stream: str, cursor_field: str, *,
-                      max_pages: int = DEFAULT_MAX_PAGES) -> tuple[ReadResult, ReadResult]:
+def check_incremental(
+    make_conn: Callable[[], Any], stream: str, cursor_field: str, *, max_pages: int = DEFAULT_MAX_PAGES
+) -> tuple[ReadResult, ReadResult]:
     """A first incremental read advances the state; a second one returns only newer records."""
     state = StateStore(None)
-    first = read_stream(make_conn(), stream, max_pages=max_pages, state=state, incremental=True,
-                        cursor_field=cursor_field)
+    first = read_stream(
+        make_conn(), stream, max_pages=max_pages, state=state, incremental=True, cursor_field=cursor_field
+    )
     inc = state.get(stream).get("incremental") or {}
     last = inc.get("last_run")
     if not first.records:
@@ -175,8 +185,9 @@ def check_incremental(make_conn: Callable[[], Any], stream: str, cursor_field: s
             f"no usable cursor '{cursor_field}' (e.g. {where(p, i, rec)} has {cursor_field}="
             f"{rec.data.get(cursor_field)!r}); the cursor must be a date-time or epoch value"
         )
-    second = read_stream(make_conn(), stream, max_pages=max_pages, state=state, incremental=True,
-                         cursor_field=cursor_field)
+    second = read_stream(
+        make_conn(), stream, max_pages=max_pages, state=state, incremental=True, cursor_field=cursor_field
+    )
     cut = parse_instant(last)
     assert cut is not None
     older = []

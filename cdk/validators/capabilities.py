@@ -17,19 +17,44 @@ from cdk.validators.findings import Finding, Rule, make
 from cdk.validators.policy import Policy
 
 RULES = [
-    Rule("A001", "capabilities", "required method missing", "a declared capability needs a method the connector does not define",
-         "define the method on the connector class (the SDK's abstract stub does not count)",
-         bad="capabilities: [incremental]\nclass S(AbstractSource):  # no get_records_after",
-         good="class S(AbstractSource):\n    def get_records_after(self, source_state, pagination=None): ..."),
-    Rule("A002", "capabilities", "incompatible signature", "the method's signature does not fit how the runner calls it",
-         "match the SDK's signature: parameters and @staticmethod as in cdk.sdk.source",
-         bad="def get(self):  # the runner passes pagination", good="def get(self, pagination=None):"),
-    Rule("A003", "capabilities", "capability implemented but not declared", "the connector implements a capability its manifest does not declare",
-         "add the capability to connector.yaml, or remove the method", severity="warning", waivable=True,
-         bad="capabilities: [batch_extract]\n    def get_records_after(...): ...",
-         good="capabilities: [batch_extract, incremental]"),
-    Rule("A004", "capabilities", "no connector class", "no class extends AbstractSource, StreamingSource or AbstractDestination",
-         "subclass one of the SDK's base classes", bad="class MySource:\n    ...", good="class MySource(AbstractSource):\n    ..."),
+    Rule(
+        "A001",
+        "capabilities",
+        "required method missing",
+        "a declared capability needs a method the connector does not define",
+        "define the method on the connector class (the SDK's abstract stub does not count)",
+        bad="capabilities: [incremental]\nclass S(AbstractSource):  # no get_records_after",
+        good="class S(AbstractSource):\n    def get_records_after(self, source_state, pagination=None): ...",
+    ),
+    Rule(
+        "A002",
+        "capabilities",
+        "incompatible signature",
+        "the method's signature does not fit how the runner calls it",
+        "match the SDK's signature: parameters and @staticmethod as in cdk.sdk.source",
+        bad="def get(self):  # the runner passes pagination",
+        good="def get(self, pagination=None):",
+    ),
+    Rule(
+        "A003",
+        "capabilities",
+        "capability implemented but not declared",
+        "the connector implements a capability its manifest does not declare",
+        "add the capability to connector.yaml, or remove the method",
+        severity="warning",
+        waivable=True,
+        bad="capabilities: [batch_extract]\n    def get_records_after(...): ...",
+        good="capabilities: [batch_extract, incremental]",
+    ),
+    Rule(
+        "A004",
+        "capabilities",
+        "no connector class",
+        "no class extends AbstractSource, StreamingSource or AbstractDestination",
+        "subclass one of the SDK's base classes",
+        bad="class MySource:\n    ...",
+        good="class MySource(AbstractSource):\n    ...",
+    ),
 ]
 R = {r.code: r for r in RULES}
 
@@ -41,16 +66,37 @@ class Expect:
 
 
 REQUIRED: dict[str, dict[str, Expect]] = {
-    "batch_extract": {"streams": Expect(True, 0), "get_config_class": Expect(True, 0),
-                      "check_connection": Expect(False, 0), "get": Expect(False, 1)},
-    "incremental": {"streams": Expect(True, 0), "get_config_class": Expect(True, 0),
-                    "check_connection": Expect(False, 0), "get": Expect(False, 1),
-                    "get_records_after": Expect(False, 2)},
-    "streaming": {"streams": Expect(True, 0), "get_config_class": Expect(True, 0),
-                  "check_connection": Expect(False, 0), "read_stream": Expect(False, 2), "commit": Expect(False, 1)},
-    "load": {"get_config_class": Expect(True, 0), "check_connection": Expect(False, 0), "write": Expect(False, 2)},
+    "batch_extract": {
+        "streams": Expect(True, 0),
+        "get_config_class": Expect(True, 0),
+        "check_connection": Expect(False, 0),
+        "get": Expect(False, 1),
+    },
+    "incremental": {
+        "streams": Expect(True, 0),
+        "get_config_class": Expect(True, 0),
+        "check_connection": Expect(False, 0),
+        "get": Expect(False, 1),
+        "get_records_after": Expect(False, 2),
+    },
+    "streaming": {
+        "streams": Expect(True, 0),
+        "get_config_class": Expect(True, 0),
+        "check_connection": Expect(False, 0),
+        "read_stream": Expect(False, 2),
+        "commit": Expect(False, 1),
+    },
+    "load": {
+        "get_config_class": Expect(True, 0),
+        "check_connection": Expect(False, 0),
+        "write": Expect(False, 2),
+    },
 }
-SEED_CONTRACT = {"get_streams": Expect(False, 0), "check_connection": Expect(False, 0), "get_records": Expect(False, 1)}
+SEED_CONTRACT = {
+    "get_streams": Expect(False, 0),
+    "check_connection": Expect(False, 0),
+    "get_records": Expect(False, 1),
+}
 MARKERS = {"incremental": ("get_records_after",), "streaming": ("read_stream", "commit"), "load": ("write",)}
 SDK_BASES = {"AbstractSource", "StreamingSource", "AbstractDestination", "SimpleSourceAdapter"}
 
@@ -163,7 +209,12 @@ def _class_line(cls: ast.ClassDef) -> tuple[int, int]:
 def _stub(method: Method) -> bool:
     """A placeholder body: only ``...`` or ``raise NotImplementedError`` (``pass`` is a deliberate no-op)."""
     body = method.node.body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+    if (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
         body = body[1:]
     if not body:
         return True
@@ -178,13 +229,22 @@ def _stub(method: Method) -> bool:
     return False
 
 
-def check_class(index: ClassIndex, cls: ast.ClassDef, file: str, module: str, capabilities: list[str] | None) -> list[Finding]:
+def check_class(
+    index: ClassIndex, cls: ast.ClassDef, file: str, module: str, capabilities: list[str] | None
+) -> list[Finding]:
     out: list[Finding] = []
     methods, _ = index.methods(cls, file, module)
     line, col = _class_line(cls)
     seed = ("get_records" in methods or "get_streams" in methods) and "get" not in methods
-    declared = capabilities if capabilities is not None else (["batch_extract"] if not any(
-        m in methods for m in ("write", "read_stream")) else [c for c, ms in MARKERS.items() if all(x in methods for x in ms)])
+    declared = (
+        capabilities
+        if capabilities is not None
+        else (
+            ["batch_extract"]
+            if not any(m in methods for m in ("write", "read_stream"))
+            else [c for c, ms in MARKERS.items() if all(x in methods for x in ms)]
+        )
+    )
     for cap in declared:
         required = dict(REQUIRED.get(cap, {}))
         if seed and cap in ("batch_extract", "incremental"):
@@ -193,9 +253,20 @@ def check_class(index: ClassIndex, cls: ast.ClassDef, file: str, module: str, ca
         for name, expect in required.items():
             method = methods.get(name)
             if method is None or _stub(method):
-                why = ("is not defined (an SDK abstract stub does not count)" if method is None
-                       else f"is only a stub in {method.owner}")
-                out.append(make(R["A001"], file, line, col, f"capability '{cap}' needs {name}() on {cls.name}; it {why}"))
+                why = (
+                    "is not defined (an SDK abstract stub does not count)"
+                    if method is None
+                    else f"is only a stub in {method.owner}"
+                )
+                out.append(
+                    make(
+                        R["A001"],
+                        file,
+                        line,
+                        col,
+                        f"capability '{cap}' needs {name}() on {cls.name}; it {why}",
+                    )
+                )
                 continue
             problem = _signature_problem(method, expect, name)
             if problem:
@@ -204,8 +275,15 @@ def check_class(index: ClassIndex, cls: ast.ClassDef, file: str, module: str, ca
         for cap, names in MARKERS.items():
             if cap not in capabilities and all(n in methods and not _stub(methods[n]) for n in names):
                 m = methods[names[0]]
-                out.append(make(R["A003"], m.file, m.node.lineno, m.node.col_offset,
-                                f"{cls.name} implements {', '.join(n + '()' for n in names)} (capability '{cap}') but connector.yaml does not declare '{cap}'"))
+                out.append(
+                    make(
+                        R["A003"],
+                        m.file,
+                        m.node.lineno,
+                        m.node.col_offset,
+                        f"{cls.name} implements {', '.join(n + '()' for n in names)} (capability '{cap}') but connector.yaml does not declare '{cap}'",
+                    )
+                )
     return _dedupe(out)
 
 
@@ -228,10 +306,18 @@ def check(project: Any, policy: Policy) -> list[Finding]:
             classes = {n.name: n for n in tree.body if isinstance(n, ast.ClassDef)}
             used_as_base = {getattr(b, "id", None) for n in classes.values() for b in n.bases}
 
-            def reaches_sdk(node: ast.ClassDef, depth: int = 0, classes: dict[str, ast.ClassDef] = classes) -> bool:
+            def reaches_sdk(
+                node: ast.ClassDef, depth: int = 0, classes: dict[str, ast.ClassDef] = classes
+            ) -> bool:
                 names = {getattr(b, "id", getattr(b, "attr", "")) for b in node.bases}
-                return bool(names & SDK_BASES) or (depth < 10 and any(
-                    reaches_sdk(classes[n], depth + 1, classes) for n in names if n in classes and classes[n] is not node))
+                return bool(names & SDK_BASES) or (
+                    depth < 10
+                    and any(
+                        reaches_sdk(classes[n], depth + 1, classes)
+                        for n in names
+                        if n in classes and classes[n] is not node
+                    )
+                )
 
             for node in classes.values():
                 if node.name not in used_as_base and reaches_sdk(node):
@@ -250,4 +336,3 @@ def check(project: Any, policy: Policy) -> list[Finding]:
         return []  # the manifest suite reports a missing module or class
     cls, file, mod = found
     return check_class(index, cls, file, mod, list(m.capabilities))
-

@@ -19,52 +19,148 @@ from cdk.validators.manifest import MANIFEST, load_schema_file, meta_errors
 from cdk.validators.policy import Policy
 
 RULES = [
-    Rule("C001", "config", "config schema is not valid", "the config schema does not validate against its meta-schema",
-         "fix the keyword named in the message", bad='{"type": "object", "required": "token"}',
-         good='{"type": "object", "required": ["token"]}'),
-    Rule("C002", "config", "unknown meta-schema", "the config schema declares a $schema that is not known",
-         "use draft-07 or 2020-12", severity="warning",
-         bad='"$schema": "http://example.com/my-schema"', good='"$schema": "https://json-schema.org/draft/2020-12/schema"'),
-    Rule("C003", "config", "model field missing from schema", "a field of the pydantic config class is not in the config schema",
-         "add the property to the schema (or regenerate it with `cdk spec`)",
-         bad="class Config(SourceConfig):\n    page_size: int = 100   # schema has no page_size",
-         good='"page_size": {"type": "integer", "default": 100}'),
-    Rule("C004", "config", "schema property missing from model", "a property of the config schema is not a field of the pydantic class",
-         "add the field to the class or remove the property", bad='"region": {"type": "string"}  # class has no region',
-         good="region: str"),
-    Rule("C005", "config", "type disagreement", "the schema and the pydantic class give a field different types",
-         "make both say the same type", bad='page_size: int  /  "page_size": {"type": "string"}',
-         good='page_size: int  /  "page_size": {"type": "integer"}'),
-    Rule("C006", "config", "required disagreement", "the schema and the pydantic class disagree on whether a field is required",
-         "a field without default is required; list it in the schema's required", bad='token: str  /  "required": []',
-         good='token: str  /  "required": ["token"]'),
-    Rule("C007", "config", "default disagreement", "the schema and the pydantic class give a field different defaults",
-         "use the same default in both", bad='page_size: int = 100  /  "default": 50', good='page_size: int = 100  /  "default": 100'),
-    Rule("C008", "config", "enum disagreement", "the schema and the pydantic class allow different values",
-         "list the same values in both", bad='region: Literal["us", "eu"]  /  "enum": ["us"]',
-         good='region: Literal["us", "eu"]  /  "enum": ["us", "eu"]'),
-    Rule("C009", "config", "sample config does not validate", "a sample config under tests/ does not validate against the config schema",
-         "fix the sample or the schema", bad='{"page_size": "ten"}', good='{"page_size": 10}'),
-    Rule("C010", "config", "secret field not marked secret", "a secret-looking config field is not marked secret",
-         'add "writeOnly": true (or "format": "password") so UIs mask it and recordings redact it', waivable=True,
-         bad='"api_token": {"type": "string"}', good='"api_token": {"type": "string", "writeOnly": true}'),
-    Rule("C011", "config", "config class not found", "config.class names a module or class that does not exist",
-         "point config.class at package.module:Class inside the connector", bad="class: pkg.cfg:Config  # no pkg/cfg.py",
-         good="class: pkg.source:NotionConfig"),
+    Rule(
+        "C001",
+        "config",
+        "config schema is not valid",
+        "the config schema does not validate against its meta-schema",
+        "fix the keyword named in the message",
+        bad='{"type": "object", "required": "token"}',
+        good='{"type": "object", "required": ["token"]}',
+    ),
+    Rule(
+        "C002",
+        "config",
+        "unknown meta-schema",
+        "the config schema declares a $schema that is not known",
+        "use draft-07 or 2020-12",
+        severity="warning",
+        bad='"$schema": "http://example.com/my-schema"',
+        good='"$schema": "https://json-schema.org/draft/2020-12/schema"',
+    ),
+    Rule(
+        "C003",
+        "config",
+        "model field missing from schema",
+        "a field of the pydantic config class is not in the config schema",
+        "add the property to the schema (or regenerate it with `cdk spec`)",
+        bad="class Config(SourceConfig):\n    page_size: int = 100   # schema has no page_size",
+        good='"page_size": {"type": "integer", "default": 100}',
+    ),
+    Rule(
+        "C004",
+        "config",
+        "schema property missing from model",
+        "a property of the config schema is not a field of the pydantic class",
+        "add the field to the class or remove the property",
+        bad='"region": {"type": "string"}  # class has no region',
+        good="region: str",
+    ),
+    Rule(
+        "C005",
+        "config",
+        "type disagreement",
+        "the schema and the pydantic class give a field different types",
+        "make both say the same type",
+        bad='page_size: int  /  "page_size": {"type": "string"}',
+        good='page_size: int  /  "page_size": {"type": "integer"}',
+    ),
+    Rule(
+        "C006",
+        "config",
+        "required disagreement",
+        "the schema and the pydantic class disagree on whether a field is required",
+        "a field without default is required; list it in the schema's required",
+        bad='token: str  /  "required": []',
+        good='token: str  /  "required": ["token"]',
+    ),
+    Rule(
+        "C007",
+        "config",
+        "default disagreement",
+        "the schema and the pydantic class give a field different defaults",
+        "use the same default in both",
+        bad='page_size: int = 100  /  "default": 50',
+        good='page_size: int = 100  /  "default": 100',
+    ),
+    Rule(
+        "C008",
+        "config",
+        "enum disagreement",
+        "the schema and the pydantic class allow different values",
+        "list the same values in both",
+        bad='region: Literal["us", "eu"]  /  "enum": ["us"]',
+        good='region: Literal["us", "eu"]  /  "enum": ["us", "eu"]',
+    ),
+    Rule(
+        "C009",
+        "config",
+        "sample config does not validate",
+        "a sample config under tests/ does not validate against the config schema",
+        "fix the sample or the schema",
+        bad='{"page_size": "ten"}',
+        good='{"page_size": 10}',
+    ),
+    Rule(
+        "C010",
+        "config",
+        "secret field not marked secret",
+        "a secret-looking config field is not marked secret",
+        'add "writeOnly": true (or "format": "password") so UIs mask it and recordings redact it',
+        waivable=True,
+        bad='"api_token": {"type": "string"}',
+        good='"api_token": {"type": "string", "writeOnly": true}',
+    ),
+    Rule(
+        "C011",
+        "config",
+        "config class not found",
+        "config.class names a module or class that does not exist",
+        "point config.class at package.module:Class inside the connector",
+        bad="class: pkg.cfg:Config  # no pkg/cfg.py",
+        good="class: pkg.source:NotionConfig",
+    ),
 ]
 R = {r.code: r for r in RULES}
 
 SECRET_NAME = re.compile(
     r"(passw|secret|token|api_?key|apikey|private_?key|access_?key|credential|^key$|"
-    r"(client|signing|encryption|master|license|app|consumer|shared|auth|session)_key$)", re.I)
-NOT_SECRET = re.compile(r"(_url$|_uri$|_type$|_name$|_field$|_path$|^token_url$|^key_field$|_expires|_id$)", re.I)
+    r"(client|signing|encryption|master|license|app|consumer|shared|auth|session)_key$)",
+    re.I,
+)
+NOT_SECRET = re.compile(
+    r"(_url$|_uri$|_type$|_name$|_field$|_path$|^token_url$|^key_field$|_expires|_id$)", re.I
+)
 PY_TYPES = {
-    "str": "string", "int": "integer", "float": "number", "bool": "boolean", "dict": "object", "Dict": "object",
-    "Mapping": "object", "list": "array", "List": "array", "set": "array", "Set": "array", "tuple": "array",
-    "Tuple": "array", "Sequence": "array", "SecretStr": "string", "HttpUrl": "string", "AnyUrl": "string",
-    "AnyHttpUrl": "string", "EmailStr": "string", "datetime": "string", "date": "string", "time": "string",
-    "UUID": "string", "Decimal": "number", "PositiveInt": "integer", "NonNegativeInt": "integer",
-    "PositiveFloat": "number", "None": "null", "Any": None,
+    "str": "string",
+    "int": "integer",
+    "float": "number",
+    "bool": "boolean",
+    "dict": "object",
+    "Dict": "object",
+    "Mapping": "object",
+    "list": "array",
+    "List": "array",
+    "set": "array",
+    "Set": "array",
+    "tuple": "array",
+    "Tuple": "array",
+    "Sequence": "array",
+    "SecretStr": "string",
+    "HttpUrl": "string",
+    "AnyUrl": "string",
+    "AnyHttpUrl": "string",
+    "EmailStr": "string",
+    "datetime": "string",
+    "date": "string",
+    "time": "string",
+    "UUID": "string",
+    "Decimal": "number",
+    "PositiveInt": "integer",
+    "NonNegativeInt": "integer",
+    "PositiveFloat": "number",
+    "None": "null",
+    "Any": None,
 }
 
 
@@ -149,7 +245,8 @@ def _module_enums(tree: ast.Module) -> dict[str, list[Any]]:
     out = {}
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and any(
-            (getattr(b, "id", None) or getattr(b, "attr", None)) in ("Enum", "StrEnum", "IntEnum") for b in node.bases
+            (getattr(b, "id", None) or getattr(b, "attr", None)) in ("Enum", "StrEnum", "IntEnum")
+            for b in node.bases
         ):
             values = []
             for stmt in node.body:
@@ -181,7 +278,10 @@ def model_fields(tree: ast.Module, cls_name: str, base_fields: set[str]) -> dict
             name = stmt.target.id
             if name.startswith("_") or name == "model_config" or name in base_fields:
                 continue
-            if isinstance(stmt.annotation, ast.Subscript) and getattr(stmt.annotation.value, "id", "") == "ClassVar":
+            if (
+                isinstance(stmt.annotation, ast.Subscript)
+                and getattr(stmt.annotation.value, "id", "") == "ClassVar"
+            ):
                 continue
             info = FieldInfo(name, stmt)
             _ann(stmt.annotation, enums, info)
@@ -201,7 +301,9 @@ def _default(value: ast.AST | None, info: FieldInfo) -> None:
             elif kw.arg == "default_factory":
                 info.required = False
                 return
-        if default_node is None or (isinstance(default_node, ast.Constant) and default_node.value is Ellipsis):
+        if default_node is None or (
+            isinstance(default_node, ast.Constant) and default_node.value is Ellipsis
+        ):
             return
         value = default_node
     info.required = False
@@ -232,8 +334,13 @@ def _schema_types(prop: dict[str, Any]) -> set[str] | None:
 
 
 def _is_marked_secret(prop: dict[str, Any]) -> bool:
-    return bool(prop.get("writeOnly") or prop.get("format") == "password" or prop.get("airbyte_secret")
-                or prop.get("secret") or prop.get("x-secret"))
+    return bool(
+        prop.get("writeOnly")
+        or prop.get("format") == "password"
+        or prop.get("airbyte_secret")
+        or prop.get("secret")
+        or prop.get("x-secret")
+    )
 
 
 class _Locator:
@@ -270,22 +377,48 @@ def _secret_findings(schema: dict[str, Any], loc: _Locator, prefix: list[str], o
             continue
         path = prefix + [name]
         types = _schema_types(prop) or set()
-        if SECRET_NAME.search(name) and not NOT_SECRET.search(name) and (not types or "string" in types) and not _is_marked_secret(prop):
+        if (
+            SECRET_NAME.search(name)
+            and not NOT_SECRET.search(name)
+            and (not types or "string" in types)
+            and not _is_marked_secret(prop)
+        ):
             file, line, col = loc.prop(path)
-            out.append(make(R["C010"], file, line, col, f"config field '{'.'.join(path)}' looks secret but is not marked writeOnly or format password"))
+            out.append(
+                make(
+                    R["C010"],
+                    file,
+                    line,
+                    col,
+                    f"config field '{'.'.join(path)}' looks secret but is not marked writeOnly or format password",
+                )
+            )
         if prop.get("type") == "object" or "properties" in prop:
             _secret_findings(prop, loc, path, out)
 
 
-def _compare(fields: dict[str, FieldInfo], schema: dict[str, Any], loc: _Locator, model_file: str,
-             base_fields: set[str]) -> list[Finding]:
+def _compare(
+    fields: dict[str, FieldInfo],
+    schema: dict[str, Any],
+    loc: _Locator,
+    model_file: str,
+    base_fields: set[str],
+) -> list[Finding]:
     out: list[Finding] = []
     props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
     required = set(schema.get("required") or [])
     for name, info in fields.items():
         line, col = info.node.lineno, info.node.col_offset
         if name not in props:
-            out.append(make(R["C003"], model_file, line, col, f"field '{name}' of the config class is not in the config schema"))
+            out.append(
+                make(
+                    R["C003"],
+                    model_file,
+                    line,
+                    col,
+                    f"field '{name}' of the config class is not in the config schema",
+                )
+            )
             continue
         prop = props[name] if isinstance(props[name], dict) else {}
         s_types = _schema_types(prop)
@@ -293,28 +426,69 @@ def _compare(fields: dict[str, FieldInfo], schema: dict[str, Any], loc: _Locator
             m = info.types - {"null"}
             s = s_types - {"null"}
             if m and s and m != s and not (m == {"integer"} and s == {"number"}):
-                out.append(make(R["C005"], model_file, line, col,
-                                f"field '{name}': the class says {'|'.join(sorted(m))}, the schema says {'|'.join(sorted(s))}"))
+                out.append(
+                    make(
+                        R["C005"],
+                        model_file,
+                        line,
+                        col,
+                        f"field '{name}': the class says {'|'.join(sorted(m))}, the schema says {'|'.join(sorted(s))}",
+                    )
+                )
         if info.required != (name in required):
             said = "required" if info.required else "optional (has a default)"
             other = "required" if name in required else "not required"
-            out.append(make(R["C006"], model_file, line, col, f"field '{name}' is {said} in the class but {other} in the schema"))
+            out.append(
+                make(
+                    R["C006"],
+                    model_file,
+                    line,
+                    col,
+                    f"field '{name}' is {said} in the class but {other} in the schema",
+                )
+            )
         if "default" in prop and info.has_default and prop["default"] != info.default:
-            out.append(make(R["C007"], model_file, line, col,
-                            f"field '{name}': default {info.default!r} in the class, {prop['default']!r} in the schema"))
+            out.append(
+                make(
+                    R["C007"],
+                    model_file,
+                    line,
+                    col,
+                    f"field '{name}': default {info.default!r} in the class, {prop['default']!r} in the schema",
+                )
+            )
         if info.enum is not None and isinstance(prop.get("enum"), list):
             mv = {json.dumps(v) for v in info.enum if v is not None}
             sv = {json.dumps(v) for v in prop["enum"] if v is not None}
             if mv != sv:
-                out.append(make(R["C008"], model_file, line, col,
-                                f"field '{name}': the class allows {sorted(mv)}, the schema allows {sorted(sv)}"))
+                out.append(
+                    make(
+                        R["C008"],
+                        model_file,
+                        line,
+                        col,
+                        f"field '{name}': the class allows {sorted(mv)}, the schema allows {sorted(sv)}",
+                    )
+                )
         if info.secret and not _is_marked_secret(prop):
             file, sl, sc = loc.prop([name])
-            out.append(make(R["C010"], file, sl, sc, f"field '{name}' is a SecretStr in the class but not marked secret in the schema"))
+            out.append(
+                make(
+                    R["C010"],
+                    file,
+                    sl,
+                    sc,
+                    f"field '{name}' is a SecretStr in the class but not marked secret in the schema",
+                )
+            )
     for name in props:
         if name not in fields and name not in base_fields:
             file, line, col = loc.prop([name])
-            out.append(make(R["C004"], file, line, col, f"schema property '{name}' is not a field of the config class"))
+            out.append(
+                make(
+                    R["C004"], file, line, col, f"schema property '{name}' is not a field of the config class"
+                )
+            )
     return out
 
 
@@ -352,9 +526,13 @@ def _check_samples(project: Any, schema: dict[str, Any]) -> list[Finding]:
             out.append(make(R["C009"], rel, 1, 0, f"cannot read sample config: {exc}"))
             continue
         except json.JSONDecodeError as exc:
-            out.append(make(R["C009"], rel, exc.lineno, exc.colno - 1, f"sample config is not JSON: {exc.msg}"))
+            out.append(
+                make(R["C009"], rel, exc.lineno, exc.colno - 1, f"sample config is not JSON: {exc.msg}")
+            )
             continue
-        for err_path, message in cached("sample-config", schema_text + "\0" + text, lambda data=data: errors_of(data)):
+        for err_path, message in cached(
+            "sample-config", schema_text + "\0" + text, lambda data=data: errors_of(data)
+        ):
             key = next((p for p in reversed(err_path) if isinstance(p, str)), None)
             line, col = find_key_line(text, json.dumps(key)) if key else (1, 0)
             where = ".".join(str(p) for p in err_path) or "(root)"
@@ -372,12 +550,27 @@ def check(project: Any, policy: Policy) -> list[Finding]:
     out: list[Finding] = []
     spec = m.config
     schema, problems = load_schema_file(project, spec.schema_, ("config", "schema"))
-    out.extend(Finding(p.rule.replace("M006", "C001"), p.severity, p.file, p.line, p.column, p.message, R["C001"].hint, "config")
-               for p in problems)
+    out.extend(
+        Finding(
+            p.rule.replace("M006", "C001"),
+            p.severity,
+            p.file,
+            p.line,
+            p.column,
+            p.message,
+            R["C001"].hint,
+            "config",
+        )
+        for p in problems
+    )
     loc = _Locator(project, spec.schema_)
     if isinstance(schema, dict):
         errors, unknown = meta_errors(schema)
-        file, line, col = (spec.schema_, 1, 0) if isinstance(spec.schema_, str) else (MANIFEST, *project.positions.locate(("config", "schema")))
+        file, line, col = (
+            (spec.schema_, 1, 0)
+            if isinstance(spec.schema_, str)
+            else (MANIFEST, *project.positions.locate(("config", "schema")))
+        )
         if unknown:
             out.append(make(R["C002"], file, line, col, f"unknown $schema '{unknown}'; checked as 2020-12"))
         for path, message in errors[:10]:
@@ -391,14 +584,30 @@ def check(project: Any, policy: Policy) -> list[Finding]:
         path = project.module_path(module)
         tree = project.parse(path) if path else None
         if path is None:
-            out.append(make(R["C011"], MANIFEST, line, col, f"config class module '{module}' has no file in the connector"))
+            out.append(
+                make(
+                    R["C011"],
+                    MANIFEST,
+                    line,
+                    col,
+                    f"config class module '{module}' has no file in the connector",
+                )
+            )
         elif not isinstance(tree, SyntaxError):
             fields = model_fields(tree, cls, base_fields)
             if fields is None:
                 from cdk.validators.manifest import class_defined
 
                 if not class_defined(tree, cls):
-                    out.append(make(R["C011"], MANIFEST, line, col, f"class '{cls}' is not defined in {project.rel(path)}"))
+                    out.append(
+                        make(
+                            R["C011"],
+                            MANIFEST,
+                            line,
+                            col,
+                            f"class '{cls}' is not defined in {project.rel(path)}",
+                        )
+                    )
             elif isinstance(schema, dict):
                 out.extend(_compare(fields, schema, loc, project.rel(path), base_fields))
     return out

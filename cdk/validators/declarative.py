@@ -15,35 +15,68 @@ from cdk.validators.policy import Policy
 # a bad and a good snippet of connector.yaml per rule, for `cdk rules R00x`
 EXAMPLES: dict[str, tuple[str, str]] = {
     "R001": ("contentPath: {paht: $.items}", "contentPath: {path: $.items}"),
-    "R002": ("paginationParams: {type: OFFSET, limitValue: 100}",
-             "paginationParams: {type: OFFSET, limitName: limit, limitValue: 100, offSetName: offset}"),
+    "R002": (
+        "paginationParams: {type: OFFSET, limitValue: 100}",
+        "paginationParams: {type: OFFSET, limitName: limit, limitValue: 100, offSetName: offset}",
+    ),
     "R003": ("contentPath: {path: $.items[}", "contentPath: {path: $.items}"),
-    "R004": ("host: https://${domian}.api.example.com   # config has 'domain'",
-             "host: https://${domain}.api.example.com"),
-    "R005": ("host: https://api.other.com\nallowed_hosts: [api.example.com]",
-             "host: https://api.example.com\nallowed_hosts: [api.example.com]"),
-    "R006": ("host: ${base_url}", "host: https://${region}.api.example.com\nallowed_hosts: ['*.api.example.com']"),
-    "R007": ("path: /tickets?start=@{pipeline().start}", "path: /tickets\nscheduleParams: {scheduleStartParamName: start}"),
+    "R004": (
+        "host: https://${domian}.api.example.com   # config has 'domain'",
+        "host: https://${domain}.api.example.com",
+    ),
+    "R005": (
+        "host: https://api.other.com\nallowed_hosts: [api.example.com]",
+        "host: https://api.example.com\nallowed_hosts: [api.example.com]",
+    ),
+    "R006": (
+        "host: ${base_url}",
+        "host: https://${region}.api.example.com\nallowed_hosts: ['*.api.example.com']",
+    ),
+    "R007": (
+        "path: /tickets?start=@{pipeline().start}",
+        "path: /tickets\nscheduleParams: {scheduleStartParamName: start}",
+    ),
     "R008": ("explodeEntityPath: {path: $.items[*].activity}", "explodeEntityPath: {path: $.email.activity}"),
-    "R009": ("scheduleParams: {type: ADVANCE, ...}   # no {SCHEDULE_QUERY} anywhere",
-             "queryParams: {filter: '{SCHEDULE_QUERY}'}\nscheduleParams: {type: ADVANCE, ...}"),
-    "R010": ("scheduleParams: {type: ADVANCE, paramFormat: yyyy-MM-dd}",
-             "scheduleParams: {type: ADVANCE, paramFormat: yyyy-MM-dd, incremental: 'updated>{START_TIME}', "
-             "backfill: 'updated<{END_TIME}'}"),
-    "R011": ("declarative: {streams: {users: ...}}\nstreams: []",
-             "declarative: {streams: {users: ...}}\nstreams: [{name: users, primary_key: [id]}]"),
-    "R012": ("streams: [{name: users}, {name: orders}]\ndeclarative: {streams: {users: ...}}",
-             "streams: [{name: users}]\ndeclarative: {streams: {users: ...}}"),
+    "R009": (
+        "scheduleParams: {type: ADVANCE, ...}   # no {SCHEDULE_QUERY} anywhere",
+        "queryParams: {filter: '{SCHEDULE_QUERY}'}\nscheduleParams: {type: ADVANCE, ...}",
+    ),
+    "R010": (
+        "scheduleParams: {type: ADVANCE, paramFormat: yyyy-MM-dd}",
+        "scheduleParams: {type: ADVANCE, paramFormat: yyyy-MM-dd, incremental: 'updated>{START_TIME}', "
+        "backfill: 'updated<{END_TIME}'}",
+    ),
+    "R011": (
+        "declarative: {streams: {users: ...}}\nstreams: []",
+        "declarative: {streams: {users: ...}}\nstreams: [{name: users, primary_key: [id]}]",
+    ),
+    "R012": (
+        "streams: [{name: users}, {name: orders}]\ndeclarative: {streams: {users: ...}}",
+        "streams: [{name: users}]\ndeclarative: {streams: {users: ...}}",
+    ),
     "R013": ("schema: schemas/missing.json", "schema: schemas/users.json"),
-    "R014": ("capabilities: [batch_extract, incremental]   # no scheduleParams",
-             "capabilities: [batch_extract, incremental]\nscheduleParams: {scheduleStartParamName: updated_since}"),
-    "R015": ("urlParams: {method: GET}\nbodyParams: {query: x}", "urlParams: {method: POST}\nbodyParams: {query: x}"),
+    "R014": (
+        "capabilities: [batch_extract, incremental]   # no scheduleParams",
+        "capabilities: [batch_extract, incremental]\nscheduleParams: {scheduleStartParamName: updated_since}",
+    ),
+    "R015": (
+        "urlParams: {method: GET}\nbodyParams: {query: x}",
+        "urlParams: {method: POST}\nbodyParams: {query: x}",
+    ),
     "R016": ("host: ftp://files.example.com", "host: https://api.example.com"),
 }
 
 RULES = [
-    Rule(code, "declarative", text.split(";")[0], text, "see docs/declarative.md for the sourceSpec properties",
-         severity=severity, bad=EXAMPLES.get(code, ("", ""))[0], good=EXAMPLES.get(code, ("", ""))[1])  # type: ignore[arg-type]
+    Rule(
+        code,
+        "declarative",
+        text.split(";")[0],
+        text,
+        "see docs/declarative.md for the sourceSpec properties",
+        severity=severity,
+        bad=EXAMPLES.get(code, ("", ""))[0],
+        good=EXAMPLES.get(code, ("", ""))[1],
+    )  # type: ignore[arg-type]
     for code, (severity, text) in SPEC_RULES.items()
 ]
 
@@ -56,7 +89,15 @@ def check(project: Any, policy: Policy) -> list[Finding]:
     from cdk.declarative.checks import validate_declarative
 
     return [
-        Finding(rule=f.rule, severity=f.severity, file=f.file, line=f.line, column=f.column,  # type: ignore[arg-type]
-                message=f.message, hint=f.hint, suite="declarative")
+        Finding(
+            rule=f.rule,
+            severity=f.severity,
+            file=f.file,
+            line=f.line,
+            column=f.column,  # type: ignore[arg-type]
+            message=f.message,
+            hint=f.hint,
+            suite="declarative",
+        )
         for f in validate_declarative(project)
     ]

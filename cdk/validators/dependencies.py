@@ -16,26 +16,71 @@ from cdk.validators.findings import Finding, Rule, make
 from cdk.validators.policy import Policy
 
 RULES = [
-    Rule("D001", "dependencies", "dependency not allowed", "the dependency is not on the allowlist",
-         "use an allowed library, or ask for it to be added to the organisation policy",
-         bad='dependencies = ["leftpad-py>=1.0"]', good='dependencies = ["requests>=2.31,<3"]'),
-    Rule("D002", "dependencies", "dependency without version bound", "the dependency admits every version",
-         "give it a range inside the allowed one", bad='dependencies = ["requests"]',
-         good='dependencies = ["requests>=2.31,<3"]'),
-    Rule("D003", "dependencies", "range wider than allowed", "the dependency admits versions outside the allowed range",
-         "narrow the specifier so that every version it admits is allowed",
-         bad='dependencies = ["requests>=2.0"]  # allowed: >=2.31,<3', good='dependencies = ["requests>=2.31,<3"]'),
-    Rule("D004", "dependencies", "direct URL or VCS requirement", "direct URL, path and VCS requirements are refused",
-         "depend on a released version from the registry",
-         bad='dependencies = ["requests @ git+https://github.com/psf/requests"]', good='dependencies = ["requests>=2.31,<3"]'),
-    Rule("D005", "dependencies", "unparsable requirement", "the requirement is not valid PEP 508",
-         "write name[extras] specifier ; marker", bad='dependencies = ["requests >> 2"]', good='dependencies = ["requests>=2.31,<3"]'),
-    Rule("D006", "dependencies", "locked version outside allowed range", "a lock file pins a version outside the allowed range",
-         "update the lock file (uv lock) within the allowed range", bad='[[package]]\nname = "requests"\nversion = "2.20.0"',
-         good='[[package]]\nname = "requests"\nversion = "2.32.3"'),
-    Rule("D007", "dependencies", "locked package not on the allowlist", "a lock file pins a package that is not on the allowlist",
-         "transitive packages are allowed by waiving D007, or add them to the organisation policy",
-         severity="warning", waivable=True, bad='[[package]]\nname = "leftpad-py"', good='[[package]]\nname = "idna"'),
+    Rule(
+        "D001",
+        "dependencies",
+        "dependency not allowed",
+        "the dependency is not on the allowlist",
+        "use an allowed library, or ask for it to be added to the organisation policy",
+        bad='dependencies = ["leftpad-py>=1.0"]',
+        good='dependencies = ["requests>=2.31,<3"]',
+    ),
+    Rule(
+        "D002",
+        "dependencies",
+        "dependency without version bound",
+        "the dependency admits every version",
+        "give it a range inside the allowed one",
+        bad='dependencies = ["requests"]',
+        good='dependencies = ["requests>=2.31,<3"]',
+    ),
+    Rule(
+        "D003",
+        "dependencies",
+        "range wider than allowed",
+        "the dependency admits versions outside the allowed range",
+        "narrow the specifier so that every version it admits is allowed",
+        bad='dependencies = ["requests>=2.0"]  # allowed: >=2.31,<3',
+        good='dependencies = ["requests>=2.31,<3"]',
+    ),
+    Rule(
+        "D004",
+        "dependencies",
+        "direct URL or VCS requirement",
+        "direct URL, path and VCS requirements are refused",
+        "depend on a released version from the registry",
+        bad='dependencies = ["requests @ git+https://github.com/psf/requests"]',
+        good='dependencies = ["requests>=2.31,<3"]',
+    ),
+    Rule(
+        "D005",
+        "dependencies",
+        "unparsable requirement",
+        "the requirement is not valid PEP 508",
+        "write name[extras] specifier ; marker",
+        bad='dependencies = ["requests >> 2"]',
+        good='dependencies = ["requests>=2.31,<3"]',
+    ),
+    Rule(
+        "D006",
+        "dependencies",
+        "locked version outside allowed range",
+        "a lock file pins a version outside the allowed range",
+        "update the lock file (uv lock) within the allowed range",
+        bad='[[package]]\nname = "requests"\nversion = "2.20.0"',
+        good='[[package]]\nname = "requests"\nversion = "2.32.3"',
+    ),
+    Rule(
+        "D007",
+        "dependencies",
+        "locked package not on the allowlist",
+        "a lock file pins a package that is not on the allowlist",
+        "transitive packages are allowed by waiving D007, or add them to the organisation policy",
+        severity="warning",
+        waivable=True,
+        bad='[[package]]\nname = "leftpad-py"',
+        good='[[package]]\nname = "idna"',
+    ),
 ]
 R = {r.code: r for r in RULES}
 SKIP_REQ_FILES = re.compile(r"(dev|test|doc|lint|ci)", re.I)
@@ -60,13 +105,27 @@ def check_requirement(text: str, file: str, line: int, col: int, allowed: dict[s
     allowed_spec = allowed[name]
     if not str(req.specifier):
         if allowed_spec:
-            return [make(R["D002"], file, line, col,
-                         f"'{req.name}' has no version bound; the allowed range is '{allowed_spec}'")]
+            return [
+                make(
+                    R["D002"],
+                    file,
+                    line,
+                    col,
+                    f"'{req.name}' has no version bound; the allowed range is '{allowed_spec}'",
+                )
+            ]
         return []
     result = contained(req.specifier, allowed_spec)
     if not result.ok:
-        return [make(R["D003"], file, line, col,
-                     f"'{req.name}{req.specifier}' admits versions outside the allowed '{allowed_spec}' (outside: {result.outside})")]
+        return [
+            make(
+                R["D003"],
+                file,
+                line,
+                col,
+                f"'{req.name}{req.specifier}' admits versions outside the allowed '{allowed_spec}' (outside: {result.outside})",
+            )
+        ]
     return []
 
 
@@ -136,28 +195,66 @@ def _locked(project: Any, policy: Policy, allowed: dict[str, str]) -> list[Findi
         for pkg in data.get(key) or []:
             name = str(pkg.get("name", ""))
             canon = canonicalize_name(name)
-            line = next((j + 1 for j in range(cursor, len(lines)) if re.match(rf'^name\s*=\s*"{re.escape(name)}"', lines[j])), 1)
+            line = next(
+                (
+                    j + 1
+                    for j in range(cursor, len(lines))
+                    if re.match(rf'^name\s*=\s*"{re.escape(name)}"', lines[j])
+                ),
+                1,
+            )
             cursor = max(cursor, line)
             source = pkg.get("source") or {}
-            if canon == own or (isinstance(source, dict) and ({"editable", "virtual", "directory"} & set(source))):
+            if canon == own or (
+                isinstance(source, dict) and ({"editable", "virtual", "directory"} & set(source))
+            ):
                 continue
-            if (isinstance(source, dict) and ({"git", "url", "path"} & set(source))) or "vcs" in pkg or "archive" in pkg:
-                out.append(make(R["D004"], filename, line, 0, f"{filename} locks '{name}' from a URL, path or VCS"))
+            if (
+                (isinstance(source, dict) and ({"git", "url", "path"} & set(source)))
+                or "vcs" in pkg
+                or "archive" in pkg
+            ):
+                out.append(
+                    make(R["D004"], filename, line, 0, f"{filename} locks '{name}' from a URL, path or VCS")
+                )
                 continue
             if canon not in allowed:
                 if policy.unlisted_lock_packages != "off":
-                    out.append(make(R["D007"], filename, line, 0, f"{filename} locks '{name}', which is not on the allowlist",
-                                    severity="error" if policy.unlisted_lock_packages == "error" else "warning"))
+                    out.append(
+                        make(
+                            R["D007"],
+                            filename,
+                            line,
+                            0,
+                            f"{filename} locks '{name}', which is not on the allowlist",
+                            severity="error" if policy.unlisted_lock_packages == "error" else "warning",
+                        )
+                    )
                 continue
             version = str(pkg.get("version", ""))
             try:
                 Version(version)
             except InvalidVersion:
-                out.append(make(R["D006"], filename, line, 0, f"{filename} locks '{name}' at '{version}', which is not a PEP 440 version"))
+                out.append(
+                    make(
+                        R["D006"],
+                        filename,
+                        line,
+                        0,
+                        f"{filename} locks '{name}' at '{version}', which is not a PEP 440 version",
+                    )
+                )
                 continue
             if not SpecifierSet(allowed[canon]).contains(version, prereleases=True):
-                out.append(make(R["D006"], filename, line, 0,
-                                f"{filename} locks '{name}' at {version}, outside the allowed '{allowed[canon]}'"))
+                out.append(
+                    make(
+                        R["D006"],
+                        filename,
+                        line,
+                        0,
+                        f"{filename} locks '{name}' at {version}, outside the allowed '{allowed[canon]}'",
+                    )
+                )
     return out
 
 

@@ -15,12 +15,25 @@ from cdk.validators.findings import Finding, Rule, make
 from cdk.validators.policy import Policy
 
 RULES = [
-    Rule("E001", "egress", "URL outside allowed_hosts", "the code names a URL or host outside allowed_hosts",
-         "add the host to allowed_hosts in connector.yaml, or remove the URL", waivable=True,
-         bad='BASE = "https://api.other.com/v1"  # allowed_hosts: [api.notion.com]', good='BASE = "https://api.notion.com/v1"'),
-    Rule("E002", "egress", "manifest URL outside allowed_hosts", "connector.yaml names a URL outside allowed_hosts",
-         "add the host to allowed_hosts", bad="url_base: https://api.other.com\nallowed_hosts: [api.notion.com]",
-         good="url_base: https://api.notion.com\nallowed_hosts: [api.notion.com]"),
+    Rule(
+        "E001",
+        "egress",
+        "URL outside allowed_hosts",
+        "the code names a URL or host outside allowed_hosts",
+        "add the host to allowed_hosts in connector.yaml, or remove the URL",
+        waivable=True,
+        bad='BASE = "https://api.other.com/v1"  # allowed_hosts: [api.notion.com]',
+        good='BASE = "https://api.notion.com/v1"',
+    ),
+    Rule(
+        "E002",
+        "egress",
+        "manifest URL outside allowed_hosts",
+        "connector.yaml names a URL outside allowed_hosts",
+        "add the host to allowed_hosts",
+        bad="url_base: https://api.other.com\nallowed_hosts: [api.notion.com]",
+        good="url_base: https://api.notion.com\nallowed_hosts: [api.notion.com]",
+    ),
 ]
 R = {r.code: r for r in RULES}
 URL_RE = re.compile(r"^(?:https?|wss?|ftp)://([^/:?#\s@]+@)?(\[[^\]]+\]|[^/:?#\s]+)", re.I)
@@ -57,7 +70,11 @@ def _fstring_host(node: ast.JoinedStr) -> tuple[str | None, bool]:
     if not m:
         return None, False
     end = m.end()
-    complete = end < len(first.value) and first.value[end] in "/:?#" or (end == len(first.value) and len(node.values) == 1)
+    complete = (
+        end < len(first.value)
+        and first.value[end] in "/:?#"
+        or (end == len(first.value) and len(node.values) == 1)
+    )
     return (m.group(2), True) if complete else (None, True)
 
 
@@ -69,20 +86,41 @@ def check_tree(tree: ast.Module, file: str, allowed: list[str]) -> list[Finding]
             continue
         host = url_host(const.value)
         if host and not host_allowed(host, allowed):
-            out.append(make(R["E001"], file, const.lineno, const.col_offset,
-                            f"URL host '{host}' is not in allowed_hosts {allowed}"))
+            out.append(
+                make(
+                    R["E001"],
+                    file,
+                    const.lineno,
+                    const.col_offset,
+                    f"URL host '{host}' is not in allowed_hosts {allowed}",
+                )
+            )
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr) and node.values:
             host, _ = _fstring_host(node)
             if host and "{" not in host and not host_allowed(host, allowed):
-                out.append(make(R["E001"], file, node.lineno, node.col_offset,
-                                f"URL host '{host}' is not in allowed_hosts {allowed}"))
+                out.append(
+                    make(
+                        R["E001"],
+                        file,
+                        node.lineno,
+                        node.col_offset,
+                        f"URL host '{host}' is not in allowed_hosts {allowed}",
+                    )
+                )
         elif isinstance(node, ast.keyword) and node.arg in HOST_KEYWORDS:
             v = node.value
             if isinstance(v, ast.Constant) and isinstance(v.value, str) and BARE_HOST.match(v.value):
                 if not host_allowed(v.value, allowed):
-                    out.append(make(R["E001"], file, v.lineno, v.col_offset,
-                                    f"host '{v.value}' is not in allowed_hosts {allowed}"))
+                    out.append(
+                        make(
+                            R["E001"],
+                            file,
+                            v.lineno,
+                            v.col_offset,
+                            f"host '{v.value}' is not in allowed_hosts {allowed}",
+                        )
+                    )
     return out
 
 
@@ -126,5 +164,13 @@ def check(project: Any, policy: Policy) -> list[Finding]:
             host = url_host(url)
             if host and not host_allowed(host, allowed):
                 line, col = positions.locate(path)
-                out.append(make(R["E002"], "connector.yaml", line, col, f"URL host '{host}' is not in allowed_hosts {allowed}"))
+                out.append(
+                    make(
+                        R["E002"],
+                        "connector.yaml",
+                        line,
+                        col,
+                        f"URL host '{host}' is not in allowed_hosts {allowed}",
+                    )
+                )
     return out

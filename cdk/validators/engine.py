@@ -22,30 +22,67 @@ from cdk.validators.findings import Finding, Report, Rule, make
 from cdk.validators.policy import Policy, apply_connector_settings, load_policy
 
 RULES = [
-    Rule("Y001", "syntax", "Python syntax error", "the file is not valid Python",
-         "fix the syntax error; the file was skipped by the code suites",
-         bad="def get(self)\n    return 1", good="def get(self):\n    return 1"),
-    Rule("Y002", "syntax", "unreadable file", "the file cannot be read as UTF-8 text",
-         "save the file as UTF-8"),
-    Rule("Y003", "syntax", "suite failed", "a validation suite failed on this connector",
-         "this is a bug in connector-cdk; please report it with the connector"),
-    Rule("L001", "policy", "inline ignore of a non-waivable rule",
-         "an inline `# cdk: ignore[...]` names a rule the policy does not let connectors waive",
-         "fix the finding instead; only rules listed as waivable in the policy can be ignored",
-         bad="import os  # cdk: ignore[S001]", good="from urllib.parse import urlencode"),
-    Rule("L002", "policy", "connector setting would loosen the policy",
-         "[tool.cdk.validate] may only tighten the organisation policy or waive waivable rules",
-         "remove the setting, or ask for the organisation policy to change",
-         bad='[tool.cdk.validate]\nprofile = "standard"  # the policy says strict',
-         good='[tool.cdk.validate]\nwaive = {S006 = "dispatch on a fixed set of method names"}'),
-    Rule("L003", "policy", "unknown setting or rule", "[tool.cdk.validate] names an unknown setting or rule",
-         "check the spelling; `cdk rules` lists every rule",
-         bad='[tool.cdk.validate]\nwaive = ["S999"]', good='[tool.cdk.validate]\nwaive = ["S006"]'),
+    Rule(
+        "Y001",
+        "syntax",
+        "Python syntax error",
+        "the file is not valid Python",
+        "fix the syntax error; the file was skipped by the code suites",
+        bad="def get(self)\n    return 1",
+        good="def get(self):\n    return 1",
+    ),
+    Rule(
+        "Y002", "syntax", "unreadable file", "the file cannot be read as UTF-8 text", "save the file as UTF-8"
+    ),
+    Rule(
+        "Y003",
+        "syntax",
+        "suite failed",
+        "a validation suite failed on this connector",
+        "this is a bug in connector-cdk; please report it with the connector",
+    ),
+    Rule(
+        "L001",
+        "policy",
+        "inline ignore of a non-waivable rule",
+        "an inline `# cdk: ignore[...]` names a rule the policy does not let connectors waive",
+        "fix the finding instead; only rules listed as waivable in the policy can be ignored",
+        bad="import os  # cdk: ignore[S001]",
+        good="from urllib.parse import urlencode",
+    ),
+    Rule(
+        "L002",
+        "policy",
+        "connector setting would loosen the policy",
+        "[tool.cdk.validate] may only tighten the organisation policy or waive waivable rules",
+        "remove the setting, or ask for the organisation policy to change",
+        bad='[tool.cdk.validate]\nprofile = "standard"  # the policy says strict',
+        good='[tool.cdk.validate]\nwaive = {S006 = "dispatch on a fixed set of method names"}',
+    ),
+    Rule(
+        "L003",
+        "policy",
+        "unknown setting or rule",
+        "[tool.cdk.validate] names an unknown setting or rule",
+        "check the spelling; `cdk rules` lists every rule",
+        bad='[tool.cdk.validate]\nwaive = ["S999"]',
+        good='[tool.cdk.validate]\nwaive = ["S006"]',
+    ),
 ]
 R = {r.code: r for r in RULES}
 
-SUITE_ORDER = ("manifest", "config", "capabilities", "dependencies", "security", "secrets", "egress",
-               "packaging", "fixtures", "declarative")
+SUITE_ORDER = (
+    "manifest",
+    "config",
+    "capabilities",
+    "dependencies",
+    "security",
+    "secrets",
+    "egress",
+    "packaging",
+    "fixtures",
+    "declarative",
+)
 CODE_SUITES = ("capabilities", "security", "secrets", "egress")
 IGNORE_RE = re.compile(r"#\s*cdk:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
 
@@ -129,8 +166,16 @@ def _pyproject_findings(project: Any) -> list[Finding]:
         project.pyproject  # noqa: B018 - parse once, turning a TOML error into a finding
     except ManifestError as exc:
         project.__dict__["pyproject"] = None
-        return [make(packaging_suite.R["P006"], p.file, p.line, p.column, f"pyproject.toml is not valid TOML: {p.message}")
-                for p in exc.problems] or [make(packaging_suite.R["P006"], "pyproject.toml", 1, 0)]
+        return [
+            make(
+                packaging_suite.R["P006"],
+                p.file,
+                p.line,
+                p.column,
+                f"pyproject.toml is not valid TOML: {p.message}",
+            )
+            for p in exc.problems
+        ] or [make(packaging_suite.R["P006"], "pyproject.toml", 1, 0)]
     return []
 
 
@@ -157,7 +202,9 @@ def run_suites(project: Any, policy: Policy, suites: tuple[str, ...]) -> list[Fi
         try:
             findings.extend(module.check(project, policy))
         except Exception as exc:  # noqa: BLE001 - one broken suite must not hide the others' findings
-            findings.append(make(R["Y003"], "connector.yaml", 1, 0, f"suite '{name}' failed: {type(exc).__name__}: {exc}"))
+            findings.append(
+                make(R["Y003"], "connector.yaml", 1, 0, f"suite '{name}' failed: {type(exc).__name__}: {exc}")
+            )
     return findings
 
 
@@ -175,7 +222,9 @@ def _line_of(project: Any, file: str, line: int, cache: dict[str, list[str]]) ->
     return lines[line - 1] if 0 < line <= len(lines) else ""
 
 
-def apply_policy(project: Any, policy: Policy, findings: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+def apply_policy(
+    project: Any, policy: Policy, findings: list[Finding]
+) -> tuple[list[Finding], list[Finding]]:
     """Severity overrides, connector waivers and inline ignores; returns (kept, suppressed)."""
     kept: list[Finding] = []
     suppressed: list[Finding] = []
@@ -203,8 +252,15 @@ def apply_policy(project: Any, policy: Policy, findings: list[Finding]) -> tuple
                 if key not in reported_ignores:
                     reported_ignores.add(key)
                     col = _line_of(project, f.file, f.line, cache).find("#")
-                    kept.append(make(R["L001"], f.file, f.line, col,
-                                     f"`# cdk: ignore[{f.rule}]` is not honoured: {f.rule} is not waivable under policy {policy.source}"))
+                    kept.append(
+                        make(
+                            R["L001"],
+                            f.file,
+                            f.line,
+                            col,
+                            f"`# cdk: ignore[{f.rule}]` is not honoured: {f.rule} is not waivable under policy {policy.source}",
+                        )
+                    )
         kept.append(f)
     return kept, suppressed
 
@@ -230,8 +286,13 @@ def _finish(root: str, project: Any, policy: Policy, findings: list[Finding]) ->
     return Report(root=root, findings=kept, suppressed=suppressed, strict=policy.strict)
 
 
-def validate_project(path_or_project: Any, policy: Policy | None = None, *, profile: str | None = None,
-                     suites: tuple[str, ...] = SUITE_ORDER) -> Report:
+def validate_project(
+    path_or_project: Any,
+    policy: Policy | None = None,
+    *,
+    profile: str | None = None,
+    suites: tuple[str, ...] = SUITE_ORDER,
+) -> Report:
     """Validate a connector folder (or a loaded :class:`cdk.project.Project`) with every suite."""
     policy = policy or load_policy(profile=profile)
     if isinstance(path_or_project, str | Path):
@@ -251,8 +312,14 @@ def validate_project(path_or_project: Any, policy: Policy | None = None, *, prof
     return _finish(root, project, policy, findings)
 
 
-def validate_code(code: str, policy: Policy | None = None, *, filename: str = "source.py",
-                  allowed_hosts: list[str] | None = None, profile: str | None = None) -> Report:
+def validate_code(
+    code: str,
+    policy: Policy | None = None,
+    *,
+    filename: str = "source.py",
+    allowed_hosts: list[str] | None = None,
+    profile: str | None = None,
+) -> Report:
     """Validate one source file given as text (the service's validate endpoint); the code never runs."""
     policy = policy or load_policy(profile=profile)
     project = CodeProject(code, filename, allowed_hosts)
@@ -265,8 +332,9 @@ def _validate_one(args: tuple[str, Policy | None]) -> Report:  # runs in a worke
     return validate_project(args[0], args[1])
 
 
-def validate_many(targets: list[str], policy: Policy | None = None, *, jobs: int | None = None,
-                  on_report: Any = None) -> list[Report]:
+def validate_many(
+    targets: list[str], policy: Policy | None = None, *, jobs: int | None = None, on_report: Any = None
+) -> list[Report]:
     """Validate every connector folder, in a process pool when there is more than one (connector code
     is only parsed, so forking is safe); reports come back in the order of ``targets``."""
     import os

@@ -13,8 +13,19 @@ from typing import Any, Literal
 Severity = Literal["error", "warning"]
 
 SUITES = (
-    "syntax", "policy", "manifest", "config", "capabilities", "dependencies",
-    "security", "secrets", "egress", "packaging", "fixtures", "declarative", "release",
+    "syntax",
+    "policy",
+    "manifest",
+    "config",
+    "capabilities",
+    "dependencies",
+    "security",
+    "secrets",
+    "egress",
+    "packaging",
+    "fixtures",
+    "declarative",
+    "release",
 )
 # the modules that declare rules (syntax and policy rules live in the engine module)
 _RULE_MODULES = ("engine", *SUITES[2:])
@@ -61,8 +72,16 @@ class Finding:
         return (self.file, self.line, self.column, self.rule, self.message)
 
 
-def make(rule: Rule, file: str, line: int, column: int, message: str | None = None,
-         *, hint: str | None = None, severity: Severity | None = None) -> Finding:
+def make(
+    rule: Rule,
+    file: str,
+    line: int,
+    column: int,
+    message: str | None = None,
+    *,
+    hint: str | None = None,
+    severity: Severity | None = None,
+) -> Finding:
     """A finding of ``rule``; message and hint default to the rule's own text."""
     return Finding(
         rule=rule.code,

@@ -17,17 +17,43 @@ from cdk.validators.policy import Policy
 from cdk.validators.secrets import is_placeholder, is_secret_name, provider_match
 
 RULES = [
-    Rule("F001", "fixtures", "unredacted auth header in cassette", "a recorded Authorization, Cookie or API-key header is not redacted",
-         "record again with `cdk test --record` (it redacts), or replace the value with REDACTED",
-         bad="Authorization:\n- Bearer 9f8a7c6b5d4e3f2a1b0c", good="Authorization:\n- REDACTED"),
-    Rule("F002", "fixtures", "credential in cassette", "a recorded request or response holds a credential-looking value",
-         "redact the value (query parameter, body field) and record again",
-         bad="uri: https://api.example.com/users?api_key=9f8a7c6b5d4e", good="uri: https://api.example.com/users?api_key=REDACTED"),
+    Rule(
+        "F001",
+        "fixtures",
+        "unredacted auth header in cassette",
+        "a recorded Authorization, Cookie or API-key header is not redacted",
+        "record again with `cdk test --record` (it redacts), or replace the value with REDACTED",
+        bad="Authorization:\n- Bearer 9f8a7c6b5d4e3f2a1b0c",
+        good="Authorization:\n- REDACTED",
+    ),
+    Rule(
+        "F002",
+        "fixtures",
+        "credential in cassette",
+        "a recorded request or response holds a credential-looking value",
+        "redact the value (query parameter, body field) and record again",
+        bad="uri: https://api.example.com/users?api_key=9f8a7c6b5d4e",
+        good="uri: https://api.example.com/users?api_key=REDACTED",
+    ),
 ]
 R = {r.code: r for r in RULES}
-SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key", "api-key", "apikey",
-                     "x-auth-token", "x-access-token", "private-token", "x-apikey", "x-api-token"}
-BODY_SECRET = re.compile(r'"(access_token|refresh_token|id_token|api_key|apikey|password|client_secret|secret|token)"\s*:\s*"([^"]*)"')
+SENSITIVE_HEADERS = {
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "api-key",
+    "apikey",
+    "x-auth-token",
+    "x-access-token",
+    "private-token",
+    "x-apikey",
+    "x-api-token",
+}
+BODY_SECRET = re.compile(
+    r'"(access_token|refresh_token|id_token|api_key|apikey|password|client_secret|secret|token)"\s*:\s*"([^"]*)"'
+)
 
 
 def cassette_files(root: Path) -> list[Path]:
@@ -36,7 +62,11 @@ def cassette_files(root: Path) -> list[Path]:
         return []
     out = []
     for p in tests.rglob("*"):
-        if p.suffix in (".yaml", ".yml", ".json") and p.is_file() and ({"cassettes", "fixtures"} & set(p.parts)):
+        if (
+            p.suffix in (".yaml", ".yml", ".json")
+            and p.is_file()
+            and ({"cassettes", "fixtures"} & set(p.parts))
+        ):
             out.append(p)
     return sorted(out)
 
@@ -61,7 +91,9 @@ def scan_cassette(data: Any, file: str, locate: Any) -> list[Finding]:
                         if isinstance(item, str) and not _redacted_header_value(item):
                             p = path + (k, i) if isinstance(v, list) else path + (k,)
                             line, col = locate(p)
-                            out.append(make(R["F001"], file, line, col, f"header '{key}' is recorded unredacted"))
+                            out.append(
+                                make(R["F001"], file, line, col, f"header '{key}' is recorded unredacted")
+                            )
                     continue
                 walk(v, path + (k,))
         elif isinstance(value, list):
@@ -84,7 +116,9 @@ def _scan_string(value: str, path: tuple[Any, ...], file: str, locate: Any, out:
     if key == "uri" and "?" in value:
         for name, v in parse_qsl(urlsplit(value).query):
             if is_secret_name(name) and v and not is_placeholder(v):
-                out.append(make(R["F002"], file, line, col, f"query parameter '{name}' is recorded unredacted"))
+                out.append(
+                    make(R["F002"], file, line, col, f"query parameter '{name}' is recorded unredacted")
+                )
                 return
     for m in BODY_SECRET.finditer(value):
         if m.group(2) and not is_placeholder(m.group(2)):

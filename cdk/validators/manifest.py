@@ -17,44 +17,122 @@ from cdk.validators.findings import Finding, Rule, make
 from cdk.validators.policy import Policy
 
 RULES = [
-    Rule("M001", "manifest", "connector.yaml does not fit the manifest schema", "connector.yaml does not fit manifest v1",
-         "`cdk schema manifest` prints the schema; fix the key named in the message",
-         bad="manifest_version: 1\nname: notion\nkind: sourse", good="manifest_version: 1\nname: notion\nkind: source"),
-    Rule("M002", "manifest", "invalid connector name", "the name must match ^[a-z][a-z0-9_-]{1,63}$",
-         "use lowercase letters, digits, _ and -; start with a letter", bad="name: My Connector", good="name: my-connector"),
-    Rule("M003", "manifest", "invalid version", "the version must be semantic (MAJOR.MINOR.PATCH[-rc.N])",
-         "write e.g. 1.4.2 or 2.0.0-rc.1", bad="version: v1.2", good="version: 1.2.0"),
-    Rule("M004", "manifest", "entrypoint module not found", "the entrypoint's module is not a file of the connector",
-         "point entrypoint at package.module:Class of a file inside the connector folder",
-         bad="entrypoint: notion_conector.source:NotionSource", good="entrypoint: notion_connector.source:NotionSource"),
-    Rule("M005", "manifest", "entrypoint class not found", "the entrypoint's module does not define the class",
-         "define the class in that module, or import it there", bad="entrypoint: pkg.source:Source  # class is NotionSource",
-         good="entrypoint: pkg.source:NotionSource"),
-    Rule("M006", "manifest", "stream schema missing or not JSON", "a stream's schema file is missing or is not JSON",
-         "create the file or fix the path in connector.yaml", bad="schema: schemas/page.json  # file is pages.json",
-         good="schema: schemas/pages.json"),
-    Rule("M007", "manifest", "stream schema is not a valid JSON Schema", "a stream's schema does not validate against its meta-schema",
-         "fix the schema keyword named in the message", bad='{"type": "objekt"}', good='{"type": "object"}'),
-    Rule("M008", "manifest", "primary key not in schema", "a primary key field is not a property of the stream's schema",
-         "add the property to the schema or fix the primary_key", bad="primary_key: [uuid]  # schema has id",
-         good="primary_key: [id]"),
-    Rule("M009", "manifest", "cursor field not in schema", "the cursor_field is not a property of the stream's schema",
-         "add the property to the schema or fix cursor_field", bad="cursor_field: updated  # schema has updated_at",
-         good="cursor_field: updated_at"),
-    Rule("M010", "manifest", "capability does not fit kind", "a capability does not fit the connector's kind",
-         "sources declare batch_extract/incremental/streaming; destinations declare load",
-         bad="kind: destination\ncapabilities: [batch_extract]", good="kind: destination\ncapabilities: [load]"),
-    Rule("M011", "manifest", "invalid allowed_hosts entry", "allowed_hosts entries are host names or '*.' wildcards",
-         "write api.example.com or *.example.com: no scheme, no path", bad="allowed_hosts: [https://api.example.com/v1]",
-         good="allowed_hosts: [api.example.com]"),
-    Rule("M012", "manifest", "connector.yaml is not YAML", "connector.yaml has a YAML syntax error",
-         "fix the YAML at the position shown", bad="streams:\n  - name: [pages", good="streams:\n  - name: pages"),
+    Rule(
+        "M001",
+        "manifest",
+        "connector.yaml does not fit the manifest schema",
+        "connector.yaml does not fit manifest v1",
+        "`cdk schema manifest` prints the schema; fix the key named in the message",
+        bad="manifest_version: 1\nname: notion\nkind: sourse",
+        good="manifest_version: 1\nname: notion\nkind: source",
+    ),
+    Rule(
+        "M002",
+        "manifest",
+        "invalid connector name",
+        "the name must match ^[a-z][a-z0-9_-]{1,63}$",
+        "use lowercase letters, digits, _ and -; start with a letter",
+        bad="name: My Connector",
+        good="name: my-connector",
+    ),
+    Rule(
+        "M003",
+        "manifest",
+        "invalid version",
+        "the version must be semantic (MAJOR.MINOR.PATCH[-rc.N])",
+        "write e.g. 1.4.2 or 2.0.0-rc.1",
+        bad="version: v1.2",
+        good="version: 1.2.0",
+    ),
+    Rule(
+        "M004",
+        "manifest",
+        "entrypoint module not found",
+        "the entrypoint's module is not a file of the connector",
+        "point entrypoint at package.module:Class of a file inside the connector folder",
+        bad="entrypoint: notion_conector.source:NotionSource",
+        good="entrypoint: notion_connector.source:NotionSource",
+    ),
+    Rule(
+        "M005",
+        "manifest",
+        "entrypoint class not found",
+        "the entrypoint's module does not define the class",
+        "define the class in that module, or import it there",
+        bad="entrypoint: pkg.source:Source  # class is NotionSource",
+        good="entrypoint: pkg.source:NotionSource",
+    ),
+    Rule(
+        "M006",
+        "manifest",
+        "stream schema missing or not JSON",
+        "a stream's schema file is missing or is not JSON",
+        "create the file or fix the path in connector.yaml",
+        bad="schema: schemas/page.json  # file is pages.json",
+        good="schema: schemas/pages.json",
+    ),
+    Rule(
+        "M007",
+        "manifest",
+        "stream schema is not a valid JSON Schema",
+        "a stream's schema does not validate against its meta-schema",
+        "fix the schema keyword named in the message",
+        bad='{"type": "objekt"}',
+        good='{"type": "object"}',
+    ),
+    Rule(
+        "M008",
+        "manifest",
+        "primary key not in schema",
+        "a primary key field is not a property of the stream's schema",
+        "add the property to the schema or fix the primary_key",
+        bad="primary_key: [uuid]  # schema has id",
+        good="primary_key: [id]",
+    ),
+    Rule(
+        "M009",
+        "manifest",
+        "cursor field not in schema",
+        "the cursor_field is not a property of the stream's schema",
+        "add the property to the schema or fix cursor_field",
+        bad="cursor_field: updated  # schema has updated_at",
+        good="cursor_field: updated_at",
+    ),
+    Rule(
+        "M010",
+        "manifest",
+        "capability does not fit kind",
+        "a capability does not fit the connector's kind",
+        "sources declare batch_extract/incremental/streaming; destinations declare load",
+        bad="kind: destination\ncapabilities: [batch_extract]",
+        good="kind: destination\ncapabilities: [load]",
+    ),
+    Rule(
+        "M011",
+        "manifest",
+        "invalid allowed_hosts entry",
+        "allowed_hosts entries are host names or '*.' wildcards",
+        "write api.example.com or *.example.com: no scheme, no path",
+        bad="allowed_hosts: [https://api.example.com/v1]",
+        good="allowed_hosts: [api.example.com]",
+    ),
+    Rule(
+        "M012",
+        "manifest",
+        "connector.yaml is not YAML",
+        "connector.yaml has a YAML syntax error",
+        "fix the YAML at the position shown",
+        bad="streams:\n  - name: [pages",
+        good="streams:\n  - name: pages",
+    ),
 ]
 R = {r.code: r for r in RULES}
 MANIFEST = "connector.yaml"
 
 
-def meta_errors(schema: Any, default: str = "https://json-schema.org/draft/2020-12/schema") -> tuple[list[tuple[str, str]], str | None]:
+def meta_errors(
+    schema: Any, default: str = "https://json-schema.org/draft/2020-12/schema"
+) -> tuple[list[tuple[str, str]], str | None]:
     """Errors of ``schema`` against its declared meta-schema: ([(json-path, message)], unknown $schema or None)."""
     if not isinstance(schema, dict):
         return [("$", "a JSON Schema must be an object")], None
@@ -103,7 +181,9 @@ def class_defined(tree: ast.Module, name: str) -> bool:
         if isinstance(node, ast.ImportFrom | ast.Import):
             if any((a.asname or a.name.split(".")[-1]) == name for a in node.names):
                 return True
-        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == name for t in node.targets
+        ):
             return True
     return False
 
@@ -113,7 +193,7 @@ def load_schema_file(project: Any, ref: Any, where: tuple[Any, ...]) -> tuple[An
     if ref is None or isinstance(ref, dict):
         return ref, []
     line, col = project.positions.locate(where)
-    path = (Path(project.root) / ref)
+    path = Path(project.root) / ref
     try:
         text = path.read_text(encoding="utf-8")
     except (FileNotFoundError, IsADirectoryError):
@@ -145,11 +225,23 @@ def check(project: Any, policy: Policy) -> list[Finding]:
         line, col = project.positions.locate(("entrypoint",))
         path = project.module_path(module)
         if path is None:
-            out.append(make(R["M004"], MANIFEST, line, col, f"entrypoint module '{module}' has no file in the connector"))
+            out.append(
+                make(
+                    R["M004"],
+                    MANIFEST,
+                    line,
+                    col,
+                    f"entrypoint module '{module}' has no file in the connector",
+                )
+            )
         else:
             tree = project.parse(path)
             if not isinstance(tree, SyntaxError) and not class_defined(tree, cls):
-                out.append(make(R["M005"], MANIFEST, line, col, f"class '{cls}' is not defined in {project.rel(path)}"))
+                out.append(
+                    make(
+                        R["M005"], MANIFEST, line, col, f"class '{cls}' is not defined in {project.rel(path)}"
+                    )
+                )
     for i, stream in enumerate(m.streams):
         schema, problems = load_schema_file(project, stream.schema_, ("streams", i, "schema"))
         out.extend(problems)
@@ -159,17 +251,33 @@ def check(project: Any, policy: Policy) -> list[Finding]:
         errors, unknown = meta_errors(schema)
         line, col = project.positions.locate(where)
         for path, message in errors[:5]:
-            out.append(make(R["M007"], MANIFEST, line, col, f"stream '{stream.name}' schema at {path}: {message}"))
+            out.append(
+                make(R["M007"], MANIFEST, line, col, f"stream '{stream.name}' schema at {path}: {message}")
+            )
         props = _props(schema)
         if props is None:
             continue
         for j, key in enumerate(stream.primary_key):
             if key not in props:
                 line, col = project.positions.locate(("streams", i, "primary_key", j))
-                out.append(make(R["M008"], MANIFEST, line, col,
-                                f"primary key '{key}' of stream '{stream.name}' is not a property of its schema"))
+                out.append(
+                    make(
+                        R["M008"],
+                        MANIFEST,
+                        line,
+                        col,
+                        f"primary key '{key}' of stream '{stream.name}' is not a property of its schema",
+                    )
+                )
         if stream.cursor_field and stream.cursor_field.split(".")[0] not in props:
             line, col = project.positions.locate(("streams", i, "cursor_field"))
-            out.append(make(R["M009"], MANIFEST, line, col,
-                            f"cursor_field '{stream.cursor_field}' of stream '{stream.name}' is not a property of its schema"))
+            out.append(
+                make(
+                    R["M009"],
+                    MANIFEST,
+                    line,
+                    col,
+                    f"cursor_field '{stream.cursor_field}' of stream '{stream.name}' is not a property of its schema",
+                )
+            )
     return out

@@ -17,31 +17,81 @@ from cdk.validators.findings import Finding, Rule, make
 from cdk.validators.policy import Policy
 
 RULES = [
-    Rule("P001", "packaging", "pyproject.toml missing", "the connector has no pyproject.toml",
-         "`cdk init` writes one; a connector is a Python package", bad="connector.yaml\nnotion_connector/",
-         good="connector.yaml\npyproject.toml\nnotion_connector/"),
-    Rule("P002", "packaging", "version mismatch", "pyproject.toml's version differs from connector.yaml's",
-         "keep them equal (`cdk publish` writes both)", bad='version = "1.4.1"  # connector.yaml: 1.4.2',
-         good='version = "1.4.2"'),
-    Rule("P003", "packaging", "connector.yaml not in the wheel", "the wheel would not contain connector.yaml",
-         "force-include it into the package",
-         bad="[tool.hatch.build.targets.wheel]\npackages = [\"notion_connector\"]",
-         good='[tool.hatch.build.targets.wheel.force-include]\n"connector.yaml" = "notion_connector/connector.yaml"'),
-    Rule("P004", "packaging", "schema not in the wheel", "the wheel would not contain a schema file named in connector.yaml",
-         "keep schemas inside the package folder or force-include them",
-         bad='schema: schemas/pages.json   # schemas/ outside the package', good='"schemas" = "notion_connector/schemas"'),
-    Rule("P005", "packaging", "entry point missing", "the connector is not registered under the `cdk.connectors` entry point",
-         "add [project.entry-points.\"cdk.connectors\"] name = \"package.module:Class\"",
-         bad="[project.scripts]\nnotion = \"notion_connector.source:main\"",
-         good='[project.entry-points."cdk.connectors"]\nnotion = "notion_connector.source:NotionSource"'),
-    Rule("P006", "packaging", "pyproject.toml is not TOML", "pyproject.toml cannot be parsed", "fix the TOML at the position shown",
-         bad='[project\nname = "x"', good='[project]\nname = "x"'),
-    Rule("P007", "packaging", "entry point differs from manifest", "the `cdk.connectors` entry point names another class than connector.yaml's entrypoint",
-         "point both at the same module:Class", severity="warning",
-         bad='notion = "notion_connector.old:Source"', good='notion = "notion_connector.source:NotionSource"'),
-    Rule("P008", "packaging", "build backend not checked", "the wheel's contents could not be worked out for this build backend",
-         "use hatchling or setuptools, or waive P008 and check the wheel with `cdk build`", severity="warning", waivable=True,
-         bad='build-backend = "maturin"', good='build-backend = "hatchling.build"'),
+    Rule(
+        "P001",
+        "packaging",
+        "pyproject.toml missing",
+        "the connector has no pyproject.toml",
+        "`cdk init` writes one; a connector is a Python package",
+        bad="connector.yaml\nnotion_connector/",
+        good="connector.yaml\npyproject.toml\nnotion_connector/",
+    ),
+    Rule(
+        "P002",
+        "packaging",
+        "version mismatch",
+        "pyproject.toml's version differs from connector.yaml's",
+        "keep them equal (`cdk publish` writes both)",
+        bad='version = "1.4.1"  # connector.yaml: 1.4.2',
+        good='version = "1.4.2"',
+    ),
+    Rule(
+        "P003",
+        "packaging",
+        "connector.yaml not in the wheel",
+        "the wheel would not contain connector.yaml",
+        "force-include it into the package",
+        bad='[tool.hatch.build.targets.wheel]\npackages = ["notion_connector"]',
+        good='[tool.hatch.build.targets.wheel.force-include]\n"connector.yaml" = "notion_connector/connector.yaml"',
+    ),
+    Rule(
+        "P004",
+        "packaging",
+        "schema not in the wheel",
+        "the wheel would not contain a schema file named in connector.yaml",
+        "keep schemas inside the package folder or force-include them",
+        bad="schema: schemas/pages.json   # schemas/ outside the package",
+        good='"schemas" = "notion_connector/schemas"',
+    ),
+    Rule(
+        "P005",
+        "packaging",
+        "entry point missing",
+        "the connector is not registered under the `cdk.connectors` entry point",
+        'add [project.entry-points."cdk.connectors"] name = "package.module:Class"',
+        bad='[project.scripts]\nnotion = "notion_connector.source:main"',
+        good='[project.entry-points."cdk.connectors"]\nnotion = "notion_connector.source:NotionSource"',
+    ),
+    Rule(
+        "P006",
+        "packaging",
+        "pyproject.toml is not TOML",
+        "pyproject.toml cannot be parsed",
+        "fix the TOML at the position shown",
+        bad='[project\nname = "x"',
+        good='[project]\nname = "x"',
+    ),
+    Rule(
+        "P007",
+        "packaging",
+        "entry point differs from manifest",
+        "the `cdk.connectors` entry point names another class than connector.yaml's entrypoint",
+        "point both at the same module:Class",
+        severity="warning",
+        bad='notion = "notion_connector.old:Source"',
+        good='notion = "notion_connector.source:NotionSource"',
+    ),
+    Rule(
+        "P008",
+        "packaging",
+        "build backend not checked",
+        "the wheel's contents could not be worked out for this build backend",
+        "use hatchling or setuptools, or waive P008 and check the wheel with `cdk build`",
+        severity="warning",
+        waivable=True,
+        bad='build-backend = "maturin"',
+        good='build-backend = "hatchling.build"',
+    ),
 ]
 R = {r.code: r for r in RULES}
 
@@ -83,8 +133,11 @@ def _included(rel: str, project: Any, data: dict[str, Any], backend: str, packag
     if backend == "hatchling":
         build = (tool.get("hatch") or {}).get("build") or {}
         wheel = (build.get("targets") or {}).get("wheel") or {}
-        for table in (wheel.get("force-include") or {}, build.get("force-include") or {},
-                      wheel.get("shared-data") or {}):
+        for table in (
+            wheel.get("force-include") or {},
+            build.get("force-include") or {},
+            wheel.get("shared-data") or {},
+        ):
             for src in table:
                 src = str(src).strip("/").removeprefix("./")
                 if rel == src or rel.startswith(src + "/"):
@@ -96,7 +149,7 @@ def _included(rel: str, project: Any, data: dict[str, Any], backend: str, packag
         pkg = next((p for p in packages if rel.startswith(p + "/")), None)
         if pkg is None:
             return False
-        inner = rel[len(pkg) + 1:]
+        inner = rel[len(pkg) + 1 :]
         pdata = (tool.get("setuptools") or {}).get("package-data") or {}
         for key, patterns in pdata.items():
             if key in ("*", pkg.replace("/", ".").split("src.")[-1]):
@@ -126,30 +179,63 @@ def check(project: Any, policy: Policy) -> list[Finding]:
         version = proj.get("version") if "version" in proj else _hatch_version(project, data)
         if version is not None and str(version) != m.version:
             line, col = find_key_line(text, "version")
-            out.append(make(R["P002"], "pyproject.toml", line, col,
-                            f"pyproject.toml says version {version}, connector.yaml says {m.version}"))
+            out.append(
+                make(
+                    R["P002"],
+                    "pyproject.toml",
+                    line,
+                    col,
+                    f"pyproject.toml says version {version}, connector.yaml says {m.version}",
+                )
+            )
     eps = (proj.get("entry-points") or {}).get("cdk.connectors") or {}
     if not eps:
         line, col = find_key_line(text, "[project]")
         out.append(make(R["P005"], "pyproject.toml", line, col))
-    elif m is not None and m.entrypoint and m.entrypoint not in {str(v).replace(" ", "") for v in eps.values()}:
+    elif (
+        m is not None and m.entrypoint and m.entrypoint not in {str(v).replace(" ", "") for v in eps.values()}
+    ):
         line, col = find_key_line(text, "cdk.connectors")
-        out.append(make(R["P007"], "pyproject.toml", line, col,
-                        f"entry point(s) {sorted(eps.values())} differ from connector.yaml's entrypoint {m.entrypoint}"))
+        out.append(
+            make(
+                R["P007"],
+                "pyproject.toml",
+                line,
+                col,
+                f"entry point(s) {sorted(eps.values())} differ from connector.yaml's entrypoint {m.entrypoint}",
+            )
+        )
     backend_raw = str((data.get("build-system") or {}).get("build-backend", "setuptools.build_meta"))
     backend = backend_raw.split(".")[0].replace("pdm", "pdm")
     if backend not in ("hatchling", "setuptools", "flit_core", "pdm"):
         line, col = find_key_line(text, "build-backend")
-        return out + [make(R["P008"], "pyproject.toml", line, col, f"cannot tell statically what backend '{backend_raw}' puts in the wheel")]
+        return out + [
+            make(
+                R["P008"],
+                "pyproject.toml",
+                line,
+                col,
+                f"cannot tell statically what backend '{backend_raw}' puts in the wheel",
+            )
+        ]
     packages = _package_dirs(project, data, backend)
     if not _included("connector.yaml", project, data, backend, packages):
-        out.append(make(R["P003"], "pyproject.toml", 1, 0,
-                        f"connector.yaml would not be in the wheel (build backend {backend}; packages {packages})"))
+        out.append(
+            make(
+                R["P003"],
+                "pyproject.toml",
+                1,
+                0,
+                f"connector.yaml would not be in the wheel (build backend {backend}; packages {packages})",
+            )
+        )
     if m is not None:
         refs = [s.schema_ for s in m.streams] + ([m.config.schema_] if m.config else [])
         for ref in refs:
             if isinstance(ref, str) and (Path(project.root) / ref).is_file():
                 rel = Path(ref).as_posix().removeprefix("./")
                 if not _included(rel, project, data, backend, packages):
-                    out.append(make(R["P004"], "pyproject.toml", 1, 0, f"schema '{ref}' would not be in the wheel"))
+                    out.append(
+                        make(R["P004"], "pyproject.toml", 1, 0, f"schema '{ref}' would not be in the wheel")
+                    )
     return out

@@ -40,7 +40,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise UsageError(f"policy file not found: {path}", hint="pass an existing file to --policy or CDK_POLICY") from None
+        raise UsageError(
+            f"policy file not found: {path}", hint="pass an existing file to --policy or CDK_POLICY"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"policy file {path} is not valid TOML: {exc}") from None
 
@@ -91,7 +93,9 @@ class Policy:
     def security(self) -> SecurityProfile:
         profiles = self.data.get("profiles") or {}
         if self.profile not in profiles:
-            raise UsageError(f"policy {self.source} has no profile '{self.profile}' (it has {sorted(profiles)})")
+            raise UsageError(
+                f"policy {self.source} has no profile '{self.profile}' (it has {sorted(profiles)})"
+            )
         raw = self._resolved_profile(self.profile, profiles)
         blocked: dict[str, str] = {}
         for rule, modules in (raw.get("blocked_imports") or {}).items():
@@ -158,11 +162,15 @@ def load_policy(file: str | Path | None = None, *, profile: str | None = None) -
         source = str(file)
     chosen = profile or str(data.get("profile", "strict"))
     if chosen not in (data.get("profiles") or {}):
-        raise UsageError(f"unknown profile '{chosen}' (the policy defines {sorted(data.get('profiles') or {})})")
+        raise UsageError(
+            f"unknown profile '{chosen}' (the policy defines {sorted(data.get('profiles') or {})})"
+        )
     return Policy(data=data, profile=chosen, source=source)
 
 
-def apply_connector_settings(policy: Policy, settings: dict[str, Any]) -> tuple[Policy, list[tuple[str, str, str]]]:
+def apply_connector_settings(
+    policy: Policy, settings: dict[str, Any]
+) -> tuple[Policy, list[tuple[str, str, str]]]:
     """Layer a connector's ``[tool.cdk.validate]`` over ``policy``; only tightening and waivers count.
 
     Returns the effective policy and the refused settings as ``(rule, key, message)`` tuples.
@@ -177,9 +185,21 @@ def apply_connector_settings(policy: Policy, settings: dict[str, Any]) -> tuple[
     wanted = settings.get("profile")
     if wanted is not None:
         if wanted not in _PROFILE_RANK:
-            refused.append(("L003", "profile", f"unknown profile '{wanted}' in [tool.cdk.validate] (use strict or standard)"))
+            refused.append(
+                (
+                    "L003",
+                    "profile",
+                    f"unknown profile '{wanted}' in [tool.cdk.validate] (use strict or standard)",
+                )
+            )
         elif _PROFILE_RANK[wanted] < _PROFILE_RANK.get(policy.profile, 1):
-            refused.append(("L002", "profile", f"[tool.cdk.validate] profile '{wanted}' would loosen the policy's '{policy.profile}'; ignored"))
+            refused.append(
+                (
+                    "L002",
+                    "profile",
+                    f"[tool.cdk.validate] profile '{wanted}' would loosen the policy's '{policy.profile}'; ignored",
+                )
+            )
         else:
             eff.profile = wanted
     if settings.get("strict"):
@@ -197,7 +217,13 @@ def apply_connector_settings(policy: Policy, settings: dict[str, Any]) -> tuple[
         if code not in known:
             refused.append(("L003", "waive", f"[tool.cdk.validate] waives unknown rule {code}"))
         elif code not in policy.waivable:
-            refused.append(("L002", "waive", f"[tool.cdk.validate] cannot waive {code}: the policy does not mark it waivable"))
+            refused.append(
+                (
+                    "L002",
+                    "waive",
+                    f"[tool.cdk.validate] cannot waive {code}: the policy does not mark it waivable",
+                )
+            )
         else:
             eff.waived[code] = str(reason)
     deps = settings.get("dependencies") or {}
@@ -210,13 +236,25 @@ def apply_connector_settings(policy: Policy, settings: dict[str, Any]) -> tuple[
         for name, spec in deps.items():
             canon = canonicalize_name(str(name))
             if canon not in allowed:
-                refused.append(("L002", "dependencies", f"[tool.cdk.validate] cannot allow '{name}': it is not on the policy's allowlist"))
+                refused.append(
+                    (
+                        "L002",
+                        "dependencies",
+                        f"[tool.cdk.validate] cannot allow '{name}': it is not on the policy's allowlist",
+                    )
+                )
                 continue
             result = contained(str(spec), allowed[canon])
             if result.ok:
                 eff.tightened_dependencies[canon] = str(spec)
             else:
-                refused.append(("L002", "dependencies", f"[tool.cdk.validate] range '{spec}' for {name} is wider than the policy's '{allowed[canon]}'; ignored"))
+                refused.append(
+                    (
+                        "L002",
+                        "dependencies",
+                        f"[tool.cdk.validate] range '{spec}' for {name} is wider than the policy's '{allowed[canon]}'; ignored",
+                    )
+                )
     for key in settings:
         if key not in ("profile", "strict", "block_imports", "waive", "dependencies"):
             refused.append(("L003", str(key), f"unknown setting '{key}' in [tool.cdk.validate]"))

@@ -11,18 +11,33 @@ from typing import Any
 from cdk.validators.findings import Finding, Rule, make
 
 RULES = [
-    Rule("V001", "release", "version not greater than the published one",
-         "connector.yaml's version is not greater than the latest version in the registry",
-         "bump the version (cdk publish patch|minor|major does it for you); a published version is never overwritten",
-         bad="version: 1.4.2   # the registry has 1.4.2", good="version: 1.4.3   # the registry has 1.4.2"),
-    Rule("V002", "release", "breaking change without a major bump",
-         "the connector changed incompatibly since the latest published version and the version bump is too small",
-         "publish a major version (a minor one while 0.x), or undo the change",
-         bad="version: 1.5.0   # stream 'orders' removed since 1.4.2",
-         good="version: 2.0.0   # stream 'orders' removed since 1.4.2"),
-    Rule("V003", "release", "registry unreachable", "the registry could not be read, so the version rules were not checked",
-         "check CDK_REGISTRY_URL and the credentials, or run without a registry",
-         bad="CDK_REGISTRY_URL=https://registry.invalid/", good="CDK_REGISTRY_URL=https://pypi.internal.example/"),
+    Rule(
+        "V001",
+        "release",
+        "version not greater than the published one",
+        "connector.yaml's version is not greater than the latest version in the registry",
+        "bump the version (cdk publish patch|minor|major does it for you); a published version is never overwritten",
+        bad="version: 1.4.2   # the registry has 1.4.2",
+        good="version: 1.4.3   # the registry has 1.4.2",
+    ),
+    Rule(
+        "V002",
+        "release",
+        "breaking change without a major bump",
+        "the connector changed incompatibly since the latest published version and the version bump is too small",
+        "publish a major version (a minor one while 0.x), or undo the change",
+        bad="version: 1.5.0   # stream 'orders' removed since 1.4.2",
+        good="version: 2.0.0   # stream 'orders' removed since 1.4.2",
+    ),
+    Rule(
+        "V003",
+        "release",
+        "registry unreachable",
+        "the registry could not be read, so the version rules were not checked",
+        "check CDK_REGISTRY_URL and the credentials, or run without a registry",
+        bad="CDK_REGISTRY_URL=https://registry.invalid/",
+        good="CDK_REGISTRY_URL=https://pypi.internal.example/",
+    ),
 ]
 R = {r.code: r for r in RULES}
 
@@ -50,12 +65,28 @@ def check_release(project: Any, registry: Any) -> list[Finding]:
         return []
     current = v.parse_version(project.manifest.version)
     if not v.is_greater(current, latest):
-        return [make(R["V001"], "connector.yaml", line, col,
-                     f"version {current} is not greater than {latest}, the latest {dist} in {registry.display}")]
+        return [
+            make(
+                R["V001"],
+                "connector.yaml",
+                line,
+                col,
+                f"version {current} is not greater than {latest}, the latest {dist} in {registry.display}",
+            )
+        ]
     notes: list[str] = []
     report = diff_against(registry, files, latest, project, str(current), notes)
     if report and report["breaking_refused"]:
-        changes = "; ".join(f"{c['where']}: {c['message']}" for c in report["changes"] if c["severity"] == "breaking")
-        return [make(R["V002"], "connector.yaml", line, col,
-                     f"{current} needs a {report['required_bump']} bump over {latest}: {changes}")]
+        changes = "; ".join(
+            f"{c['where']}: {c['message']}" for c in report["changes"] if c["severity"] == "breaking"
+        )
+        return [
+            make(
+                R["V002"],
+                "connector.yaml",
+                line,
+                col,
+                f"{current} needs a {report['required_bump']} bump over {latest}: {changes}",
+            )
+        ]
     return []

@@ -43,8 +43,10 @@ def text(reports: list[Report], *, strict: bool = False, color: bool = False) ->
         warnings += len(report.warnings)
     failed = sum(1 for r in reports if not r.passed(strict))
     n = len(reports)
-    summary = (f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''} "
-               f"in {n} connector{'s' if n != 1 else ''}")
+    summary = (
+        f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''} "
+        f"in {n} connector{'s' if n != 1 else ''}"
+    )
     if failed:
         summary += f"; {failed} failed" + (" (--strict: warnings fail)" if strict and not errors else "")
     else:
@@ -74,7 +76,12 @@ def to_json(reports: list[Report], *, strict: bool = False) -> str:
             "errors": [_finding_dict(r, f) for r in reports for f in r.errors],
             "warnings": [_finding_dict(r, f) for r in reports for f in r.warnings],
             "connectors": [
-                {"connector": r.root, "valid": r.passed(strict), "errors": len(r.errors), "warnings": len(r.warnings)}
+                {
+                    "connector": r.root,
+                    "valid": r.passed(strict),
+                    "errors": len(r.errors),
+                    "warnings": len(r.warnings),
+                }
                 for r in reports
             ],
         }
@@ -104,8 +111,14 @@ def junit(reports: list[Report], *, strict: bool = False) -> str:
                 continue
             for f in found:
                 path = display_path(report, f)
-                tc = ET.SubElement(ts, "testcase", classname=f"{report.root}.{suite}",
-                                   name=f"{f.rule} {path}:{f.line}:{f.column + 1}", file=path, line=str(f.line))
+                tc = ET.SubElement(
+                    ts,
+                    "testcase",
+                    classname=f"{report.root}.{suite}",
+                    name=f"{f.rule} {path}:{f.line}:{f.column + 1}",
+                    file=path,
+                    line=str(f.line),
+                )
                 tests += 1
                 if _failed(report, f, strict):
                     failures += 1
@@ -135,39 +148,54 @@ def sarif(reports: list[Report], *, strict: bool = False) -> str:
         if rule is None:
             driver_rules.append({"id": code})
             continue
-        driver_rules.append({
-            "id": code,
-            "name": "".join(w.capitalize() for w in rule.title.replace("/", " ").replace("-", " ").split()),
-            "shortDescription": {"text": rule.title},
-            "fullDescription": {"text": rule.message},
-            "help": {"text": rule.hint},
-            "defaultConfiguration": {"level": rule.severity},
-            "properties": {"tags": [rule.suite]},
-        })
+        driver_rules.append(
+            {
+                "id": code,
+                "name": "".join(
+                    w.capitalize() for w in rule.title.replace("/", " ").replace("-", " ").split()
+                ),
+                "shortDescription": {"text": rule.title},
+                "fullDescription": {"text": rule.message},
+                "help": {"text": rule.hint},
+                "defaultConfiguration": {"level": rule.severity},
+                "properties": {"tags": [rule.suite]},
+            }
+        )
     results = []
     for report in reports:
         for f in report.findings:
-            results.append({
-                "ruleId": f.rule,
-                "ruleIndex": index[f.rule],
-                "level": "error" if _failed(report, f, strict) else "warning",
-                "message": {"text": f"{f.message} (hint: {f.hint})" if f.hint else f.message},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": display_path(report, f).replace(os.sep, "/")},
-                        "region": {"startLine": f.line, "startColumn": f.column + 1},
-                    }
-                }],
-            })
+            results.append(
+                {
+                    "ruleId": f.rule,
+                    "ruleIndex": index[f.rule],
+                    "level": "error" if _failed(report, f, strict) else "warning",
+                    "message": {"text": f"{f.message} (hint: {f.hint})" if f.hint else f.message},
+                    "locations": [
+                        {
+                            "physicalLocation": {
+                                "artifactLocation": {"uri": display_path(report, f).replace(os.sep, "/")},
+                                "region": {"startLine": f.line, "startColumn": f.column + 1},
+                            }
+                        }
+                    ],
+                }
+            )
     doc = {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "cdk validate", "version": __version__,
-                                "informationUri": "https://github.com/connector-cdk/connector-cdk",
-                                "rules": driver_rules}},
-            "results": results,
-        }],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "cdk validate",
+                        "version": __version__,
+                        "informationUri": "https://github.com/connector-cdk/connector-cdk",
+                        "rules": driver_rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
     }
     return json.dumps(doc, indent=2)
 
@@ -184,10 +212,14 @@ def github(reports: list[Report], *, strict: bool = False) -> str:
     for report in reports:
         for f in report.findings:
             kind = "error" if _failed(report, f, strict) else "warning"
-            props = ",".join([
-                f"file={_gh_escape(display_path(report, f), True)}", f"line={f.line}", f"col={f.column + 1}",
-                f"title={_gh_escape(f.rule + ' ' + f.suite, True)}",
-            ])
+            props = ",".join(
+                [
+                    f"file={_gh_escape(display_path(report, f), True)}",
+                    f"line={f.line}",
+                    f"col={f.column + 1}",
+                    f"title={_gh_escape(f.rule + ' ' + f.suite, True)}",
+                ]
+            )
             lines.append(f"::{kind} {props}::{_gh_escape(f.message + (' — ' + f.hint if f.hint else ''))}")
     return "\n".join(lines)
 

@@ -20,17 +20,44 @@ from cdk.validators.findings import Finding, Rule, make
 from cdk.validators.policy import Policy
 
 RULES = [
-    Rule("K001", "secrets", "provider key in source", "a string has the format of a provider's credential",
-         "remove it, rotate the key, and read it from the config (CDK_ENV_NAME references an environment variable)",
-         bad='API_KEY = "AKIAIOSFODNN7EXAMPLE"', good='api_key = self.config.authentication.params["api_key"]'),
-    Rule("K002", "secrets", "hard-coded credential", "a literal is assigned to a password, token, secret or key name",
-         "read the value from the config instead", bad='password = "hunter2-prod"', good='password = self.config.password'),
-    Rule("K003", "secrets", "literal Authorization value", "an Authorization value is written in the code",
-         "let the SDK's AuthBuilder build the header from the config",
-         bad='headers = {"Authorization": "Bearer 9f8a7c6b5d4e3f2a1b0c"}', good="auth = AuthBuilder.from_config(config.authentication)"),
-    Rule("K004", "secrets", "high-entropy string", "a long random-looking string may be a credential",
-         "move it to the config; waive K004 if it is not a secret", severity="warning", waivable=True,
-         bad='SIGNING = "q8Zr3LmN0pXv7TbY2kWc9HsJ4dGf6Ae1"', good="signing = self.config.signing_key"),
+    Rule(
+        "K001",
+        "secrets",
+        "provider key in source",
+        "a string has the format of a provider's credential",
+        "remove it, rotate the key, and read it from the config (CDK_ENV_NAME references an environment variable)",
+        bad='API_KEY = "AKIAIOSFODNN7EXAMPLE"',
+        good='api_key = self.config.authentication.params["api_key"]',
+    ),
+    Rule(
+        "K002",
+        "secrets",
+        "hard-coded credential",
+        "a literal is assigned to a password, token, secret or key name",
+        "read the value from the config instead",
+        bad='password = "hunter2-prod"',
+        good="password = self.config.password",
+    ),
+    Rule(
+        "K003",
+        "secrets",
+        "literal Authorization value",
+        "an Authorization value is written in the code",
+        "let the SDK's AuthBuilder build the header from the config",
+        bad='headers = {"Authorization": "Bearer 9f8a7c6b5d4e3f2a1b0c"}',
+        good="auth = AuthBuilder.from_config(config.authentication)",
+    ),
+    Rule(
+        "K004",
+        "secrets",
+        "high-entropy string",
+        "a long random-looking string may be a credential",
+        "move it to the config; waive K004 if it is not a secret",
+        severity="warning",
+        waivable=True,
+        bad='SIGNING = "q8Zr3LmN0pXv7TbY2kWc9HsJ4dGf6Ae1"',
+        good="signing = self.config.signing_key",
+    ),
 ]
 R = {r.code: r for r in RULES}
 
@@ -46,8 +73,13 @@ PROVIDER_PATTERNS = [
     ("SendGrid key", re.compile(r"\bSG\.[\w-]{16,}\.[\w-]{20,}")),
     ("Notion token", re.compile(r"\b(?:secret|ntn)_[A-Za-z0-9]{40,}")),
 ]
-SECRET_NAME = re.compile(r"(passw|secret|token|api_?key|apikey|private_?key|access_?key|credential|^key$|_key$|auth_?header)", re.I)
-NOT_SECRET_NAME = re.compile(r"(_url|_uri|_type|_name|_field|_path|_param|_header_name|_prefix|_expires.*|_env|_var|_count|_len|_location)$", re.I)
+SECRET_NAME = re.compile(
+    r"(passw|secret|token|api_?key|apikey|private_?key|access_?key|credential|^key$|_key$|auth_?header)", re.I
+)
+NOT_SECRET_NAME = re.compile(
+    r"(_url|_uri|_type|_name|_field|_path|_param|_header_name|_prefix|_expires.*|_env|_var|_count|_len|_location)$",
+    re.I,
+)
 PLACEHOLDER = re.compile(
     r"^(|x+|\*+|\.+|-+|<[^>]*>|\$\{[^}]*\}|\{\{?[^}]*\}?\}|%\(\w+\)s|CDK_ENV_\w+|redacted|\[redacted\]|changeme|change_me|"
     r"placeholder|dummy|example|test|testing|none|null|secret|password|token|fake[\w-]*|your[\w-]*|[\w-]*x{3,}[\w-]*|\*{3}.*|"
@@ -73,8 +105,13 @@ def provider_match(value: str) -> str | None:
 def looks_random(value: str) -> bool:
     """A credential-like literal: 8+ characters, no spaces, letters and digits (``nextPageToken`` is not)."""
     v = value.strip()
-    return (len(v) >= 8 and not any(c.isspace() for c in v) and any(c.isdigit() for c in v)
-            and any(c.isalpha() for c in v) and "://" not in v)
+    return (
+        len(v) >= 8
+        and not any(c.isspace() for c in v)
+        and any(c.isdigit() for c in v)
+        and any(c.isalpha() for c in v)
+        and "://" not in v
+    )
 
 
 def entropy(value: str) -> float:
@@ -84,13 +121,22 @@ def entropy(value: str) -> float:
 
 
 def high_entropy(value: str) -> bool:
-    if len(value) < 24 or len(value) > 200 or any(c.isspace() for c in value) or "://" in value or "/" in value and "." in value:
+    if (
+        len(value) < 24
+        or len(value) > 200
+        or any(c.isspace() for c in value)
+        or "://" in value
+        or "/" in value
+        and "." in value
+    ):
         return False
     if re.fullmatch(r"[0-9a-fA-F]{32,}", value):
         return any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and entropy(value) > 3.0
     if not re.fullmatch(r"[A-Za-z0-9+/=_\-]{24,}", value):
         return False
-    classes = sum((any(c.isdigit() for c in value), any(c.islower() for c in value), any(c.isupper() for c in value)))
+    classes = sum(
+        (any(c.isdigit() for c in value), any(c.islower() for c in value), any(c.isupper() for c in value))
+    )
     return classes == 3 and entropy(value) > 4.0
 
 
@@ -105,12 +151,24 @@ def scan_value(value: str, name: str | None, add: Any, line: int, col: int) -> N
         add("K001", line, col, f"string looks like a {label}")
         return
     m = AUTH_LITERAL.match(value.strip())
-    if m and not is_placeholder(m.group(2)) or (name and name.lower() in ("authorization", "proxy-authorization")
-                                                 and value.strip() and not is_placeholder(value) and not m):
+    if (
+        m
+        and not is_placeholder(m.group(2))
+        or (
+            name
+            and name.lower() in ("authorization", "proxy-authorization")
+            and value.strip()
+            and not is_placeholder(value)
+            and not m
+        )
+    ):
         add("K003", line, col, "literal Authorization value")
         return
-    if name and is_secret_name(name) and not is_placeholder(value) and (
-        (PASSWORD_NAME.search(name) and len(value) >= 4) or looks_random(value)
+    if (
+        name
+        and is_secret_name(name)
+        and not is_placeholder(value)
+        and ((PASSWORD_NAME.search(name) and len(value) >= 4) or looks_random(value))
     ):
         add("K002", line, col, f"literal assigned to '{name}'")
         return
@@ -123,7 +181,11 @@ def _target_name(node: ast.AST) -> str | None:
         return node.id
     if isinstance(node, ast.Attribute):
         return node.attr
-    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+    if (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.slice, ast.Constant)
+        and isinstance(node.slice.value, str)
+    ):
         return node.slice.value
     return None
 
@@ -155,10 +217,15 @@ def check_tree(tree: ast.Module, file: str) -> list[Finding]:
                     named(v, k.value)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             args = node.args
-            for a, d in zip(args.args[len(args.args) - len(args.defaults):], args.defaults, strict=False):
+            for a, d in zip(args.args[len(args.args) - len(args.defaults) :], args.defaults, strict=False):
                 named(d, a.arg)
     for node in ast.walk(tree):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in seen and id(node) not in skip:
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in seen
+            and id(node) not in skip
+        ):
             scan_value(node.value, None, add, node.lineno, node.col_offset)
     return out
 
@@ -177,7 +244,13 @@ def scan_data(data: Any, file: str, locate: Any, path: tuple[Any, ...] = ()) -> 
         elif isinstance(value, str):
             name = next((str(x) for x in reversed(p) if isinstance(x, str)), None)
             line, col = locate(p)
-            scan_value(value, name, lambda code, _l, _c, msg: out.append(make(R[code], file, line, col, msg)), line, col)
+            scan_value(
+                value,
+                name,
+                lambda code, _l, _c, msg: out.append(make(R[code], file, line, col, msg)),
+                line,
+                col,
+            )
 
     walk(data, path)
     return out

@@ -38,8 +38,10 @@ def contained(inner: str | SpecifierSet, outer: str | SpecifierSet) -> Containme
     literal = _arbitrary(inner)
     if literal is not None:
         # ===X admits at most the literal string X (and only if the rest of the set admits it)
-        ok = outer.contains(literal) if _arbitrary(outer) is None else any(
-            s.operator == "===" and s.version.lower() == literal.lower() for s in outer
+        ok = (
+            outer.contains(literal)
+            if _arbitrary(outer) is None
+            else any(s.operator == "===" and s.version.lower() == literal.lower() for s in outer)
         )
         return Containment(ok, "" if ok else f"==={literal}")
     if _arbitrary(outer) is not None:

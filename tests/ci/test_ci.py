@@ -17,10 +17,15 @@ def monorepo(tmp_path_factory):
     """A git repository with two generated connectors (cassettes recorded at init), committed."""
     root = tmp_path_factory.mktemp("mono")
     for name in ("alpha", "beta"):
-        result = run_cdk("init", str(root / "connectors" / name), "--no-input", "--set", f"name={name}", timeout=300)
+        result = run_cdk(
+            "init", str(root / "connectors" / name), "--no-input", "--set", f"name={name}", timeout=300
+        )
         assert result.returncode == 0, result.stderr
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "connectors"]):
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "connectors"],
+    ):
         subprocess.run(["git", *args], cwd=root, check=True)
     return root
 
@@ -33,7 +38,9 @@ def copy_repo(monorepo, tmp_path):
 
 def test_green_monorepo_writes_combined_reports(monorepo, tmp_path):
     reports = tmp_path / "reports"
-    result = run_cdk("ci", "connectors/*", "--skip", "build", "--reports", str(reports), cwd=monorepo, timeout=600)
+    result = run_cdk(
+        "ci", "connectors/*", "--skip", "build", "--reports", str(reports), cwd=monorepo, timeout=600
+    )
     assert result.returncode == 0, (result.stdout + result.stderr).decode()[-3000:]
     table = result.stdout.decode()
     assert "connectors/alpha" in table and "connectors/beta" in table
@@ -48,7 +55,11 @@ def test_green_monorepo_writes_combined_reports(monorepo, tmp_path):
     summary = json.loads((reports / "ci.json").read_text())
     assert summary["ok"] is True
     assert {s["stage"]: s["status"] for s in summary["stages"] if s["connector"] == "connectors/alpha"} == {
-        "validate": "passed", "test": "passed", "build": "skipped", "release": "skipped"}
+        "validate": "passed",
+        "test": "passed",
+        "build": "skipped",
+        "release": "skipped",
+    }
 
 
 def test_one_broken_connector_fails_the_gate_and_names_the_rule(monorepo, tmp_path):
@@ -58,8 +69,18 @@ def test_one_broken_connector_fails_the_gate_and_names_the_rule(monorepo, tmp_pa
     source.write_text(text + "\nimport os\n")
     line = text.count("\n") + 2
     reports = tmp_path / "reports"
-    result = run_cdk("ci", "connectors", "--skip", "build", "--reports", str(reports), "--format", "json", cwd=repo,
-                     timeout=600)
+    result = run_cdk(
+        "ci",
+        "connectors",
+        "--skip",
+        "build",
+        "--reports",
+        str(reports),
+        "--format",
+        "json",
+        cwd=repo,
+        timeout=600,
+    )
     assert result.returncode == 1
     summary = json.loads(result.stdout)
     failed = [(s["connector"], s["stage"], s["rules"]) for s in summary["stages"] if s["status"] == "failed"]
@@ -77,8 +98,19 @@ def test_changed_since_checks_only_changed_connectors(monorepo, tmp_path):
     assert nothing.returncode == 0 and b"no connector changed since HEAD" in nothing.stderr
     readme = repo / "connectors" / "alpha" / "README.md"
     readme.write_text(readme.read_text() + "\nmore\n")
-    result = run_cdk("ci", "connectors/*", "--changed-since", "HEAD", "--skip", "build", "--skip", "test",
-                     "--format", "json", cwd=repo)
+    result = run_cdk(
+        "ci",
+        "connectors/*",
+        "--changed-since",
+        "HEAD",
+        "--skip",
+        "build",
+        "--skip",
+        "test",
+        "--format",
+        "json",
+        cwd=repo,
+    )
     assert result.returncode == 0
     assert json.loads(result.stdout)["connectors"] == ["connectors/alpha"]
     bad_ref = run_cdk("ci", "connectors/*", "--changed-since", "no-such-ref", cwd=repo)
@@ -90,11 +122,23 @@ def test_release_rule_against_the_folder_registry(monorepo, tmp_path):
     alpha = repo / "connectors" / "alpha"
     registry = tmp_path / "registry"
     env = {"CDK_HOME": str(tmp_path / "home")}
-    published = run_cdk("publish", "0.1.0", "--connector", str(alpha), "--repository", str(registry), env=env,
-                        timeout=600)
+    published = run_cdk(
+        "publish", "0.1.0", "--connector", str(alpha), "--repository", str(registry), env=env, timeout=600
+    )
     assert published.returncode == 0, published.stderr.decode()[-2000:]
-    same = run_cdk("ci", str(alpha), "--repository", str(registry), "--skip", "build", "--skip", "test",
-                   "--format", "json", env=env)
+    same = run_cdk(
+        "ci",
+        str(alpha),
+        "--repository",
+        str(registry),
+        "--skip",
+        "build",
+        "--skip",
+        "test",
+        "--format",
+        "json",
+        env=env,
+    )
     assert same.returncode == 1
     (release,) = [s for s in json.loads(same.stdout)["stages"] if s["stage"] == "release"]
     assert release["status"] == "failed" and release["rules"] == ["V001"]

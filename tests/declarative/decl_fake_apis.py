@@ -28,7 +28,10 @@ MC_FORMAT = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d):(\d{7})Z$")
 def member(list_id: str, i: int) -> dict[str, Any]:
     changed = BASE + timedelta(hours=i)
     return {
-        "id": f"m{i:05d}", "email_address": f"m{i}@example.com", "status": "subscribed", "list_id": list_id,
+        "id": f"m{i:05d}",
+        "email_address": f"m{i}@example.com",
+        "status": "subscribed",
+        "list_id": list_id,
         "last_changed": changed.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
         "_links": [{"rel": "self", "href": f"/lists/{list_id}/members/m{i:05d}"}],
     }
@@ -98,8 +101,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
         q = parse_qs(parts.query)
-        self.fake.requests.append({"method": "GET", "path": parts.path, "query": parts.query,
-                                   "headers": dict(self.headers)})
+        self.fake.requests.append(
+            {"method": "GET", "path": parts.path, "query": parts.query, "headers": dict(self.headers)}
+        )
         m = re.fullmatch(r"/3\.0/lists/([^/]+)/members", parts.path)
         if m:
             return self._members(m.group(1), q)
@@ -118,13 +122,22 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
-        self.fake.requests.append({"method": "POST", "path": parts.path, "query": parts.query,
-                                   "headers": dict(self.headers), "body": body})
+        self.fake.requests.append(
+            {
+                "method": "POST",
+                "path": parts.path,
+                "query": parts.query,
+                "headers": dict(self.headers),
+                "body": body,
+            }
+        )
         if parts.path != "/search":
             return self._send(404, {"error": "not found"})
         q = parse_qs(parts.query)
         offset, limit = int(q.get("offset", ["0"])[0]), int(q.get("limit", ["5"])[0])
-        rows = [{"id": i, "kind": body.get("filter")} for i in range(1, self.fake.rows + 1)][offset: offset + limit]
+        rows = [{"id": i, "kind": body.get("filter")} for i in range(1, self.fake.rows + 1)][
+            offset : offset + limit
+        ]
         self._send(200, {"data": {"rows": rows}, "more": offset + limit < self.fake.rows})
 
     # -- Mailchimp ----------------------------------------------------------------------------------
@@ -140,29 +153,57 @@ class _Handler(BaseHTTPRequestHandler):
                 items = [x for x in items if datetime.fromisoformat(x["last_changed"]) < before]
         except ValueError as exc:
             return self._send(400, {"title": "Invalid Resource", "detail": f"bad date format {exc}"})
-        page = items[offset: offset + count]
-        self._send(200, {"members": page, "list_id": list_id, "total_items": len(items),
-                         "_links": [{"rel": "self"}]})
+        page = items[offset : offset + count]
+        self._send(
+            200, {"members": page, "list_id": list_id, "total_items": len(items), "_links": [{"rel": "self"}]}
+        )
 
     def _emails(self, campaign: str, q: dict[str, list[str]]) -> None:
         count, offset = int(q.get("count", ["10"])[0]), int(q.get("offset", ["0"])[0])
-        emails = [{
-            "campaign_id": campaign, "list_id": "L1", "email_id": f"e{i}", "email_address": f"e{i}@example.com",
-            "activity": [{"action": a, "timestamp": f"2024-01-0{1 + i % 9}T00:00:0{j}Z"}
-                         for j, a in enumerate(("open", "click")[: 1 + i % 2])],
-        } for i in range(1, self.fake.emails + 1)]
-        self._send(200, {"emails": emails[offset: offset + count], "campaign_id": campaign,
-                         "total_items": len(emails), "_links": []})
+        emails = [
+            {
+                "campaign_id": campaign,
+                "list_id": "L1",
+                "email_id": f"e{i}",
+                "email_address": f"e{i}@example.com",
+                "activity": [
+                    {"action": a, "timestamp": f"2024-01-0{1 + i % 9}T00:00:0{j}Z"}
+                    for j, a in enumerate(("open", "click")[: 1 + i % 2])
+                ],
+            }
+            for i in range(1, self.fake.emails + 1)
+        ]
+        self._send(
+            200,
+            {
+                "emails": emails[offset : offset + count],
+                "campaign_id": campaign,
+                "total_items": len(emails),
+                "_links": [],
+            },
+        )
 
     # -- Zendesk ------------------------------------------------------------------------------------
     def _export(self, q: dict[str, list[str]]) -> None:
         size = int(q.get("page[size]", ["5"])[0])
         after = q.get("page[after]", [None])[0] or self.headers.get("X-After")
         start = int(after[1:]) if after else 0
-        users = [{"id": i, "name": f"user{i}", "updated_at": (BASE + timedelta(days=i)).strftime("%Y-%m-%dT%H:%M:%SZ")}
-                 for i in range(1, self.fake.users + 1)]
-        page = users[start: start + size]
+        users = [
+            {
+                "id": i,
+                "name": f"user{i}",
+                "updated_at": (BASE + timedelta(days=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+            for i in range(1, self.fake.users + 1)
+        ]
+        page = users[start : start + size]
         more = start + size < len(users)
         # like the seed's example: the last page still carries an after_cursor, with has_more false
-        self._send(200, {"results": page, "facets": None,
-                         "meta": {"has_more": more, "after_cursor": f"c{start + size}", "before_cursor": None}})
+        self._send(
+            200,
+            {
+                "results": page,
+                "facets": None,
+                "meta": {"has_more": more, "after_cursor": f"c{start + size}", "before_cursor": None},
+            },
+        )

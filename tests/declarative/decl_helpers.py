@@ -8,12 +8,21 @@ from typing import Any
 import yaml
 
 
-def write_connector(folder: Path, declarative: dict[str, Any], *, streams: list[dict[str, Any]] | None = None,
-                    allowed_hosts: list[str] | None = None, capabilities: list[str] | None = None) -> Path:
+def write_connector(
+    folder: Path,
+    declarative: dict[str, Any],
+    *,
+    streams: list[dict[str, Any]] | None = None,
+    allowed_hosts: list[str] | None = None,
+    capabilities: list[str] | None = None,
+) -> Path:
     """A connector folder whose connector.yaml holds ``declarative``."""
     folder.mkdir(parents=True, exist_ok=True)
     manifest: dict[str, Any] = {
-        "manifest_version": 1, "name": "decl-test", "version": "0.1.0", "kind": "source",
+        "manifest_version": 1,
+        "name": "decl-test",
+        "version": "0.1.0",
+        "kind": "source",
         "capabilities": capabilities or ["batch_extract"],
         "allowed_hosts": allowed_hosts if allowed_hosts is not None else ["127.0.0.1"],
         "declarative": declarative,
@@ -27,8 +36,16 @@ def write_connector(folder: Path, declarative: dict[str, Any], *, streams: list[
 class Run:
     """One read through the real runner, with a virtual clock (delays are recorded, never slept)."""
 
-    def __init__(self, folder: Path, config: dict[str, Any], *, stream: str | None = None,
-                 incremental: bool = False, state: Any = None, max_iterations: int | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        config: dict[str, Any],
+        *,
+        stream: str | None = None,
+        incremental: bool = False,
+        state: Any = None,
+        max_iterations: int | None = None,
+    ) -> None:
         from cdk.connector import instantiate, load_connector_class
         from cdk.project import Project
         from cdk.sdk import runner
@@ -46,9 +63,15 @@ class Run:
             cursor = project.manifest.stream(stream).cursor_field
         except KeyError:
             pass
-        self.summary = runner.read(self.source, stream, lambda s, recs: self.records.extend(recs),
-                                   state=state, incremental=incremental, cursor_field=cursor,
-                                   max_iterations=max_iterations)
+        self.summary = runner.read(
+            self.source,
+            stream,
+            lambda s, recs: self.records.extend(recs),
+            state=state,
+            incremental=incremental,
+            cursor_field=cursor,
+            max_iterations=max_iterations,
+        )
 
     @property
     def data(self) -> list[dict[str, Any]]:

@@ -26,9 +26,13 @@ def test_example_has_no_declarative_findings() -> None:
 def test_example_package_exposes_the_source_class_for_its_entry_point(tmp_path: Path) -> None:
     folder = tmp_path / "example"
     shutil.copytree(EXAMPLE, folder)
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); import demo_declarative as m; "
-            "from cdk import AbstractSource; assert issubclass(m.Source, AbstractSource); print(m.Source.streams())")
-    out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=60)
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import demo_declarative as m; "
+        "from cdk import AbstractSource; assert issubclass(m.Source, AbstractSource); print(m.Source.streams())"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "['users', 'orders']"
 
@@ -45,16 +49,36 @@ def test_example_reads_full_then_incrementally_and_checks(tmp_path: Path, demo: 
     assert demo.count("/users") == 1  # check_connection fetched the first page
     demo.reset()
 
-    first = cdk("read", "-C", str(EXAMPLE), "--config", str(config), "-s", "users", "--incremental",
-                "--state", str(state))
+    first = cdk(
+        "read",
+        "-C",
+        str(EXAMPLE),
+        "--config",
+        str(config),
+        "-s",
+        "users",
+        "--incremental",
+        "--state",
+        str(state),
+    )
     assert first.returncode == 0, first.stderr
     rows = [json.loads(line) for line in first.stdout.splitlines()]
     assert [r["data"]["id"] for r in rows] == list(range(1, 238))  # the item itself is the record
     assert set(rows[0]["data"]) >= {"id", "name", "updated_at"} and "items" not in rows[0]["data"]
     assert demo.count("/users") == 3  # 100 + 100 + 37, the last page has next: null
 
-    second = cdk("read", "-C", str(EXAMPLE), "--config", str(config), "-s", "users", "--incremental",
-                 "--state", str(state))
+    second = cdk(
+        "read",
+        "-C",
+        str(EXAMPLE),
+        "--config",
+        str(config),
+        "-s",
+        "users",
+        "--incremental",
+        "--state",
+        str(state),
+    )
     assert second.returncode == 0, second.stderr
     assert second.stdout == ""
     last = demo.requests[-1]["query"]
@@ -87,7 +111,13 @@ def test_the_built_wheel_runs_through_its_entry_point(tmp_path: Path, demo: Any)
         "print(n)\n"
     )
     port = demo.url.rsplit(":", 1)[1]
-    out = subprocess.run([sys.executable, "-c", code, port], capture_output=True, text=True, timeout=60,
-                         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"}, cwd=tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", code, port],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "200"

@@ -15,14 +15,33 @@ SEED = DATA / "mailchimp_members_seed.txt"
 
 
 def cdk(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cdk", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120, env={**__import__("os").environ, "NO_COLOR": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "cdk", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        env={**__import__("os").environ, "NO_COLOR": "1"},
+    )
 
 
 def test_seed_mailchimp_members_imports_and_reads_from_a_local_mailchimp(tmp_path: Path, fake: Any) -> None:
     out = tmp_path / "mailchimp"
-    result = cdk("import", "source-spec", str(SEED), "--out", str(out), "--name", "mailchimp-members",
-                 "--primary-key", "member.id", "--cursor-field", "member.last_changed", "--format", "json")
+    result = cdk(
+        "import",
+        "source-spec",
+        str(SEED),
+        "--out",
+        str(out),
+        "--name",
+        "mailchimp-members",
+        "--primary-key",
+        "member.id",
+        "--cursor-field",
+        "member.last_changed",
+        "--format",
+        "json",
+    )
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["stream"] == "members"
@@ -31,7 +50,11 @@ def test_seed_mailchimp_members_imports_and_reads_from_a_local_mailchimp(tmp_pat
     assert manifest["allowed_hosts"] == ["*.api.mailchimp.com"]
     assert manifest["capabilities"] == ["batch_extract", "incremental"]
     assert manifest["declarative"]["streams"]["members"]["paginationParams"] == {
-        "type": "OFFSET", "limitName": "count", "limitValue": "100", "offSetName": "offset"}
+        "type": "OFFSET",
+        "limitName": "count",
+        "limitValue": "100",
+        "offSetName": "offset",
+    }
     pyproject = (out / "pyproject.toml").read_text()
     assert '[project.entry-points."cdk.connectors"]' in pyproject
     assert 'mailchimp-members = "mailchimp_members:Source"' in pyproject
@@ -47,8 +70,16 @@ def test_seed_mailchimp_members_imports_and_reads_from_a_local_mailchimp(tmp_pat
     config = out / "secrets" / "config.json"
     config.write_text(json.dumps({"name": "mc", "domain": "127.0.0.1", "listId": "L42"}))
 
-    read = cdk("read", "-C", str(out), "--config", str(config), "--state", str(tmp_path / "state.json"),
-               "--incremental")
+    read = cdk(
+        "read",
+        "-C",
+        str(out),
+        "--config",
+        str(config),
+        "--state",
+        str(tmp_path / "state.json"),
+        "--incremental",
+    )
     assert read.returncode == 0, read.stderr
     rows = [json.loads(line) for line in read.stdout.splitlines()]
     assert len(rows) == 250
@@ -56,14 +87,29 @@ def test_seed_mailchimp_members_imports_and_reads_from_a_local_mailchimp(tmp_pat
     assert set(rows[0]["data"]) == {"member"}
     assert "_links" not in rows[0]["data"]["member"] and "list_id" not in rows[0]["data"]["member"]
     queries = fake.queries("/3.0/lists/L42/members")
-    assert [q["offset"] for q in queries] == [["0"], ["100"], ["200"], ["250"]]  # offset advances by the items received
+    assert [q["offset"] for q in queries] == [
+        ["0"],
+        ["100"],
+        ["200"],
+        ["250"],
+    ]  # offset advances by the items received
     assert queries[0]["since_last_changed"] == ["1970-01-01T00:00:00:0000000Z"]
 
     fake.members = 255
-    again = cdk("read", "-C", str(out), "--config", str(config), "--state", str(tmp_path / "state.json"),
-                "--incremental")
+    again = cdk(
+        "read",
+        "-C",
+        str(out),
+        "--config",
+        str(config),
+        "--state",
+        str(tmp_path / "state.json"),
+        "--incremental",
+    )
     assert again.returncode == 0, again.stderr
-    assert [json.loads(line)["id"] for line in again.stdout.splitlines()] == [f"m{i:05d}" for i in range(251, 256)]
+    assert [json.loads(line)["id"] for line in again.stdout.splitlines()] == [
+        f"m{i:05d}" for i in range(251, 256)
+    ]
 
     discover = cdk("discover", "-C", str(out))
     assert discover.returncode == 0, discover.stderr
@@ -72,12 +118,27 @@ def test_seed_mailchimp_members_imports_and_reads_from_a_local_mailchimp(tmp_pat
 
 def test_connection_specification_with_auth_spec(tmp_path: Path) -> None:
     seed = json.loads("{" + SEED.read_text() + "}")
-    spec = {"name": "Mailchimp Members", "providerId": "x", "version": "1.0",
-            "authSpec": [{"name": "Basic Authentication", "type": "BasicAuthentication", "spec": {
-                "type": "object", "required": ["domain", "username", "password"],
-                "properties": {"domain": {"type": "string", "description": "data center, e.g. us2"},
-                               "username": {"type": "string"}, "password": {"type": "string", "format": "password"}}}}],
-            **seed}
+    spec = {
+        "name": "Mailchimp Members",
+        "providerId": "x",
+        "version": "1.0",
+        "authSpec": [
+            {
+                "name": "Basic Authentication",
+                "type": "BasicAuthentication",
+                "spec": {
+                    "type": "object",
+                    "required": ["domain", "username", "password"],
+                    "properties": {
+                        "domain": {"type": "string", "description": "data center, e.g. us2"},
+                        "username": {"type": "string"},
+                        "password": {"type": "string", "format": "password"},
+                    },
+                },
+            }
+        ],
+        **seed,
+    }
     src = tmp_path / "spec.json"
     src.write_text(json.dumps(spec, indent=2))
     result = cdk("import", "source-spec", str(src), "--out", str(tmp_path / "out"))
@@ -88,7 +149,10 @@ def test_connection_specification_with_auth_spec(tmp_path: Path) -> None:
     assert config_schema["properties"]["domain"]["description"] == "data center, e.g. us2"
     assert "password" not in config_schema["properties"]
     example = json.loads((tmp_path / "out" / "secrets" / "config.example.json").read_text())
-    assert example["authentication"] == {"type": "basic", "params": {"username": "...", "password": "CDK_ENV_PASSWORD"}}
+    assert example["authentication"] == {
+        "type": "basic",
+        "params": {"username": "...", "password": "CDK_ENV_PASSWORD"},
+    }
     assert "domain" in example
 
 
@@ -109,22 +173,50 @@ def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
 
 
 def test_zendesk_style_spec_with_custom_schema_and_pipeline_expression(tmp_path: Path) -> None:
-    spec = {"name": "Zendesk Users", "sourceSpec": {"attributes": {
-        "urlParams": {
-            "host": "https://{subdomain}.zendesk.com",
-            "path": "/api/v2/search/export@{if(empty(coalesce(pipeline()?.parameters?.ingestionStart,'')),"
+    spec = {
+        "name": "Zendesk Users",
+        "sourceSpec": {
+            "attributes": {
+                "urlParams": {
+                    "host": "https://{subdomain}.zendesk.com",
+                    "path": "/api/v2/search/export@{if(empty(coalesce(pipeline()?.parameters?.ingestionStart,'')),"
                     "'?query=type:user&filter[type]=user&','')}",
-            "method": "GET", "queryParams": {"query": "{SCHEDULE_QUERY}", "filter[type]": "user"}},
-        "contentPath": {"path": "$.results", "skipAttributes": ["facets"], "overrideWrapperAttribute": "user"},
-        "paginationParams": {"type": "CONTINUATION_TOKEN", "continuationTokenPath": "$.meta.after_cursor",
-                             "parameterType": "QUERYPARAM", "parameterName": "page[after]",
-                             "delayRequestMillis": "850"},
-        "scheduleParams": {"type": "ADVANCE", "paramFormat": "yyyy-MM-ddTHH:mm:ssK",
-                           "incremental": "type:user updated > {START_TIME} updated < {END_TIME}",
-                           "backfill": "type:user updated < {END_TIME}"},
-        "schema": {"type": "object", "properties": {"results": {"type": "array", "items": {
-            "type": "object", "properties": {"id": {"type": "integer"}, "updated_at": {"type": "string"}}}}}},
-    }}}
+                    "method": "GET",
+                    "queryParams": {"query": "{SCHEDULE_QUERY}", "filter[type]": "user"},
+                },
+                "contentPath": {
+                    "path": "$.results",
+                    "skipAttributes": ["facets"],
+                    "overrideWrapperAttribute": "user",
+                },
+                "paginationParams": {
+                    "type": "CONTINUATION_TOKEN",
+                    "continuationTokenPath": "$.meta.after_cursor",
+                    "parameterType": "QUERYPARAM",
+                    "parameterName": "page[after]",
+                    "delayRequestMillis": "850",
+                },
+                "scheduleParams": {
+                    "type": "ADVANCE",
+                    "paramFormat": "yyyy-MM-ddTHH:mm:ssK",
+                    "incremental": "type:user updated > {START_TIME} updated < {END_TIME}",
+                    "backfill": "type:user updated < {END_TIME}",
+                },
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "results": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {"id": {"type": "integer"}, "updated_at": {"type": "string"}},
+                            },
+                        }
+                    },
+                },
+            }
+        },
+    }
     src = tmp_path / "zendesk.json"
     src.write_text(json.dumps(spec, indent=2))
     result = cdk("import", "source-spec", str(src), "--out", str(tmp_path / "z"), "--format", "json")

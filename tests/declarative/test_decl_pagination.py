@@ -18,19 +18,22 @@ from cdk.errors import PaginationLoopError
 def spec(pagination: dict[str, Any], path: str = "/users", **extra: Any) -> dict[str, Any]:
     return {
         "spec": {"type": "object", "properties": {"base": {"type": "string"}}, "required": ["base"]},
-        "streams": {"s": {
-            "urlParams": {"host": "${base}", "path": path, "method": "GET"},
-            "contentPath": {"path": "$.items"},
-            "paginationParams": pagination,
-            **extra,
-        }},
+        "streams": {
+            "s": {
+                "urlParams": {"host": "${base}", "path": path, "method": "GET"},
+                "contentPath": {"path": "$.items"},
+                "paginationParams": pagination,
+                **extra,
+            }
+        },
     }
 
 
 def read(tmp_path: Any, demo: Any, pagination: dict[str, Any], path: str = "/users", **kw: Any) -> Run:
     demo.reset()
-    folder = write_connector(tmp_path / "c", spec(pagination, path),
-                             streams=[{"name": "s", "primary_key": ["id"]}])
+    folder = write_connector(
+        tmp_path / "c", spec(pagination, path), streams=[{"name": "s", "primary_key": ["id"]}]
+    )
     return Run(folder, {"base": demo.url}, **kw)
 
 
@@ -64,62 +67,109 @@ def test_offset_seed_spelling_offsetName_and_record_ids(tmp_path: Any, demo: Any
 
 
 def test_pointer_follows_next_urls_until_null(tmp_path: Any, demo: Any) -> None:
-    run = read(tmp_path, demo, {"type": "POINTER", "limitName": "limit", "limitValue": 50, "pointerPath": "next"})
+    run = read(
+        tmp_path, demo, {"type": "POINTER", "limitName": "limit", "limitValue": 50, "pointerPath": "next"}
+    )
     assert ids(run) == list(range(1, 238))
     assert demo.count("/users") == 5
 
 
 def test_pointer_that_repeats_is_refused_not_looped(tmp_path: Any, fake: Any) -> None:
-    folder = write_connector(tmp_path / "c", {
-        "spec": {"type": "object", "properties": {"base": {"type": "string"}}},
-        "streams": {"s": {"urlParams": {"host": "${base}", "path": "/loop"}, "contentPath": {"path": "$.items"},
-                          "paginationParams": {"type": "POINTER", "pointerPath": "$.paging.next"}}},
-    })
+    folder = write_connector(
+        tmp_path / "c",
+        {
+            "spec": {"type": "object", "properties": {"base": {"type": "string"}}},
+            "streams": {
+                "s": {
+                    "urlParams": {"host": "${base}", "path": "/loop"},
+                    "contentPath": {"path": "$.items"},
+                    "paginationParams": {"type": "POINTER", "pointerPath": "$.paging.next"},
+                }
+            },
+        },
+    )
     with pytest.raises(PaginationLoopError):
         Run(folder, {"base": fake.url})
     assert len(fake.requests) == 2
 
 
-@pytest.mark.parametrize("pagination", [
-    OFFSET,
-    {"type": "PAGE", "limitName": "per_page", "limitValue": 2, "pageParamName": "page"},
-    {"type": "CONTINUATION_TOKEN", "continuationTokenPath": "$.more", "parameterName": "after"},
-])
-def test_an_api_that_ignores_pagination_is_stopped_after_the_repeated_page(tmp_path: Any, fake: Any,
-                                                                           pagination: dict[str, Any]) -> None:
-    folder = write_connector(tmp_path / "c", {
-        "spec": {"type": "object", "properties": {"base": {"type": "string"}}},
-        "streams": {"s": {"urlParams": {"host": "${base}", "path": "/stuck"}, "contentPath": {"path": "$.items"},
-                          "paginationParams": pagination}},
-    })
+@pytest.mark.parametrize(
+    "pagination",
+    [
+        OFFSET,
+        {"type": "PAGE", "limitName": "per_page", "limitValue": 2, "pageParamName": "page"},
+        {"type": "CONTINUATION_TOKEN", "continuationTokenPath": "$.more", "parameterName": "after"},
+    ],
+)
+def test_an_api_that_ignores_pagination_is_stopped_after_the_repeated_page(
+    tmp_path: Any, fake: Any, pagination: dict[str, Any]
+) -> None:
+    folder = write_connector(
+        tmp_path / "c",
+        {
+            "spec": {"type": "object", "properties": {"base": {"type": "string"}}},
+            "streams": {
+                "s": {
+                    "urlParams": {"host": "${base}", "path": "/stuck"},
+                    "contentPath": {"path": "$.items"},
+                    "paginationParams": pagination,
+                }
+            },
+        },
+    )
     with pytest.raises(PaginationLoopError, match="same (page|token)"):
         Run(folder, {"base": fake.url})
     assert len(fake.requests) == 2
 
 
 def test_continuation_token_queryparam_with_delay_on_the_session_clock(tmp_path: Any, demo: Any) -> None:
-    pag = {"type": "CONTINUATION_TOKEN", "continuationTokenPath": "$.next_cursor", "parameterType": "QUERYPARAM",
-           "parameterName": "cursor", "limitName": "limit", "limitValue": 50, "delayRequestMillis": "850"}
+    pag = {
+        "type": "CONTINUATION_TOKEN",
+        "continuationTokenPath": "$.next_cursor",
+        "parameterType": "QUERYPARAM",
+        "parameterName": "cursor",
+        "limitName": "limit",
+        "limitValue": 50,
+        "delayRequestMillis": "850",
+    }
     run = read(tmp_path, demo, pag)
     assert ids(run) == list(range(1, 238))
     assert demo.count("/users") == 5
     assert run.clock.sleeps == [0.85] * 4  # one delay before each of the 4 following requests, none slept
 
 
-@pytest.mark.parametrize(("end", "requests"), [({}, 6), (
-    {"endConditionName": "$.meta.has_more", "endConditionValue": "Const:false"}, 5)])
-def test_continuation_token_headerparam_zendesk_shape(tmp_path: Any, fake: Any, end: dict[str, Any],
-                                                      requests: int) -> None:
-    folder = write_connector(tmp_path / "c", {
-        "spec": {"type": "object", "properties": {"base": {"type": "string"}}},
-        "streams": {"users": {
-            "urlParams": {"host": "${base}", "path": "/api/v2/search/export.json", "method": "GET",
-                          "queryParams": {"page[size]": "5", "filter[type]": "user"}},
-            "contentPath": {"path": "$.results"},
-            "paginationParams": {"type": "CONTINUATION_TOKEN", "continuationTokenPath": "$.meta.after_cursor",
-                                 "parameterType": "HEADERPARAM", "parameterName": "X-After", **end},
-        }},
-    }, streams=[{"name": "users", "primary_key": ["results.id"]}])
+@pytest.mark.parametrize(
+    ("end", "requests"),
+    [({}, 6), ({"endConditionName": "$.meta.has_more", "endConditionValue": "Const:false"}, 5)],
+)
+def test_continuation_token_headerparam_zendesk_shape(
+    tmp_path: Any, fake: Any, end: dict[str, Any], requests: int
+) -> None:
+    folder = write_connector(
+        tmp_path / "c",
+        {
+            "spec": {"type": "object", "properties": {"base": {"type": "string"}}},
+            "streams": {
+                "users": {
+                    "urlParams": {
+                        "host": "${base}",
+                        "path": "/api/v2/search/export.json",
+                        "method": "GET",
+                        "queryParams": {"page[size]": "5", "filter[type]": "user"},
+                    },
+                    "contentPath": {"path": "$.results"},
+                    "paginationParams": {
+                        "type": "CONTINUATION_TOKEN",
+                        "continuationTokenPath": "$.meta.after_cursor",
+                        "parameterType": "HEADERPARAM",
+                        "parameterName": "X-After",
+                        **end,
+                    },
+                }
+            },
+        },
+        streams=[{"name": "users", "primary_key": ["results.id"]}],
+    )
     run = Run(folder, {"base": fake.url})
     assert [d["results"]["id"] for d in run.data] == list(range(1, 24))
     assert len(fake.requests) == requests
@@ -127,15 +177,28 @@ def test_continuation_token_headerparam_zendesk_shape(tmp_path: Any, fake: Any, 
     assert all("page%5Bafter%5D" not in r["query"] for r in fake.requests)
 
 
-@pytest.mark.parametrize(("end_page", "n", "requests"), [
-    ("headers.x-pagecount", 237, 5),  # 5 pages by the X-PageCount response header (seed: headers.x-pagecount)
-    ("$.total_pages", 237, 5),
-    (2, 100, 2),                      # a fixed last page number
-    (None, 237, 6),                   # no end: the empty page stops it
-])
+@pytest.mark.parametrize(
+    ("end_page", "n", "requests"),
+    [
+        (
+            "headers.x-pagecount",
+            237,
+            5,
+        ),  # 5 pages by the X-PageCount response header (seed: headers.x-pagecount)
+        ("$.total_pages", 237, 5),
+        (2, 100, 2),  # a fixed last page number
+        (None, 237, 6),  # no end: the empty page stops it
+    ],
+)
 def test_page(tmp_path: Any, demo: Any, end_page: Any, n: int, requests: int) -> None:
-    pag = {"type": "PAGE", "limitName": "per_page", "limitValue": 50, "initialPageIndex": 1,
-           "pageParamName": "page", "endPageIndex": end_page}
+    pag = {
+        "type": "PAGE",
+        "limitName": "per_page",
+        "limitValue": 50,
+        "initialPageIndex": 1,
+        "pageParamName": "page",
+        "endPageIndex": end_page,
+    }
     run = read(tmp_path, demo, {k: v for k, v in pag.items() if v is not None})
     assert ids(run) == list(range(1, n + 1))
     assert demo.count("/users") == requests
@@ -143,16 +206,31 @@ def test_page(tmp_path: Any, demo: Any, end_page: Any, n: int, requests: int) ->
 
 
 def test_page_maximum_request_bounds_the_run(tmp_path: Any, demo: Any) -> None:
-    pag = {"type": "PAGE", "limitName": "per_page", "limitValue": 10, "initialPageIndex": 1,
-           "pageParamName": "page", "maximumRequest": 3}
+    pag = {
+        "type": "PAGE",
+        "limitName": "per_page",
+        "limitValue": 10,
+        "initialPageIndex": 1,
+        "pageParamName": "page",
+        "maximumRequest": 3,
+    }
     run = read(tmp_path, demo, pag)
     assert ids(run) == list(range(1, 31))
     assert demo.count("/users") == 3
 
 
 def test_page_default_initial_index_is_zero(tmp_path: Any, demo: Any) -> None:
-    read(tmp_path, demo, {"type": "PAGE", "limitName": "per_page", "limitValue": 100, "pageParamName": "page",
-                          "maximumRequest": 1})
+    read(
+        tmp_path,
+        demo,
+        {
+            "type": "PAGE",
+            "limitName": "per_page",
+            "limitValue": 100,
+            "pageParamName": "page",
+            "maximumRequest": 1,
+        },
+    )
     assert "page=0" in demo.requests[0]["query"]
 
 

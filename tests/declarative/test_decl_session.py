@@ -12,10 +12,18 @@ from cdk.testing.demo_api import DemoAPI
 
 SPEC = {
     "spec": {"type": "object", "properties": {"base": {"type": "string"}}},
-    "streams": {"users": {
-        "urlParams": {"host": "${base}", "path": "/users"},
-        "contentPath": {"path": "$.items", "overrideWrapperAttribute": ""},
-        "paginationParams": {"type": "OFFSET", "limitName": "limit", "limitValue": 40, "offSetName": "offset"}}},
+    "streams": {
+        "users": {
+            "urlParams": {"host": "${base}", "path": "/users"},
+            "contentPath": {"path": "$.items", "overrideWrapperAttribute": ""},
+            "paginationParams": {
+                "type": "OFFSET",
+                "limitName": "limit",
+                "limitValue": 40,
+                "offSetName": "offset",
+            },
+        }
+    },
 }
 
 
@@ -27,7 +35,9 @@ def locked() -> Any:
 
 def test_authentication_of_the_config_is_sent(tmp_path: Any, locked: Any) -> None:
     folder = write_connector(tmp_path / "c", SPEC, streams=[{"name": "users", "primary_key": ["id"]}])
-    run = Run(folder, {"base": locked.url, "authentication": {"type": "bearer", "params": {"token": "s3cret"}}})
+    run = Run(
+        folder, {"base": locked.url, "authentication": {"type": "bearer", "params": {"token": "s3cret"}}}
+    )
     assert [r.id for r in run.records] == [str(i) for i in range(1, 91)]
     with pytest.raises(AuthenticationError):
         Run(folder, {"base": locked.url, "authentication": {"type": "bearer", "params": {"token": "wrong"}}})
@@ -39,4 +49,6 @@ def test_429_with_retry_after_is_retried_on_the_session_clock(tmp_path: Any, dem
     folder = write_connector(tmp_path / "c", SPEC, streams=[{"name": "users", "primary_key": ["id"]}])
     run = Run(folder, {"base": demo.url})
     assert len(run.records) == 237
-    assert run.clock.sleeps[0] == 7.0 and len(run.clock.sleeps) == 2  # Retry-After, then a backoff; never slept
+    assert (
+        run.clock.sleeps[0] == 7.0 and len(run.clock.sleeps) == 2
+    )  # Retry-After, then a backoff; never slept

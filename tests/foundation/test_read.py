@@ -41,15 +41,25 @@ def test_429_retry_after_is_honoured_without_sleeping(demo_api, source, write_co
 
 def test_500_twice_then_success(demo_api, source, write_config):
     demo_api.script("/users", {"status": 500}, {"status": 502})
-    result = run_cdk("read", "--config", str(write_config({"api_url": demo_api.url})), cwd=source,
-                     env={"CDK_VIRTUAL_TIME": "1"})
+    result = run_cdk(
+        "read",
+        "--config",
+        str(write_config({"api_url": demo_api.url})),
+        cwd=source,
+        env={"CDK_VIRTUAL_TIME": "1"},
+    )
     assert result.returncode == 0 and len(jsonl(result.stdout)) == 100
 
 
 def test_endless_500_fails_with_exit_3_and_clear_message(demo_api, source, write_config):
     demo_api.script("/users", *[{"status": 500}] * 20)
-    result = run_cdk("read", "--config", str(write_config({"api_url": demo_api.url})), cwd=source,
-                     env={"CDK_VIRTUAL_TIME": "1"})
+    result = run_cdk(
+        "read",
+        "--config",
+        str(write_config({"api_url": demo_api.url})),
+        cwd=source,
+        env={"CDK_VIRTUAL_TIME": "1"},
+    )
     assert result.returncode == 3
     err = result.stderr.decode()
     assert "answered 500" in err and "gave up after 5 retries" in err and "Traceback" not in err
@@ -108,7 +118,9 @@ def test_check_ok_and_failing(demo_api, source, write_config):
     ok = run_cdk("check", "--config", str(write_config({"api_url": demo_api.url})), cwd=source)
     assert ok.returncode == 0 and b"Connection successful" in ok.stdout
     demo_api.api_key = "needed"
-    bad = run_cdk("check", "--config", str(write_config({"api_url": demo_api.url})), "--format", "json", cwd=source)
+    bad = run_cdk(
+        "check", "--config", str(write_config({"api_url": demo_api.url})), "--format", "json", cwd=source
+    )
     assert bad.returncode == 1
     answer = json.loads(bad.stdout)
     assert answer["success"] is False and "authentication failed" in answer["message"]
@@ -116,8 +128,12 @@ def test_check_ok_and_failing(demo_api, source, write_config):
 
 def test_env_references_in_config(demo_api, source, write_config):
     demo_api.api_key = "s3cret-token"
-    cfg = write_config({"api_url": demo_api.url,
-                        "authentication": {"type": "bearer", "params": {"token": "CDK_ENV_DEMO_TOKEN"}}})
+    cfg = write_config(
+        {
+            "api_url": demo_api.url,
+            "authentication": {"type": "bearer", "params": {"token": "CDK_ENV_DEMO_TOKEN"}},
+        }
+    )
     missing = run_cdk("check", "--config", str(cfg), cwd=source)
     assert missing.returncode == 1 and b"environment variable DEMO_TOKEN" in missing.stderr
     ok = run_cdk("read", "--config", str(cfg), cwd=source, env={"DEMO_TOKEN": "s3cret-token"})
@@ -149,13 +165,17 @@ def test_non_json_body_is_a_clear_error(demo_api, source, write_config):
 
 
 def test_debug_shows_traceback(source, write_config):
-    result = run_cdk("--debug", "read", "--config", str(write_config({"api_url": "http://example.com"})), cwd=source)
+    result = run_cdk(
+        "--debug", "read", "--config", str(write_config({"api_url": "http://example.com"})), cwd=source
+    )
     assert result.returncode == 1 and b"Traceback" in result.stderr
 
 
 def test_entrypoint_that_does_not_resolve(source, write_config):
     manifest = source / "connector.yaml"
-    manifest.write_text(manifest.read_text().replace("demo_source.source:DemoSource", "demo_source.source:Nope"))
+    manifest.write_text(
+        manifest.read_text().replace("demo_source.source:DemoSource", "demo_source.source:Nope")
+    )
     result = run_cdk("read", "--config", str(write_config({"api_url": "http://127.0.0.1:1"})), cwd=source)
     assert result.returncode == 1
     assert b"connector.yaml:8:13: entrypoint 'demo_source.source:Nope' does not resolve" in result.stderr
@@ -164,8 +184,13 @@ def test_entrypoint_that_does_not_resolve(source, write_config):
 def test_pagination_loop_stops_with_clear_error(source, demo_api, write_config):
     code = source / "demo_source" / "source.py"
     code.write_text(code.read_text().replace('nxt["_n"] = page_no + 1', 'nxt = {"offset": 0}'))
-    result = run_cdk("read", "--config", str(write_config({"api_url": demo_api.url, "page_size": 10})), cwd=source,
-                     timeout=30)
+    result = run_cdk(
+        "read",
+        "--config",
+        str(write_config({"api_url": demo_api.url, "page_size": 10})),
+        cwd=source,
+        timeout=30,
+    )
     assert result.returncode == 1
     assert b"already used" in result.stderr and b"loop forever" in result.stderr
 
@@ -183,10 +208,27 @@ def test_destination_write_from_read_output(demo_api, connector_copy, write_conf
     dest = connector_copy("demo_destination")
     cfg = write_config({"api_url": demo_api.url})
     records = run_cdk("read", "--config", str(cfg), cwd=source).stdout
-    result = run_cdk("write", "--config", str(cfg), "--stream", "users", "--batch-size", "40", "--format", "json",
-                     cwd=dest, input=records)
+    result = run_cdk(
+        "write",
+        "--config",
+        str(cfg),
+        "--stream",
+        "users",
+        "--batch-size",
+        "40",
+        "--format",
+        "json",
+        cwd=dest,
+        input=records,
+    )
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {"stream": "users", "written": 100, "failed": 0, "batches": 3, "errors": []}
+    assert json.loads(result.stdout) == {
+        "stream": "users",
+        "written": 100,
+        "failed": 0,
+        "batches": 3,
+        "errors": [],
+    }
     assert [r["id"] for r in demo_api.ingested["users"]] == list(range(1, 101))
 
 

@@ -16,24 +16,35 @@ from cdk.sdk.runner import JsonLinesSink, StateStore, parse_instant
 def test_sink_writes_one_json_object_per_record():
     out = io.BytesIO()
     when = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
-    JsonLinesSink(out)("users", [
-        SourceRecord(id="1", data={"a": 1, "when": when}),
-        SourceRecord(id="2", data={"b": "é"}, timestamp=when, destination_id="proj.ds.users"),
-    ])
+    JsonLinesSink(out)(
+        "users",
+        [
+            SourceRecord(id="1", data={"a": 1, "when": when}),
+            SourceRecord(id="2", data={"b": "é"}, timestamp=when, destination_id="proj.ds.users"),
+        ],
+    )
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
     assert rows[0] == {"stream": "users", "id": "1", "data": {"a": 1, "when": "2024-05-01T12:00:00+00:00"}}
-    assert rows[1] == {"stream": "users", "id": "2", "data": {"b": "é"}, "timestamp": "2024-05-01T12:00:00+00:00",
-                       "destination_id": "proj.ds.users"}
+    assert rows[1] == {
+        "stream": "users",
+        "id": "2",
+        "data": {"b": "é"},
+        "timestamp": "2024-05-01T12:00:00+00:00",
+        "destination_id": "proj.ds.users",
+    }
     assert out.getvalue().endswith(b"\n")
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("2024-01-01T00:01:00Z", datetime(2024, 1, 1, 0, 1, tzinfo=timezone.utc)),
-    ("2024-01-01T00:01:00", datetime(2024, 1, 1, 0, 1, tzinfo=timezone.utc)),
-    (1704067260, datetime(2024, 1, 1, 0, 1, tzinfo=timezone.utc)),
-    (1704067260000, datetime(2024, 1, 1, 0, 1, tzinfo=timezone.utc)),
-    ("not a date", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-01-01T00:01:00Z", datetime(2024, 1, 1, 0, 1, tzinfo=timezone.utc)),
+        ("2024-01-01T00:01:00", datetime(2024, 1, 1, 0, 1, tzinfo=timezone.utc)),
+        (1704067260, datetime(2024, 1, 1, 0, 1, tzinfo=timezone.utc)),
+        (1704067260000, datetime(2024, 1, 1, 0, 1, tzinfo=timezone.utc)),
+        ("not a date", None),
+    ],
+)
 def test_parse_instant(value, expected):
     assert parse_instant(value) == expected
 
@@ -56,8 +67,14 @@ def test_cursor_advances_to_the_latest_instant_whatever_the_format():
     def recs(*values):
         return [SourceRecord(id=str(i), data={"u": v}) for i, v in enumerate(values)]
 
-    assert _advance(None, recs("2024-01-01T00:00:09Z", "2024-01-01T00:00:10Z", "2024-01-01T00:00:08Z"), "u") == "2024-01-01T00:00:10Z"
+    assert (
+        _advance(None, recs("2024-01-01T00:00:09Z", "2024-01-01T00:00:10Z", "2024-01-01T00:00:08Z"), "u")
+        == "2024-01-01T00:00:10Z"
+    )
     # offsets: string order would pick the first, but the second is the later instant
-    assert _advance(None, recs("2024-01-01T10:00:00+02:00", "2024-01-01T09:00:00+00:00"), "u") == "2024-01-01T09:00:00+00:00"
+    assert (
+        _advance(None, recs("2024-01-01T10:00:00+02:00", "2024-01-01T09:00:00+00:00"), "u")
+        == "2024-01-01T09:00:00+00:00"
+    )
     assert _advance("2024-01-02T00:00:00Z", recs("2024-01-01T00:00:00Z"), "u") == "2024-01-02T00:00:00Z"
     assert _advance(None, recs(5, 12, 7), "u") == "1970-01-01T00:00:12+00:00"

@@ -19,7 +19,9 @@ from cdk.sdk.http import ConnectorSession, RetryPolicy, VirtualClock, host_allow
 
 
 def session(clock=None, **kw):
-    return ConnectorSession(allowed_hosts=["127.0.0.1"], clock=clock or VirtualClock(start=1_700_000_000), **kw)
+    return ConnectorSession(
+        allowed_hosts=["127.0.0.1"], clock=clock or VirtualClock(start=1_700_000_000), **kw
+    )
 
 
 def test_429_retry_after_seconds_is_waited_exactly(demo_api):
@@ -160,7 +162,9 @@ def test_basic_auth_header(demo_api):
 def test_oauth2_token_cached_refreshed_before_expiry_and_on_401(demo_api):
     demo_api.refresh_token = "refresh-1"
     now = [1000.0]
-    auth = OAuth2RefreshAuth(f"{demo_api.url}/oauth/token", "cid", "csecret", "refresh-1", clock=lambda: now[0])
+    auth = OAuth2RefreshAuth(
+        f"{demo_api.url}/oauth/token", "cid", "csecret", "refresh-1", clock=lambda: now[0]
+    )
     s = session()
     s.auth = auth
     s.get(f"{demo_api.url}/users")

@@ -21,8 +21,10 @@ def generated(tmp_path_factory):
     def make(template: str, auth: str = "none", fixtures: bool = False, **answers: str) -> Path:
         key = (template, auth, fixtures, tuple(sorted(answers.items())))
         if key not in cache:
-            suffix = "-".join(re.sub(r"[^a-z0-9]+", "-", v.replace("_", "").lower()).strip("-")
-                              for _, v in sorted(answers.items()))
+            suffix = "-".join(
+                re.sub(r"[^a-z0-9]+", "-", v.replace("_", "").lower()).strip("-")
+                for _, v in sorted(answers.items())
+            )
             name = f"{template.split('-')[0][:3]}-{template.split('-')[1][:3]}-{auth.replace('_', '')}"
             name = f"{name}-{suffix}" if suffix else name
             name = f"{name}-fx" if fixtures else name
@@ -30,7 +32,9 @@ def generated(tmp_path_factory):
                 name = f"{name[:54].rstrip('-')}-n{len(cache)}"
             sets = [a for k, v in {"auth": auth, **answers}.items() for a in ("--set", f"{k}={v}")]
             flag = "--fixtures" if fixtures else "--no-fixtures"
-            proc = run_cdk("init", "--no-input", flag, "--template", template, str(root / name), *sets, timeout=300)
+            proc = run_cdk(
+                "init", "--no-input", flag, "--template", template, str(root / name), *sets, timeout=300
+            )
             assert proc.returncode == 0, proc.stderr.decode()
             cache[key] = root / name
         return cache[key]

@@ -15,7 +15,10 @@ TEMPLATES = ("source-python", "destination-python", "source-streaming", "source-
 AUTHS = ("none", "api_key", "bearer", "basic", "oauth2")
 PAGINATIONS = ("offset", "page", "cursor", "next_url", "link")
 DECLARATIVE_PAGINATIONS = {  # the source-declarative answer -> the sourceSpec pagination type it writes
-    "offset": "OFFSET", "page": "PAGE", "continuation_token": "CONTINUATION_TOKEN", "pointer": "POINTER",
+    "offset": "OFFSET",
+    "page": "PAGE",
+    "continuation_token": "CONTINUATION_TOKEN",
+    "pointer": "POINTER",
 }
 DECLARATIVE_PAGE_SIZE = 100  # limitValue in the template's connector.yaml
 SECRETS = {  # the params each auth method must mark writeOnly in the config schema
@@ -46,8 +49,12 @@ def demo_for(auth: str, records: int = 100) -> Iterator[tuple[DemoAPI, dict[str,
             "api_key": {"api_key": "key-123"},
             "bearer": {"token": "tok-123"},
             "basic": {"username": "ann", "password": "s3cret"},
-            "oauth2": {"token_url": f"{api.url}/oauth/token", "client_id": "cid", "client_secret": "csecret",
-                       "refresh_token": "refresh-1"},
+            "oauth2": {
+                "token_url": f"{api.url}/oauth/token",
+                "client_id": "cid",
+                "client_secret": "csecret",
+                "refresh_token": "refresh-1",
+            },
         }.get(auth, {})
         authentication = None if auth == "none" else {"type": auth, "params": params}
         yield api, authentication

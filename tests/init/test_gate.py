@@ -15,10 +15,16 @@ DECLARATIVE_VARIANTS = [p for p in DECLARATIVE_PAGINATIONS if p != "offset"]
 
 def test_every_template_and_auth_validates_with_zero_errors_and_warnings(generated):
     folders = [generated(t, a, fixtures=True) for t in TEMPLATES for a in AUTHS]
-    folders += [generated("source-python", "api_key", pagination=p, capabilities="batch_extract") for p in PAGINATIONS]
-    folders += [generated("source-declarative", "api_key", fixtures=True, pagination=p) for p in DECLARATIVE_VARIANTS]
-    folders += [generated("source-declarative", "api_key", pagination=p, capabilities="batch_extract")
-                for p in DECLARATIVE_PAGINATIONS]
+    folders += [
+        generated("source-python", "api_key", pagination=p, capabilities="batch_extract") for p in PAGINATIONS
+    ]
+    folders += [
+        generated("source-declarative", "api_key", fixtures=True, pagination=p) for p in DECLARATIVE_VARIANTS
+    ]
+    folders += [
+        generated("source-declarative", "api_key", pagination=p, capabilities="batch_extract")
+        for p in DECLARATIVE_PAGINATIONS
+    ]
     proc = run_cdk("validate", *map(str, folders), "--format", "json", timeout=300)
     report = json.loads(proc.stdout)
     assert proc.returncode == 0, proc.stdout.decode()[-3000:]
@@ -40,10 +46,12 @@ def test_validate_catches_a_broken_generated_connector(generated, tmp_path):
 
 
 # every auth method of the Python templates: tests/init/test_wheel.py (slow); source-declarative: all here
-@pytest.mark.parametrize(("template", "auth", "pagination"),
-                         [(t, a, None) for t in TEMPLATES if t != "source-declarative" for a in ("none", "oauth2")]
-                         + [("source-declarative", a, None) for a in AUTHS]
-                         + [("source-declarative", "api_key", p) for p in DECLARATIVE_VARIANTS])
+@pytest.mark.parametrize(
+    ("template", "auth", "pagination"),
+    [(t, a, None) for t in TEMPLATES if t != "source-declarative" for a in ("none", "oauth2")]
+    + [("source-declarative", a, None) for a in AUTHS]
+    + [("source-declarative", "api_key", p) for p in DECLARATIVE_VARIANTS],
+)
 def test_generated_connector_passes_cdk_test_offline(generated, template, auth, pagination):
     folder = generated(template, auth, fixtures=True, **({"pagination": pagination} if pagination else {}))
     cassettes = sorted((folder / "tests" / "cassettes").glob("*.json"))
@@ -77,8 +85,9 @@ def test_generated_connectors_pass_the_merge_gate(generated):
     assert "run: cdk ci" in workflow
 
 
-@pytest.mark.parametrize(("template", "auth"),
-                         [("source-python", "api_key")] + [("source-declarative", a) for a in AUTHS])
+@pytest.mark.parametrize(
+    ("template", "auth"), [("source-python", "api_key")] + [("source-declarative", a) for a in AUTHS]
+)
 def test_merge_gate_runs_inside_the_connector_folder_as_the_workflow_does(generated, template, auth):
     folder = generated(template, auth, fixtures=True)
     proc = run_cdk("ci", cwd=folder, timeout=600)

@@ -30,10 +30,20 @@ def test_list_shows_every_template_on_one_line():
 
 
 def test_default_folder_is_the_name_and_answers_file_and_set_combine(tmp_path):
-    (tmp_path / "answers.yaml").write_text("name: from-file\nauth: bearer\npagination: cursor\n"
-                                           "description: 'Tickets: open and closed'\n")
-    proc = run_cdk("init", "--no-input", "--answers", "answers.yaml", "--set", "auth=basic",
-                   "--format", "json", cwd=tmp_path)
+    (tmp_path / "answers.yaml").write_text(
+        "name: from-file\nauth: bearer\npagination: cursor\ndescription: 'Tickets: open and closed'\n"
+    )
+    proc = run_cdk(
+        "init",
+        "--no-input",
+        "--answers",
+        "answers.yaml",
+        "--set",
+        "auth=basic",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     out = json.loads(proc.stdout)
     folder = tmp_path / "from-file"
@@ -104,15 +114,23 @@ def test_empty_existing_folder_is_used(tmp_path):
 
 def test_interactive_answers_are_checked_as_typed(tmp_path):
     # name, description, auth, pagination, capabilities, base_url, allowed_host
-    typed = "\n".join([
-        "Bad Name", "good-name",       # refused, asked again
-        "",                            # description: default
-        "kerberos", "api_key",         # refused, asked again
-        "link",
-        "",                            # capabilities: default
-        "ftp://nope", "https://api.example.com",
-        "",                            # allowed host: derived from the base URL
-    ]) + "\n"
+    typed = (
+        "\n".join(
+            [
+                "Bad Name",
+                "good-name",  # refused, asked again
+                "",  # description: default
+                "kerberos",
+                "api_key",  # refused, asked again
+                "link",
+                "",  # capabilities: default
+                "ftp://nope",
+                "https://api.example.com",
+                "",  # allowed host: derived from the base URL
+            ]
+        )
+        + "\n"
+    )
     proc = run_cdk("init", "--template", "source-python", cwd=tmp_path, input=typed.encode())
     assert proc.returncode == 0, proc.stderr.decode()
     err = proc.stderr.decode()
@@ -135,8 +153,9 @@ def _custom_template(root: Path, broken: bool = False) -> Path:
     tpl = root / "acme-template"
     proj = tpl / "{{cookiecutter.project}}"
     proj.mkdir(parents=True)
-    (tpl / "cookiecutter.json").write_text(json.dumps({
-        "project": "acme-thing", "owner": "data-team", "_description": "ACME house style"}))
+    (tpl / "cookiecutter.json").write_text(
+        json.dumps({"project": "acme-thing", "owner": "data-team", "_description": "ACME house style"})
+    )
     (proj / "OWNERS").write_text("{{ cookiecutter.owner }}\n")
     (proj / "big.txt").write_text("x" * 1000 + "\n")
     if broken:
@@ -146,7 +165,9 @@ def _custom_template(root: Path, broken: bool = False) -> Path:
 
 def test_any_cookiecutter_template_folder(tmp_path):
     tpl = _custom_template(tmp_path)
-    proc = run_cdk("init", "--no-input", "--template", str(tpl), "out", "--set", "owner=platform", cwd=tmp_path)
+    proc = run_cdk(
+        "init", "--no-input", "--template", str(tpl), "out", "--set", "owner=platform", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stderr.decode()
     assert (tmp_path / "out" / "OWNERS").read_text() == "platform\n"
 
@@ -164,7 +185,12 @@ def test_broken_template_leaves_nothing_behind(tmp_path):
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_any_cookiecutter_template_from_a_git_url(tmp_path):
     tpl = _custom_template(tmp_path)
-    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e"}
+    env = {
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@e",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@e",
+    }
     import os
 
     for cmd in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "tpl"]):
@@ -189,9 +215,11 @@ def test_help_stays_light():
     """`cdk init` is registered lazily: listing commands must not import cookiecutter."""
     import sys
 
-    code = ("import sys; from cdk.cli.main import cli; from click.testing import CliRunner; "
-            "r = CliRunner().invoke(cli, ['--help']); assert 'init' in r.output; "
-            "print('cookiecutter' in sys.modules)")
+    code = (
+        "import sys; from cdk.cli.main import cli; from click.testing import CliRunner; "
+        "r = CliRunner().invoke(cli, ['--help']); assert 'init' in r.output; "
+        "print('cookiecutter' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
 

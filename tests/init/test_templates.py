@@ -25,7 +25,10 @@ from tests.init.initkit import (
 
 RECORDS = 137  # not a multiple of the page size: the last page is short
 SOURCES = ["source-python", "source-streaming", "source-declarative"]
-INCREMENTAL = {"source-python", "source-declarative"}  # batch sources whose default capabilities add incremental
+INCREMENTAL = {
+    "source-python",
+    "source-declarative",
+}  # batch sources whose default capabilities add incremental
 
 
 def _config(api_url: str | None, authentication: dict | None, **extra) -> dict:
@@ -35,14 +38,23 @@ def _config(api_url: str | None, authentication: dict | None, **extra) -> dict:
     return cfg
 
 
-def _source_for(generated, template: str, auth: str, api, authentication: dict | None, page_size: int,
-                **answers: str) -> tuple[Path, dict, int]:
+def _source_for(
+    generated, template: str, auth: str, api, authentication: dict | None, page_size: int, **answers: str
+) -> tuple[Path, dict, int]:
     """(folder, config, page size) of a generated source that reads from ``api``. A Python source takes the
     URL and page size from its config; a declarative one has both in connector.yaml (urlParams.host,
     limitValue), so it is generated with the demo API's URL as its base URL, as a user would."""
     if template == "source-declarative":
-        return generated(template, auth, base_url=api.url, **answers), _config(None, authentication), DECLARATIVE_PAGE_SIZE
-    return generated(template, auth, **answers), _config(api.url, authentication, page_size=page_size), page_size
+        return (
+            generated(template, auth, base_url=api.url, **answers),
+            _config(None, authentication),
+            DECLARATIVE_PAGE_SIZE,
+        )
+    return (
+        generated(template, auth, **answers),
+        _config(api.url, authentication, page_size=page_size),
+        page_size,
+    )
 
 
 def _auth_headers_seen(api, path: str) -> list[str | None]:
@@ -58,8 +70,12 @@ def test_generated_connector_loads_and_describes_itself(generated, template, aut
     assert manifest.name == folder.name
     assert manifest.kind == ("destination" if template.startswith("destination") else "source")
     assert manifest.allowed_hosts == ["127.0.0.1"]
-    expected_caps = {"source-python": ["batch_extract", "incremental"], "destination-python": ["load"],
-                     "source-streaming": ["streaming"], "source-declarative": ["batch_extract", "incremental"]}[template]
+    expected_caps = {
+        "source-python": ["batch_extract", "incremental"],
+        "destination-python": ["load"],
+        "source-streaming": ["streaming"],
+        "source-declarative": ["batch_extract", "incremental"],
+    }[template]
     assert manifest.capabilities == expected_caps
 
     spec = run_cdk("spec", "-C", str(folder))
@@ -92,8 +108,17 @@ def test_generated_source_reads_every_record_with_its_auth(generated, tmp_path, 
     with demo_for(auth, RECORDS) as (api, authentication):
         folder, cfg, page_size = _source_for(generated, template, auth, api, authentication, 25)
         config = write_json(tmp_path / "config.json", cfg)
-        proc = run_cdk("read", "-C", str(folder), "--config", str(config), "--stream", "users",
-                       "--state", str(tmp_path / "state.json"))
+        proc = run_cdk(
+            "read",
+            "-C",
+            str(folder),
+            "--config",
+            str(config),
+            "--stream",
+            "users",
+            "--state",
+            str(tmp_path / "state.json"),
+        )
         assert proc.returncode == 0, proc.stderr.decode()
         rows = jsonl(proc.stdout)
         ids = [int(r.get("id") or r["data"]["id"]) for r in rows]
@@ -106,8 +131,18 @@ def test_generated_source_reads_every_record_with_its_auth(generated, tmp_path, 
             assert api.tokens_issued == 1
             assert set(_auth_headers_seen(api, "/users")) == {"Bearer access-1"}
         # a second run resumes from the saved state: nothing new upstream, nothing read again
-        again = run_cdk("read", "-C", str(folder), "--config", str(config), "--stream", "users",
-                        "--state", str(tmp_path / "state.json"), *(["--incremental"] if template in INCREMENTAL else []))
+        again = run_cdk(
+            "read",
+            "-C",
+            str(folder),
+            "--config",
+            str(config),
+            "--stream",
+            "users",
+            "--state",
+            str(tmp_path / "state.json"),
+            *(["--incremental"] if template in INCREMENTAL else []),
+        )
         assert again.returncode == 0, again.stderr.decode()
         assert jsonl(again.stdout) == []
 
@@ -128,15 +163,19 @@ def test_generated_source_refuses_wrong_credentials_clearly(generated, tmp_path,
         assert ("401" in err or "OAuth2" in err) and "wrong" not in err  # the secret is not echoed
 
 
-@pytest.mark.parametrize(("template", "pagination"),
-                         [(t, p) for t in ("source-python", "source-streaming") for p in PAGINATIONS]
-                         + [("source-declarative", p) for p in DECLARATIVE_PAGINATIONS])
+@pytest.mark.parametrize(
+    ("template", "pagination"),
+    [(t, p) for t in ("source-python", "source-streaming") for p in PAGINATIONS]
+    + [("source-declarative", p) for p in DECLARATIVE_PAGINATIONS],
+)
 def test_every_pagination_style_reads_exactly_all_records(generated, tmp_path, template, pagination):
     answers = {"pagination": pagination}
     if template in INCREMENTAL:
         answers["capabilities"] = "batch_extract"
     with demo_for("api_key", RECORDS) as (api, authentication):
-        folder, cfg, page_size = _source_for(generated, template, "api_key", api, authentication, 20, **answers)
+        folder, cfg, page_size = _source_for(
+            generated, template, "api_key", api, authentication, 20, **answers
+        )
         config = write_json(tmp_path / "config.json", cfg)
         proc = run_cdk("read", "-C", str(folder), "--config", str(config))
         assert proc.returncode == 0, proc.stderr.decode()
@@ -159,12 +198,16 @@ def test_incremental_read_returns_only_newer_records(generated, tmp_path, templa
         folder, cfg, _ = _source_for(generated, template, "none", api, authentication, 25)
         config = write_json(tmp_path / "config.json", cfg)
         state = tmp_path / "state.json"
-        first = run_cdk("read", "-C", str(folder), "--config", str(config), "--incremental", "--state", str(state))
+        first = run_cdk(
+            "read", "-C", str(folder), "--config", str(config), "--incremental", "--state", str(state)
+        )
         assert first.returncode == 0, first.stderr.decode()
         assert len(jsonl(first.stdout)) == 60
         api.counts["users"] = 75  # 15 records appear upstream, newer than the saved cursor
         api._cache.pop("users", None)
-        second = run_cdk("read", "-C", str(folder), "--config", str(config), "--incremental", "--state", str(state))
+        second = run_cdk(
+            "read", "-C", str(folder), "--config", str(config), "--incremental", "--state", str(state)
+        )
         assert second.returncode == 0, second.stderr.decode()
         ids = sorted(int(r.get("id") or r["data"]["id"]) for r in jsonl(second.stdout))
         assert ids == list(range(61, 76))
@@ -176,10 +219,22 @@ def test_generated_destination_lands_records_in_the_api(generated, tmp_path, aut
     folder = generated("destination-python", auth)
     with demo_for(auth) as (api, authentication):
         config = write_json(tmp_path / "config.json", _config(api.url, authentication, buffer_size=10))
-        lines = b"".join(json.dumps({"stream": "users", "id": str(i), "data": {"id": i, "name": f"n{i}"}}).encode()
-                         + b"\n" for i in range(1, 38))
-        proc = run_cdk("write", "-C", str(folder), "--config", str(config), "--stream", "users",
-                       "--format", "json", input=lines)
+        lines = b"".join(
+            json.dumps({"stream": "users", "id": str(i), "data": {"id": i, "name": f"n{i}"}}).encode() + b"\n"
+            for i in range(1, 38)
+        )
+        proc = run_cdk(
+            "write",
+            "-C",
+            str(folder),
+            "--config",
+            str(config),
+            "--stream",
+            "users",
+            "--format",
+            "json",
+            input=lines,
+        )
         assert proc.returncode == 0, proc.stderr.decode()
         summary = json.loads(proc.stdout)
         assert summary["written"] == 37 and summary["failed"] == 0 and summary["batches"] == 4
@@ -233,9 +288,18 @@ def test_base_url_answer_is_the_declarative_host(generated):
 def test_generated_project_layout(generated, template):
     folder: Path = generated(template, "api_key")
     pkg = folder.name.replace("-", "_")
-    for rel in ("pyproject.toml", "connector.yaml", "README.md", ".gitignore", ".pre-commit-config.yaml",
-                ".github/workflows/connector.yml", "schemas/config.json", "tests/sample_config.json",
-                "secrets/config.template.json", f"{pkg}/__init__.py"):
+    for rel in (
+        "pyproject.toml",
+        "connector.yaml",
+        "README.md",
+        ".gitignore",
+        ".pre-commit-config.yaml",
+        ".github/workflows/connector.yml",
+        "schemas/config.json",
+        "tests/sample_config.json",
+        "secrets/config.template.json",
+        f"{pkg}/__init__.py",
+    ):
         assert (folder / rel).is_file(), rel
     project = Project.load(folder)
     deps = project.pyproject["project"]["dependencies"]
@@ -246,7 +310,9 @@ def test_generated_project_layout(generated, template):
     if template == "source-declarative":  # no connector code: the package only hands connector.yaml to cdk
         assert project.manifest.entrypoint is None and project.manifest.declarative
         assert eps == {folder.name: f"{pkg}:Source"}
-        assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.py")) == [f"{pkg}/__init__.py"]
+        assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.py")) == [
+            f"{pkg}/__init__.py"
+        ]
         assert "package_source(__name__)" in (folder / pkg / "__init__.py").read_text()
         force = project.pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"]
         assert force == {"connector.yaml": f"{pkg}/connector.yaml", "schemas": f"{pkg}/schemas"}

@@ -21,16 +21,27 @@ pytestmark = pytest.mark.slow
 def _run(*args, cwd: Path, timeout: float = 120, **kw) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "CDK_DEBUG")}
     env["NO_COLOR"] = "1"
-    return subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=timeout, **kw)
+    return subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, **kw
+    )
 
 
 @pytest.fixture(scope="module")
 def wheel_venv(tmp_path_factory):
     """(cdk executable, work folder): our wheel installed with its dependencies in a fresh venv."""
     root = tmp_path_factory.mktemp("wheel")
-    built = _run(sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", root / "dist", REPO,
-                 cwd=root, timeout=300)
+    built = _run(
+        sys.executable,
+        "-m",
+        "build",
+        "--wheel",
+        "--no-isolation",
+        "--outdir",
+        root / "dist",
+        REPO,
+        cwd=root,
+        timeout=300,
+    )
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = (root / "dist").glob("connector_cdk-*.whl")
     env_dir = root / "venv"
@@ -40,7 +51,12 @@ def wheel_venv(tmp_path_factory):
     assert installed.returncode == 0, installed.stderr[-3000:]
     work = root / "work"
     work.mkdir()
-    where = _run(python, "-c", "import cdk, cdk.scaffold as s; print(cdk.__file__); print(s.templates_root())", cwd=work)
+    where = _run(
+        python,
+        "-c",
+        "import cdk, cdk.scaffold as s; print(cdk.__file__); print(s.templates_root())",
+        cwd=work,
+    )
     assert where.returncode == 0, where.stderr
     cdk_file, templates = where.stdout.split()
     assert Path(cdk_file).is_relative_to(env_dir) and not Path(cdk_file).is_relative_to(REPO)
@@ -54,19 +70,42 @@ def test_wheel_lists_and_renders_every_template(wheel_venv):
     assert listed.returncode == 0, listed.stderr
     assert sorted(t["name"] for t in json.loads(listed.stdout)) == sorted(TEMPLATES)
     for template in TEMPLATES:
-        made = _run(cdk, "init", "--no-input", "--template", template, f"w-{template}", "--set", "auth=api_key",
-                    cwd=work)
+        made = _run(
+            cdk,
+            "init",
+            "--no-input",
+            "--template",
+            template,
+            f"w-{template}",
+            "--set",
+            "auth=api_key",
+            cwd=work,
+        )
         assert made.returncode == 0, made.stderr
         assert (work / f"w-{template}" / "connector.yaml").is_file()
     # and the generated source runs on the installed cdk
     with demo_for("api_key", 42) as (api, authentication):
-        config = write_json(work / "config.json", {"api_url": api.url, "page_size": 10, "authentication": authentication})
+        config = write_json(
+            work / "config.json", {"api_url": api.url, "page_size": 10, "authentication": authentication}
+        )
         read = _run(cdk, "read", "-C", work / "w-source-python", "--config", config, cwd=work)
         assert read.returncode == 0, read.stderr
         assert len(read.stdout.splitlines()) == 42
         # a declarative connector keeps its base URL in connector.yaml: generate one for this API
-        made = _run(cdk, "init", "--no-input", "--no-fixtures", "--template", "source-declarative", "w-decl-live",
-                    "--set", "auth=api_key", "--set", f"base_url={api.url}", cwd=work)
+        made = _run(
+            cdk,
+            "init",
+            "--no-input",
+            "--no-fixtures",
+            "--template",
+            "source-declarative",
+            "w-decl-live",
+            "--set",
+            "auth=api_key",
+            "--set",
+            f"base_url={api.url}",
+            cwd=work,
+        )
         assert made.returncode == 0, made.stderr
         config = write_json(work / "decl-config.json", {"authentication": authentication})
         read = _run(cdk, "read", "-C", work / "w-decl-live", "--config", config, cwd=work)
@@ -80,8 +119,22 @@ def test_wheel_installed_declarative_connector_runs_from_its_entry_point(wheel_v
     cdk, work = wheel_venv
     python = cdk.parent / "python"
     with demo_for("bearer", 37) as (api, authentication):
-        made = _run(cdk, "init", "--no-input", "--no-fixtures", "--template", "source-declarative", "w-decl-pkg",
-                    "--set", "auth=bearer", "--set", "pagination=page", "--set", f"base_url={api.url}", cwd=work)
+        made = _run(
+            cdk,
+            "init",
+            "--no-input",
+            "--no-fixtures",
+            "--template",
+            "source-declarative",
+            "w-decl-pkg",
+            "--set",
+            "auth=bearer",
+            "--set",
+            "pagination=page",
+            "--set",
+            f"base_url={api.url}",
+            cwd=work,
+        )
         assert made.returncode == 0, made.stderr
         installed = _run(python, "-m", "pip", "install", "-q", work / "w-decl-pkg", cwd=work, timeout=600)
         assert installed.returncode == 0, installed.stderr[-3000:]
@@ -108,7 +161,9 @@ def test_wheel_installed_declarative_connector_runs_from_its_entry_point(wheel_v
         assert ran.returncode == 0, ran.stderr[-3000:]
         out = json.loads(ran.stdout)
         assert out == {"streams": ["users"], "ids": list(range(1, 38))}
-        assert {r["headers"].get("Authorization") for r in api.requests if r["path"] == "/users"} == {"Bearer tok-123"}
+        assert {r["headers"].get("Authorization") for r in api.requests if r["path"] == "/users"} == {
+            "Bearer tok-123"
+        }
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +174,18 @@ def wheel_generated(wheel_venv):
     for template in TEMPLATES:
         for auth in AUTHS:
             name = f"g-{template}-{auth.replace('_', '')}"
-            made = _run(cdk, "init", "--no-input", "--template", template, name, "--set", f"auth={auth}", cwd=work,
-                        timeout=300)
+            made = _run(
+                cdk,
+                "init",
+                "--no-input",
+                "--template",
+                template,
+                name,
+                "--set",
+                f"auth={auth}",
+                cwd=work,
+                timeout=300,
+            )
             assert made.returncode == 0, made.stderr
             folders.append(name)
     return cdk, work, folders
@@ -138,6 +203,8 @@ def test_wheel_generated_connectors_validate_clean(wheel_generated):
 def test_wheel_generated_connectors_pass_cdk_test_offline(wheel_generated):
     cdk, work, folders = wheel_generated
     for name in folders:
-        assert any((work / name / "tests" / "cassettes").glob("*.json")), f"{name}: no cassettes were recorded"
+        assert any((work / name / "tests" / "cassettes").glob("*.json")), (
+            f"{name}: no cassettes were recorded"
+        )
         tested = _run(cdk, "test", name, cwd=work, timeout=300)
         assert tested.returncode == 0, name + "\n" + tested.stdout[-3000:] + tested.stderr[-2000:]

@@ -114,8 +114,12 @@ USERS_SCHEMA = {
 }
 ORDERS_SCHEMA = {
     "type": "object",
-    "properties": {"id": {"type": "integer"}, "amount": {"type": "number"}, "user_id": {"type": "integer"},
-                   "created_at": {"type": "string", "format": "date-time"}},
+    "properties": {
+        "id": {"type": "integer"},
+        "amount": {"type": "number"},
+        "user_id": {"type": "integer"},
+        "created_at": {"type": "string", "format": "date-time"},
+    },
 }
 
 # Nothing answers here: builds take the offline path (installed hatchling), as on a machine without network.
@@ -139,7 +143,11 @@ def write_connector(root: Path, version: str = "0.1.0", *, git: bool = True) -> 
 
 
 def git_commit(root: Path, message: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_DATE": "2026-01-02T03:04:05Z", "GIT_COMMITTER_DATE": "2026-01-02T03:04:05Z"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": "2026-01-02T03:04:05Z",
+        "GIT_COMMITTER_DATE": "2026-01-02T03:04:05Z",
+    }
     ident = ["-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"]
     if not (root / ".git").exists():
         subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True)
@@ -156,8 +164,14 @@ def connector(tmp_path: Path) -> Path:
 def cdk_env(tmp_path: Path) -> dict[str, str]:
     """Environment for cdk subprocesses: offline builds, a private CDK_HOME, no registry settings leaking in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CDK_", "TWINE_", "SOURCE_DATE_EPOCH"))}
-    env.update({"PIP_INDEX_URL": DEAD_INDEX, "CDK_HOME": str(tmp_path / "cdk-home"), "NO_COLOR": "1",
-                "HOME": str(tmp_path / "home")})
+    env.update(
+        {
+            "PIP_INDEX_URL": DEAD_INDEX,
+            "CDK_HOME": str(tmp_path / "cdk-home"),
+            "NO_COLOR": "1",
+            "HOME": str(tmp_path / "home"),
+        }
+    )
     (tmp_path / "home").mkdir(exist_ok=True)
     return env
 
@@ -169,10 +183,22 @@ CdkRunner = Callable[..., subprocess.CompletedProcess]
 def cdk(cdk_env: dict[str, str]) -> CdkRunner:
     """Run ``cdk ARGS`` as a real subprocess; returns the CompletedProcess (text)."""
 
-    def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 180,
-            input: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "cdk", *args], cwd=cwd, env={**cdk_env, **(env or {})},
-                              capture_output=True, text=True, timeout=timeout, input=input)
+    def run(
+        *args: str,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 180,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "cdk", *args],
+            cwd=cwd,
+            env={**cdk_env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=input,
+        )
 
     return run
 
@@ -208,9 +234,24 @@ class PyPIServer:
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log = open(root / "pypiserver.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pypiserver", "run", "-i", "127.0.0.1", "-p", str(self.port),
-             "-P", str(root / "htpasswd"), "-a", authenticate, "--disable-fallback", str(self.packages)],
-            stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "pypiserver",
+                "run",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-P",
+                str(root / "htpasswd"),
+                "-a",
+                authenticate,
+                "--disable-fallback",
+                str(self.packages),
+            ],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         self._wait()
 
@@ -221,7 +262,9 @@ class PyPIServer:
 
         for _ in range(attempts):  # bounded: at most ~10 s
             if self.proc.poll() is not None:
-                raise RuntimeError(f"pypiserver exited: {(self.packages.parent / 'pypiserver.log').read_text()}")
+                raise RuntimeError(
+                    f"pypiserver exited: {(self.packages.parent / 'pypiserver.log').read_text()}"
+                )
             try:
                 with urllib.request.urlopen(self.url + "simple/", timeout=1):
                     return

@@ -9,7 +9,9 @@ from pathlib import Path
 from conftest import CdkRunner
 
 
-def test_wheel_built_twice_from_the_same_commit_is_byte_identical(connector: Path, cdk: CdkRunner, tmp_path: Path) -> None:
+def test_wheel_built_twice_from_the_same_commit_is_byte_identical(
+    connector: Path, cdk: CdkRunner, tmp_path: Path
+) -> None:
     first = cdk("build", "--wheel", "--out", str(tmp_path / "one"), "--format", "json", cwd=connector)
     assert first.returncode == 0, first.stderr
     # offline: the index does not answer, so cdk says it built with the installed backend
@@ -24,8 +26,11 @@ def test_wheel_built_twice_from_the_same_commit_is_byte_identical(connector: Pat
         names = set(zf.namelist())
         # zip timestamps come from the last commit (2026-01-02), not from the clock
         assert {i.date_time[:3] for i in zf.infolist()} == {(2026, 1, 2)}
-    assert {"acme_connector/connector.yaml", "acme_connector/schemas/users.json",
-            "acme_connector/schemas/config.json"} <= names
+    assert {
+        "acme_connector/connector.yaml",
+        "acme_connector/schemas/users.json",
+        "acme_connector/schemas/config.json",
+    } <= names
 
 
 def test_default_builds_sdist_and_wheel(connector: Path, cdk: CdkRunner) -> None:
@@ -37,10 +42,16 @@ def test_default_builds_sdist_and_wheel(connector: Path, cdk: CdkRunner) -> None
 
 def test_missing_entry_point_is_refused_with_the_fix(connector: Path, cdk: CdkRunner) -> None:
     pyproject = connector / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('[project.entry-points."cdk.connectors"]\nacme = ', "[project.scripts]\nacme = "))
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            '[project.entry-points."cdk.connectors"]\nacme = ', "[project.scripts]\nacme = "
+        )
+    )
     result = cdk("build", "--wheel", cwd=connector)
     assert result.returncode == 1
-    assert "does not register the connector 'acme' under the 'cdk.connectors' entry point group" in result.stderr
+    assert (
+        "does not register the connector 'acme' under the 'cdk.connectors' entry point group" in result.stderr
+    )
     assert '[project.entry-points."cdk.connectors"]' in result.stderr
 
 
@@ -59,7 +70,11 @@ def test_wheel_without_connector_yaml_or_schemas_is_refused(connector: Path, cdk
 
 def test_offline_without_the_backend_is_an_outside_failure(connector: Path, cdk: CdkRunner) -> None:
     pyproject = connector / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('requires = ["hatchling>=1.21"]', 'requires = ["hatchling>=1.21", "no-such-backend-xyz>=1"]'))
+    pyproject.write_text(
+        pyproject.read_text().replace(
+            'requires = ["hatchling>=1.21"]', 'requires = ["hatchling>=1.21", "no-such-backend-xyz>=1"]'
+        )
+    )
     result = cdk("build", cwd=connector)
     assert result.returncode == 3
     assert "cannot be reached and the build backend is not installed here" in result.stderr

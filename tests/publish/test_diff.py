@@ -17,15 +17,31 @@ from cdk.publish.versions import parse_version
 BASE = Snapshot(
     "1.4.2",
     {
-        "users": {"primary_key": ["id"], "cursor_field": "updated_at", "schema": {
-            "type": "object", "properties": {
-                "id": {"type": "integer"}, "email": {"type": ["string", "null"]}, "score": {"type": "number"},
-                "plan": {"type": "string", "enum": ["free", "pro"]},
-                "address": {"type": "object", "properties": {"city": {"type": "string"}}}}}},
-        "orders": {"primary_key": ["id"], "cursor_field": None, "schema": {"type": "object", "properties": {}}},
+        "users": {
+            "primary_key": ["id"],
+            "cursor_field": "updated_at",
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "integer"},
+                    "email": {"type": ["string", "null"]},
+                    "score": {"type": "number"},
+                    "plan": {"type": "string", "enum": ["free", "pro"]},
+                    "address": {"type": "object", "properties": {"city": {"type": "string"}}},
+                },
+            },
+        },
+        "orders": {
+            "primary_key": ["id"],
+            "cursor_field": None,
+            "schema": {"type": "object", "properties": {}},
+        },
     },
-    {"type": "object", "required": ["api_key"], "properties": {"api_key": {"type": "string"},
-                                                              "region": {"type": "string"}}},
+    {
+        "type": "object",
+        "required": ["api_key"],
+        "properties": {"api_key": {"type": "string"}, "region": {"type": "string"}},
+    },
 )
 
 
@@ -45,22 +61,46 @@ def users(s: Snapshot) -> dict:
     [
         (lambda s: s.streams.pop("orders"), "stream orders: the stream was removed"),
         (lambda s: users(s).pop("email"), "stream users: property 'email' was removed"),
-        (lambda s: users(s)["address"]["properties"].pop("city"), "stream users: property 'address.city' was removed"),
-        (lambda s: users(s)["email"].update(type="string"), "property 'email': type narrowed from [null, string] to string"),
-        (lambda s: users(s)["score"].update(type="integer"), "property 'score': type narrowed from number to integer"),
+        (
+            lambda s: users(s)["address"]["properties"].pop("city"),
+            "stream users: property 'address.city' was removed",
+        ),
+        (
+            lambda s: users(s)["email"].update(type="string"),
+            "property 'email': type narrowed from [null, string] to string",
+        ),
+        (
+            lambda s: users(s)["score"].update(type="integer"),
+            "property 'score': type narrowed from number to integer",
+        ),
         (lambda s: users(s)["plan"].update(enum=["pro"]), "property 'plan': enum no longer allows ['free']"),
-        (lambda s: s.streams["users"].update(primary_key=["id", "email"]), "primary_key changed from ['id'] to ['id', 'email']"),
-        (lambda s: s.streams["users"].update(cursor_field="created_at"), "cursor_field changed from 'updated_at' to 'created_at'"),
-        (lambda s: (s.config_schema["properties"].update(workspace={"type": "string"}),
-                    s.config_schema["required"].append("workspace")),
-         "config: new required property 'workspace' has no default"),
-        (lambda s: s.config_schema["required"].append("region"), "config: property 'region' became required without a default"),
+        (
+            lambda s: s.streams["users"].update(primary_key=["id", "email"]),
+            "primary_key changed from ['id'] to ['id', 'email']",
+        ),
+        (
+            lambda s: s.streams["users"].update(cursor_field="created_at"),
+            "cursor_field changed from 'updated_at' to 'created_at'",
+        ),
+        (
+            lambda s: (
+                s.config_schema["properties"].update(workspace={"type": "string"}),
+                s.config_schema["required"].append("workspace"),
+            ),
+            "config: new required property 'workspace' has no default",
+        ),
+        (
+            lambda s: s.config_schema["required"].append("region"),
+            "config: property 'region' became required without a default",
+        ),
         (lambda s: s.config_schema["properties"].pop("region"), "config: property 'region' was removed"),
     ],
 )
 def test_breaking_changes_are_named_and_need_a_major_bump(edit, expected: str) -> None:  # type: ignore[no-untyped-def]
     report = diff(BASE, changed(edit))
-    assert [str(c) for c in report.breaking] and any(expected in str(c) for c in report.breaking), report.changes
+    assert [str(c) for c in report.breaking] and any(expected in str(c) for c in report.breaking), (
+        report.changes
+    )
     assert report.required_bump == "major"
     assert not report.allows(parse_version("1.5.0"))
     assert report.allows(parse_version("2.0.0"))
@@ -74,8 +114,10 @@ def test_breaking_changes_are_named_and_need_a_major_bump(edit, expected: str) -
         lambda s: users(s)["score"].update(type=["number", "null"]),
         lambda s: users(s)["plan"]["enum"].append("team"),
         lambda s: s.config_schema["properties"].update(timeout={"type": "integer"}),
-        lambda s: (s.config_schema["properties"].update(page_size={"type": "integer", "default": 100}),
-                   s.config_schema["required"].append("page_size")),
+        lambda s: (
+            s.config_schema["properties"].update(page_size={"type": "integer", "default": 100}),
+            s.config_schema["required"].append("page_size"),
+        ),
     ],
 )
 def test_compatible_changes_need_only_a_minor_bump(edit) -> None:  # type: ignore[no-untyped-def]

@@ -29,8 +29,12 @@ def fresh_venv(tmp_path: Path) -> Path:
     path = tmp_path / "venv"
     venv.create(path, with_pip=False)
     python = path / "bin" / "python"
-    site = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     Path(site, "_cdk_host.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     return python
 
@@ -47,47 +51,89 @@ def remove_users_email(connector: Path) -> None:
 
 
 def test_publish_to_pypiserver_install_pinned_and_version_rules(
-        connector: Path, cdk: CdkRunner, pypiserver: PyPIServer, fresh_venv: Path) -> None:
+    connector: Path, cdk: CdkRunner, pypiserver: PyPIServer, fresh_venv: Path
+) -> None:
     env = auth_env()
     result = cdk("publish", "1.4.2", "--repository", pypiserver.url, GATE, cwd=connector, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "acme-connector==1.4.2"
-    assert sorted(pypiserver.listing()) == ["acme_connector-1.4.2-py3-none-any.whl", "acme_connector-1.4.2.tar.gz"]
+    assert sorted(pypiserver.listing()) == [
+        "acme_connector-1.4.2-py3-none-any.whl",
+        "acme_connector-1.4.2.tar.gz",
+    ]
     # the version is written, comments and layout kept
     assert "version: 1.4.2   # written by cdk publish\n" in (connector / "connector.yaml").read_text()
     assert 'version = "1.4.2"  # kept equal to connector.yaml\n' in (connector / "pyproject.toml").read_text()
     assert REGISTRY_PASSWORD not in result.stdout + result.stderr
 
     # a pipeline pins the version and installs it into a fresh environment from that index
-    installed = cdk("install", "acme-connector==1.4.2", "--repository", pypiserver.url, "--python", str(fresh_venv),
-                    env=env)
+    installed = cdk(
+        "install",
+        "acme-connector==1.4.2",
+        "--repository",
+        pypiserver.url,
+        "--python",
+        str(fresh_venv),
+        env=env,
+    )
     assert installed.returncode == 0, installed.stderr
-    listed = subprocess.run([str(fresh_venv), "-m", "cdk", "connectors", "--format", "json"],
-                            capture_output=True, text=True, timeout=60)
+    listed = subprocess.run(
+        [str(fresh_venv), "-m", "cdk", "connectors", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert listed.returncode == 0, listed.stderr
-    assert {"name": "acme", "object": "acme_connector.source:AcmeSource", "distribution": "acme-connector",
-            "version": "1.4.2"} in json.loads(listed.stdout)
+    assert {
+        "name": "acme",
+        "object": "acme_connector.source:AcmeSource",
+        "distribution": "acme-connector",
+        "version": "1.4.2",
+    } in json.loads(listed.stdout)
     # the installed package is a loadable connector: its manifest, schemas and class come with it
-    probe = subprocess.run([str(fresh_venv), "-c", (
-        "import importlib.metadata as m, pathlib, acme_connector\n"
-        "from cdk.project import Project\n"
-        "[ep] = m.entry_points(group='cdk.connectors', name='acme')\n"
-        "cls = ep.load()\n"
-        "p = Project.load(pathlib.Path(acme_connector.__file__).parent)\n"
-        "print(cls.__name__, p.manifest.version, sorted(p.stream_schema('users')['properties']))")],
-        capture_output=True, text=True, timeout=60)
-    assert probe.stdout.split() == ["AcmeSource", "1.4.2", "['email',", "'id',", "'updated_at']"], probe.stderr
+    probe = subprocess.run(
+        [
+            str(fresh_venv),
+            "-c",
+            (
+                "import importlib.metadata as m, pathlib, acme_connector\n"
+                "from cdk.project import Project\n"
+                "[ep] = m.entry_points(group='cdk.connectors', name='acme')\n"
+                "cls = ep.load()\n"
+                "p = Project.load(pathlib.Path(acme_connector.__file__).parent)\n"
+                "print(cls.__name__, p.manifest.version, sorted(p.stream_schema('users')['properties']))"
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.stdout.split() == ["AcmeSource", "1.4.2", "['email',", "'id',", "'updated_at']"], (
+        probe.stderr
+    )
     # and `cdk read` runs the installed connector (its folder inside site-packages)
-    package = subprocess.run([str(fresh_venv), "-c", "import acme_connector, os; print(os.path.dirname(acme_connector.__file__))"],
-                             capture_output=True, text=True, timeout=60).stdout.strip()
+    package = subprocess.run(
+        [str(fresh_venv), "-c", "import acme_connector, os; print(os.path.dirname(acme_connector.__file__))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout.strip()
     assert "site-packages" in package
     config = connector.parent / "run-config.json"
     config.write_text(json.dumps({"name": "acme", "stream": "users", "api_key": "k-123"}))
-    read = subprocess.run([str(fresh_venv), "-m", "cdk", "read", "-C", package, "--config", str(config), "--stream", "users"],
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "NO_COLOR": "1"})
+    read = subprocess.run(
+        [str(fresh_venv), "-m", "cdk", "read", "-C", package, "--config", str(config), "--stream", "users"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert read.returncode == 0, read.stderr
     rows = [json.loads(line) for line in read.stdout.splitlines()]
-    assert [(r["stream"], r["id"], r["data"]["email"]) for r in rows] == [("users", "1", "ada@acme.test"), ("users", "2", None)]
+    assert [(r["stream"], r["id"], r["data"]["email"]) for r in rows] == [
+        ("users", "1", "ada@acme.test"),
+        ("users", "2", None),
+    ]
 
     before = pypiserver.listing()
     again = cdk("publish", "1.4.2", "--repository", pypiserver.url, GATE, cwd=connector, env=env)
@@ -106,24 +152,46 @@ def test_publish_to_pypiserver_install_pinned_and_version_rules(
     assert pypiserver.listing() == before
     assert "version: 1.4.2 " in (connector / "connector.yaml").read_text()
 
-    major = cdk("publish", "major", "--repository", pypiserver.url, GATE, "--format", "json", cwd=connector, env=env)
+    major = cdk(
+        "publish", "major", "--repository", pypiserver.url, GATE, "--format", "json", cwd=connector, env=env
+    )
     assert major.returncode == 0, major.stderr
     report = json.loads(major.stdout)
     assert (report["version"], report["requirement"]) == ("2.0.0", "acme-connector==2.0.0")
     assert report["diff"]["required_bump"] == "major"
     assert [s["step"] for s in report["steps"]] == [
-        "load", "index", "version", "diff", "gate", "write", "build", "twine-check", "scan", "upload"]
+        "load",
+        "index",
+        "version",
+        "diff",
+        "gate",
+        "write",
+        "build",
+        "twine-check",
+        "scan",
+        "upload",
+    ]
     listed = cdk("versions", "acme-connector", "--repository", pypiserver.url, env=env)
     assert listed.stdout.split() == ["1.4.2", "2.0.0"]
 
 
 def test_wrong_password_is_exit_3_without_the_secret_and_nothing_changes(
-        connector: Path, cdk: CdkRunner, pypiserver: PyPIServer) -> None:
+    connector: Path, cdk: CdkRunner, pypiserver: PyPIServer
+) -> None:
     wrong = "Wr0ng-Passw0rd-123456"
     yaml_before = (connector / "connector.yaml").read_bytes()
     toml_before = (connector / "pyproject.toml").read_bytes()
-    result = cdk("publish", "1.4.2", "--repository", pypiserver.url, "--username", REGISTRY_USER, GATE, cwd=connector,
-                 env={"CDK_REGISTRY_PASSWORD": wrong})
+    result = cdk(
+        "publish",
+        "1.4.2",
+        "--repository",
+        pypiserver.url,
+        "--username",
+        REGISTRY_USER,
+        GATE,
+        cwd=connector,
+        env={"CDK_REGISTRY_PASSWORD": wrong},
+    )
     assert result.returncode == 3, result.stderr
     assert f"the registry {pypiserver.url} refused the credentials (HTTP 403)" in result.stderr
     assert wrong not in result.stdout + result.stderr
@@ -134,14 +202,25 @@ def test_wrong_password_is_exit_3_without_the_secret_and_nothing_changes(
 
 
 def test_a_read_protected_registry_with_a_wrong_password_stops_before_building(
-        connector: Path, cdk: CdkRunner, tmp_path: Path) -> None:
+    connector: Path, cdk: CdkRunner, tmp_path: Path
+) -> None:
     server = PyPIServer(tmp_path / "private", authenticate="download,list,update")
     try:
         wrong = "Wr0ng-Passw0rd-abcdef"
-        result = cdk("publish", "1.4.2", "--repository", server.url, GATE, cwd=connector,
-                     env={"CDK_REGISTRY_USERNAME": REGISTRY_USER, "CDK_REGISTRY_PASSWORD": wrong})
+        result = cdk(
+            "publish",
+            "1.4.2",
+            "--repository",
+            server.url,
+            GATE,
+            cwd=connector,
+            env={"CDK_REGISTRY_USERNAME": REGISTRY_USER, "CDK_REGISTRY_PASSWORD": wrong},
+        )
         assert result.returncode == 3, result.stderr
-        assert f"the registry {server.url} refused the credentials (HTTP 403 for {server.url}simple/acme-connector/)" in result.stderr
+        assert (
+            f"the registry {server.url} refused the credentials (HTTP 403 for {server.url}simple/acme-connector/)"
+            in result.stderr
+        )
         assert "building" not in result.stderr and wrong not in result.stderr + result.stdout
         ok = cdk("versions", "acme", "--repository", server.url, env=auth_env())
         assert ok.returncode == 0 and "nothing published" in ok.stderr
@@ -158,36 +237,68 @@ def test_registry_down_is_exit_3(connector: Path, cdk: CdkRunner) -> None:
 
 
 def test_refused_version_strings_are_exit_1_with_an_example(connector: Path, cdk: CdkRunner) -> None:
-    for bad, why in (("1.4.2-1", "post-release"), ("1.4.2+build.5", "local version"), ("v1.4.2", "'v' prefix")):
+    for bad, why in (
+        ("1.4.2-1", "post-release"),
+        ("1.4.2+build.5", "local version"),
+        ("v1.4.2", "'v' prefix"),
+    ):
         result = cdk("publish", bad, GATE, "--dry-run", cwd=connector)
         assert result.returncode == 1, result.stderr
         assert why in result.stderr and "e.g. 1.4.2 or 2.0.0-rc.1" in result.stderr
 
 
 def test_folder_registry_publish_prerelease_and_pip_installs_from_it(
-        connector: Path, cdk: CdkRunner, cdk_env: dict[str, str], fresh_venv: Path) -> None:
+    connector: Path, cdk: CdkRunner, cdk_env: dict[str, str], fresh_venv: Path
+) -> None:
     result = cdk("publish", "2.0.0-rc.1", GATE, cwd=connector)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "acme-connector==2.0.0rc1"
     registry = FolderRegistry(Path(cdk_env["CDK_HOME"]) / "registry")
     assert [f.filename for f in registry.files("acme-connector")] == [
-        "acme_connector-2.0.0rc1-py3-none-any.whl", "acme_connector-2.0.0rc1.tar.gz"]
+        "acme_connector-2.0.0rc1-py3-none-any.whl",
+        "acme_connector-2.0.0rc1.tar.gz",
+    ]
     assert "version: 2.0.0-rc.1   #" in (connector / "connector.yaml").read_text()
     # plain pip, straight from the folder: as an index, and as find-links
-    for source in (["--index-url", registry.index_url], ["--no-index", "--find-links", str(registry.project_dir("acme-connector"))]):
-        pip = subprocess.run([sys.executable, "-m", "pip", "--python", str(fresh_venv), "install", "-q",
-                              "--disable-pip-version-check", "--force-reinstall", "--no-deps", *source,
-                              "acme-connector==2.0.0rc1"], capture_output=True, text=True, timeout=300)
+    for source in (
+        ["--index-url", registry.index_url],
+        ["--no-index", "--find-links", str(registry.project_dir("acme-connector"))],
+    ):
+        pip = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(fresh_venv),
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                "--force-reinstall",
+                "--no-deps",
+                *source,
+                "acme-connector==2.0.0rc1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert pip.returncode == 0, pip.stderr
-    shown = subprocess.run([str(fresh_venv), "-c", "import importlib.metadata as m; print(m.version('acme-connector'))"],
-                           capture_output=True, text=True, timeout=60)
+    shown = subprocess.run(
+        [str(fresh_venv), "-c", "import importlib.metadata as m; print(m.version('acme-connector'))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert shown.stdout.strip() == "2.0.0rc1"
     final = cdk("publish", "major", GATE, cwd=connector)  # 2.0.0-rc.1 + major = 2.0.0
     assert final.returncode == 0, final.stderr
     assert cdk("versions", "acme-connector").stdout.split() == ["2.0.0rc1", "2.0.0"]
 
 
-def test_dry_run_writes_nothing_and_uploads_nothing(connector: Path, cdk: CdkRunner, cdk_env: dict[str, str]) -> None:
+def test_dry_run_writes_nothing_and_uploads_nothing(
+    connector: Path, cdk: CdkRunner, cdk_env: dict[str, str]
+) -> None:
     before = {p: p.read_bytes() for p in connector.rglob("*") if p.is_file() and ".git" not in p.parts}
     result = cdk("publish", "0.2.0", "--dry-run", "--tag", GATE, cwd=connector)
     assert result.returncode == 0, result.stderr
@@ -199,13 +310,19 @@ def test_dry_run_writes_nothing_and_uploads_nothing(connector: Path, cdk: CdkRun
 
 
 def test_tag_commits_the_version_bump_and_tags_it(connector: Path, cdk: CdkRunner) -> None:
-    env = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "T",
-           "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env = {
+        "GIT_AUTHOR_NAME": "T",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "T",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
     result = cdk("publish", "0.2.0", "--tag", GATE, cwd=connector, env=env)
     assert result.returncode == 0, result.stderr
     git = ["git", "-C", str(connector)]
     assert subprocess.run([*git, "tag"], capture_output=True, text=True).stdout.split() == ["v0.2.0"]
-    shown = subprocess.run([*git, "show", "--stat", "--format=%s", "v0.2.0"], capture_output=True, text=True).stdout
+    shown = subprocess.run(
+        [*git, "show", "--stat", "--format=%s", "v0.2.0"], capture_output=True, text=True
+    ).stdout
     assert "Release 0.2.0" in shown and "connector.yaml" in shown and "pyproject.toml" in shown
     assert subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True).stdout == ""
     clash = cdk("publish", "0.2.1", "--tag", GATE, cwd=connector, env=env)
@@ -216,7 +333,8 @@ def test_tag_commits_the_version_bump_and_tags_it(connector: Path, cdk: CdkRunne
 
 
 def test_an_interrupted_publish_is_resumed_with_identical_bytes(
-        connector: Path, cdk: CdkRunner, cdk_env: dict[str, str], tmp_path: Path) -> None:
+    connector: Path, cdk: CdkRunner, cdk_env: dict[str, str], tmp_path: Path
+) -> None:
     # what an interrupted `cdk publish 1.0.0` leaves behind: the sdist landed, the wheel did not
     for name in ("connector.yaml", "pyproject.toml"):
         path = connector / name
@@ -228,9 +346,14 @@ def test_an_interrupted_publish_is_resumed_with_identical_bytes(
     registry.upload([tmp_path / "partial" / "acme_connector-1.0.0.tar.gz"])
     result = cdk("publish", "1.0.0", GATE, cwd=connector)
     assert result.returncode == 0, result.stderr
-    assert "resuming an interrupted publish: acme_connector-1.0.0.tar.gz already there, identical" in result.stderr
+    assert (
+        "resuming an interrupted publish: acme_connector-1.0.0.tar.gz already there, identical"
+        in result.stderr
+    )
     assert sorted(f.filename for f in registry.files("acme-connector")) == [
-        "acme_connector-1.0.0-py3-none-any.whl", "acme_connector-1.0.0.tar.gz"]
+        "acme_connector-1.0.0-py3-none-any.whl",
+        "acme_connector-1.0.0.tar.gz",
+    ]
     # different bytes for the part already there: refused, exactly
     (connector / "acme_connector" / "extra.py").write_text("X = 1\n")
     git_commit(connector, "change")
@@ -269,8 +392,13 @@ def test_gate_fails_loudly_without_validate_or_test(connector: Path, cdk: CdkRun
 
 
 def test_cdk_connectors_lists_nothing_here_in_json() -> None:
-    result = subprocess.run([sys.executable, "-m", "cdk", "connectors", "--format", "json"], capture_output=True,
-                            text=True, timeout=60, env={**os.environ, "NO_COLOR": "1"})
+    result = subprocess.run(
+        [sys.executable, "-m", "cdk", "connectors", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
     assert result.returncode == 0
     assert all({"name", "object", "distribution", "version"} <= set(c) for c in json.loads(result.stdout))
 
@@ -291,9 +419,14 @@ def test_a_killed_publish_restores_the_working_tree(connector: Path, cdk_env: di
 
     server = ScriptedRegistry(hang)
     originals = {p: p.read_bytes() for p in (connector / "connector.yaml", connector / "pyproject.toml")}
-    proc = subprocess.Popen([sys.executable, "-m", "cdk", "publish", "1.4.2", "--repository", server.url, GATE],
-                            cwd=connector, env={**cdk_env, **auth_env()}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cdk", "publish", "1.4.2", "--repository", server.url, GATE],
+        cwd=connector,
+        env={**cdk_env, **auth_env()},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert arrived.wait(60), "the upload never started"
         assert "version: 1.4.2 " in (connector / "connector.yaml").read_text()  # written, upload under way

@@ -82,20 +82,35 @@ FolderRegistry(sys.argv[1]).upload([Path(p) for p in sys.argv[2:]])
 def test_concurrent_publishes_do_not_lose_each_others_versions(tmp_path: Path) -> None:
     reg_path = tmp_path / "reg"
     batches = [[fake_wheel(tmp_path / f"d{i}", f"1.{i}.{j}") for j in range(4)] for i in range(4)]
-    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, str(reg_path), *map(str, batch)]) for batch in batches]
+    procs = [
+        subprocess.Popen([sys.executable, "-c", CONCURRENT, str(reg_path), *map(str, batch)])
+        for batch in batches
+    ]
     assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
     listed = versions_of(FolderRegistry(reg_path).files("acme-connector"))
-    assert listed == sorted({f"1.{i}.{j}" for i in range(4) for j in range(4)}, key=lambda v: tuple(map(int, v.split("."))))
+    assert listed == sorted(
+        {f"1.{i}.{j}" for i in range(4) for j in range(4)}, key=lambda v: tuple(map(int, v.split(".")))
+    )
     assert not list(reg_path.rglob("*.tmp"))
 
 
 def test_pep691_json_pages_are_read() -> None:
-    page = {"meta": {"api-version": "1.0"}, "name": "acme-connector", "files": [
-        {"filename": "acme_connector-1.4.2-py3-none-any.whl", "url": "../../files/acme_connector-1.4.2-py3-none-any.whl",
-         "hashes": {"sha256": "ab" * 32}},
-        {"filename": "acme_connector-2.0.0rc1.tar.gz", "url": "https://cdn.example/acme_connector-2.0.0rc1.tar.gz",
-         "hashes": {}},
-    ]}
+    page = {
+        "meta": {"api-version": "1.0"},
+        "name": "acme-connector",
+        "files": [
+            {
+                "filename": "acme_connector-1.4.2-py3-none-any.whl",
+                "url": "../../files/acme_connector-1.4.2-py3-none-any.whl",
+                "hashes": {"sha256": "ab" * 32},
+            },
+            {
+                "filename": "acme_connector-2.0.0rc1.tar.gz",
+                "url": "https://cdn.example/acme_connector-2.0.0rc1.tar.gz",
+                "hashes": {},
+            },
+        ],
+    }
     files = parse_simple_json(page, "https://reg.example/simple/acme-connector/")
     assert [(f.version, f.sha256) for f in files] == [("1.4.2", "ab" * 32), ("2.0.0rc1", None)]
     assert files[0].url == "https://reg.example/files/acme_connector-1.4.2-py3-none-any.whl"
@@ -106,9 +121,13 @@ def built(built_dists: tuple[Path, Path]) -> Path:
     return built_dists[1]
 
 
-def test_http_registry_upload_list_fetch_and_conflicts(pypiserver: PyPIServer, built: Path, tmp_path: Path) -> None:
+def test_http_registry_upload_list_fetch_and_conflicts(
+    pypiserver: PyPIServer, built: Path, tmp_path: Path
+) -> None:
     sleeps: list[float] = []
-    reg = HttpRegistry(pypiserver.url, credentials=Credentials(REGISTRY_USER, REGISTRY_PASSWORD), sleep=sleeps.append)
+    reg = HttpRegistry(
+        pypiserver.url, credentials=Credentials(REGISTRY_USER, REGISTRY_PASSWORD), sleep=sleeps.append
+    )
     assert reg.files("acme-connector") == []  # no fallback to PyPI for an unknown project
     report = reg.upload([built])
     assert report.uploaded == [built.name]
@@ -126,7 +145,9 @@ def test_http_registry_upload_list_fetch_and_conflicts(pypiserver: PyPIServer, b
     assert sleeps == []
 
 
-def test_http_registry_wrong_password_is_an_outside_failure_without_the_secret(pypiserver: PyPIServer, built: Path) -> None:
+def test_http_registry_wrong_password_is_an_outside_failure_without_the_secret(
+    pypiserver: PyPIServer, built: Path
+) -> None:
     wrong = "not-the-Password-9981"
     reg = HttpRegistry(pypiserver.url, credentials=Credentials(REGISTRY_USER, wrong), sleep=lambda s: None)
     with pytest.raises(OutsideError) as info:
@@ -138,7 +159,9 @@ def test_http_registry_wrong_password_is_an_outside_failure_without_the_secret(p
 
 
 def test_http_registry_down_is_an_outside_failure(built: Path) -> None:
-    reg = HttpRegistry(f"http://127.0.0.1:{free_port()}/", credentials=Credentials("u", "p"), sleep=lambda s: None)
+    reg = HttpRegistry(
+        f"http://127.0.0.1:{free_port()}/", credentials=Credentials("u", "p"), sleep=lambda s: None
+    )
     with pytest.raises(OutsideError, match="cannot be reached"):
         reg.files("acme-connector")
     with pytest.raises(OutsideError, match="cannot be reached"):
@@ -148,20 +171,31 @@ def test_http_registry_down_is_an_outside_failure(built: Path) -> None:
 def test_open_registry_resolution(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    (home / ".pypirc").write_text("[distutils]\nindex-servers = corp\n\n[corp]\nrepository = https://reg.corp.test/pypi/\n"
-                                  "username = bob\npassword = pypirc-pw\n")
+    (home / ".pypirc").write_text(
+        "[distutils]\nindex-servers = corp\n\n[corp]\nrepository = https://reg.corp.test/pypi/\n"
+        "username = bob\npassword = pypirc-pw\n"
+    )
     env = {"HOME": str(home), "CDK_HOME": str(tmp_path / "cdkhome")}
     default = open_registry(None, env=env)
-    assert isinstance(default, FolderRegistry) and default.root == (tmp_path / "cdkhome" / "registry").resolve()
+    assert (
+        isinstance(default, FolderRegistry) and default.root == (tmp_path / "cdkhome" / "registry").resolve()
+    )
     corp = open_registry("corp", env=env)
     assert isinstance(corp, HttpRegistry)
     assert (corp.url, corp.index_url, corp.credentials.username, corp.credentials.source) == (
-        "https://reg.corp.test/pypi/", "https://reg.corp.test/pypi/simple/", "bob", ".pypirc:corp")
+        "https://reg.corp.test/pypi/",
+        "https://reg.corp.test/pypi/simple/",
+        "bob",
+        ".pypirc:corp",
+    )
     by_url = open_registry("https://reg.corp.test/pypi", env={**env, "CDK_REGISTRY_PASSWORD": "env-pw"})
     assert isinstance(by_url, HttpRegistry)
     assert (by_url.credentials.username, by_url.credentials.password) == ("bob", "env-pw")
     flagged = open_registry("https://u:urlpw@reg.corp.test/x/simple/", password="flag-pw", env=env)
     assert isinstance(flagged, HttpRegistry)
     assert (flagged.url, flagged.index_url, flagged.credentials.password) == (
-        "https://reg.corp.test/x/", "https://reg.corp.test/x/simple/", "flag-pw")
+        "https://reg.corp.test/x/",
+        "https://reg.corp.test/x/simple/",
+        "flag-pw",
+    )
     assert "flag-pw" not in flagged.scrub("failed for https://u:flag-pw@reg.corp.test/ with flag-pw")

@@ -34,17 +34,32 @@ class ScriptedRegistry:
                 pass
 
             def do_GET(self) -> None:  # noqa: N802
-                if self.path.rstrip("/") == "/simple/acme-connector" and registry.files and registry.json_index \
-                        and "application/vnd.pypi.simple.v1+json" in self.headers.get("Accept", ""):
-                    page = {"meta": {"api-version": "1.0"}, "name": "acme-connector", "files": [
-                        {"filename": n, "url": f"/f/{n}", "hashes": {"sha256": hashlib.sha256(b).hexdigest()}}
-                        for n, b in registry.files.items()]}
+                if (
+                    self.path.rstrip("/") == "/simple/acme-connector"
+                    and registry.files
+                    and registry.json_index
+                    and "application/vnd.pypi.simple.v1+json" in self.headers.get("Accept", "")
+                ):
+                    page = {
+                        "meta": {"api-version": "1.0"},
+                        "name": "acme-connector",
+                        "files": [
+                            {
+                                "filename": n,
+                                "url": f"/f/{n}",
+                                "hashes": {"sha256": hashlib.sha256(b).hexdigest()},
+                            }
+                            for n, b in registry.files.items()
+                        ],
+                    }
                     self._send(200, json.dumps(page).encode(), "application/vnd.pypi.simple.v1+json")
                 elif self.path.startswith("/f/") and self.path[3:] in registry.files:
                     self._send(200, registry.files[self.path[3:]], "application/octet-stream")
                 elif self.path.rstrip("/") == "/simple/acme-connector" and registry.files:
-                    links = "".join(f'<a href="/f/{n}#sha256={hashlib.sha256(b).hexdigest()}">{n}</a>'
-                                    for n, b in registry.files.items())
+                    links = "".join(
+                        f'<a href="/f/{n}#sha256={hashlib.sha256(b).hexdigest()}">{n}</a>'
+                        for n, b in registry.files.items()
+                    )
                     self._send(200, f"<html><body>{links}</body></html>".encode())
                 else:
                     self._send(404, b"not found")
@@ -54,8 +69,13 @@ class ScriptedRegistry:
                 registry.posts += 1
                 answer = registry.script(registry.posts)
                 msg = BytesParser(policy=HTTP).parsebytes(
-                    f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body)
-                part = next(p for p in msg.iter_parts() if p.get_param("name", header="content-disposition") == "content")
+                    f"Content-Type: {self.headers['Content-Type']}\r\n\r\n".encode() + body
+                )
+                part = next(
+                    p
+                    for p in msg.iter_parts()
+                    if p.get_param("name", header="content-disposition") == "content"
+                )
                 name, data = part.get_filename(), part.get_payload(decode=True)
                 if answer == "dup":
                     answer = 409 if name in registry.files else "ok"
@@ -98,7 +118,9 @@ def registry_for(server: ScriptedRegistry, sleeps: list[float]) -> HttpRegistry:
     return HttpRegistry(server.url, credentials=Credentials("u", "pw-123456"), sleep=sleeps.append)
 
 
-def test_a_landed_upload_reported_as_a_conflict_is_a_success(scripted, built_dists: tuple[Path, Path]) -> None:  # type: ignore[no-untyped-def]
+def test_a_landed_upload_reported_as_a_conflict_is_a_success(
+    scripted, built_dists: tuple[Path, Path]
+) -> None:  # type: ignore[no-untyped-def]
     # the first POST lands but answers 502; twine retries by itself and gets 409 "already exists"
     server = scripted(lambda n: "store+502" if n == 1 else "dup")
     wheel = built_dists[1]
@@ -109,7 +131,9 @@ def test_a_landed_upload_reported_as_a_conflict_is_a_success(scripted, built_dis
     assert sleeps == []
 
 
-def test_transient_failures_are_retried_with_backoff_until_it_lands(scripted, built_dists: tuple[Path, Path]) -> None:  # type: ignore[no-untyped-def]
+def test_transient_failures_are_retried_with_backoff_until_it_lands(
+    scripted, built_dists: tuple[Path, Path]
+) -> None:  # type: ignore[no-untyped-def]
     # twine itself tries 5 times per run; the first whole run fails with 503s
     server = scripted(lambda n: 503 if n <= 5 else "ok")
     wheel = built_dists[1]
@@ -119,7 +143,9 @@ def test_transient_failures_are_retried_with_backoff_until_it_lands(scripted, bu
     assert sleeps == [1.0]
 
 
-def test_a_registry_that_stays_down_is_exit_3_after_bounded_retries(scripted, built_dists: tuple[Path, Path]) -> None:  # type: ignore[no-untyped-def]
+def test_a_registry_that_stays_down_is_exit_3_after_bounded_retries(
+    scripted, built_dists: tuple[Path, Path]
+) -> None:  # type: ignore[no-untyped-def]
     server = scripted(lambda n: 503)
     wheel = built_dists[1]
     sleeps: list[float] = []
@@ -130,7 +156,9 @@ def test_a_registry_that_stays_down_is_exit_3_after_bounded_retries(scripted, bu
     assert "pw-123456" not in info.value.message
 
 
-def test_a_partial_upload_is_reported_and_the_next_one_resumes(scripted, built_dists: tuple[Path, Path]) -> None:  # type: ignore[no-untyped-def]
+def test_a_partial_upload_is_reported_and_the_next_one_resumes(
+    scripted, built_dists: tuple[Path, Path]
+) -> None:  # type: ignore[no-untyped-def]
     sdist, wheel = built_dists
     server = scripted(lambda n: "ok" if n == 1 else 400)  # the first file lands, the second is rejected
     with pytest.raises(OutsideError) as info:
@@ -150,7 +178,11 @@ def test_pep691_json_index_is_used_when_offered(scripted, built_dists: tuple[Pat
     reg = registry_for(server, [])
     reg.upload([wheel])
     [listed] = reg.files("acme-connector")
-    assert (listed.filename, listed.version, listed.url) == (wheel.name, "1.0.0", f"{server.url}f/{wheel.name}")
+    assert (listed.filename, listed.version, listed.url) == (
+        wheel.name,
+        "1.0.0",
+        f"{server.url}f/{wheel.name}",
+    )
     assert reg.fetch(listed) == wheel.read_bytes()
     server.files[wheel.name] = b"tampered"  # served bytes no longer match the sha256 the index gave
     with pytest.raises(OutsideError, match="does not match its index sha256"):

@@ -23,7 +23,12 @@ versions = st.builds(Version, nums, nums, nums, pres)
 
 @pytest.mark.parametrize(
     ("text", "pep440"),
-    [("1.4.2", "1.4.2"), ("2.0.0-rc.1", "2.0.0rc1"), ("0.1.0-alpha.0", "0.1.0a0"), ("3.2.1-beta.7", "3.2.1b7")],
+    [
+        ("1.4.2", "1.4.2"),
+        ("2.0.0-rc.1", "2.0.0rc1"),
+        ("0.1.0-alpha.0", "0.1.0a0"),
+        ("3.2.1-beta.7", "3.2.1b7"),
+    ],
 )
 def test_valid_versions_and_their_pep440_form(text: str, pep440: str) -> None:
     v = parse_version(text)

@@ -39,8 +39,14 @@ def run_cdk(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Completed
     # hypothesis (our dev dependency, not a connector's) costs ~3 s of plugin import on this machine
     env = {**os.environ, "NO_COLOR": "1", "PYTEST_ADDOPTS": "-p no:hypothesispytest"}
     env.pop("CDK_VIRTUAL_TIME", None)
-    return subprocess.run([sys.executable, "-m", "cdk", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "cdk", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture

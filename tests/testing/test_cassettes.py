@@ -58,7 +58,10 @@ def test_replay_blocks_sockets_outside_requests(tmp_path: Path) -> None:
     path = tmp_path / "c.json"
     path.write_text(json.dumps({"cdk_cassette": 1, "interactions": []}))
     with DemoAPI(1) as api:
-        with use_cassette(Cassette.load(path)), pytest.raises(NetworkBlockedError, match="blocked during replay"):
+        with (
+            use_cassette(Cassette.load(path)),
+            pytest.raises(NetworkBlockedError, match="blocked during replay"),
+        ):
             urllib.request.urlopen(f"{api.url}/health", timeout=5)
         # outside the cassette the network is back
         assert urllib.request.urlopen(f"{api.url}/health", timeout=5).status == 200
@@ -82,9 +85,17 @@ def test_save_refuses_a_surviving_secret_and_writes_nothing(tmp_path: Path) -> N
     cas = Cassette(path, mode="record", redactor=Redactor({"hunter2-secret"}))
     # a secret smuggled in base64 inside some other text, after redaction already ran
     blob = base64.b64encode(b"user:hunter2-secret").decode()
-    cas.interactions.append({"request": {"method": "GET", "uri": "http://x/", "headers": {}, "body": None},
-                             "response": {"status": 200, "reason": "OK", "headers": {},
-                                          "body": {"lines": [f"token={blob[:3]}" + blob[3:]]}}})
+    cas.interactions.append(
+        {
+            "request": {"method": "GET", "uri": "http://x/", "headers": {}, "body": None},
+            "response": {
+                "status": 200,
+                "reason": "OK",
+                "headers": {},
+                "body": {"lines": [f"token={blob[:3]}" + blob[3:]]},
+            },
+        }
+    )
     cas.dumps = lambda: json.dumps({"cdk_cassette": 1, "interactions": cas.interactions}).encode()  # type: ignore[method-assign]
     with pytest.raises(SecretLeakError, match="not written"):
         cas.save()
@@ -105,7 +116,11 @@ def test_post_bodies_are_part_of_the_match(tmp_path: Path) -> None:
         rec.save()
     with use_cassette(Cassette.load(path)):
         # asked in the other order, each gets its own answer
-        assert requests.post(url, json={"variables": {"n": 1}, "query": "{orders}"}).json() == {"answer": "{orders}"}
-        assert requests.post(url, json={"query": "{users}", "variables": {"n": 1}}).json() == {"answer": "{users}"}
+        assert requests.post(url, json={"variables": {"n": 1}, "query": "{orders}"}).json() == {
+            "answer": "{orders}"
+        }
+        assert requests.post(url, json={"query": "{users}", "variables": {"n": 1}}).json() == {
+            "answer": "{users}"
+        }
         with pytest.raises(UnrecordedRequestError, match="body"):
             requests.post(url, json={"query": "{users}", "variables": {"n": 2}})

@@ -11,7 +11,7 @@ import pytest
 from cdk.testing.demo_api import DemoAPI
 from tests.testing.conftest import copy_connector, run_cdk, write_json
 
-NET_TEST = '''
+NET_TEST = """
 import socket
 
 import pytest
@@ -20,14 +20,14 @@ import pytest
 def test_no_cassette_no_internet():
     with pytest.raises(Exception, match="network access is blocked during replay .*request the `cassette` fixture"):
         socket.create_connection(("192.0.2.1", 443), timeout=5)
-'''
+"""
 
-OWN_TEST = '''
+OWN_TEST = """
 def test_total_count(connector, cassette, config):
     assert config["page_size"] == 10
     assert connector.get_total_records_count() == 25
     assert cassette.path.name == "test_own-test_total_count.json"
-'''
+"""
 
 
 @pytest.fixture
@@ -83,8 +83,9 @@ def test_record_replaces_old_interactions(recorded: tuple[Path, DemoAPI, Path]) 
     path = cassettes / "check.json"
     doc = json.loads(path.read_text())
     fresh = len(doc["interactions"])
-    doc["interactions"].append({**doc["interactions"][0], "response": {**doc["interactions"][0]["response"],
-                                                                       "status": 418}})
+    doc["interactions"].append(
+        {**doc["interactions"][0], "response": {**doc["interactions"][0]["response"], "status": 418}}
+    )
     path.write_text(json.dumps(doc))
     out = run_cdk("test", "--record", "-k", "check and not errors", cwd=conn)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -92,7 +93,8 @@ def test_record_replaces_old_interactions(recorded: tuple[Path, DemoAPI, Path]) 
 
 
 def test_replay_of_an_unrecorded_request_fails_with_the_request_and_the_hint(
-        recorded: tuple[Path, DemoAPI, Path]) -> None:
+    recorded: tuple[Path, DemoAPI, Path],
+) -> None:
     conn, api, _ = recorded
     api.stop()
     write_json(conn / "tests" / "sample_config.json", {"api_url": api_url(conn), "page_size": 7})
@@ -114,10 +116,12 @@ def test_a_connector_cannot_set_record_mode(tmp_path: Path, how: str) -> None:
     write_json(conn / "tests" / "sample_config.json", {"api_url": "http://127.0.0.1:9", "page_size": 10})
     if how == "mark":
         (conn / "tests" / "test_vcr.py").write_text(
-            "import pytest\n\n@pytest.mark.vcr(record_mode='all')\ndef test_x():\n    pass\n")
+            "import pytest\n\n@pytest.mark.vcr(record_mode='all')\ndef test_x():\n    pass\n"
+        )
     else:
         (conn / "tests" / "conftest.py").write_text(
-            "import pytest\n\n@pytest.fixture\ndef vcr_config():\n    return {'record_mode': 'once'}\n")
+            "import pytest\n\n@pytest.fixture\ndef vcr_config():\n    return {'record_mode': 'once'}\n"
+        )
     out = run_cdk("test", cwd=conn)
     assert out.returncode == 2, out.stdout + out.stderr
     text = out.stdout + out.stderr
@@ -128,10 +132,17 @@ def test_a_connector_cannot_set_record_mode(tmp_path: Path, how: str) -> None:
 def test_plugin_is_inert_outside_a_connector_folder(tmp_path: Path) -> None:
     import subprocess
 
-    (tmp_path / "test_plain.py").write_text("def test_uses_config(config):\n    pass\n\ndef test_ok():\n    pass\n")
+    (tmp_path / "test_plain.py").write_text(
+        "def test_uses_config(config):\n    pass\n\ndef test_ok():\n    pass\n"
+    )
     (tmp_path / "connector.yaml.txt").write_text("not a manifest")
-    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     # our `config` fixture does not exist here, and no standard tests were added
     assert "fixture 'config' not found" in out.stdout, out.stdout
     assert "1 passed, 1 error" in out.stdout
@@ -145,8 +156,14 @@ def test_secret_scan_after_recording_fails_the_run(tmp_path: Path) -> None:
     # a developer pasted the real token into a test data file: redaction of cassettes cannot help
     (conn / "tests" / "notes.txt").write_text(f"remember: token {token}\n")
     with DemoAPI(25, api_key=token) as api:
-        real = write_json(tmp_path / "real.json", {"api_url": api.url, "page_size": 10,
-                                                   "authentication": {"type": "bearer", "params": {"token": token}}})
+        real = write_json(
+            tmp_path / "real.json",
+            {
+                "api_url": api.url,
+                "page_size": 10,
+                "authentication": {"type": "bearer", "params": {"token": token}},
+            },
+        )
         schema_path = conn / "schemas" / "config.json"
         schema = json.loads(schema_path.read_text())
         schema["properties"]["authentication"] = {"type": "object"}
@@ -161,7 +178,9 @@ def test_secret_scan_after_recording_fails_the_run(tmp_path: Path) -> None:
 
 def test_invalid_manifest_is_a_usage_error_without_traceback(tmp_path: Path) -> None:
     conn = copy_connector(tmp_path / "conn")
-    (conn / "connector.yaml").write_text((conn / "connector.yaml").read_text().replace("kind: source", "kind: sauce"))
+    (conn / "connector.yaml").write_text(
+        (conn / "connector.yaml").read_text().replace("kind: source", "kind: sauce")
+    )
     out = run_cdk("test", cwd=conn)
     assert out.returncode == 2, out.stdout + out.stderr
     assert "connector.yaml:" in out.stdout + out.stderr and "Traceback" not in out.stdout + out.stderr
@@ -171,8 +190,11 @@ def test_destination_gets_its_check_recorded_and_replayed(tmp_path: Path) -> Non
     import shutil
 
     conn = tmp_path / "dest"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "demo_destination", conn,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        Path(__file__).resolve().parents[1] / "fixtures" / "demo_destination",
+        conn,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     with DemoAPI(5) as api:
         config = {"api_url": api.url, "name": "d"}
         write_json(conn / "secrets" / "config.json", config)
@@ -188,8 +210,11 @@ def test_streaming_source_reads_a_bounded_sample_and_checks_keys(tmp_path: Path)
     import shutil
 
     conn = tmp_path / "ticker"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "ticker_stream", conn,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        Path(__file__).resolve().parents[1] / "fixtures" / "ticker_stream",
+        conn,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     write_json(conn / "secrets" / "config.json", {"total": 250})
     write_json(conn / "tests" / "sample_config.json", {"total": 250})
     ok = run_cdk("test", "--record", "--", "-v", cwd=conn)
@@ -218,8 +243,11 @@ def test_declarative_connector_records_and_replays(tmp_path: Path) -> None:
     import shutil
 
     conn = tmp_path / "decl"
-    shutil.copytree(Path(__file__).resolve().parents[1] / "declarative" / "example_connector", conn,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        Path(__file__).resolve().parents[1] / "declarative" / "example_connector",
+        conn,
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
     with DemoAPI(120) as api:
         port = int(api.url.rsplit(":", 1)[1])
         write_json(conn / "secrets" / "config.json", {"port": port})

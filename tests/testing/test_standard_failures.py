@@ -11,16 +11,22 @@ from tests.testing.conftest import copy_connector, run_cdk, write_json
 
 def record_read_users(conn: Path, api: DemoAPI) -> tuple[int, str]:
     real = write_json(conn.parent / "real.json", {"api_url": api.url, "page_size": 10})
-    out = run_cdk("test", "--record", "--config", str(real), "--stream", "users", "-k", "read and not errors",
-                  cwd=conn)
+    out = run_cdk(
+        "test", "--record", "--config", str(real), "--stream", "users", "-k", "read and not errors", cwd=conn
+    )
     return out.returncode, out.stdout + out.stderr
 
 
 def test_endless_pagination_fails_naming_the_pages(tmp_path: Path, demo_api: DemoAPI) -> None:
-    conn = copy_connector(tmp_path / "endless", {"demo_source/source.py": (
-        "nxt = pager.next(pagination, response, items)",
-        'nxt = {"offset": int((pagination or {}).get("offset", 0)) + self.config.page_size}',
-    )})
+    conn = copy_connector(
+        tmp_path / "endless",
+        {
+            "demo_source/source.py": (
+                "nxt = pager.next(pagination, response, items)",
+                'nxt = {"offset": int((pagination or {}).get("offset", 0)) + self.config.page_size}',
+            )
+        },
+    )
     code, out = record_read_users(conn, demo_api)
     assert code == 1, out
     assert "connector.yaml::read[users]" in out
@@ -43,10 +49,15 @@ def test_records_breaking_their_schema_fail_naming_the_record(tmp_path: Path, de
 
 
 def test_repeated_primary_keys_fail_naming_both_records(tmp_path: Path, demo_api: DemoAPI) -> None:
-    conn = copy_connector(tmp_path / "dupes", {"demo_source/source.py": (
-        'records = [SourceRecord(id=str(item["id"]), data=item) for item in items]',
-        'records = [SourceRecord(id=str(item["id"]), data={**item, "id": (item["id"] - 1) % 12 + 1}) for item in items]',
-    )})
+    conn = copy_connector(
+        tmp_path / "dupes",
+        {
+            "demo_source/source.py": (
+                'records = [SourceRecord(id=str(item["id"]), data=item) for item in items]',
+                'records = [SourceRecord(id=str(item["id"]), data={**item, "id": (item["id"] - 1) % 12 + 1}) for item in items]',
+            )
+        },
+    )
     code, out = record_read_users(conn, demo_api)
     assert code == 1, out
     # record 13 (page 2, #3) gets id 1 again
@@ -60,12 +71,19 @@ def test_good_connector_passes_the_same_read(tmp_path: Path, demo_api: DemoAPI) 
     assert (conn / "tests" / "cassettes" / "read-users.json").exists()
 
 
-def test_error_path_tests_fail_for_a_connector_that_bypasses_the_session(tmp_path: Path, demo_api: DemoAPI) -> None:
+def test_error_path_tests_fail_for_a_connector_that_bypasses_the_session(
+    tmp_path: Path, demo_api: DemoAPI
+) -> None:
     """requests.get instead of self.session: no retries, no typed errors — the error-path tests say so."""
-    conn = copy_connector(tmp_path / "raw", {"demo_source/source.py": (
-        "response = self.session.get(url, params=params)",
-        "import requests\n        response = requests.get(url, params=params, timeout=10)",
-    )})
+    conn = copy_connector(
+        tmp_path / "raw",
+        {
+            "demo_source/source.py": (
+                "response = self.session.get(url, params=params)",
+                "import requests\n        response = requests.get(url, params=params, timeout=10)",
+            )
+        },
+    )
     real = write_json(conn.parent / "real.json", {"api_url": demo_api.url, "page_size": 10})
     out = run_cdk("test", "--record", "--config", str(real), "--stream", "users", "--", "-v", cwd=conn)
     text = out.stdout + out.stderr

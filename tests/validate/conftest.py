@@ -16,7 +16,9 @@ MakeConnector = Callable[..., Path]
 def make_connector(tmp_path: Path) -> MakeConnector:
     """``make_connector(name="demo", **{"relative/path": "content" or None})`` writes a connector folder."""
 
-    def make(name: str = "demo", files: dict[str, str | None] | None = None, base: Path | None = None) -> Path:
+    def make(
+        name: str = "demo", files: dict[str, str | None] | None = None, base: Path | None = None
+    ) -> Path:
         root = (base or tmp_path) / name
         merged: dict[str, str | None] = {**CONNECTOR_FILES, **(files or {})}
         for rel, text in merged.items():

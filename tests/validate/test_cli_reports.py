@@ -22,8 +22,14 @@ WARN_MANIFEST = CONNECTOR_FILES["connector.yaml"].replace("[batch_extract, incre
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
     full_env.pop("CDK_POLICY", None) if "CDK_POLICY" not in (env or {}) else None
-    return subprocess.run([sys.executable, "-m", "cdk", *args], cwd=cwd, env=full_env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "cdk", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_clean_connector_exits_0(make_connector, tmp_path: Path) -> None:
@@ -49,7 +55,13 @@ def test_json_has_the_seed_shape(make_connector, tmp_path: Path) -> None:
     assert data["valid"] is False
     err = data["errors"][0]
     assert {"line", "column", "message", "severity", "rule", "file", "suite", "hint"} <= set(err)
-    assert (err["line"], err["column"], err["rule"], err["severity"], err["suite"]) == (OS_LINE, 7, "S001", "error", "security")
+    assert (err["line"], err["column"], err["rule"], err["severity"], err["suite"]) == (
+        OS_LINE,
+        7,
+        "S001",
+        "error",
+        "security",
+    )
     assert [w["rule"] for w in data["warnings"]] == ["A003"]
 
 
@@ -86,8 +98,15 @@ def test_sarif_schema_subset_rejects_a_broken_log() -> None:
     from jsonschema import Draft7Validator
 
     schema = json.loads((DATA / "sarif-schema-2.1.0.subset.json").read_text())
-    broken = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}},
-                                            "results": [{"ruleId": "S001", "message": {"text": "m"}, "level": "fatal"}]}]}
+    broken = {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "x"}},
+                "results": [{"ruleId": "S001", "message": {"text": "m"}, "level": "fatal"}],
+            }
+        ],
+    }
     assert list(Draft7Validator(schema).iter_errors(broken))
 
 
@@ -113,7 +132,9 @@ def test_github_annotations(make_connector, tmp_path: Path) -> None:
     r = run(["validate", "demo", "--format", "github"], tmp_path)
     assert r.returncode == 1
     line = r.stdout.splitlines()[0]
-    assert line.startswith(f"::error file=demo/demo_connector/source.py,line={OS_LINE},col=8,title=S001 security::")
+    assert line.startswith(
+        f"::error file=demo/demo_connector/source.py,line={OS_LINE},col=8,title=S001 security::"
+    )
 
 
 def test_many_connectors_in_parallel_by_glob_and_folder(make_connector, tmp_path: Path) -> None:
@@ -138,7 +159,9 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 
 def test_policy_file_flag_and_env_and_profile(make_connector, tmp_path: Path) -> None:
-    source = SOURCE.replace("from typing import Any, Literal", "import requests\nfrom typing import Any, Literal")
+    source = SOURCE.replace(
+        "from typing import Any, Literal", "import requests\nfrom typing import Any, Literal"
+    )
     make_connector(files={"demo_connector/source.py": source})
     assert run(["validate", "demo"], tmp_path).returncode == 1
     assert run(["validate", "demo", "--profile", "standard"], tmp_path).returncode == 0
@@ -153,7 +176,12 @@ def test_policy_file_flag_and_env_and_profile(make_connector, tmp_path: Path) ->
 def test_connector_code_is_never_imported(make_connector, tmp_path: Path) -> None:
     marker = tmp_path / "imported.txt"
     source = SOURCE + f"\nopen({str(marker)!r}, 'w').write('ran')\n"
-    make_connector(files={"demo_connector/source.py": source, "demo_connector/__init__.py": f"open({str(marker)!r}, 'w')\n"})
+    make_connector(
+        files={
+            "demo_connector/source.py": source,
+            "demo_connector/__init__.py": f"open({str(marker)!r}, 'w')\n",
+        }
+    )
     r = run(["validate", "demo"], tmp_path)
     assert r.returncode == 1 and "S004" in r.stdout
     assert not marker.exists()
@@ -163,7 +191,9 @@ def test_rules_list_and_explain(tmp_path: Path) -> None:
     r = run(["rules"], tmp_path)
     assert r.returncode == 0
     codes = [line.split()[0] for line in r.stdout.splitlines()]
-    assert {"S001", "M001", "C001", "A001", "D003", "K001", "E001", "P005", "F001", "Y001", "L001"} <= set(codes)
+    assert {"S001", "M001", "C001", "A001", "D003", "K001", "E001", "P005", "F001", "Y001", "L001"} <= set(
+        codes
+    )
     r = run(["rules", "s001"], tmp_path)
     assert r.returncode == 0
     assert "bad:" in r.stdout and "good:" in r.stdout and "import os" in r.stdout
@@ -174,18 +204,25 @@ def test_rules_list_and_explain(tmp_path: Path) -> None:
 def test_help_lists_commands_without_importing_validators(tmp_path: Path) -> None:
     r = run(["--help"], tmp_path)
     assert "validate" in r.stdout and "rules" in r.stdout
-    code = ("import sys, cdk.cli.main as m; m.cli.main(['--help'], standalone_mode=False); "
-            "print(sorted(x for x in sys.modules if x.split('.')[0] in ('jsonschema', 'packaging') or x.startswith('cdk.validators')))")
+    code = (
+        "import sys, cdk.cli.main as m; m.cli.main(['--help'], standalone_mode=False); "
+        "print(sorted(x for x in sys.modules if x.split('.')[0] in ('jsonschema', 'packaging') or x.startswith('cdk.validators')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
 def test_jsonschema_not_imported_when_no_schema_must_be_checked(make_connector, tmp_path: Path) -> None:
-    manifest = (CONNECTOR_FILES["connector.yaml"].replace("    schema: schemas/users.json\n", "")
-                .replace("config:\n  class: demo_connector.source:DemoConfig\n  schema: schemas/config.json\n", ""))
+    manifest = (
+        CONNECTOR_FILES["connector.yaml"]
+        .replace("    schema: schemas/users.json\n", "")
+        .replace("config:\n  class: demo_connector.source:DemoConfig\n  schema: schemas/config.json\n", "")
+    )
     root = make_connector(files={"connector.yaml": manifest, "tests/config.json": None})
-    code = (f"import sys; from cdk.validators.engine import validate_project; r = validate_project({str(root)!r}); "
-            "print([f.rule for f in r.findings], 'jsonschema' in sys.modules)")
+    code = (
+        f"import sys; from cdk.validators.engine import validate_project; r = validate_project({str(root)!r}); "
+        "print([f.rule for f in r.findings], 'jsonschema' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert out.stdout.strip() == "[] False", out.stdout + out.stderr
 
@@ -203,14 +240,26 @@ def test_every_format_on_a_clean_connector(make_connector, tmp_path: Path, fmt: 
 
 def test_second_run_answers_schema_checks_from_the_cache(make_connector, tmp_path: Path) -> None:
     users = CONNECTOR_FILES["schemas/users.json"].replace('"type": "object"', '"type": "objekt"')
-    root = make_connector(files={"schemas/users.json": users, "tests/config.json": '{"page_size": "ten", "api_token": "CDK_ENV_T"}'})
-    code = (f"import sys; from cdk.validators.engine import validate_project; r = validate_project({str(root)!r}); "
-            "print(sorted((f.rule, f.file, f.line, f.message) for f in r.findings)); print('jsonschema' in sys.modules)")
+    root = make_connector(
+        files={
+            "schemas/users.json": users,
+            "tests/config.json": '{"page_size": "ten", "api_token": "CDK_ENV_T"}',
+        }
+    )
+    code = (
+        f"import sys; from cdk.validators.engine import validate_project; r = validate_project({str(root)!r}); "
+        "print(sorted((f.rule, f.file, f.line, f.message) for f in r.findings)); print('jsonschema' in sys.modules)"
+    )
     first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     f_lines, s_lines = first.stdout.splitlines(), second.stdout.splitlines()
     assert "M007" in f_lines[0] and "C009" in f_lines[0]
     assert (f_lines[0], f_lines[1], s_lines[0], s_lines[1]) == (s_lines[0], "True", f_lines[0], "False")
-    no_cache = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
-                              env={**os.environ, "CDK_NO_CACHE": "1"})
+    no_cache = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "CDK_NO_CACHE": "1"},
+    )
     assert no_cache.stdout.splitlines() == [f_lines[0], "True"]

@@ -48,7 +48,9 @@ def test_bad_file_reports_its_escape_at_its_line(path: Path) -> None:
     rule, line = m.group(1), int(m.group(2))
     code_findings = [f for f in report.findings if f.suite in CODE_SUITES]
     hits = [f for f in code_findings if f.rule == rule and f.line == line]
-    assert hits, f"{path.name}: expected {rule} at line {line}, got {[(f.rule, f.line) for f in code_findings]}"
+    assert hits, (
+        f"{path.name}: expected {rule} at line {line}, got {[(f.rule, f.line) for f in code_findings]}"
+    )
     # one escape per file: nothing is reported on any other line
     assert {f.line for f in code_findings} == {line}, [(f.rule, f.line, f.message) for f in code_findings]
     if m.group(3):
@@ -58,4 +60,6 @@ def test_bad_file_reports_its_escape_at_its_line(path: Path) -> None:
 @pytest.mark.parametrize("path", GOOD, ids=[p.stem for p in GOOD])
 def test_good_connector_has_no_findings(path: Path) -> None:
     h, report = _validate(path)
-    assert [f for f in report.findings] == [], [(f.rule, f.line, f.column, f.message) for f in report.findings]
+    assert [f for f in report.findings] == [], [
+        (f.rule, f.line, f.column, f.message) for f in report.findings
+    ]

@@ -11,9 +11,21 @@ from cdk.validators.policy import load_policy
 def test_every_rule_has_code_text_and_examples() -> None:
     rules = registry()
     assert len(rules) >= 50
-    letters = {"manifest": "M", "config": "C", "capabilities": "A", "dependencies": "D", "security": "S",
-               "secrets": "K", "egress": "E", "packaging": "P", "fixtures": "F", "syntax": "Y", "policy": "L",
-               "declarative": "R", "release": "V"}
+    letters = {
+        "manifest": "M",
+        "config": "C",
+        "capabilities": "A",
+        "dependencies": "D",
+        "security": "S",
+        "secrets": "K",
+        "egress": "E",
+        "packaging": "P",
+        "fixtures": "F",
+        "syntax": "Y",
+        "policy": "L",
+        "declarative": "R",
+        "release": "V",
+    }
     for code, rule in rules.items():
         assert re.fullmatch(r"[A-Z]\d{3}", code)
         assert rule.suite in SUITES and code[0] == letters[rule.suite]

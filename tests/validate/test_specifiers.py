@@ -20,9 +20,23 @@ def _grid() -> list[str]:
     for n in (1, 2, 3):
         for rel in itertools.product(COMPONENTS, repeat=n):
             base = ".".join(map(str, rel))
-            out += [base, f"{base}.dev0", f"{base}a0", f"{base}b1", f"{base}rc1", f"{base}rc1.post1",
-                    f"{base}.post0", f"{base}.post1", f"{base}.post1.dev0", f"{base}+local", f"{base}.5",
-                    f"{base}.dev1", f"{base}a0.dev0", f"{base}a1", f"{base}.post0.dev0"]
+            out += [
+                base,
+                f"{base}.dev0",
+                f"{base}a0",
+                f"{base}b1",
+                f"{base}rc1",
+                f"{base}rc1.post1",
+                f"{base}.post0",
+                f"{base}.post1",
+                f"{base}.post1.dev0",
+                f"{base}+local",
+                f"{base}.5",
+                f"{base}.dev1",
+                f"{base}a0.dev0",
+                f"{base}a1",
+                f"{base}.post0.dev0",
+            ]
     out += ["4", "4.0.1", "10", "99.0", "0.0.0.1", "1!0", "1!1.0"]
     return sorted(set(out), key=Version)
 
