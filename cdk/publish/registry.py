@@ -1,4 +1,4 @@
-"""Registries a connector is published to and installed from (issue 6, DESIGN §8).
+"""Registries a connector is published to and installed from.
 
 * :class:`FolderRegistry` — the embedded default, ``$CDK_HOME/registry`` (``~/.cdk/registry``): a PEP 503
   ``simple/`` tree that pip installs from (``--index-url file://.../simple``). Files are copied and the

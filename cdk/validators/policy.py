@@ -1,4 +1,4 @@
-"""The validation policy and its layering (DESIGN §5).
+"""The validation policy and its layering.
 
 Three layers, weakest last:
 
