@@ -45,7 +45,7 @@ _EXPORTS: dict[str, str] = {
     "load_manifest": "cdk.manifest",
     "Project": "cdk.project",
     "errors": "cdk.errors",
-    # publishing (DESIGN §8)
+    # publishing
     "parse_version": "cdk.publish.versions",
     "build_project": "cdk.publish.build",
     "open_registry": "cdk.publish.registry",

@@ -56,7 +56,7 @@ def _import(project: Project, target: str, what: str) -> Any:
 
 
 def load_connector_class(project: Project) -> Connector:
-    """The connector class of a folder: its entrypoint, the declarative engine, or the seed-000 adapter."""
+    """The connector class of a folder: its entrypoint, the declarative engine, or the adapter of the simpler custom-sources contract."""
     manifest = project.manifest
     if manifest.entrypoint is None:
         from cdk.declarative import build_source_class

@@ -1,7 +1,7 @@
 """The one exception hierarchy of connector-cdk.
 
 Every expected failure is a :class:`CdkError`. The CLI prints its message (and hint) without a
-traceback and exits with its ``exit_code``, which follows DESIGN §10:
+traceback and exits with its ``exit_code``, which is one of:
 
 * 1 — the check said no: invalid manifest or config, failed check, refused version, connector errors
 * 2 — usage error: bad flags or arguments

@@ -1,4 +1,4 @@
-"""Atomic file writes: an interrupted cdk never leaves a half-written file (DESIGN §10)."""
+"""Atomic file writes: an interrupted cdk never leaves a half-written file."""
 
 from __future__ import annotations
 

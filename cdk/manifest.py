@@ -1,4 +1,4 @@
-"""connector.yaml, manifest version 1 (DESIGN §2): the pydantic model and a loader that locates errors.
+"""connector.yaml, manifest version 1: the pydantic model and a loader that locates errors.
 
 The loader parses the YAML once into nodes, so every value keeps its line and column; pydantic's
 error locations (``("streams", 0, "cursor_field")``) are mapped back onto those positions.

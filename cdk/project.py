@@ -78,10 +78,8 @@ class Project:
             text = self.pyproject_path.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None
-        try:
-            import tomllib
-        except ModuleNotFoundError:  # Python 3.10
-            import tomli as tomllib  # type: ignore[no-redef]
+        from cdk._compat import tomllib
+
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -16,6 +16,12 @@ from cdk.testing.demo_api import DemoAPI
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+@pytest.fixture(autouse=True)
+def _no_user_config(tmp_path_factory, monkeypatch):
+    """No test reads the developer's ~/.config/cdk/config.toml: point XDG_CONFIG_HOME at an empty folder."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "no-user-config"))
+
+
 @pytest.fixture
 def demo_api():
     """A fresh demo API on 127.0.0.1 (100 records per stream); tests may change counts/api_key/scripts."""

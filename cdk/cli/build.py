@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cdk.cli.output import connector_option, format_option, print_json
+from cdk.cli.output import connector_option, format_option, from_settings, print_json
 
 
 @click.command("build")
@@ -23,8 +23,9 @@ from cdk.cli.output import connector_option, format_option, print_json
     type=click.Choice(["auto", "isolated", "none"]),
     default="auto",
     show_default=True,
-    envvar="CDK_BUILD_ISOLATION",
-    help="auto: isolated when the package index answers, else build with the installed backend.",
+    callback=from_settings("build_isolation"),
+    help="auto: isolated when the package index answers, else build with the installed backend "
+    "[env: CDK_BUILD_ISOLATION].",
 )
 @format_option("text", "json")
 def build(

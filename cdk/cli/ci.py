@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cdk.cli.output import print_json, use_color
+from cdk.cli.output import from_settings, print_json, use_color
 
 
 @click.command()
@@ -22,15 +22,15 @@ from cdk.cli.output import print_json, use_color
 )
 @click.option(
     "--repository",
-    envvar="CDK_REGISTRY_URL",
+    callback=from_settings("registry_url"),
     help="Registry whose versions the release rules check (default: none; CDK_REGISTRY_URL).",
 )
 @click.option(
     "--policy",
     "policy_file",
     type=click.Path(dir_okay=False),
-    envvar="CDK_POLICY",
-    help="Organisation policy file for validate.",
+    callback=from_settings("policy"),
+    help="Organisation policy file for validate [env: CDK_POLICY].",
 )
 @click.option(
     "--skip",

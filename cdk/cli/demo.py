@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from cdk.cli.output import from_settings
+
 
 @click.command("demo-api")
 @click.option(
@@ -13,7 +15,9 @@ import click
     "--records", type=click.IntRange(min=0), default=1000, show_default=True, help="Records per stream."
 )
 @click.option(
-    "--api-key", envvar="CDK_DEMO_API_KEY", help="Require this API key (Bearer, X-API-Key or ?api_key=)."
+    "--api-key",
+    callback=from_settings("demo_api_key"),
+    help="Require this API key (Bearer, X-API-Key or ?api_key=) [env: CDK_DEMO_API_KEY].",
 )
 def demo_api(port: int, records: int, api_key: str | None) -> None:
     """Serve synthetic records on 127.0.0.1 with every pagination style.

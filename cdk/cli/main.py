@@ -6,7 +6,6 @@ the one-line help from here, so listing commands imports none of them.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -33,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "versions": ("cdk.cli.publish:versions", "List the versions of a connector published in a registry."),
     "install": ("cdk.cli.publish:install", "Install a pinned connector (NAME==VERSION) from a registry."),
     "connectors": ("cdk.cli.publish:connectors", "List the connectors installed here, with their versions."),
+    "config": ("cdk.cli.config:config", "Show every effective setting and where it came from."),
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -71,7 +71,12 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, "-V", "--version", prog_name="cdk", message="%(prog)s %(version)s")
-@click.option("--debug", is_flag=True, envvar="CDK_DEBUG", help="Show tracebacks for failures.")
+@click.option(
+    "--debug",
+    is_flag=True,
+    callback=lambda ctx, param, value: _debug_option(ctx, param, value),
+    help="Show tracebacks for failures [env: CDK_DEBUG].",
+)
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Build, validate, test and publish data connectors.
@@ -90,9 +95,27 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+def _debug_option(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    """--debug, else the ``debug`` setting (CDK_DEBUG, user config)."""
+    from cdk.cli.output import from_settings
+
+    return bool(from_settings("debug")(ctx, param, value))
+
+
+def _debug_setting() -> bool:
+    """CDK_DEBUG (or ``debug`` in the user config); False when that setting is itself the bad value."""
+    from cdk.errors import CdkError
+    from cdk.settings import Settings
+
+    try:
+        return bool(Settings().get("debug"))
+    except CdkError:
+        return False
+
+
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: runs the CLI and turns expected failures into messages and exit codes."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:]) or bool(os.environ.get("CDK_DEBUG"))
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
         # in non-standalone mode click returns (not raises) the code of ctx.exit(n)
         code = cli.main(args=argv, prog_name="cdk", standalone_mode=False)
@@ -112,5 +135,5 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - the one place that turns failures into exit codes
         from cdk.cli.output import report_failure
 
-        sys.exit(report_failure(exc, debug=debug))
+        sys.exit(report_failure(exc, debug=debug or _debug_setting()))
     sys.exit(0)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.core import ParameterSource
 
 
 def use_color(stream: Any = None) -> bool:
@@ -44,6 +45,23 @@ def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
 
+def from_settings(name: str) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """An option callback: the flag when given on the command line, else the setting ``name``'s effective
+    value (environment > the connector's [tool.cdk] > user config > default; see cdk.settings)."""
+
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        from cdk.settings import Settings
+
+        given = param.name is not None and ctx.get_parameter_source(param.name) == ParameterSource.COMMANDLINE
+        settings = Settings(
+            flags={name: value} if given else None,
+            connector=ctx.params.get("connector") if name != "connector" else None,
+        )
+        return settings.get(name)
+
+    return callback
+
+
 def connector_option(fn: Callable[..., Any]) -> Callable[..., Any]:
     """``--connector PATH`` (default: the current folder)."""
     return click.option(
@@ -53,8 +71,9 @@ def connector_option(fn: Callable[..., Any]) -> Callable[..., Any]:
         type=click.Path(file_okay=True, dir_okay=True),
         default=".",
         show_default=True,
-        envvar="CDK_CONNECTOR",
-        help="Connector folder (or its connector.yaml).",
+        is_eager=True,  # resolved first: the other settings read its [tool.cdk]
+        callback=from_settings("connector"),
+        help="Connector folder (or its connector.yaml) [env: CDK_CONNECTOR].",
     )(fn)
 
 

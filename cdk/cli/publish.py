@@ -7,38 +7,36 @@ from contextlib import contextmanager
 
 import click
 
-from cdk.cli.output import connector_option, format_option, print_json
+from cdk.cli.output import connector_option, format_option, from_settings, print_json
 
 
 def _registry_options(fn):  # type: ignore[no-untyped-def]
     fn = click.option(
         "--index-url",
         default=None,
-        envvar="CDK_REGISTRY_INDEX_URL",
-        help="The registry's simple index, when it is not REPOSITORY/simple/.",
+        callback=from_settings("registry_index_url"),
+        help="The registry's simple index, when it is not REPOSITORY/simple/ [env: CDK_REGISTRY_INDEX_URL].",
     )(fn)
     fn = click.option(
         "--password",
         default=None,
-        envvar="CDK_REGISTRY_PASSWORD",
-        show_envvar=True,
-        help="Registry password or token (prefer the environment; never printed).",
+        callback=from_settings("registry_password"),
+        help="Registry password or token (prefer the environment; never printed) [env: CDK_REGISTRY_PASSWORD].",
     )(fn)
     fn = click.option(
         "--username",
         "-u",
         default=None,
-        envvar="CDK_REGISTRY_USERNAME",
-        show_envvar=True,
-        help="Registry user name.",
+        callback=from_settings("registry_username"),
+        help="Registry user name [env: CDK_REGISTRY_USERNAME].",
     )(fn)
     fn = click.option(
         "--repository",
         "-r",
         default=None,
-        envvar="CDK_REGISTRY_URL",
-        show_envvar=True,
-        help="Registry: a URL, a ~/.pypirc section name, or a folder [default: $CDK_HOME/registry].",
+        callback=from_settings("registry_url"),
+        help="Registry: a URL, a ~/.pypirc section name, or a folder [default: $CDK_HOME/registry] "
+        "[env: CDK_REGISTRY_URL].",
     )(fn)
     return fn
 
@@ -57,8 +55,8 @@ def _registry_options(fn):  # type: ignore[no-untyped-def]
     type=click.Choice(["auto", "isolated", "none"]),
     default="auto",
     show_default=True,
-    envvar="CDK_BUILD_ISOLATION",
-    help="Build isolation (see cdk build).",
+    callback=from_settings("build_isolation"),
+    help="Build isolation (see cdk build) [env: CDK_BUILD_ISOLATION].",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress messages.")
 @format_option("text", "json")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from cdk.cli.output import from_settings
+
 FORMATS = ("text", "json", "junit", "sarif", "github")
 
 
@@ -52,8 +54,8 @@ def _stderr_console():  # noqa: ANN202 - rich is imported only when a terminal s
     "--policy",
     "policy_file",
     type=click.Path(dir_okay=False),
-    envvar="CDK_POLICY",
-    help="Organisation policy file (TOML); default: the policy shipped with cdk.",
+    callback=from_settings("policy"),
+    help="Organisation policy file (TOML); default: the policy shipped with cdk [env: CDK_POLICY].",
 )
 @click.option(
     "--profile", type=click.Choice(["strict", "standard"]), help="Security profile (default: the policy's)."

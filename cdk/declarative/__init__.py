@@ -1,4 +1,4 @@
-"""Declarative REST sources (DESIGN §6): a sourceSpec in connector.yaml runs as an AbstractSource.
+"""Declarative REST sources: a sourceSpec in connector.yaml runs as an AbstractSource.
 
 ``build_source_class(project)`` is what ``cdk.connector`` calls for a manifest with ``declarative:`` and
 no ``entrypoint``; the class it returns behaves like any hand-written source for run commands,

@@ -19,7 +19,7 @@ from cdk.errors import ManifestError, Problem, UsageError
 
 SECRET_RE = re.compile(r"pass(word)?|secret|token|api_?key|credential|private", re.I)
 USER_RE = re.compile(r"^(user(name)?|client_?id|login|email)$", re.I)
-AUTH_TYPES = {  # seed authSpec type -> cdk auth type
+AUTH_TYPES = {  # the specification's authSpec type -> cdk auth type
     "basicauthentication": "basic",
     "basic": "basic",
     "oauth2refreshcode": "oauth2",
@@ -44,7 +44,7 @@ class ImportResult:
 
 
 def read_spec_json(path: Path) -> Any:
-    """Parse the JSON file; a bare ``"sourceSpec": {...}`` fragment (as the seed prints it) is accepted.
+    """Parse the JSON file; a bare ``"sourceSpec": {...}`` fragment (as the specification prints it) is accepted.
 
     Syntax errors are reported at their line and column in the file as written.
     """
@@ -110,7 +110,8 @@ def import_source_spec(
     except ValidationError as exc:
         lines = [f"  {'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)]
         raise ManifestError(
-            f"{path}: the sourceSpec does not fit seed 003's properties:\n" + "\n".join(lines)
+            f"{path}: the sourceSpec does not fit the declarative REST source specification:\n"
+            + "\n".join(lines)
         ) from None
 
     label = doc.get("name") if isinstance(doc.get("name"), str) else None
@@ -316,7 +317,7 @@ def _yaml(manifest: dict[str, Any], source_name: str, auth_type: str | None) -> 
 
     head = (
         f"# Imported from {source_name} by `cdk import source-spec`.\n"
-        "# declarative: holds seed 003's sourceSpec per stream; see docs/declarative.md of connector-cdk.\n"
+        "# declarative: holds the sourceSpec of each stream (declarative REST source specification); see docs/declarative.md of connector-cdk.\n"
     )
     if auth_type:
         head += f"# Credentials: config 'authentication: {{type: {auth_type}, params: ...}}'.\n"

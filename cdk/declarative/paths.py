@@ -19,7 +19,7 @@ _NAME_RE = re.compile(_NAME)
 
 
 def normalise(path: str) -> str:
-    """The seed writes some paths without the root (``paging.next``); RFC 9535 wants ``$``."""
+    """The specification writes some paths without the root (``paging.next``); RFC 9535 wants ``$``."""
     path = path.strip()
     if path.startswith("$"):
         return path

@@ -1,6 +1,6 @@
 """The record schema of a declarative stream, derived from the spec's custom schema.
 
-Seed 003's custom schema describes the API *response* (``results: {type: array, items: {...}}``). The
+The specification's custom schema describes the API *response* (``results: {type: array, items: {...}}``). The
 engine's records are shaped by contentPath and explodeEntityPath (see :mod:`cdk.declarative.engine`),
 so the stream schema is the same transformation applied to the schema: the array's ``items`` under the
 wrapper name, the carried attributes beside it, skip/keep applied, and the explode step after.

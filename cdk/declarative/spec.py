@@ -1,9 +1,9 @@
-"""The sourceSpec of seed 003 as pydantic models, and the loaders of its accepted forms.
+"""The sourceSpec of the declarative REST source specification as pydantic models, and the loaders of its accepted forms.
 
-Property names are the seed's (camelCase, e.g. ``offSetName``), so a sourceSpec document is accepted as
+Property names are the specification's (camelCase, e.g. ``offSetName``), so a sourceSpec document is accepted as
 it is. Three places can hold one:
 
-* ``declarative:`` in connector.yaml (DESIGN §6)::
+* ``declarative:`` in connector.yaml::
 
       declarative:
         spec: {...}            # JSON Schema of the user inputs (else the manifest's config.schema)
@@ -11,7 +11,7 @@ it is. Three places can hold one:
         streams:
           members: {urlParams: ..., contentPath: ..., paginationParams: ..., scheduleParams: ..., schema: ...}
 
-  ``declarative: {sourceSpec: {...}}`` (the seed's JSON as is) is accepted too: one stream.
+  ``declarative: {sourceSpec: {...}}`` (a sourceSpec JSON document as is) is accepted too: one stream.
 * a sourceSpec document: ``{"sourceSpec": {"attributes": {...}, "spec": {...}}}``;
 * a whole connection specification (``name``, ``authSpec``, ``sourceSpec``, ...).
 """
@@ -44,7 +44,7 @@ class _Spec(BaseModel):
 
 
 def _as_int(value: Any) -> Any:
-    """The seed writes numbers as strings ("100", "850"); accept both."""
+    """The specification writes numbers as strings ("100", "850"); accept both."""
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
     return value
@@ -118,7 +118,7 @@ class PaginationParams(_Spec):
     }
 
     def missing(self) -> list[str]:
-        """Properties the type requires that are not set (seed 003's per-type tables)."""
+        """Properties the type requires that are not set (the specification's per-type tables)."""
         out = [name for name in self.REQUIRED[self.type] if getattr(self, name) in (None, "")]
         if (self.endConditionName is None) != (self.endConditionValue is None):
             out.append("endConditionValue" if self.endConditionValue is None else "endConditionName")
@@ -153,7 +153,7 @@ class ScheduleParams(_Spec):
 
 
 class StreamSpec(_Spec):
-    """One stream: the seed's params plus the custom schema."""
+    """One stream: the specification's params plus the custom schema."""
 
     urlParams: UrlParams
     headerParams: dict[str, Any] = Field(default_factory=dict)
@@ -201,8 +201,8 @@ def _looks_like_schema(value: Any) -> bool:
 def extract_source_spec(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
     """From a sourceSpec document, a connection specification or bare params: (params, user spec, ui).
 
-    The seed shows params both under ``sourceSpec.attributes`` (the Mailchimp example) and directly
-    under ``sourceSpec``; both are read. JSON Schemas describing the params (the seed's template, under
+    The specification shows params both under ``sourceSpec.attributes`` (the Mailchimp example) and directly
+    under ``sourceSpec``; both are read. JSON Schemas describing the params (the specification's template, under
     ``attributes.spec``) are told apart from user-input schemas and ignored.
     """
     source = doc.get("sourceSpec", doc) if isinstance(doc, dict) else {}
@@ -222,7 +222,7 @@ def extract_source_spec(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
 
 
 def _describes_params(schema: dict[str, Any]) -> bool:
-    """True for the seed's template schema (its properties are urlParams, contentPath, ...)."""
+    """True for the specification's template schema (its properties are urlParams, contentPath, ...)."""
     return bool(set(schema.get("properties", {})) & {"urlParams", "contentPath", "paginationParams"})
 
 

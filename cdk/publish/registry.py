@@ -1,4 +1,4 @@
-"""Registries a connector is published to and installed from (issue 6, DESIGN §8).
+"""Registries a connector is published to and installed from.
 
 * :class:`FolderRegistry` — the embedded default, ``$CDK_HOME/registry`` (``~/.cdk/registry``): a PEP 503
   ``simple/`` tree that pip installs from (``--index-url file://.../simple``). Files are copied and the
@@ -188,8 +188,9 @@ def parse_simple_json(data: dict[str, Any], base_url: str) -> list[RegistryFile]
 
 
 def cdk_home(env: dict[str, str] | None = None) -> Path:
-    env = dict(os.environ) if env is None else env
-    return Path(env.get("CDK_HOME") or Path.home() / ".cdk").expanduser()
+    from cdk.settings import Settings
+
+    return Path(Settings(env=env).get("home")).expanduser()
 
 
 def default_registry_path(env: dict[str, str] | None = None) -> Path:
@@ -335,7 +336,7 @@ def _verify(file: RegistryFile, data: bytes) -> None:
 class Credentials:
     username: str | None = None
     password: str | None = None
-    source: str = "none"  # flag | environment | .pypirc:<section> | none
+    source: str = "none"  # flag | environment | user-config | .pypirc:<section> | none
 
 
 def strip_userinfo(url: str) -> tuple[str, str | None, str | None]:
@@ -637,11 +638,15 @@ def open_registry(
     env: dict[str, str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> FolderRegistry | HttpRegistry:
-    """The registry named by flag > CDK_REGISTRY_URL > the default folder; credentials by flag >
-    CDK_REGISTRY_USERNAME/PASSWORD > the matching .pypirc section (twine may still use keyring)."""
+    """The registry named by flag > the ``registry_url`` setting (CDK_REGISTRY_URL, user config) > the
+    default folder; credentials by flag > the ``registry_username``/``registry_password`` settings > the
+    matching .pypirc section (twine may still use keyring)."""
+    from cdk.settings import Settings
+
     env = dict(os.environ) if env is None else env
-    target = repository or env.get("CDK_REGISTRY_URL") or ""
-    index_url = index_url or env.get("CDK_REGISTRY_INDEX_URL") or None
+    settings = Settings(env=env)
+    target = repository or settings.get("registry_url") or ""
+    index_url = index_url or settings.get("registry_index_url") or None
     if not target or target in {"local", "folder", "default"}:
         return FolderRegistry(default_registry_path(env))
     if target.startswith("file:"):
@@ -672,11 +677,12 @@ def open_registry(
                     pypirc[sec].get("username"), pypirc[sec].get("password"), f".pypirc:{sec}"
                 )
                 break
-    if env.get("CDK_REGISTRY_USERNAME") or env.get("CDK_REGISTRY_PASSWORD"):
+    user, pw = settings.lookup("registry_username"), settings.lookup("registry_password")
+    if user.value or pw.value:
         creds = Credentials(
-            env.get("CDK_REGISTRY_USERNAME") or creds.username,
-            env.get("CDK_REGISTRY_PASSWORD") or creds.password,
-            "environment",
+            user.value or creds.username,
+            pw.value or creds.password,
+            "environment" if "env" in (user.source, pw.source) else "user-config",
         )
     if username or password:
         creds = Credentials(username or creds.username, password or creds.password, "flag")

@@ -1,4 +1,4 @@
-"""Connector configs: pydantic models with the base fields of seed 001, plus env-variable references."""
+"""Connector configs: pydantic models with the base fields of the Python source guide, plus env-variable references."""
 
 from __future__ import annotations
 

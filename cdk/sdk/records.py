@@ -1,4 +1,4 @@
-"""Records and iterations: what a source hands back (shapes of seed 001).
+"""Records and iterations: what a source hands back (the shapes of the Python source guide).
 
 Plain slotted dataclasses rather than pydantic models: a read creates one per record, and validation
 here would cost more than the HTTP call that fetched it.

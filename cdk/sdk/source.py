@@ -1,6 +1,6 @@
-"""The connector contracts (DESIGN §3, §4): sources, streaming sources, destinations, and the seed-000 adapter.
+"""The connector contracts: sources, streaming sources, destinations, and the adapter of the custom-sources API's contract.
 
-Method names and signatures follow seed 001 so that authors of such sources feel at home. The SDK's
+Method names and signatures follow the Python source guide so that authors of such sources feel at home. The SDK's
 abstract stubs carry ``__cdk_stub__`` so that ``cdk validate`` can tell a stub from a real method.
 """
 
@@ -133,7 +133,7 @@ for _cls in (_Source, AbstractSource, StreamingSource, AbstractDestination):
 
 
 class SimpleSourceAdapter(AbstractSource):
-    """Runs a source written to seed 000's simpler contract as an AbstractSource.
+    """Runs a source written to the custom-sources API's simpler contract as an AbstractSource.
 
     That contract is ``get_streams()``, ``check_connection() -> bool`` and ``get_records(stream)``
     yielding records. The adapter pages the generator ``page_size`` records at a time; resuming at

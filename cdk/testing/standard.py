@@ -1,4 +1,4 @@
-"""The standard tests every connector gets (DESIGN §7), as plain functions over a ready connector.
+"""The standard tests every connector gets, as plain functions over a ready connector.
 
 Each raises :class:`StandardTestFailure` with a message that names the stream, the page and the record,
 so a failure reads like a bug report rather than a traceback.

@@ -1,1 +1,1 @@
-"""Validation suites (DESIGN §5): one module per suite, each `(project, policy) -> list[Finding]`."""
+"""Validation suites: one module per suite, each `(project, policy) -> list[Finding]`."""

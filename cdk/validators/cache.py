@@ -2,15 +2,15 @@
 
 Checking a schema against its meta-schema, or a sample config against its schema, needs jsonschema,
 whose import alone costs more than the rest of a typical `cdk validate`. The answer depends only on
-the two documents (and the cdk version), so it is kept under ``$CDK_CACHE_DIR`` (default
-``$XDG_CACHE_HOME/cdk`` or ``~/.cache/cdk``); ``CDK_NO_CACHE=1`` turns the cache off.
+the two documents (and the cdk version), so it is kept under the ``cache_dir`` setting (``CDK_CACHE_DIR``,
+default ``$XDG_CACHE_HOME/cdk`` or ``~/.cache/cdk``); the ``no_cache`` setting (``CDK_NO_CACHE=1``) turns
+the cache off.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,13 +19,12 @@ from cdk._version import __version__
 
 
 def cache_dir() -> Path | None:
-    if os.environ.get("CDK_NO_CACHE"):
+    from cdk.settings import Settings
+
+    settings = Settings()
+    if settings.get("no_cache"):
         return None
-    base = os.environ.get("CDK_CACHE_DIR")
-    if not base:
-        xdg = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        base = os.path.join(xdg, "cdk")
-    return Path(base) / "validate"
+    return Path(settings.get("cache_dir")) / "validate"
 
 
 def cached(kind: str, payload: str, compute: Callable[[], Any]) -> Any:

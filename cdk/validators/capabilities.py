@@ -1,8 +1,8 @@
-"""Capabilities suite (DESIGN §4), by AST: every declared capability has its methods, defined by the connector.
+"""Capabilities suite, by AST: every declared capability has its methods, defined by the connector.
 
 A method counts only when it is defined on the connector class or on a base class inside the connector
 package; the SDK's abstract stubs never count. Signatures are checked (parameters, static vs
-instance). Seed 000's simpler contract (``get_streams``, ``check_connection``, ``get_records``) is
+instance). The custom-sources API's simpler contract (``get_streams``, ``check_connection``, ``get_records``) is
 recognised and adapted by the SDK.
 """
 

@@ -175,9 +175,8 @@ def _locked(project: Any, policy: Policy, allowed: dict[str, str]) -> list[Findi
     from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
 
-    from cdk.validators.policy import _toml
+    from cdk._compat import tomllib
 
-    tomllib = _toml()
     out: list[Finding] = []
     own = canonicalize_name(str(((project.pyproject or {}).get("project") or {}).get("name", "")))
     for filename, key in (("uv.lock", "package"), ("pylock.toml", "packages")):

@@ -1,6 +1,6 @@
 """Run the suites over a connector folder or a single code string, then apply the policy layers.
 
-Library API (DESIGN §5, §9)::
+Library API::
 
     validate_project("connectors/notion") -> Report
     validate_code(code_from_a_request)     -> Report   # one source file, never imported or run

@@ -1,6 +1,6 @@
 """Findings and the rule registry.
 
-A :class:`Finding` is one located result of a suite (DESIGN §5). Every finding names a :class:`Rule`;
+A :class:`Finding` is one located result of a suite. Every finding names a :class:`Rule`;
 rules are declared next to the suite that reports them (``RULES`` in each suite module) and collected
 here, so ``cdk rules`` and the reporters (SARIF wants the rule text) see one registry.
 """
@@ -60,7 +60,7 @@ class Finding:
     suite: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        """The reference shape of seed 000 plus rule, file, suite and hint."""
+        """The custom-sources API's shape plus rule, file, suite and hint."""
         d = asdict(self)
         return {k: d[k] for k in ("line", "column", "message", "severity", "rule", "file", "suite", "hint")}
 
@@ -121,7 +121,7 @@ class Report:
         return not self.errors and not ((strict or self.strict) and self.warnings)
 
     def to_dict(self) -> dict[str, Any]:
-        """Seed 000's shape: ``{"valid", "errors": [...], "warnings": [...]}``."""
+        """The custom-sources API's shape: ``{"valid", "errors": [...], "warnings": [...]}``."""
         return {
             "valid": self.valid,
             "errors": [f.to_dict() for f in self.errors],

@@ -1,4 +1,4 @@
-"""The validation policy and its layering (DESIGN §5).
+"""The validation policy and its layering.
 
 Three layers, weakest last:
 
@@ -14,7 +14,6 @@ Three layers, weakest last:
 from __future__ import annotations
 
 import copy
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,16 +26,9 @@ PROFILES = ("strict", "standard")
 _PROFILE_RANK = {"standard": 0, "strict": 1}
 
 
-def _toml():
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
-    return tomllib
-
-
 def _read_toml(path: Path) -> dict[str, Any]:
-    tomllib = _toml()
+    from cdk._compat import tomllib
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -147,10 +139,14 @@ def _calls(raw: Any) -> dict[str, str]:
 
 
 def load_policy(file: str | Path | None = None, *, profile: str | None = None) -> Policy:
-    """Default policy, overridden by ``file`` (or ``$CDK_POLICY``); ``profile`` picks strict or standard."""
+    """Default policy, overridden by ``file`` (or the ``policy`` setting: CDK_POLICY, user config);
+    ``profile`` picks strict or standard."""
     data = _read_toml(DEFAULT_POLICY_FILE)
     source = "default"
-    file = file or os.environ.get("CDK_POLICY") or None
+    if not file:
+        from cdk.settings import Settings
+
+        file = Settings().get("policy") or None
     if file:
         org = _read_toml(Path(file))
         data = copy.deepcopy(org) if org.pop("replace", False) else deep_merge(data, org)

@@ -1,4 +1,4 @@
-"""Reporters: text, json (seed 000's shape), junit, sarif 2.1.0 and GitHub workflow annotations.
+"""Reporters: text, json (the custom-sources API's shape), junit, sarif 2.1.0 and GitHub workflow annotations.
 
 Every reporter takes the list of reports of one run (one per connector) and returns text. File paths
 are shown relative to where ``cdk validate`` ran (connector path + file inside it).

@@ -1,6 +1,6 @@
 """Security suite: blocked imports and calls, and the known ways around a static import check.
 
-Static checks are one layer; the sandbox of the service is the other (DESIGN §5, §9). Every finding
+Static checks are one layer; the sandbox of the service is the other. Every finding
 points at the offending expression itself (the module name, the attribute, the argument), not at the
 enclosing statement.
 """

@@ -1,0 +1,1 @@
+"""Small shims over differences between the Python versions cdk supports."""
