@@ -13,10 +13,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from cdk.errors import ConfigError, ConnectorError, ManifestError, Problem
+from cdk.errors import CdkError, ConfigError, ConnectorError, ManifestError, Problem
 from cdk.project import Project
 from cdk.sdk.config import SourceConfig, resolve_env
 from cdk.sdk.source import AbstractDestination, AbstractSource, SimpleSourceAdapter, StreamingSource
+from cdk.secrets import Secret, secret_values
 
 Connector = type[AbstractSource] | type[StreamingSource] | type[AbstractDestination]
 
@@ -187,10 +188,21 @@ def instantiate(
             allowed_hosts=project.manifest.allowed_hosts,
             delay_request_ms=int(getattr(config, "delay_request_ms", 0) or 0),
         )
+    if isinstance(session, ConnectorSession):
+        session.secrets.add(*config_secrets(project, model, config))
     try:
         return cls(config, session=session)  # type: ignore[call-arg]
     except TypeError as exc:
         raise ConnectorError(f"{cls.__name__}(config, session=...) failed: {exc}") from exc
+
+
+def config_secrets(project: Project, model: type[BaseModel], config: BaseModel) -> list[Secret]:
+    """The secret values of a validated config (marked by the manifest's schema or the class, or by name)."""
+    try:
+        schema = project.config_schema()
+    except CdkError:
+        schema = None
+    return secret_values(config.model_dump(), schema, model=model)
 
 
 def connector_config_schema(project: Project, cls: Connector | None = None) -> dict[str, Any]:

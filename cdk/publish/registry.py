@@ -401,13 +401,12 @@ class HttpRegistry:
 
     # secrets ------------------------------------------------------------------------------------
     def scrub(self, text: str) -> str:
-        """Remove the password (raw and URL-quoted) and any URL userinfo from ``text``."""
-        from urllib.parse import quote
+        """Remove the password (every spelling, :mod:`cdk.secrets`) and any URL userinfo from ``text``."""
+        from cdk.secrets import Secret, mask
 
         secret = self.credentials.password
         if secret:
-            for form in {secret, quote(secret, safe=""), quote(secret)}:
-                text = text.replace(form, "****")
+            text = mask(text, [Secret("registry password", secret, self.credentials.username)], "****")
         return re.sub(r"(https?://)[^/\s@]+@", r"\1****@", text)
 
     def _auth(self) -> tuple[str, str] | None:

@@ -1,8 +1,10 @@
 """Scanning built artifacts for secrets before they leave the machine.
 
-Looks for the values of the connector's real config (``secrets/config.json``, the file ``cdk test
---record`` uses) and the registry password, and for well-known credential shapes. A finding names the
-artifact, the member and what kind of secret it is — never the secret.
+What is secret is decided by the one secret vocabulary (:mod:`cdk.secrets`): the values of the secret
+fields of the connector's real config (``secrets/config.json``, the file ``cdk test --record`` uses) —
+with ``CDK_ENV_``/``file:`` references resolved to what they point to — in every spelling, the registry
+password, and credential-shaped strings. Ordinary config values (base URL, auth type, names) are not
+secrets. A finding names the artifact, the member and what kind of secret it is — never the secret.
 """
 
 from __future__ import annotations
@@ -15,17 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-PATTERNS: dict[str, re.Pattern[bytes]] = {
-    "AWS access key id": re.compile(rb"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
-    "GitHub token": re.compile(rb"\bgh[pousr]_[A-Za-z0-9]{36,}\b"),
-    "Slack token": re.compile(rb"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
-    "Stripe live key": re.compile(rb"\b[sr]k_live_[A-Za-z0-9]{16,}"),
-    "Google API key": re.compile(rb"\bAIza[0-9A-Za-z_\-]{35}\b"),
-    "private key": re.compile(rb"-----BEGIN (?:RSA |EC |DSA |OPENSSH |ENCRYPTED )?PRIVATE KEY-----"),
-    "PyPI token": re.compile(rb"\bpypi-AgE[A-Za-z0-9_\-]{50,}"),
-}
+from cdk.secrets import Secret, SecretSet, connector_secret_paths, find_credentials, secret_values
+
 SUSPICIOUS_FILES = re.compile(r"(^|/)(secrets/[^/]+|\.env|\.pypirc|id_rsa|id_ed25519)$")
-MIN_SECRET_LEN = 6
 
 
 @dataclass(frozen=True)
@@ -38,27 +32,27 @@ class SecretFinding:
         return f"{self.artifact}: {self.member}: {self.kind}"
 
 
-def config_secret_values(root: Path) -> dict[str, bytes]:
-    """Every string value (long enough to matter) of ``secrets/config.json``, by its key path."""
+def config_secrets(root: Path) -> list[Secret]:
+    """The secrets of ``secrets/config.json``: values of its secret fields (references resolved), each
+    labelled by its field path."""
     path = root / "secrets" / "config.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    out: dict[str, bytes] = {}
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return []
+    if not isinstance(data, dict):
+        return []
+    marked: set[str] = set()
+    try:
+        from cdk.project import Project
 
-    def walk(value: object, where: str) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(v, f"{where}.{k}" if where else str(k))
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(v, f"{where}[{i}]")
-        elif isinstance(value, str) and len(value) >= MIN_SECRET_LEN:
-            out[where] = value.encode("utf-8")
-
-    walk(data, "")
-    return out
+        marked = connector_secret_paths(Project.load(root))
+    except Exception:  # noqa: BLE001 - without a loadable manifest, secret names still decide
+        pass
+    return [
+        Secret(f"value of secrets/config.json '{s.field}'", s.value, s.username)
+        for s in secret_values(data, marked=marked, resolve=True, base=root)
+    ]
 
 
 def _members(artifact: Path) -> Iterator[tuple[str, bytes]]:
@@ -80,23 +74,18 @@ def _members(artifact: Path) -> Iterator[tuple[str, bytes]]:
 def scan_artifacts(
     artifacts: list[Path], *, root: Path, extra_secrets: dict[str, str] | None = None
 ) -> list[SecretFinding]:
-    """Findings in ``artifacts``: config secret values, ``extra_secrets`` (e.g. the registry password),
-    credential patterns, and files that should never ship (secrets/, .env, .pypirc, private keys)."""
-    values = {f"value of secrets/config.json '{k}'": v for k, v in config_secret_values(root).items()}
-    for label, secret in (extra_secrets or {}).items():
-        if secret and len(secret) >= MIN_SECRET_LEN:
-            values[label] = secret.encode("utf-8")
+    """Findings in ``artifacts``: config secret values in any spelling, ``extra_secrets`` (label → value,
+    e.g. the registry password), credential shapes, and files that should never ship (secrets/, .env,
+    .pypirc, private keys)."""
+    known = SecretSet(config_secrets(root))
+    known.add(*(Secret(label, value) for label, value in (extra_secrets or {}).items() if value))
     findings: list[SecretFinding] = []
     for artifact in artifacts:
         for member, data in _members(artifact):
             if SUSPICIOUS_FILES.search(member):
                 findings.append(SecretFinding(artifact.name, member, "a secrets file that must not ship"))
-            for label, secret in values.items():
-                if secret in data:
-                    findings.append(SecretFinding(artifact.name, member, label))
-            for kind, pattern in PATTERNS.items():
-                if pattern.search(data):
-                    findings.append(
-                        SecretFinding(artifact.name, member, f"something that looks like a {kind}")
-                    )
+            for label in sorted({hit.field for hit in known.find_bytes(data)}):
+                findings.append(SecretFinding(artifact.name, member, label))
+            for kind in find_credentials(data):
+                findings.append(SecretFinding(artifact.name, member, f"something that looks like a {kind}"))
     return findings

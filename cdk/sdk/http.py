@@ -33,6 +33,7 @@ from cdk.errors import (
     RequestTimeoutError,
     TransientError,
 )
+from cdk.secrets import SecretSet
 
 log = logging.getLogger("cdk.http")
 
@@ -157,6 +158,7 @@ class ConnectorSession(requests.Session):
         self.raise_for_auth = raise_for_auth
         self.on_wait = on_wait
         self.request_count = 0
+        self.secrets = SecretSet()  # the config's secrets: masked in every message and warning
         self._last_request: float | None = None
         self.headers["User-Agent"] = (
             f"connector-cdk/{_version()} {self.headers.get('User-Agent', '')}".strip()
@@ -176,22 +178,22 @@ class ConnectorSession(requests.Session):
             except requests.Timeout as exc:
                 if attempt >= self.retry.max_retries:
                     raise RequestTimeoutError(
-                        f"{request.method} {_safe_url(request.url)} timed out after {attempt + 1} attempts ({exc.__class__.__name__})",
+                        f"{request.method} {self.safe_url(request.url)} timed out after {attempt + 1} attempts ({exc.__class__.__name__})",
                         hint="the API is slow or down; raise the timeout or try later",
                     ) from exc
                 self._wait(
-                    self.retry.backoff(attempt), f"timeout on {request.method} {_safe_url(request.url)}"
+                    self.retry.backoff(attempt), f"timeout on {request.method} {self.safe_url(request.url)}"
                 )
                 attempt += 1
                 continue
             except requests.ConnectionError as exc:
                 if attempt >= self.retry.max_retries:
                     raise TransientError(
-                        f"cannot connect to {_host(request.url)} for {request.method} {_safe_url(request.url)} "
+                        f"cannot connect to {_host(request.url)} for {request.method} {self.safe_url(request.url)} "
                         f"after {attempt + 1} attempts: {_reason(exc)}",
                         hint="check the URL and that the API is reachable",
                     ) from exc
-                self._wait(self.retry.backoff(attempt), f"connection error on {_safe_url(request.url)}")
+                self._wait(self.retry.backoff(attempt), f"connection error on {self.safe_url(request.url)}")
                 attempt += 1
                 continue
             status = response.status_code
@@ -199,7 +201,7 @@ class ConnectorSession(requests.Session):
                 if attempt >= self.retry.max_retries:
                     kind = RateLimitedError if status == 429 else TransientError
                     raise kind(
-                        f"{request.method} {_safe_url(request.url)} answered {status} {response.reason} "
+                        f"{request.method} {self.safe_url(request.url)} answered {status} {response.reason} "
                         f"{attempt + 1} times; gave up after {self.retry.max_retries} retries",
                         hint="the API is rate limiting or failing; try later or lower the request rate (delay_request_ms)",
                     )
@@ -209,16 +211,20 @@ class ConnectorSession(requests.Session):
                 else:
                     wait = min(wait, self.retry.retry_after_max)
                 response.close()
-                self._wait(wait, f"{status} from {_safe_url(request.url)}")
+                self._wait(wait, f"{status} from {self.safe_url(request.url)}")
                 attempt += 1
                 continue
             if self.raise_for_auth and status in (401, 403):
                 raise AuthenticationError(
-                    f"authentication failed: {request.method} {_safe_url(request.url)} answered {status} {response.reason}",
+                    f"authentication failed: {request.method} {self.safe_url(request.url)} answered {status} {response.reason}",
                     hint="check the credentials in the config (authentication.params)",
                 )
             _fast_json(response)
             return response
+
+    def safe_url(self, url: str | None) -> str:
+        """The URL for a message: no query string (it may hold an API key), known secrets masked."""
+        return self.secrets.mask(_safe_url(url))
 
     def _check_egress(self, url: str) -> None:
         if self.allowed_hosts is None:

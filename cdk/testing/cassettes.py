@@ -33,7 +33,8 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cdk.errors import CdkError, ConnectorError
 from cdk.fsutil import atomic_write_bytes
-from cdk.testing.redact import PLACEHOLDER, Redactor, mask
+from cdk.secrets import hint as mask
+from cdk.testing.redact import PLACEHOLDER, Redactor
 
 FORMAT_VERSION = 1
 RECORD_HINT = "run `cdk test --record` to record it (or `cdk test --record=missing` for new tests only)"
@@ -160,7 +161,7 @@ def encode_body(
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        return {"base64": base64.b64encode(raw).decode()}
+        return {"base64": base64.b64encode(redactor.binary(raw)).decode()}
     ct = content_type.lower()
     if "json" in ct or text.lstrip()[:1] in ("{", "["):
         try:
@@ -361,13 +362,9 @@ class Cassette:
         import orjson
 
         doc = {"cdk_cassette": FORMAT_VERSION, "interactions": self.interactions}
-        data = orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
         if self.redactor.secrets:  # tokens learned late may sit in earlier interactions
-            text = data.decode("utf-8")
-            cleaned = self.redactor.text(text)
-            if cleaned != text:
-                data = cleaned.encode("utf-8")
-        return data
+            doc = _mask_late(doc, self.redactor)
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
 
     def save(self) -> None:
         """Write atomically after a scan; a surviving secret raises SecretLeakError and writes nothing."""
@@ -379,6 +376,26 @@ class Cassette:
                 hint="report this; mark the config field secret (writeOnly) so it is redacted",
             )
         atomic_write_bytes(self.path, data)
+
+
+def _mask_late(value: Any, redactor: Redactor) -> Any:
+    """Every string masked again; a binary body masked on its decoded bytes, so that it stays
+    byte-identical when no secret is inside (masking its base64 text would corrupt it)."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if k == "base64" and isinstance(v, str):
+                raw = base64.b64decode(v)
+                masked = redactor.binary(raw)
+                out[k] = v if masked == raw else base64.b64encode(masked).decode()
+            else:
+                out[k] = _mask_late(v, redactor)
+        return out
+    if isinstance(value, list):
+        return [_mask_late(v, redactor) for v in value]
+    if isinstance(value, str):
+        return redactor.text(value)
+    return value
 
 
 def _compact(headers: dict[str, list[str]]) -> dict[str, str | list[str]]:

@@ -23,7 +23,7 @@ from cdk.testing.cassettes import (
     Fault,
     use_cassette,
 )
-from cdk.testing.redact import Redactor, config_secrets, scan_tree
+from cdk.testing.redact import Redactor, recording_secrets, scan_tree
 
 HARNESS_KEY = pytest.StashKey["Harness"]()
 REPORT_KEY = pytest.StashKey[dict]()
@@ -92,16 +92,7 @@ class Harness:
         return read_config_file(self.sample_config_path)
 
     def redactor(self, data: dict[str, Any]) -> Redactor:
-        from cdk.sdk.config import resolve_env
-
-        try:
-            resolved = resolve_env(dict(data))
-        except ConfigError:
-            resolved = data
-        secrets: set[str] = set()
-        for schema in self.config_schemas() or [{}]:
-            secrets |= config_secrets(resolved, schema) | config_secrets(data, schema)
-        return Redactor(secrets)
+        return Redactor(recording_secrets(data, self.config_schemas(), base=self.root))
 
     def make_connector(
         self,

@@ -1,18 +1,16 @@
 """Redaction of recorded HTTP: secrets are replaced before anything touches disk, then scanned for.
 
-What counts as a secret:
+What counts as a secret, and every spelling of one, is decided by :mod:`cdk.secrets` (the one secret
+vocabulary shared with ``cdk validate`` and the publish scan):
 
-* every value of a secret config field — marked in the config JSON Schema (``writeOnly``,
-  ``format: password``, ``airbyte_secret``; pydantic ``SecretStr`` produces the first two) or with a
-  secret-looking name (password, token, secret, key, api_key, client_secret, refresh_token, ...);
+* every value of a secret config field (:func:`cdk.secrets.secret_values`);
 * tokens the API hands out while recording (``access_token`` and friends in JSON/form responses),
   learned on the fly so that later requests carrying them are redacted too.
 
-Each secret is searched in every form it can take on the wire: as is, URL-encoded (``quote`` and
-``quote_plus``), JSON-escaped, and base64 (standard and URL-safe, also as a fragment of a longer base64
-string such as ``Basic base64(user:password)``). Headers (Authorization, Proxy-Authorization, Cookie,
-Set-Cookie, API-key headers), query parameters and JSON/form body fields with secret names are replaced
-by name, whatever their value.
+Each secret is searched in every spelling (:func:`cdk.secrets.spellings`). Headers (Authorization,
+Proxy-Authorization, Cookie, Set-Cookie, API-key headers), query parameters and JSON/form body fields
+with secret names are replaced by name, whatever their value. Binary bodies are masked on their bytes
+and left byte-identical when no secret is inside.
 
 The same redaction runs on the requests of a replay (built from the sample config), so a recorded
 request and its replay compare equal although their secrets differ.
@@ -20,214 +18,59 @@ request and its replay compare equal although their secrets differ.
 
 from __future__ import annotations
 
-import base64
-import json
-import re
-from collections.abc import Iterable, Mapping
-from functools import lru_cache
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-PLACEHOLDER = "REDACTED"
-MIN_SECRET_LENGTH = 4  # shorter values are redacted by name only (substring replacement would mangle data)
-
-SECRET_HEADERS = frozenset(
-    {
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "set-cookie",
-        "x-api-key",
-        "api-key",
-        "apikey",
-        "x-auth-token",
-        "x-access-token",
-        "x-csrf-token",
-        "x-amz-security-token",
-        "private-token",
-    }
+from cdk.secrets import (
+    PLACEHOLDER,
+    SECRET_HEADERS,
+    Secret,
+    SecretSet,
+    is_secret_name,
+    secret_values,
 )
-# words that make a field name secret (names are split on _ - . and camelCase)
-_SECRET_WORDS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pwd",
-        "passphrase",
-        "token",
-        "secret",
-        "apikey",
-        "key",
-        "signature",
-        "credential",
-        "credentials",
-        "cookie",
-        "sessionid",
-        "auth",
-    }
-)
-# a response body's own fields: "key" and "signature" are too often plain data there
-_RESPONSE_SECRET_WORDS = frozenset({"password", "passwd", "passphrase", "token", "secret", "apikey"})
-_NOT_SECRET = frozenset(
-    {
-        "token_type",
-        "tokentype",
-        "expires_in",
-        "key_id",
-        "keyid",
-        "primary_key",
-        "sort_key",
-        "cursor_key",
-        "partition_key",
-        "token_url",
-        "auth_url",
-        "auth_type",
-        "authentication",
-        "type",
-        "next_page_token",
-        "page_token",
-        "pagetoken",
-        "nextpagetoken",
-        "continuation_token",
-        "sync_token",
-    }
-)
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-def _words(name: str) -> list[str]:
-    return [w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub("_", name).lower()) if w]
-
-
-@lru_cache(maxsize=4096)
-def is_secret_name(name: str, *, response: bool = False) -> bool:
-    """True for field, parameter or header names that hold credentials (``api_key``, ``clientSecret``)."""
-    lowered = name.lower()
-    if lowered in _NOT_SECRET or lowered.replace("-", "_") in _NOT_SECRET:
-        return False
-    if lowered in SECRET_HEADERS:
-        return True
-    words = _words(name)
-    if not words:
-        return False
-    joined = "".join(words)
-    vocab = _RESPONSE_SECRET_WORDS if response else _SECRET_WORDS
-    if joined in vocab or words[-1] in vocab:
-        return True
-    return joined in {
-        "apikey",
-        "xapikey",
-        "accesstoken",
-        "refreshtoken",
-        "idtoken",
-        "clientsecret",
-        "privatekey",
-    }
-
-
-def secret_forms(value: str) -> list[str]:
-    """Every spelling of ``value`` that may appear in HTTP traffic, longest first."""
-    raw = value.encode()
-    forms = {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
-    for enc in (base64.b64encode, base64.urlsafe_b64encode):
-        full = enc(raw).decode()
-        forms.add(full)
-        forms.add(full.rstrip("="))
-        for k in (1, 2):  # the secret inside a longer base64 string, at the other two alignments
-            padded = enc(b"\0" * k + raw + b"\0\0").decode()
-            start = -(-8 * k // 6)
-            end = (8 * (k + len(raw))) // 6
-            fragment = padded[start:end]
-            if len(fragment) >= max(MIN_SECRET_LENGTH, 6):
-                forms.add(fragment)
-    return sorted((f for f in forms if len(f) >= MIN_SECRET_LENGTH), key=len, reverse=True)
-
-
-def _schema_secret_paths(schema: Mapping[str, Any] | None) -> set[str]:
-    """Dotted paths of fields the JSON Schema marks secret (writeOnly, format password, airbyte_secret)."""
-    found: set[str] = set()
-    if not schema:
-        return found
-    defs = {**(schema.get("$defs") or {}), **(schema.get("definitions") or {})}
-
-    def resolve(node: Any) -> Any:
-        seen = 0
-        while isinstance(node, Mapping) and "$ref" in node and seen < 20:
-            node = defs.get(str(node["$ref"]).rsplit("/", 1)[-1], {})
-            seen += 1
-        return node
-
-    def walk(node: Any, path: str, depth: int) -> None:
-        node = resolve(node)
-        if not isinstance(node, Mapping) or depth > 12:
-            return
-        if path and (node.get("writeOnly") or node.get("airbyte_secret") or node.get("format") == "password"):
-            found.add(path)
-        for key, sub in (node.get("properties") or {}).items():
-            walk(sub, f"{path}.{key}" if path else key, depth + 1)
-        for combo in ("anyOf", "oneOf", "allOf"):
-            for sub in node.get(combo) or []:
-                walk(sub, path, depth + 1)
-        if isinstance(node.get("items"), Mapping):
-            walk(node["items"], path, depth + 1)
-
-    walk(schema, "", 0)
+def recording_secrets(
+    config: Mapping[str, Any], schemas: Sequence[Mapping[str, Any]], *, base: Path | None = None
+) -> list[Secret]:
+    """What recording (and replay) redacts: the secret values of ``config`` with its env and file
+    references resolved (one that cannot be resolved is simply not a value). Placeholders count: a
+    replay config's stand-ins are masked like the real values, so recorded and replayed requests match."""
+    found = secret_values(config, schemas, resolve=True, placeholders=True, base=base)
     return found
-
-
-def config_secrets(config: Mapping[str, Any], schema: Mapping[str, Any] | None = None) -> set[str]:
-    """The secret values of a config: fields the schema marks secret, or whose names look secret."""
-    marked = _schema_secret_paths(schema)
-    out: set[str] = set()
-
-    def walk(value: Any, path: str, name: str) -> None:
-        if isinstance(value, Mapping):
-            for k, v in value.items():
-                walk(v, f"{path}.{k}" if path else str(k), str(k))
-        elif isinstance(value, (list, tuple)):
-            for v in value:
-                walk(v, path, name)
-        elif value is not None and not isinstance(value, bool):
-            text = value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
-            if text and (path in marked or is_secret_name(name)):
-                out.add(text)
-
-    walk(config, "", "")
-    return out
 
 
 class Redactor:
     """Replaces secrets in URLs, headers and bodies; ``scan`` reports any that survived."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self.secrets: set[str] = set()
-        self._forms: list[str] = []
-        self._pattern: re.Pattern[str] | None = None
+    def __init__(self, secrets: Iterable[str | Secret] = ()) -> None:
+        self._set = SecretSet()
         self.add(*secrets)
 
-    def add(self, *values: str) -> None:
+    @property
+    def secrets(self) -> set[str]:
+        """The secret values known so far."""
+        return self._set.values
+
+    def add(self, *values: str | Secret) -> None:
         """Learn more secrets (e.g. an access token the API just issued)."""
-        new = {v for v in values if isinstance(v, str) and v and v != PLACEHOLDER}
-        if not new - self.secrets:
-            return
-        self.secrets |= new
-        forms = {f for s in self.secrets for f in secret_forms(s)}
-        self._forms = sorted(forms, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(f) for f in self._forms)) if self._forms else None
+        self._set.add(*(v for v in values if isinstance(v, str | Secret)))
 
     # -- text ------------------------------------------------------------------------------------
     def text(self, value: str) -> str:
         """``value`` with every known secret form replaced."""
-        if self._pattern is None or not value:
-            return value
-        return self._pattern.sub(PLACEHOLDER, value)
+        return self._set.mask(value)
+
+    def binary(self, data: bytes) -> bytes:
+        """``data`` with every known secret form replaced; the very same bytes when none is inside."""
+        return self._set.mask_bytes(data)
 
     def found_in(self, value: str) -> list[str]:
-        """Which secret forms occur in ``value`` (masked, for messages)."""
-        if self._pattern is None:
-            return []
-        return sorted({mask(m.group(0)) for m in self._pattern.finditer(value)})
+        """Which secrets occur in ``value``, by config field (never the value)."""
+        return sorted({hit.field for hit in self._set.find(value)})
 
     # -- HTTP parts ------------------------------------------------------------------------------
     def url(self, url: str) -> str:
@@ -266,7 +109,7 @@ class Redactor:
                     and is_secret_name(str(k), response=response)
                 ):
                     if response and isinstance(v, str):
-                        self.add(v)
+                        self.add(Secret(f"response field '{k}'", v))
                     out[k] = PLACEHOLDER
                 else:
                     out[k] = self.json_value(v, response=response)
@@ -283,22 +126,15 @@ class Redactor:
         for k, v in pairs:
             if v and is_secret_name(k, response=response):
                 if response:
-                    self.add(v)
+                    self.add(Secret(f"response field '{k}'", v))
                 out.append((k, PLACEHOLDER))
             else:
                 out.append((k, self.text(v)))
         return urlencode(out)
 
     def scan(self, data: str) -> list[str]:
-        """Masked secret forms still present in ``data`` (empty when clean)."""
+        """The secrets (by config field) still present in ``data`` in any spelling (empty when clean)."""
         return self.found_in(data)
-
-
-def mask(value: str) -> str:
-    """A secret shown safely: its length and first two characters at most."""
-    if len(value) <= 6:
-        return "*" * len(value)
-    return value[:2] + "*" * (len(value) - 2)
 
 
 SKIP_DIRS = frozenset(
@@ -320,7 +156,7 @@ SKIP_DIRS = frozenset(
 
 
 def scan_tree(root: Path, redactor: Redactor, *, skip: Iterable[Path] = ()) -> list[str]:
-    """Files under ``root`` holding a known secret in any form, as ``"path: masked forms"``.
+    """Files under ``root`` holding a known secret in any spelling, as ``"path: field, field"``.
 
     ``secrets/`` (where the real config lives), VCS and tool folders are not scanned.
     """

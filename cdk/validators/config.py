@@ -9,10 +9,17 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 from pathlib import Path
 from typing import Any
 
+from cdk.errors import CdkError
+from cdk.secrets import (
+    SECRET_TYPES,
+    connector_secret_paths,
+    is_marked_secret,
+    is_secret_field,
+    is_secret_name,
+)
 from cdk.validators.astutil import find_key_line, literal_value
 from cdk.validators.findings import Finding, Rule, make
 from cdk.validators.manifest import MANIFEST, load_schema_file, meta_errors
@@ -123,14 +130,6 @@ RULES = [
 ]
 R = {r.code: r for r in RULES}
 
-SECRET_NAME = re.compile(
-    r"(passw|secret|token|api_?key|apikey|private_?key|access_?key|credential|^key$|"
-    r"(client|signing|encryption|master|license|app|consumer|shared|auth|session)_key$)",
-    re.I,
-)
-NOT_SECRET = re.compile(
-    r"(_url$|_uri$|_type$|_name$|_field$|_path$|^token_url$|^key_field$|_expires|_id$)", re.I
-)
 PY_TYPES = {
     "str": "string",
     "int": "integer",
@@ -147,6 +146,7 @@ PY_TYPES = {
     "Tuple": "array",
     "Sequence": "array",
     "SecretStr": "string",
+    "SecretBytes": "string",
     "HttpUrl": "string",
     "AnyUrl": "string",
     "AnyHttpUrl": "string",
@@ -198,7 +198,7 @@ def _ann(node: ast.AST | None, enums: dict[str, list[Any]], info: FieldInfo) -> 
                 info.types = None
                 return
             info.types.add(t)
-            info.secret = info.secret or name == "SecretStr"
+            info.secret = info.secret or name in SECRET_TYPES
         else:
             info.types = None  # a nested model or unknown type: not compared
     elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
@@ -333,16 +333,6 @@ def _schema_types(prop: dict[str, Any]) -> set[str] | None:
     return None
 
 
-def _is_marked_secret(prop: dict[str, Any]) -> bool:
-    return bool(
-        prop.get("writeOnly")
-        or prop.get("format") == "password"
-        or prop.get("airbyte_secret")
-        or prop.get("secret")
-        or prop.get("x-secret")
-    )
-
-
 class _Locator:
     """Where a schema property is written: a line in the schema file, or in connector.yaml when inline."""
 
@@ -377,12 +367,7 @@ def _secret_findings(schema: dict[str, Any], loc: _Locator, prefix: list[str], o
             continue
         path = prefix + [name]
         types = _schema_types(prop) or set()
-        if (
-            SECRET_NAME.search(name)
-            and not NOT_SECRET.search(name)
-            and (not types or "string" in types)
-            and not _is_marked_secret(prop)
-        ):
+        if is_secret_name(name) and (not types or "string" in types) and not is_marked_secret(prop):
             file, line, col = loc.prop(path)
             out.append(
                 make(
@@ -395,6 +380,32 @@ def _secret_findings(schema: dict[str, Any], loc: _Locator, prefix: list[str], o
             )
         if prop.get("type") == "object" or "properties" in prop:
             _secret_findings(prop, loc, path, out)
+
+
+def _property_paths(schema: Any, prefix: str = "", depth: int = 0) -> set[str]:
+    """Dotted paths of every property of a config schema (nested objects followed)."""
+    props = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(props, dict) or depth > 12:
+        return set()
+    out: set[str] = set()
+    for name, prop in props.items():
+        path = f"{prefix}.{name}" if prefix else str(name)
+        out.add(path)
+        out |= _property_paths(prop, path, depth + 1)
+    return out
+
+
+def secret_fields(project: Any) -> set[str]:
+    """The config fields ``cdk validate`` treats as secret (dotted paths): those the schema or the
+    config class marks, and every field with a secret name (:mod:`cdk.secrets`)."""
+    if project.manifest is None or project.manifest.config is None:
+        return set()
+    marked = connector_secret_paths(project)
+    try:
+        schema = project.config_schema()
+    except CdkError:
+        schema = None
+    return marked | {p for p in _property_paths(schema) if is_secret_field(p, marked)}
 
 
 def _compare(
@@ -470,7 +481,7 @@ def _compare(
                         f"field '{name}': the class allows {sorted(mv)}, the schema allows {sorted(sv)}",
                     )
                 )
-        if info.secret and not _is_marked_secret(prop):
+        if info.secret and not is_marked_secret(prop):
             file, sl, sc = loc.prop([name])
             out.append(
                 make(

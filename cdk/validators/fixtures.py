@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from cdk.secrets import SECRET_HEADERS, credential_kind, is_placeholder, is_secret_name
 from cdk.validators.findings import Finding, Rule, make
 from cdk.validators.policy import Policy
-from cdk.validators.secrets import is_placeholder, is_secret_name, provider_match
 
 RULES = [
     Rule(
@@ -37,23 +37,8 @@ RULES = [
     ),
 ]
 R = {r.code: r for r in RULES}
-SENSITIVE_HEADERS = {
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-    "x-api-key",
-    "api-key",
-    "apikey",
-    "x-auth-token",
-    "x-access-token",
-    "private-token",
-    "x-apikey",
-    "x-api-token",
-}
-BODY_SECRET = re.compile(
-    r'"(access_token|refresh_token|id_token|api_key|apikey|password|client_secret|secret|token)"\s*:\s*"([^"]*)"'
-)
+# a JSON string field of a recorded body ("name": "value"); whether the name is secret is the vocabulary's call
+BODY_FIELD = re.compile(r'"([A-Za-z0-9_.-]{1,64})"\s*:\s*"([^"]*)"')
 
 
 def cassette_files(root: Path) -> list[Path]:
@@ -86,7 +71,11 @@ def scan_cassette(data: Any, file: str, locate: Any) -> list[Finding]:
         if isinstance(value, dict):
             for k, v in value.items():
                 key = str(k)
-                if len(path) >= 1 and path[-1] == "headers" and key.lower() in SENSITIVE_HEADERS:
+                if (
+                    len(path) >= 1
+                    and path[-1] == "headers"
+                    and (key.lower() in SECRET_HEADERS or is_secret_name(key))
+                ):
                     for i, item in enumerate(v if isinstance(v, list) else [v]):
                         if isinstance(item, str) and not _redacted_header_value(item):
                             p = path + (k, i) if isinstance(v, list) else path + (k,)
@@ -108,7 +97,7 @@ def scan_cassette(data: Any, file: str, locate: Any) -> list[Finding]:
 
 def _scan_string(value: str, path: tuple[Any, ...], file: str, locate: Any, out: list[Finding]) -> None:
     line, col = locate(path)
-    label = provider_match(value)
+    label = credential_kind(value)
     if label:
         out.append(make(R["F002"], file, line, col, f"a {label} is recorded"))
         return
@@ -120,8 +109,8 @@ def _scan_string(value: str, path: tuple[Any, ...], file: str, locate: Any, out:
                     make(R["F002"], file, line, col, f"query parameter '{name}' is recorded unredacted")
                 )
                 return
-    for m in BODY_SECRET.finditer(value):
-        if m.group(2) and not is_placeholder(m.group(2)):
+    for m in BODY_FIELD.finditer(value):
+        if m.group(2) and is_secret_name(m.group(1), response=True) and not is_placeholder(m.group(2)):
             out.append(make(R["F002"], file, line, col, f"body field '{m.group(1)}' is recorded unredacted"))
             return
 

@@ -1,20 +1,28 @@
 """Secrets suite: hard-coded credentials in code, connector.yaml and sample configs.
 
-Looks for provider key formats, literals assigned to password/token/secret names, literal
-Authorization values and high-entropy strings. Placeholders (``""``, ``<token>``, ``${TOKEN}``,
-``CDK_ENV_TOKEN``, ``REDACTED``, ``xxx``...) are not secrets.
+Looks for provider key formats, literals assigned to secret names, literal Authorization values and
+high-entropy strings. What a secret name, a placeholder and a credential shape are is decided by the
+one secret vocabulary, :mod:`cdk.secrets` (placeholders such as ``""``, ``<token>``, ``${TOKEN}``,
+``CDK_ENV_TOKEN``, ``REDACTED`` are not secrets).
 """
 
 from __future__ import annotations
 
 import ast
 import json
-import math
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from cdk.secrets import (
+    AUTH_LITERAL,
+    credential_kind,
+    high_entropy,
+    is_auth_literal,
+    is_placeholder,
+    is_secret_name,
+    looks_random,
+)
 from cdk.validators.astutil import docstring_ids, find_key_line
 from cdk.validators.findings import Finding, Rule, make
 from cdk.validators.policy import Policy
@@ -61,87 +69,12 @@ RULES = [
 ]
 R = {r.code: r for r in RULES}
 
-PROVIDER_PATTERNS = [
-    ("AWS access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
-    ("GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})")),
-    ("Slack token", re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    ("Stripe key", re.compile(r"\b[sr]k_(?:live|test)_[A-Za-z0-9]{16,}")),
-    ("Google API key", re.compile(r"\bAIza[0-9A-Za-z_\-]{35}")),
-    ("private key", re.compile(r"-----BEGIN (?:RSA |EC |DSA |OPENSSH |PGP )?PRIVATE KEY")),
-    ("JSON Web Token", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("OpenAI key", re.compile(r"\bsk-(?:proj-)?[A-Za-z0-9]{32,}")),
-    ("SendGrid key", re.compile(r"\bSG\.[\w-]{16,}\.[\w-]{20,}")),
-    ("Notion token", re.compile(r"\b(?:secret|ntn)_[A-Za-z0-9]{40,}")),
-]
-SECRET_NAME = re.compile(
-    r"(passw|secret|token|api_?key|apikey|private_?key|access_?key|credential|^key$|_key$|auth_?header)", re.I
-)
-NOT_SECRET_NAME = re.compile(
-    r"(_url|_uri|_type|_name|_field|_path|_param|_header_name|_prefix|_expires.*|_env|_var|_count|_len|_location)$",
-    re.I,
-)
-PLACEHOLDER = re.compile(
-    r"^(|x+|\*+|\.+|-+|<[^>]*>|\$\{[^}]*\}|\{\{?[^}]*\}?\}|%\(\w+\)s|CDK_ENV_\w+|redacted|\[redacted\]|changeme|change_me|"
-    r"placeholder|dummy|example|test|testing|none|null|secret|password|token|fake[\w-]*|your[\w-]*|[\w-]*x{3,}[\w-]*|\*{3}.*|"
-    r"bearer|basic|api_key|apikey|authorization|header|query)$",
-    re.I,
-)
 PASSWORD_NAME = re.compile(r"(passw|passphrase|^pwd$|_pwd$)", re.I)
-AUTH_LITERAL = re.compile(r"^(Bearer|Basic|Token|Digest)\s+([A-Za-z0-9._~+/=-]{8,})$")
-
-
-def is_placeholder(value: str) -> bool:
-    v = value.strip()
-    return bool(PLACEHOLDER.match(v)) or v.startswith(("CDK_ENV_", "env:", "vault:", "${"))
 
 
 def provider_match(value: str) -> str | None:
-    for label, pattern in PROVIDER_PATTERNS:
-        if pattern.search(value):
-            return label
-    return None
-
-
-def looks_random(value: str) -> bool:
-    """A credential-like literal: 8+ characters, no spaces, letters and digits (``nextPageToken`` is not)."""
-    v = value.strip()
-    return (
-        len(v) >= 8
-        and not any(c.isspace() for c in v)
-        and any(c.isdigit() for c in v)
-        and any(c.isalpha() for c in v)
-        and "://" not in v
-    )
-
-
-def entropy(value: str) -> float:
-    counts = Counter(value)
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in counts.values())
-
-
-def high_entropy(value: str) -> bool:
-    if (
-        len(value) < 24
-        or len(value) > 200
-        or any(c.isspace() for c in value)
-        or "://" in value
-        or "/" in value
-        and "." in value
-    ):
-        return False
-    if re.fullmatch(r"[0-9a-fA-F]{32,}", value):
-        return any(c.isdigit() for c in value) and any(c.isalpha() for c in value) and entropy(value) > 3.0
-    if not re.fullmatch(r"[A-Za-z0-9+/=_\-]{24,}", value):
-        return False
-    classes = sum(
-        (any(c.isdigit() for c in value), any(c.islower() for c in value), any(c.isupper() for c in value))
-    )
-    return classes == 3 and entropy(value) > 4.0
-
-
-def is_secret_name(name: str) -> bool:
-    return bool(SECRET_NAME.search(name)) and not NOT_SECRET_NAME.search(name)
+    """The kind of provider credential in ``value`` (the vocabulary's credential shapes)."""
+    return credential_kind(value)
 
 
 def scan_value(value: str, name: str | None, add: Any, line: int, col: int) -> None:
@@ -151,16 +84,12 @@ def scan_value(value: str, name: str | None, add: Any, line: int, col: int) -> N
         add("K001", line, col, f"string looks like a {label}")
         return
     m = AUTH_LITERAL.match(value.strip())
-    if (
-        m
-        and not is_placeholder(m.group(2))
-        or (
-            name
-            and name.lower() in ("authorization", "proxy-authorization")
-            and value.strip()
-            and not is_placeholder(value)
-            and not m
-        )
+    if is_auth_literal(value) or (
+        name
+        and name.lower() in ("authorization", "proxy-authorization")
+        and value.strip()
+        and not is_placeholder(value)
+        and not m
     ):
         add("K003", line, col, "literal Authorization value")
         return

@@ -8,7 +8,12 @@ from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, SecretStr
 
-from cdk.testing.redact import PLACEHOLDER, Redactor, config_secrets, is_secret_name
+from cdk.secrets import PLACEHOLDER, is_secret_name, secret_values
+from cdk.testing.redact import Redactor
+
+
+def config_secrets(config: dict, schema: dict) -> set[str]:
+    return {s.value for s in secret_values(config, schema)}
 
 
 def test_secret_fields_by_schema_marks_pydantic_secretstr_and_names() -> None:
