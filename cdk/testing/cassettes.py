@@ -31,7 +31,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from cdk.errors import CdkError, ConnectorError
+from cdk.errors import (
+    CassetteFormatError,  # re-exported: moved to cdk.errors
+    NetworkBlockedError,  # re-exported: moved to cdk.errors
+    SecretLeakError,  # re-exported: moved to cdk.errors
+    UnrecordedRequestError,  # re-exported: moved to cdk.errors
+)
 from cdk.fsutil import atomic_write_bytes
 from cdk.testing.redact import PLACEHOLDER, Redactor, mask
 
@@ -40,25 +45,6 @@ RECORD_HINT = "run `cdk test --record` to record it (or `cdk test --record=missi
 _DROP_RESPONSE_HEADERS = frozenset(
     {"content-encoding", "transfer-encoding", "content-length", "connection", "keep-alive"}
 )
-
-
-class UnrecordedRequestError(ConnectorError):
-    """A request during replay that the cassette does not hold (or whose recordings were all played)."""
-
-
-class NetworkBlockedError(ConnectorError):
-    """A connection attempt during replay."""
-
-
-class SecretLeakError(CdkError):
-    """A secret survived redaction; the cassette was not written."""
-
-
-class CassetteFormatError(CdkError):
-    """A cassette file that cannot be read."""
-
-
-# -- signatures ---------------------------------------------------------------------------------
 
 
 def _default_port(scheme: str) -> int | None:
@@ -582,11 +568,7 @@ def use_cassette(cassette: Cassette) -> Iterator[Cassette]:
 __all__ = [
     "PLACEHOLDER",
     "Cassette",
-    "CassetteFormatError",
     "Fault",
-    "NetworkBlockedError",
-    "SecretLeakError",
-    "UnrecordedRequestError",
     "decode_body",
     "mask",
     "read_interactions",

@@ -16,10 +16,9 @@ from typing import Any
 
 import pytest
 
-from cdk.errors import CdkError, ConfigError
+from cdk.errors import CassetteFormatError, CdkError, ConfigError
 from cdk.testing.cassettes import (
     Cassette,
-    CassetteFormatError,
     Fault,
     use_cassette,
 )
@@ -199,7 +198,7 @@ def _safe(fn: Callable[[], Any]) -> Any:
 def raise_misses(cassette: Cassette) -> None:
     """A connector that swallowed an unrecorded request still fails the test, with the request named."""
     if cassette.misses:
-        from cdk.testing.cassettes import UnrecordedRequestError
+        from cdk.errors import UnrecordedRequestError
 
         raise UnrecordedRequestError(cassette.misses[0])
 
