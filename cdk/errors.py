@@ -49,7 +49,7 @@ the standard library.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from cdk.findings import Finding
 
 
 class CdkError(Exception):
@@ -72,18 +72,9 @@ class UsageError(CdkError):
     exit_code = 2
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One located problem in a file: line is 1-based, column 0-based (as in the reference JSON)."""
-
-    file: str
-    line: int
-    column: int
-    message: str
-    key: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column + 1}: {self.message}"
+#: A located problem of a file that cannot be loaded. Kept as a name because ``cdk.errors`` is public
+#: and ``ManifestError.problems`` holds them; it is the one finding type, built with keywords.
+Problem = Finding
 
 
 class AnswerError(UsageError, ValueError):
@@ -98,7 +89,7 @@ class ManifestError(CdkError):
     """connector.yaml is missing, not YAML, or does not fit manifest v1."""
 
     def __init__(
-        self, message: str, *, problems: list[Problem] | None = None, hint: str | None = None
+        self, message: str, *, problems: list[Finding] | None = None, hint: str | None = None
     ) -> None:
         self.problems = problems or []
         if self.problems:

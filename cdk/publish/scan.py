@@ -2,7 +2,8 @@
 
 Looks for the values of the connector's real config (``secrets/config.json``, the file ``cdk test
 --record`` uses) and the registry password, and for well-known credential shapes. A finding names the
-artifact, the member and what kind of secret it is — never the secret.
+artifact, the member and what kind of secret it is — never the secret. Findings are about a whole
+member (``line`` 0), printed ``artifact: member: kind``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import re
 import tarfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from cdk.findings import Finding
 
 PATTERNS: dict[str, re.Pattern[bytes]] = {
     "AWS access key id": re.compile(rb"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
@@ -26,16 +28,6 @@ PATTERNS: dict[str, re.Pattern[bytes]] = {
 }
 SUSPICIOUS_FILES = re.compile(r"(^|/)(secrets/[^/]+|\.env|\.pypirc|id_rsa|id_ed25519)$")
 MIN_SECRET_LEN = 6
-
-
-@dataclass(frozen=True)
-class SecretFinding:
-    artifact: str
-    member: str
-    kind: str
-
-    def __str__(self) -> str:
-        return f"{self.artifact}: {self.member}: {self.kind}"
 
 
 def config_secret_values(root: Path) -> dict[str, bytes]:
@@ -77,26 +69,29 @@ def _members(artifact: Path) -> Iterator[tuple[str, bytes]]:
         yield artifact.name, artifact.read_bytes()
 
 
+def _found(artifact: Path, member: str, kind: str) -> Finding:
+    """A secret of ``kind`` somewhere in ``member`` of ``artifact`` (a whole-file finding: line 0)."""
+    return Finding(file=member, line=0, column=0, message=kind, artifact=artifact.name)
+
+
 def scan_artifacts(
     artifacts: list[Path], *, root: Path, extra_secrets: dict[str, str] | None = None
-) -> list[SecretFinding]:
+) -> list[Finding]:
     """Findings in ``artifacts``: config secret values, ``extra_secrets`` (e.g. the registry password),
     credential patterns, and files that should never ship (secrets/, .env, .pypirc, private keys)."""
     values = {f"value of secrets/config.json '{k}'": v for k, v in config_secret_values(root).items()}
     for label, secret in (extra_secrets or {}).items():
         if secret and len(secret) >= MIN_SECRET_LEN:
             values[label] = secret.encode("utf-8")
-    findings: list[SecretFinding] = []
+    findings: list[Finding] = []
     for artifact in artifacts:
         for member, data in _members(artifact):
             if SUSPICIOUS_FILES.search(member):
-                findings.append(SecretFinding(artifact.name, member, "a secrets file that must not ship"))
+                findings.append(_found(artifact, member, "a secrets file that must not ship"))
             for label, secret in values.items():
                 if secret in data:
-                    findings.append(SecretFinding(artifact.name, member, label))
+                    findings.append(_found(artifact, member, label))
             for kind, pattern in PATTERNS.items():
                 if pattern.search(data):
-                    findings.append(
-                        SecretFinding(artifact.name, member, f"something that looks like a {kind}")
-                    )
+                    findings.append(_found(artifact, member, f"something that looks like a {kind}"))
     return findings

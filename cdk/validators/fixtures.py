@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from cdk.validators.findings import Finding, Rule, make
+from cdk.findings import Finding
+from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
 from cdk.validators.secrets import is_placeholder, is_secret_name, provider_match
 
