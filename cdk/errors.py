@@ -11,7 +11,8 @@ traceback and exits with its ``exit_code``, which is one of:
 
     CdkError                            (1)  base of every expected failure; carries a hint
     ├── UsageError                      (2)  the command line was wrong
-    │   └── AnswerError                 (2)  a `cdk init` answer fails its check (also a ValueError)
+    │   ├── AnswerError                 (2)  a `cdk init` answer fails its check (also a ValueError)
+    │   └── InvalidModeError            (2)  not one of a mode enum's values; names the allowed ones (also a ValueError)
     ├── ManifestError                   (1)  connector.yaml cannot be loaded; carries file:line:col problems
     ├── ConfigError                     (1)  a config fails its schema or names a missing env variable
     ├── ValidationFailed                (1)  validation found errors
@@ -82,6 +83,13 @@ class AnswerError(UsageError, ValueError):
 
     A ``ValueError`` too, so a prompt that validates values (``click.prompt(value_proc=...)``) treats it
     as a bad value and asks again.
+    """
+
+
+class InvalidModeError(UsageError, ValueError):
+    """A value that is not one of a mode's values (e.g. a record mode); the message lists the allowed ones.
+
+    A ``ValueError`` too, as an enum's constructor promises for a value it does not know.
     """
 
 
@@ -219,6 +227,7 @@ __all__ = [
     "EgressDeniedError",
     "FolderNotEmptyError",
     "GateUnavailable",
+    "InvalidModeError",
     "InvalidResponseError",
     "ManifestError",
     "NetworkBlockedError",
