@@ -6,8 +6,9 @@ are refused with an error naming the value and the allowed ones. ``none`` and ``
 mean in vcrpy; ``missing`` is vcrpy's ``once`` (record a test only when it has no cassette yet), named
 for what it does.
 
-:class:`CassetteMode` is derived from it, per test: :meth:`RecordMode.cassette_mode` says whether a
-cassette records or replays; ``block`` is for a test that has no cassette at all during replay.
+:class:`CassetteMode` is what one cassette does, decided per test from the record mode
+(:meth:`RecordMode.records`: a cassette records or replays); ``block`` is for a test that has no
+cassette at all during replay.
 
 Imported by the pytest plugin on every pytest run: standard library and :mod:`cdk.errors` only.
 """
@@ -60,10 +61,6 @@ class RecordMode(_Mode):
     def records(self, cassette_exists: bool) -> bool:
         """Whether a test whose cassette does (not) exist records in this mode."""
         return self is RecordMode.ALL or (self is RecordMode.MISSING and not cassette_exists)
-
-    def cassette_mode(self, cassette_exists: bool) -> CassetteMode:
-        """What the test's cassette does in this mode."""
-        return CassetteMode.RECORD if self.records(cassette_exists) else CassetteMode.REPLAY
 
 
 class CassetteMode(_Mode):

@@ -24,21 +24,18 @@ def test_the_values_are_what_users_type() -> None:
 
 
 @pytest.mark.parametrize(
-    ("mode", "exists", "records", "cassette"),
+    ("mode", "exists", "records"),
     [
-        (RecordMode.NONE, True, False, CassetteMode.REPLAY),
-        (RecordMode.NONE, False, False, CassetteMode.REPLAY),
-        (RecordMode.ALL, True, True, CassetteMode.RECORD),
-        (RecordMode.ALL, False, True, CassetteMode.RECORD),
-        (RecordMode.MISSING, True, False, CassetteMode.REPLAY),
-        (RecordMode.MISSING, False, True, CassetteMode.RECORD),
+        (RecordMode.NONE, True, False),
+        (RecordMode.NONE, False, False),
+        (RecordMode.ALL, True, True),
+        (RecordMode.ALL, False, True),
+        (RecordMode.MISSING, True, False),
+        (RecordMode.MISSING, False, True),
     ],
 )
-def test_a_record_mode_decides_each_cassette(
-    mode: RecordMode, exists: bool, records: bool, cassette: CassetteMode
-) -> None:
+def test_a_record_mode_decides_each_cassette(mode: RecordMode, exists: bool, records: bool) -> None:
     assert mode.records(cassette_exists=exists) is records
-    assert mode.cassette_mode(cassette_exists=exists) is cassette
 
 
 def test_a_bad_record_mode_names_itself_and_the_allowed_ones() -> None:
