@@ -36,16 +36,18 @@ traceback and exits with its ``exit_code``, which is one of:
     │       └── RequestTimeoutError     (3)  the API did not answer in time
     └── OutsideError                    (3)  registry, build backend, file system
 
-    AssertionError                           not a CdkError: pytest reports it as a failed test
+    AssertionError                           not a CdkError: a test's verdict, not a command's failure
     └── StandardTestFailure                  a standard test found the connector at fault
         └── PaginationNeverEnds              the source kept asking for more pages
 
-The standard tests' failures stay ``AssertionError``: they are raised inside pytest, which reports an
-``AssertionError`` as a *failed* test (a ``CdkError`` would read as the test *erroring*), and they never
-reach the CLI, whose exit code comes from the test run as a whole.
+The standard tests' failures stay ``AssertionError``s: they are verdicts of plain functions that a
+connector's own tests may call too, and ``AssertionError`` is what pytest (and unittest's
+``failureException``) take for a failed expectation. As ``CdkError``s, the ``except CdkError`` handlers
+of the CLI and ``cdk ci`` would take a test's verdict for a command's failure; they never reach the
+CLI, whose exit code comes from the test run as a whole.
 
 This module is imported by nearly every other one (and by ``cdk --help``), so it imports nothing but
-the standard library.
+the standard library and :mod:`cdk.findings` (standard library only too).
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ def test_answer_error_is_a_usage_error_and_a_value_error() -> None:
 
 
 def test_standard_test_failures_are_assertions_not_cdk_errors() -> None:
-    """pytest reports an AssertionError as a failed test; a CdkError would read as a broken test."""
+    """A test's verdict, not a command's failure: `except CdkError` handlers must not catch it."""
     assert issubclass(errors.PaginationNeverEnds, errors.StandardTestFailure)
     assert issubclass(errors.StandardTestFailure, AssertionError)
     assert not issubclass(errors.StandardTestFailure, errors.CdkError)
