@@ -48,6 +48,9 @@ _DROP_RESPONSE_HEADERS = frozenset(
 )
 
 
+# -- signatures ---------------------------------------------------------------------------------
+
+
 def _default_port(scheme: str) -> int | None:
     return {"http": 80, "https": 443}.get(scheme)
 
