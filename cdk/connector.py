@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from cdk.errors import CdkError, ConfigError, ConnectorError, ManifestError, Problem
+from cdk.errors import CdkError, ConfigError, ConnectorError, ManifestError
+from cdk.findings import Finding
 from cdk.project import Project
 from cdk.sdk.config import SourceConfig, resolve_env
 from cdk.sdk.source import AbstractDestination, AbstractSource, SimpleSourceAdapter, StreamingSource
@@ -108,7 +109,7 @@ def read_config_file(path: str | Path | None) -> dict[str, Any]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(
-                f"{Problem(str(path), exc.lineno, exc.colno - 1, 'not valid JSON: ' + exc.msg)}"
+                f"{Finding(file=str(path), line=exc.lineno, column=exc.colno - 1, message='not valid JSON: ' + exc.msg)}"
             ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config is a JSON object")

@@ -1,33 +1,58 @@
-"""The one exception hierarchy of connector-cdk.
+"""The one exception hierarchy of connector-cdk: every exception class cdk raises is defined here.
 
 Every expected failure is a :class:`CdkError`. The CLI prints its message (and hint) without a
 traceback and exits with its ``exit_code``, which is one of:
 
-* 1 — the check said no: invalid manifest or config, failed check, refused version, connector errors
-* 2 — usage error: bad flags or arguments
+* 1 — the check said no: invalid manifest or config, failed check or test, refused version, connector errors
+* 2 — usage error: bad flags, arguments or answers
 * 3 — an outside failure: an API that stays down, a registry that cannot be reached, a missing backend
 
 ::
 
-    CdkError
-    ├── UsageError                      (2)
+    CdkError                            (1)  base of every expected failure; carries a hint
+    ├── UsageError                      (2)  the command line was wrong
+    │   ├── AnswerError                 (2)  a `cdk init` answer fails its check (also a ValueError)
+    │   └── InvalidModeError            (2)  not one of a mode enum's values; names the allowed ones (also a ValueError)
     ├── ManifestError                   (1)  connector.yaml cannot be loaded; carries file:line:col problems
     ├── ConfigError                     (1)  a config fails its schema or names a missing env variable
     ├── ValidationFailed                (1)  validation found errors
+    ├── TestsFailed                     (1)  `cdk test` in replay reported failures (publish gate)
+    ├── GateUnavailable                 (1)  a gate step cannot run in this cdk: nothing checked, so no publish
+    ├── VersionRefused                  (1)  not a connector semver, or not greater than the published ones
+    ├── AlreadyPublished                (1)  the registry already holds a file of this version
+    ├── PackagingError                  (1)  the connector builds, but not into something cdk can publish
+    ├── FolderNotEmptyError             (1)  `cdk init` refuses to write into a non-empty folder
+    ├── SecretLeakError                 (1)  a secret survived redaction; the cassette was not written
+    ├── CassetteFormatError             (1)  a cassette that is missing or cannot be read
     ├── ConnectorError                  (1)  running connector code failed
     │   ├── AuthenticationError         (1)  401/403
     │   ├── EgressDeniedError           (1)  a host outside allowed_hosts
     │   ├── PaginationLoopError         (1)  the same next_pagination twice
     │   ├── InvalidResponseError        (1)  a body that is not what the connector expects (e.g. not JSON)
+    │   ├── UnrecordedRequestError      (1)  a request in replay that the cassette does not hold
+    │   ├── NetworkBlockedError         (1)  a connection attempt in replay
     │   └── TransientError              (3)  retries exhausted on connection errors / 5xx
     │       ├── RateLimitedError        (3)  retries exhausted on 429
     │       └── RequestTimeoutError     (3)  the API did not answer in time
     └── OutsideError                    (3)  registry, build backend, file system
+
+    AssertionError                           not a CdkError: a test's verdict, not a command's failure
+    └── StandardTestFailure                  a standard test found the connector at fault
+        └── PaginationNeverEnds              the source kept asking for more pages
+
+The standard tests' failures stay ``AssertionError``s: they are verdicts of plain functions that a
+connector's own tests may call too, and ``AssertionError`` is what pytest (and unittest's
+``failureException``) take for a failed expectation. As ``CdkError``s, the ``except CdkError`` handlers
+of the CLI and ``cdk ci`` would take a test's verdict for a command's failure; they never reach the
+CLI, whose exit code comes from the test run as a whole.
+
+This module is imported by nearly every other one (and by ``cdk --help``), so it imports nothing but
+the standard library and :mod:`cdk.findings` (standard library only too).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from cdk.findings import Finding
 
 
 class CdkError(Exception):
@@ -50,24 +75,32 @@ class UsageError(CdkError):
     exit_code = 2
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One located problem in a file: line is 1-based, column 0-based (as in the reference JSON)."""
+#: A located problem of a file that cannot be loaded. Kept as a name because ``cdk.errors`` is public
+#: and ``ManifestError.problems`` holds them; it is the one finding type, built with keywords.
+Problem = Finding
 
-    file: str
-    line: int
-    column: int
-    message: str
-    key: str | None = None
 
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column + 1}: {self.message}"
+class AnswerError(UsageError, ValueError):
+    """One ``cdk init`` answer is not acceptable; the message says why and what is expected.
+
+    A ``ValueError`` too, so a prompt that validates values (``click.prompt(value_proc=...)``) treats it
+    as a bad value and asks again.
+    """
+
+
+class InvalidModeError(UsageError, ValueError):
+    """A value that is not one of a mode's values (e.g. a record mode); the message lists the allowed ones.
+
+    A ``ValueError`` too, as an enum's constructor promises for a value it does not know.
+    """
 
 
 class ManifestError(CdkError):
     """connector.yaml is missing, not YAML, or does not fit manifest v1."""
 
-    def __init__(self, message: str, *, problems: list[Problem] | None = None, hint: str | None = None):
+    def __init__(
+        self, message: str, *, problems: list[Finding] | None = None, hint: str | None = None
+    ) -> None:
         self.problems = problems or []
         if self.problems:
             message = message + "\n" + "\n".join(f"  {p}" for p in self.problems)
@@ -77,13 +110,56 @@ class ManifestError(CdkError):
 class ConfigError(CdkError):
     """A connector config does not validate; ``fields`` names every failing field."""
 
-    def __init__(self, message: str, *, fields: list[str] | None = None, hint: str | None = None):
+    def __init__(self, message: str, *, fields: list[str] | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.fields = fields or []
 
 
 class ValidationFailed(CdkError):
     """Validation reported errors."""
+
+
+class TestsFailed(CdkError):
+    """``cdk test`` in replay reported failures."""
+
+
+class GateUnavailable(CdkError):
+    """A gate step cannot run in this installation of cdk (exit 1: nothing was checked, so no publish)."""
+
+
+class VersionRefused(CdkError):
+    """A version that is not a connector semver, or not allowed here (exit 1)."""
+
+
+class AlreadyPublished(CdkError):
+    """A file of this version is already in the registry (exit 1); ``identical`` says whether it matches."""
+
+    def __init__(self, filename: str, *, identical: bool, registry: str) -> None:
+        self.filename = filename
+        self.identical = identical
+        state = "identical" if identical else "different"
+        super().__init__(
+            f"{filename}: already published, {state} (in {registry})",
+            hint="a published version is never overwritten: publish a greater version"
+            if not identical
+            else "nothing to do: this exact file is already in the registry",
+        )
+
+
+class PackagingError(CdkError):
+    """The connector builds, but not into something cdk can publish or install (exit 1)."""
+
+
+class FolderNotEmptyError(CdkError):
+    """The target folder holds files and ``force`` was not given (exit 1: refused, nothing written)."""
+
+
+class SecretLeakError(CdkError):
+    """A secret survived redaction; the cassette was not written."""
+
+
+class CassetteFormatError(CdkError):
+    """A cassette file that cannot be read."""
 
 
 class ConnectorError(CdkError):
@@ -106,6 +182,14 @@ class InvalidResponseError(ConnectorError):
     """The API answered with something the connector cannot use (e.g. a non-JSON body)."""
 
 
+class UnrecordedRequestError(ConnectorError):
+    """A request during replay that the cassette does not hold (or whose recordings were all played)."""
+
+
+class NetworkBlockedError(ConnectorError):
+    """A connection attempt during replay."""
+
+
 class TransientError(ConnectorError):
     """The API kept failing (connection errors, 5xx) after the retry budget was spent."""
 
@@ -126,20 +210,42 @@ class OutsideError(CdkError):
     exit_code = 3
 
 
+class StandardTestFailure(AssertionError):
+    """A standard test found the connector at fault; the message says where."""
+
+
+class PaginationNeverEnds(StandardTestFailure):
+    """The source kept asking for more pages."""
+
+
 __all__ = [
+    "AlreadyPublished",
+    "AnswerError",
     "AuthenticationError",
+    "CassetteFormatError",
     "CdkError",
     "ConfigError",
     "ConnectorError",
     "EgressDeniedError",
+    "FolderNotEmptyError",
+    "GateUnavailable",
+    "InvalidModeError",
     "InvalidResponseError",
     "ManifestError",
+    "NetworkBlockedError",
     "OutsideError",
+    "PackagingError",
     "PaginationLoopError",
+    "PaginationNeverEnds",
     "Problem",
     "RateLimitedError",
     "RequestTimeoutError",
+    "SecretLeakError",
+    "StandardTestFailure",
+    "TestsFailed",
     "TransientError",
+    "UnrecordedRequestError",
     "UsageError",
     "ValidationFailed",
+    "VersionRefused",
 ]

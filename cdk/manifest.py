@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cdk.errors import ManifestError, Problem
+from cdk.errors import ManifestError
+from cdk.findings import Finding
 
 MANIFEST_FILE = "connector.yaml"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
@@ -214,7 +215,7 @@ def parse_yaml_with_positions(text: str, file: str) -> tuple[Any, Positions]:
         problem = exc.problem or str(exc)
         raise ManifestError(
             f"{file} is not valid YAML",
-            problems=[Problem(file, line, col, f"YAML syntax error: {problem}")],
+            problems=[Finding(file=file, line=line, column=col, message=f"YAML syntax error: {problem}")],
         ) from None
     except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
         raise ManifestError(f"{file} is not valid YAML: {exc}") from None
@@ -275,9 +276,9 @@ def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
     return model
 
 
-def problems_from_validation(exc: ValidationError, positions: Positions, file: str) -> list[Problem]:
+def problems_from_validation(exc: ValidationError, positions: Positions, file: str) -> list[Finding]:
     """Turn pydantic errors into located problems, with did-you-mean for unknown keys."""
-    problems: list[Problem] = []
+    problems: list[Finding] = []
     for err in exc.errors(include_url=False):
         loc = tuple(
             p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
@@ -292,7 +293,15 @@ def problems_from_validation(exc: ValidationError, positions: Positions, file: s
                 close = difflib.get_close_matches(str(key), _field_names(parent), n=1)
                 if close:
                     hint = f"; did you mean '{close[0]}'?"
-            problems.append(Problem(file, line, col, f"unknown key '{key}' at {dotted}{hint}", key=str(key)))
+            problems.append(
+                Finding(
+                    file=file,
+                    line=line,
+                    column=col,
+                    message=f"unknown key '{key}' at {dotted}{hint}",
+                    key=str(key),
+                )
+            )
             continue
         line, col = positions.locate(loc)
         msg = err["msg"]
@@ -308,7 +317,15 @@ def problems_from_validation(exc: ValidationError, positions: Positions, file: s
             and not isinstance(err["input"], dict | list)
         ):
             msg = f"{msg} (got {err['input']!r})"
-        problems.append(Problem(file, line, col, f"{dotted}: {msg}", key=str(loc[-1]) if loc else None))
+        problems.append(
+            Finding(
+                file=file,
+                line=line,
+                column=col,
+                message=f"{dotted}: {msg}",
+                key=str(loc[-1]) if loc else None,
+            )
+        )
     return problems
 
 
@@ -336,7 +353,7 @@ def manifest_from_data(data: Any, positions: Positions, file: str) -> Manifest:
     if not isinstance(data, dict):
         raise ManifestError(
             f"{file} must be a mapping of keys (manifest_version, name, version, kind, ...)",
-            problems=[Problem(file, 1, 0, "the document is not a mapping")],
+            problems=[Finding(file=file, line=1, column=0, message="the document is not a mapping")],
         )
     try:
         return Manifest.model_validate(data)

@@ -13,7 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from cdk.errors import ManifestError, Problem
+from cdk.errors import ManifestError
+from cdk.findings import Finding
 from cdk.manifest import MANIFEST_FILE, Manifest, Positions, load_manifest
 
 SKIP_DIRS = {
@@ -86,7 +87,14 @@ class Project:
             line, col = _toml_position(str(exc))
             raise ManifestError(
                 "pyproject.toml is not valid TOML",
-                problems=[Problem("pyproject.toml", line, col, str(exc).split(" (at line")[0])],
+                problems=[
+                    Finding(
+                        file="pyproject.toml",
+                        line=line,
+                        column=col,
+                        message=str(exc).split(" (at line")[0],
+                    )
+                ],
             ) from None
 
     @property
@@ -149,7 +157,7 @@ class Project:
             except json.JSONDecodeError as exc:
                 raise ManifestError(
                     f"{ref} is not valid JSON",
-                    problems=[Problem(ref, exc.lineno, exc.colno - 1, exc.msg)],
+                    problems=[Finding(file=ref, line=exc.lineno, column=exc.colno - 1, message=exc.msg)],
                 ) from None
         return self._json[path]
 

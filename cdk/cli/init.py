@@ -49,7 +49,8 @@ def _read_answers(path: str) -> dict[str, Any]:
 
 def _ask(question: Any, default: Any) -> Any:
     """Ask one question; a bad answer is explained and asked again (checked as typed)."""
-    from cdk.scaffold.answers import AnswerError, check_answer
+    from cdk.errors import AnswerError
+    from cdk.scaffold.answers import check_answer
 
     def check(value: Any) -> Any:
         try:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from cdk.cli.output import connector_option
+from cdk.testing.modes import RecordMode
 
 PYTEST_EXIT = {0: 0, 1: 1, 2: 1, 3: 1, 4: 2, 5: 1}
 
@@ -21,9 +22,9 @@ PYTEST_EXIT = {0: 0, 1: 1, 2: 1, 3: 1, 4: 2, 5: 1}
 @click.option(
     "--record",
     "record",
-    type=click.Choice(["all", "missing"]),
+    type=click.Choice([mode.value for mode in RecordMode if mode is not RecordMode.NONE]),
     is_flag=False,
-    flag_value="all",
+    flag_value=RecordMode.ALL.value,
     default=None,
     help="--record records every selected test afresh (old interactions removed); "
     "--record=missing only tests without a cassette. Default: replay.",
@@ -85,7 +86,8 @@ def test(
                 f"no stream {', '.join(map(repr, unknown))} in connector.yaml; streams: {', '.join(known)}"
             )
 
-    argv = [f"--rootdir={root}", f"--cdk-connector={root}", f"--cdk-record={record or 'none'}"]
+    mode = RecordMode(record) if record else RecordMode.NONE
+    argv = [f"--rootdir={root}", f"--cdk-connector={root}", f"--cdk-record={mode.value}"]
     if config_path:
         argv.append(f"--cdk-config={Path(config_path).resolve()}")
     for s in streams:

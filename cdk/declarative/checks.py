@@ -1,22 +1,23 @@
 """Static checks of a declarative specification (the ``declarative`` suite of ``cdk validate``, rules R0xx).
 
 ``validate_declarative(project)`` never sends a request and never raises for a bad spec: every problem
-is a :class:`SpecFinding` located at the key of connector.yaml it is about. The codes and their meaning
+is a :class:`~cdk.findings.Finding` (suite ``declarative``) located at the key of connector.yaml it is about. The codes and their meaning
 are in :data:`RULES` (and docs/declarative.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+
+from cdk.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from cdk.declarative.spec import DeclarativeSpec, StreamSpec
     from cdk.project import Project
 
 #: code -> (severity, one-line title)
-RULES: dict[str, tuple[str, str]] = {
+RULES: dict[str, tuple[Severity, str]] = {
     "R001": (
         "error",
         "declarative: does not fit the sourceSpec (unknown key, wrong type, missing urlParams/contentPath)",
@@ -54,20 +55,9 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class SpecFinding:
-    """One located problem of the spec; ``rule`` is an R0xx code of :data:`RULES`."""
-
-    rule: str
-    severity: str
-    file: str
-    line: int
-    column: int
-    message: str
-    hint: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column + 1}: {self.rule} {self.message}"
+#: The findings' old name, kept because it is in this module's ``__all__`` and
+#: :func:`validate_declarative` (public in ``cdk``) returns them.
+SpecFinding = Finding
 
 
 class _Locator:
@@ -100,7 +90,7 @@ class _Locator:
         return self.positions.locate(("declarative",), key=True)
 
 
-def validate_declarative(project: Project) -> list[SpecFinding]:
+def validate_declarative(project: Project) -> list[Finding]:
     """Every problem of the project's ``declarative:`` section (empty when it has none or it is clean)."""
     if project.manifest.declarative is None:
         return []
@@ -109,7 +99,7 @@ def validate_declarative(project: Project) -> list[SpecFinding]:
     from cdk.declarative.spec import load_declarative
 
     loc = _Locator(project)
-    findings: list[SpecFinding] = []
+    findings: list[Finding] = []
 
     def add(
         rule: str,
@@ -124,7 +114,18 @@ def validate_declarative(project: Project) -> list[SpecFinding]:
             line, col = project.positions.locate(manifest_path)
         else:
             line, col = loc.at(stream, path)
-        findings.append(SpecFinding(rule, RULES[rule][0], loc.file, line, col, message, hint or ""))
+        findings.append(
+            Finding(
+                rule=rule,
+                severity=RULES[rule][0],
+                file=loc.file,
+                line=line,
+                column=col,
+                message=message,
+                hint=hint or "",
+                suite="declarative",
+            )
+        )
 
     first = project.manifest.streams[0].name if project.manifest.streams else project.manifest.name
     try:

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from cdk._version import REQUIREMENT
-from cdk.errors import ManifestError, Problem, UsageError
+from cdk.errors import ManifestError, UsageError
+from cdk.findings import Finding
 
 SECRET_RE = re.compile(r"pass(word)?|secret|token|api_?key|credential|private", re.I)
 USER_RE = re.compile(r"^(user(name)?|client_?id|login|email)$", re.I)
@@ -62,7 +63,7 @@ def read_spec_json(path: Path) -> Any:
         line = max(1, min(line, text.count("\n") + 1))
         raise ManifestError(
             f"{path} is not valid JSON",
-            problems=[Problem(str(path), line, exc.colno - 1, exc.msg)],
+            problems=[Finding(file=str(path), line=line, column=exc.colno - 1, message=exc.msg)],
             hint="fix the JSON (trailing commas and comments are not allowed) and run the import again",
         ) from None
 

@@ -24,17 +24,16 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from cdk.errors import CdkError, OutsideError
+from cdk.errors import (
+    OutsideError,
+    PackagingError,  # re-exported: moved to cdk.errors
+)
 from cdk.manifest import MANIFEST_FILE
 
 ENTRY_POINT_GROUP = "cdk.connectors"
 DEFAULT_EPOCH = 315532800  # 1980-01-01T00:00:00Z, the earliest timestamp a zip file can store
 Isolation = Literal["auto", "isolated", "none"]
 Distribution = Literal["wheel", "sdist"]
-
-
-class PackagingError(CdkError):
-    """The connector builds, but not into something cdk can publish or install (exit 1)."""
 
 
 @dataclass

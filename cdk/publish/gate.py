@@ -13,15 +13,11 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cdk.errors import CdkError, ValidationFailed
-
-
-class GateUnavailable(CdkError):
-    """A gate step cannot run in this installation of cdk (exit 1: nothing was checked, so no publish)."""
-
-
-class TestsFailed(CdkError):
-    """``cdk test`` in replay reported failures."""
+from cdk.errors import (
+    GateUnavailable,  # re-exported: moved to cdk.errors
+    TestsFailed,  # re-exported: moved to cdk.errors
+    ValidationFailed,
+)
 
 
 @dataclass

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdk.errors import CdkError, OutsideError
-from cdk.publish.versions import Version, VersionRefused
+from cdk.errors import AlreadyPublished, CdkError, OutsideError, PackagingError, VersionRefused
+from cdk.publish.versions import Version
 
 Progress = Callable[[str], None]
 
@@ -250,7 +250,7 @@ def diff_against(
     registry: Any, files: list[Any], latest: str, project: Any, new_version: str, notes: list[str]
 ) -> dict[str, Any] | None:
     from cdk.manifest import manifest_from_data, parse_yaml_with_positions
-    from cdk.publish.build import PackagingError, read_wheel_connector
+    from cdk.publish.build import read_wheel_connector
     from cdk.publish.diff import diff, snapshot
     from cdk.publish.versions import parse_version
 
@@ -286,7 +286,7 @@ def _build_and_check(
     timer: _Timer,
     result: PublishResult,
 ) -> list[Path]:
-    from cdk.publish.build import PackagingError, build_project, check_wheel, source_date_epoch
+    from cdk.publish.build import build_project, check_wheel, source_date_epoch
 
     with timer.step("build", "building sdist and wheel"):
         built = build_project(
@@ -318,8 +318,6 @@ def _build_and_check(
 
 def twine_check(artifacts: list[Path]) -> None:
     """``twine check`` the artifacts; PackagingError with its output when it fails."""
-    from cdk.publish.build import PackagingError
-
     proc = subprocess.run(
         [sys.executable, "-m", "twine", "check", *map(str, artifacts)],
         capture_output=True,
@@ -337,7 +335,6 @@ def twine_check(artifacts: list[Path]) -> None:
 
 def refuse_secrets(artifacts: list[Path], root: Path, extra: dict[str, str] | None = None) -> None:
     """Scan the artifacts for secrets; PackagingError naming file and kind (never the value) if any."""
-    from cdk.publish.build import PackagingError
     from cdk.publish.scan import scan_artifacts
 
     findings = scan_artifacts(artifacts, root=root, extra_secrets=extra or {})
@@ -350,7 +347,7 @@ def refuse_secrets(artifacts: list[Path], root: Path, extra: dict[str, str] | No
 
 
 def _resume(registry: Any, same: list[Any], artifacts: list[Path], result: PublishResult) -> list[Path]:
-    from cdk.publish.registry import AlreadyPublished, sha256_file
+    from cdk.publish.registry import sha256_file
 
     by_name = {a.name: a for a in artifacts}
     for f in same:

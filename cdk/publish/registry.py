@@ -31,7 +31,11 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urljoin, urlparse, urlsplit, urlunsplit
 
-from cdk.errors import CdkError, OutsideError
+from cdk.errors import (
+    AlreadyPublished,  # re-exported: moved to cdk.errors
+    CdkError,
+    OutsideError,
+)
 from cdk.fsutil import atomic_write_bytes, atomic_write_text
 
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
@@ -41,21 +45,6 @@ Progress = Callable[[str], None]
 
 def _quiet(_: str) -> None:
     pass
-
-
-class AlreadyPublished(CdkError):
-    """A file of this version is already in the registry (exit 1); ``identical`` says whether it matches."""
-
-    def __init__(self, filename: str, *, identical: bool, registry: str) -> None:
-        self.filename = filename
-        self.identical = identical
-        state = "identical" if identical else "different"
-        super().__init__(
-            f"{filename}: already published, {state} (in {registry})",
-            hint="a published version is never overwritten: publish a greater version"
-            if not identical
-            else "nothing to do: this exact file is already in the registry",
-        )
 
 
 @dataclass(frozen=True)

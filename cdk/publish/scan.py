@@ -4,7 +4,8 @@ What is secret is decided by the one secret vocabulary (:mod:`cdk.secrets`): the
 fields of the connector's real config (``secrets/config.json``, the file ``cdk test --record`` uses) —
 with ``CDK_ENV_``/``file:`` references resolved to what they point to — in every spelling, the registry
 password, and credential-shaped strings. Ordinary config values (base URL, auth type, names) are not
-secrets. A finding names the artifact, the member and what kind of secret it is — never the secret.
+secrets. A finding names the artifact, the member and what kind of secret it is — never the secret;
+it is about a whole member (``line`` 0), printed ``artifact: member: kind``.
 """
 
 from __future__ import annotations
@@ -14,22 +15,12 @@ import re
 import tarfile
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
+from cdk.findings import Finding
 from cdk.secrets import Secret, SecretSet, connector_secret_paths, find_credentials, secret_values
 
 SUSPICIOUS_FILES = re.compile(r"(^|/)(secrets/[^/]+|\.env|\.pypirc|id_rsa|id_ed25519)$")
-
-
-@dataclass(frozen=True)
-class SecretFinding:
-    artifact: str
-    member: str
-    kind: str
-
-    def __str__(self) -> str:
-        return f"{self.artifact}: {self.member}: {self.kind}"
 
 
 def config_secrets(root: Path) -> list[Secret]:
@@ -71,21 +62,26 @@ def _members(artifact: Path) -> Iterator[tuple[str, bytes]]:
         yield artifact.name, artifact.read_bytes()
 
 
+def _found(artifact: Path, member: str, kind: str) -> Finding:
+    """A secret of ``kind`` somewhere in ``member`` of ``artifact`` (a whole-file finding: line 0)."""
+    return Finding(file=member, line=0, column=0, message=kind, artifact=artifact.name)
+
+
 def scan_artifacts(
     artifacts: list[Path], *, root: Path, extra_secrets: dict[str, str] | None = None
-) -> list[SecretFinding]:
+) -> list[Finding]:
     """Findings in ``artifacts``: config secret values in any spelling, ``extra_secrets`` (label → value,
     e.g. the registry password), credential shapes, and files that should never ship (secrets/, .env,
     .pypirc, private keys)."""
     known = SecretSet(config_secrets(root))
     known.add(*(Secret(label, value) for label, value in (extra_secrets or {}).items() if value))
-    findings: list[SecretFinding] = []
+    findings: list[Finding] = []
     for artifact in artifacts:
         for member, data in _members(artifact):
             if SUSPICIOUS_FILES.search(member):
-                findings.append(SecretFinding(artifact.name, member, "a secrets file that must not ship"))
+                findings.append(_found(artifact, member, "a secrets file that must not ship"))
             for label in sorted({hit.field for hit in known.find_bytes(data)}):
-                findings.append(SecretFinding(artifact.name, member, label))
+                findings.append(_found(artifact, member, label))
             for kind in find_credentials(data):
-                findings.append(SecretFinding(artifact.name, member, f"something that looks like a {kind}"))
+                findings.append(_found(artifact, member, f"something that looks like a {kind}"))
     return findings

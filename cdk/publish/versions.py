@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from cdk.errors import CdkError
+from cdk.errors import VersionRefused  # re-exported: moved to cdk.errors
 from cdk.manifest import SEMVER_RE
 
 Bump = Literal["patch", "minor", "major"]
@@ -22,10 +22,6 @@ _PRE_RANK = {"alpha": 0, "beta": 1, "rc": 2}
 _PEP440_PRE = {"alpha": "a", "beta": "b", "rc": "rc"}
 _FROM_PEP440_PRE = {"a": "alpha", "b": "beta", "rc": "rc"}
 EXAMPLE = "1.4.2 or 2.0.0-rc.1"
-
-
-class VersionRefused(CdkError):
-    """A version that is not a connector semver, or not allowed here (exit 1)."""
 
 
 @dataclass(frozen=True)

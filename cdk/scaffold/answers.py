@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from cdk.errors import UsageError
+from cdk.errors import (
+    AnswerError,  # re-exported: moved to cdk.errors
+    UsageError,
+)
 from cdk.scaffold.catalog import CONTEXT_FILE, Template
 
 # The manifest's own rules (cdk.manifest.NAME_RE / HOST_RE), repeated here because importing
@@ -38,10 +41,6 @@ PROMPTS = {
 }
 DESCRIPTION_MAX = 200
 RESERVED_PACKAGES = {"cdk", "tests", "test", "schemas", "secrets", "build", "dist"}
-
-
-class AnswerError(ValueError):
-    """One answer is not acceptable; the message says why and what is expected."""
 
 
 @dataclass(frozen=True)

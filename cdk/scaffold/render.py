@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdk.errors import CdkError, UsageError
+from cdk.errors import (
+    CdkError,
+    FolderNotEmptyError,  # re-exported: moved to cdk.errors
+    UsageError,
+)
 from cdk.scaffold.catalog import Template
-
-
-class FolderNotEmptyError(CdkError):
-    """The target folder holds files and ``force`` was not given (exit 1: refused, nothing written)."""
 
 
 @dataclass

@@ -31,9 +31,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from cdk.errors import CdkError, ConnectorError
+from cdk.errors import (
+    CassetteFormatError,  # re-exported: moved to cdk.errors
+    NetworkBlockedError,  # re-exported: moved to cdk.errors
+    SecretLeakError,  # re-exported: moved to cdk.errors
+    UnrecordedRequestError,  # re-exported: moved to cdk.errors
+)
 from cdk.fsutil import atomic_write_bytes
 from cdk.secrets import hint as mask
+from cdk.testing.modes import CassetteMode
 from cdk.testing.redact import PLACEHOLDER, Redactor
 
 FORMAT_VERSION = 1
@@ -41,22 +47,6 @@ RECORD_HINT = "run `cdk test --record` to record it (or `cdk test --record=missi
 _DROP_RESPONSE_HEADERS = frozenset(
     {"content-encoding", "transfer-encoding", "content-length", "connection", "keep-alive"}
 )
-
-
-class UnrecordedRequestError(ConnectorError):
-    """A request during replay that the cassette does not hold (or whose recordings were all played)."""
-
-
-class NetworkBlockedError(ConnectorError):
-    """A connection attempt during replay."""
-
-
-class SecretLeakError(CdkError):
-    """A secret survived redaction; the cassette was not written."""
-
-
-class CassetteFormatError(CdkError):
-    """A cassette file that cannot be read."""
 
 
 # -- signatures ---------------------------------------------------------------------------------
@@ -223,14 +213,21 @@ class Fault:
 class Cassette:
     """The interactions of one test, indexed for replay or collected while recording.
 
-    ``mode`` is ``replay`` or ``record``. In replay, requests are answered from the recordings and
+    ``mode`` (a :class:`~cdk.testing.modes.CassetteMode` or its value) is ``replay``, ``record`` or
+    ``block`` (no cassette: loopback only). In replay, requests are answered from the recordings and
     anything else raises :class:`UnrecordedRequestError`. In record, requests go to the network and
     their redacted interactions are kept for :meth:`save`.
     """
 
-    def __init__(self, path: str | Path, *, mode: str = "replay", redactor: Redactor | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        mode: CassetteMode | str = CassetteMode.REPLAY,
+        redactor: Redactor | None = None,
+    ) -> None:
         self.path = Path(path)
-        self.mode = mode
+        self.mode = CassetteMode(mode)
         self.redactor = redactor or Redactor()
         self.interactions: list[dict[str, Any]] = []
         self._index: dict[tuple[str, str, str], deque[int]] = {}
@@ -245,7 +242,7 @@ class Cassette:
     # -- loading ------------------------------------------------------------------------------
     @classmethod
     def load(cls, path: str | Path, *, redactor: Redactor | None = None) -> Cassette:
-        cassette = cls(path, mode="replay", redactor=redactor)
+        cassette = cls(path, mode=CassetteMode.REPLAY, redactor=redactor)
         cassette.interactions = read_interactions(cassette.path)
         cassette._build_index()
         return cassette
@@ -497,11 +494,9 @@ def _patched_send(adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         )
     body = _as_bytes(request.body)
     content_type = request.headers.get("Content-Type", "") or ""
-    if (
-        cassette.mode == "block"
-    ):  # no cassette in this test: real requests, but only to loopback (socket guard)
+    if cassette.mode is CassetteMode.BLOCK:  # no cassette in this test: only to loopback (socket guard)
         return _original_send(adapter, request, *args, **kwargs)
-    if cassette.mode == "record":
+    if cassette.mode is CassetteMode.RECORD:
         response = _original_send(adapter, request, *args, **kwargs)
         response.content  # noqa: B018 - read it now so it can be stored and still be read by the caller
         cassette.record(request, response)
@@ -536,15 +531,15 @@ def _guard(original: Any) -> Any:
         cassette = _active[-1] if _active else None
         if (
             cassette is not None
-            and cassette.mode in ("replay", "block")
+            and cassette.mode in (CassetteMode.REPLAY, CassetteMode.BLOCK)
             and sock.family != getattr(socket, "AF_UNIX", None)
         ):
             host = str(address[0]) if isinstance(address, tuple) else str(address)
-            if cassette.mode == "replay" or not _is_loopback(host):
+            if cassette.mode is CassetteMode.REPLAY or not _is_loopback(host):
                 target = f"{host}:{address[1]}" if isinstance(address, tuple) else host
                 how = (
                     RECORD_HINT
-                    if cassette.mode == "replay"
+                    if cassette.mode is CassetteMode.REPLAY
                     else (
                         "this test has no cassette: request the `cassette` fixture to record and replay its HTTP"
                     )
@@ -599,11 +594,7 @@ def use_cassette(cassette: Cassette) -> Iterator[Cassette]:
 __all__ = [
     "PLACEHOLDER",
     "Cassette",
-    "CassetteFormatError",
     "Fault",
-    "NetworkBlockedError",
-    "SecretLeakError",
-    "UnrecordedRequestError",
     "decode_body",
     "mask",
     "read_interactions",

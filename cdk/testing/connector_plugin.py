@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from cdk.errors import CdkError, ConfigError
+from cdk.errors import CassetteFormatError, CdkError, ConfigError
 from cdk.testing.cassettes import (
     Cassette,
-    CassetteFormatError,
     Fault,
     use_cassette,
 )
+from cdk.testing.modes import CassetteMode, RecordMode
 from cdk.testing.redact import Redactor, recording_secrets, scan_tree
 
 HARNESS_KEY = pytest.StashKey["Harness"]()
@@ -38,7 +38,7 @@ class Harness:
 
         self.root = root
         self.project = Project.load(root)
-        self.mode: str = pytest_config.getoption("cdk_record") or "none"
+        self.mode = RecordMode(pytest_config.getoption("cdk_record") or RecordMode.NONE)
         option = pytest_config.getoption("cdk_config")
         self.real_config_path = Path(option).resolve() if option else root / "secrets" / "config.json"
         self.sample_config_path = root / "tests" / "sample_config.json"
@@ -138,15 +138,11 @@ class Harness:
 
     def records(self, path: Path) -> bool:
         """Whether a test with this cassette records (per --record mode) or replays."""
-        if self.mode == "all":
-            return True
-        if self.mode == "missing":
-            return not path.exists()
-        return False
+        return self.mode.records(cassette_exists=path.exists())
 
     def open_cassette(self, path: Path, recording: bool, redactor: Redactor) -> Cassette:
         if recording:
-            return Cassette(path.with_suffix(".json"), mode="record", redactor=redactor)
+            return Cassette(path.with_suffix(".json"), mode=CassetteMode.RECORD, redactor=redactor)
         if not path.exists():
             raise CassetteFormatError(
                 f"no cassette {self.project.rel(path)} for this test; {RECORD_HINT} to record it "
@@ -190,7 +186,7 @@ def _safe(fn: Callable[[], Any]) -> Any:
 def raise_misses(cassette: Cassette) -> None:
     """A connector that swallowed an unrecorded request still fails the test, with the request named."""
     if cassette.misses:
-        from cdk.testing.cassettes import UnrecordedRequestError
+        from cdk.errors import UnrecordedRequestError
 
         raise UnrecordedRequestError(cassette.misses[0])
 
@@ -268,7 +264,7 @@ def run_check(h: Harness) -> None:
 
 
 def run_streams(h: Harness) -> None:
-    recording = h.mode == "all" or not h.sample_config_path.is_file()
+    recording = h.mode is RecordMode.ALL or not h.sample_config_path.is_file()
     conn = h.make_connector(h.config_data(recording), stream=None, recording=recording)
     declared = set(h.project.manifest.stream_names)
     actual = set(conn.streams())
@@ -624,10 +620,14 @@ def cassette(request: Any) -> Iterator[Cassette]:
 def _cdk_network_guard(request: Any) -> Iterator[None]:
     """Replay runs keep tests without a cassette off the network (loopback stays open for local fakes)."""
     harness: Harness = request.config.stash[HARNESS_KEY]
-    if harness.mode != "none" or "cassette" in request.fixturenames or isinstance(request.node, StandardItem):
+    if (
+        harness.mode is not RecordMode.NONE
+        or "cassette" in request.fixturenames
+        or isinstance(request.node, StandardItem)
+    ):
         yield
         return
-    with use_cassette(Cassette(harness.cassette_dir / "(none)", mode="block")):
+    with use_cassette(Cassette(harness.cassette_dir / "(none)", mode=CassetteMode.BLOCK)):
         yield
 
 
@@ -642,4 +642,4 @@ def config(request: Any) -> dict[str, Any]:
 def connector(request: Any, config: dict[str, Any], cassette: Cassette) -> Any:
     """A ready connector on a ConnectorSession (virtual clock in replay), its HTTP going through ``cassette``."""
     harness: Harness = request.config.stash[HARNESS_KEY]
-    return harness.make_connector(config, stream=None, recording=cassette.mode == "record")
+    return harness.make_connector(config, stream=None, recording=cassette.mode is CassetteMode.RECORD)

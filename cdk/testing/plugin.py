@@ -11,13 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from cdk.testing.modes import RecordMode
+
 
 def pytest_addoption(parser: Any) -> None:
     group = parser.getgroup("cdk", "connector-cdk (active in a folder with connector.yaml)")
     group.addoption(
         "--cdk-record",
-        choices=("none", "all", "missing"),
-        default="none",
+        choices=[mode.value for mode in RecordMode],
+        default=RecordMode.NONE.value,
         help="none: replay cassettes (default); all: record every selected test afresh; "
         "missing: record only tests without a cassette",
     )

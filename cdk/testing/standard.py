@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from cdk.errors import PaginationNeverEnds, StandardTestFailure  # re-exported: moved to cdk.errors
 from cdk.project import Project
 from cdk.sdk.records import SourceRecord
 from cdk.sdk.runner import ReadSummary, StateStore, parse_instant, read
@@ -17,14 +18,6 @@ from cdk.sdk.runner import ReadSummary, StateStore, parse_instant, read
 DEFAULT_MAX_PAGES = 1000
 EMPTY_PAGES_LIMIT = 3
 MAX_LISTED = 10
-
-
-class StandardTestFailure(AssertionError):
-    """A standard test found the connector at fault; the message says where."""
-
-
-class PaginationNeverEnds(StandardTestFailure):
-    """The source kept asking for more pages."""
 
 
 @dataclass

@@ -12,8 +12,9 @@ import ast
 from dataclasses import dataclass
 from typing import Any
 
+from cdk.findings import Finding
 from cdk.validators.astutil import import_aliases, module_of
-from cdk.validators.findings import Finding, Rule, make
+from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
 
 RULES = [

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import ast
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from cdk.errors import CdkError
+from cdk.findings import Finding
 from cdk.secrets import (
     SECRET_TYPES,
     connector_secret_paths,
@@ -21,7 +23,7 @@ from cdk.secrets import (
     is_secret_name,
 )
 from cdk.validators.astutil import find_key_line, literal_value
-from cdk.validators.findings import Finding, Rule, make
+from cdk.validators.findings import Rule, make
 from cdk.validators.manifest import MANIFEST, load_schema_file, meta_errors
 from cdk.validators.policy import Policy
 
@@ -562,17 +564,7 @@ def check(project: Any, policy: Policy) -> list[Finding]:
     spec = m.config
     schema, problems = load_schema_file(project, spec.schema_, ("config", "schema"))
     out.extend(
-        Finding(
-            p.rule.replace("M006", "C001"),
-            p.severity,
-            p.file,
-            p.line,
-            p.column,
-            p.message,
-            R["C001"].hint,
-            "config",
-        )
-        for p in problems
+        replace(p, rule=p.rule.replace("M006", "C001"), hint=R["C001"].hint, suite="config") for p in problems
     )
     loc = _Locator(project, spec.schema_)
     if isinstance(schema, dict):

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from cdk.declarative.checks import RULES as SPEC_RULES
-from cdk.validators.findings import Finding, Rule
+from cdk.findings import Finding
+from cdk.validators.findings import Rule
 from cdk.validators.policy import Policy
 
 # a bad and a good snippet of connector.yaml per rule, for `cdk rules R00x`
@@ -76,7 +77,7 @@ RULES = [
         severity=severity,
         bad=EXAMPLES.get(code, ("", ""))[0],
         good=EXAMPLES.get(code, ("", ""))[1],
-    )  # type: ignore[arg-type]
+    )
     for code, (severity, text) in SPEC_RULES.items()
 ]
 
@@ -88,16 +89,4 @@ def check(project: Any, policy: Policy) -> list[Finding]:
         return []
     from cdk.declarative.checks import validate_declarative
 
-    return [
-        Finding(
-            rule=f.rule,
-            severity=f.severity,
-            file=f.file,
-            line=f.line,
-            column=f.column,  # type: ignore[arg-type]
-            message=f.message,
-            hint=f.hint,
-            suite="declarative",
-        )
-        for f in validate_declarative(project)
-    ]
+    return validate_declarative(project)

@@ -10,8 +10,9 @@ import ast
 import re
 from typing import Any
 
+from cdk.findings import Finding
 from cdk.validators.astutil import iter_strings
-from cdk.validators.findings import Finding, Rule, make
+from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
 
 RULES = [

@@ -14,11 +14,13 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cdk.errors import ManifestError
-from cdk.validators.findings import Finding, Report, Rule, make
+from cdk.findings import Finding, Severity
+from cdk.validators.findings import Report, Rule, make
 from cdk.validators.policy import Policy, apply_connector_settings, load_policy
 
 RULES = [
@@ -237,7 +239,7 @@ def apply_policy(
             suppressed.append(f)
             continue
         if sev != f.severity and sev in ("error", "warning"):
-            f = Finding(f.rule, sev, f.file, f.line, f.column, f.message, f.hint, f.suite)  # type: ignore[arg-type]
+            f = replace(f, severity=cast(Severity, sev))  # checked just above
         if f.rule in policy.waived and f.rule in waivable:
             suppressed.append(f)
             continue

@@ -1,16 +1,17 @@
-"""Findings and the rule registry.
+"""The rule registry, and how a suite makes a finding of a rule.
 
-A :class:`Finding` is one located result of a suite. Every finding names a :class:`Rule`;
-rules are declared next to the suite that reports them (``RULES`` in each suite module) and collected
-here, so ``cdk rules`` and the reporters (SARIF wants the rule text) see one registry.
+A :class:`~cdk.findings.Finding` (defined in the core, :mod:`cdk.findings`) is one located result of
+a suite. Every finding of a suite names a :class:`Rule`; rules are declared next to the suite that
+reports them (``RULES`` in each suite module) and collected here, so ``cdk rules`` and the reporters
+(SARIF wants the rule text) see one registry.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass, field
+from typing import Any
 
-Severity = Literal["error", "warning"]
+from cdk.findings import Finding, Severity  # re-exported: moved to cdk.findings
 
 SUITES = (
     "syntax",
@@ -44,32 +45,6 @@ class Rule:
     waivable: bool = False
     bad: str = ""
     good: str = ""
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One located result. ``line`` is 1-based, ``column`` 0-based (as in the reference JSON)."""
-
-    rule: str
-    severity: Severity
-    file: str
-    line: int
-    column: int
-    message: str
-    hint: str = ""
-    suite: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The custom-sources API's shape plus rule, file, suite and hint."""
-        d = asdict(self)
-        return {k: d[k] for k in ("line", "column", "message", "severity", "rule", "file", "suite", "hint")}
-
-    def __str__(self) -> str:
-        """``file:line:col RULE message`` (column 1-based, as editors and compilers print it)."""
-        return f"{self.file}:{self.line}:{self.column + 1} {self.rule} {self.message}"
-
-    def sort_key(self) -> tuple[Any, ...]:
-        return (self.file, self.line, self.column, self.rule, self.message)
 
 
 def make(

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from cdk.findings import Finding
 from cdk.secrets import SECRET_HEADERS, credential_kind, is_placeholder, is_secret_name
-from cdk.validators.findings import Finding, Rule, make
+from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
 
 RULES = [

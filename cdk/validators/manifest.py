@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from cdk.validators.findings import Finding, Rule, make
+from cdk.findings import Finding
+from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
 
 RULES = [

@@ -12,8 +12,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from cdk.findings import Finding
 from cdk.validators.astutil import find_key_line
-from cdk.validators.findings import Finding, Rule, make
+from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
 
 RULES = [

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from cdk.validators.findings import Finding, Rule, make
+from cdk.findings import Finding
+from cdk.validators.findings import Rule, make
 
 RULES = [
     Rule(

@@ -11,7 +11,8 @@ import os
 from typing import Any
 
 from cdk._version import __version__
-from cdk.validators.findings import Finding, Report, registry
+from cdk.findings import Finding
+from cdk.validators.findings import Report, registry
 
 FORMATS = ("text", "json", "junit", "sarif", "github")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from cdk.findings import Finding
 from cdk.secrets import (
     AUTH_LITERAL,
     credential_kind,
@@ -24,7 +25,7 @@ from cdk.secrets import (
     looks_random,
 )
 from cdk.validators.astutil import docstring_ids, find_key_line
-from cdk.validators.findings import Finding, Rule, make
+from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
 
 RULES = [

@@ -15,8 +15,9 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from cdk.findings import Finding
 from cdk.validators.astutil import attr_position, import_aliases, iter_strings, resolve
-from cdk.validators.findings import Finding, Rule, make
+from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy, SecurityProfile
 
 RULES = [

@@ -174,7 +174,7 @@ def verdicts(root: Path) -> dict[str, dict[str, bool]]:
             zf.writestr(f"rows_connector/row{n}.txt", f"value = {row.real!r}\n")
     scanned: dict[str, bool] = {}
     for finding in scan_artifacts([archive], root=root):
-        n = int(finding.member.removeprefix("rows_connector/row").removesuffix(".txt"))
+        n = int(finding.file.removeprefix("rows_connector/row").removesuffix(".txt"))
         scanned[ROWS[n].path] = True
     return {
         row.path: {
@@ -220,7 +220,7 @@ def test_a_reference_is_not_a_secret_but_what_it_points_to_is(
     assert scan_artifacts([shipped], root=root) == []
     with zipfile.ZipFile(shipped, "w") as zf:
         zf.writestr("tests/leak.txt", ENV_VALUE)
-    assert [f.kind for f in scan_artifacts([shipped], root=root)] == [
+    assert [f.message for f in scan_artifacts([shipped], root=root)] == [
         "value of secrets/config.json 'access_token'"
     ]
     # an unset variable resolves to nothing: no value to look for, no crash

@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import REGISTRY_PASSWORD, REGISTRY_USER, PyPIServer, free_port
 
-from cdk.errors import OutsideError
+from cdk.errors import AlreadyPublished, OutsideError
 from cdk.publish.registry import (
-    AlreadyPublished,
     Credentials,
     FolderRegistry,
     HttpRegistry,

@@ -7,9 +7,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.version import Version as Pep440
 
+from cdk.errors import VersionRefused
 from cdk.publish.versions import (
     Version,
-    VersionRefused,
     from_pep440,
     latest,
     parse_version,

@@ -10,13 +10,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from cdk.testing.cassettes import (
-    Cassette,
-    NetworkBlockedError,
-    SecretLeakError,
-    UnrecordedRequestError,
-    use_cassette,
-)
+from cdk.errors import NetworkBlockedError, SecretLeakError, UnrecordedRequestError
+from cdk.testing.cassettes import Cassette, use_cassette
 from cdk.testing.demo_api import DemoAPI
 from cdk.testing.redact import Redactor
 
