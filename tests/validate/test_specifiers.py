@@ -36,6 +36,13 @@ def _grid() -> list[str]:
                 f"{base}a0.dev0",
                 f"{base}a1",
                 f"{base}.post0.dev0",
+                # one step past each generated suffix, so that an exclusive bound on a suffixed version
+                # (">1.post1", "<1rc1") always has a grid version just beyond it
+                f"{base}.post2",
+                f"{base}rc2",
+                f"{base}rc1.post2",
+                f"{base}a0.post1",
+                f"{base}.post1+local",
             ]
     out += ["4", "4.0.1", "10", "99.0", "0.0.0.1", "1!0", "1!1.0"]
     return sorted(set(out), key=Version)
