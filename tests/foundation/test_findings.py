@@ -64,7 +64,7 @@ def test_secret_scan_findings_are_findings(tmp_path: Path) -> None:
     found = sorted(str(f) for f in scan_artifacts([wheel], root=tmp_path))
     assert found == [
         f"{wheel.name}: demo/.env: a secrets file that must not ship",
-        f"{wheel.name}: demo/source.py: something that looks like a AWS access key id",
+        f"{wheel.name}: demo/source.py: something that looks like a AWS access key",
     ]
     assert all(type(f) is Finding for f in scan_artifacts([wheel], root=tmp_path))
 
