@@ -1,4 +1,5 @@
-"""``cdk publish``, ``cdk versions``, ``cdk install``, ``cdk connectors``: thin commands over cdk.publish."""
+"""``cdk publish``, ``cdk versions``, ``cdk install``, ``cdk connectors``: thin commands over the publish
+workflow and cdk.publish."""
 
 from __future__ import annotations
 
@@ -83,8 +84,8 @@ def publish(
     against the latest published version; the gate (validate, test in replay); write the version into
     connector.yaml and pyproject.toml; build; twine check; scan for secrets; upload; tag.
     """
-    from cdk.publish.publish import PublishOptions
-    from cdk.publish.publish import publish as run
+    from cdk.workflows.publish import PublishOptions
+    from cdk.workflows.publish import publish as run
 
     options = PublishOptions(
         version,
