@@ -120,7 +120,7 @@ def publish(
             index_url=options.index_url,
         )
         if hasattr(registry, "sleep"):
-            registry.sleep = sleep  # type: ignore[union-attr]
+            registry.sleep = sleep
 
     # 1. the registry index and the version ------------------------------------------------------
     with timer.step("index", f"reading the index of {registry.display}"):
