@@ -35,7 +35,18 @@ LAYERS: list[tuple[str, tuple[str, ...], bool]] = [
     ("sdk", ("cdk.sdk",), False),
     (
         "core",
-        ("cdk.errors", "cdk.manifest", "cdk.project", "cdk.fsutil", "cdk.mappings", "cdk._version"),
+        (
+            "cdk.errors",
+            "cdk.findings",
+            "cdk.secrets",
+            "cdk.settings",
+            "cdk.manifest",
+            "cdk.project",
+            "cdk.fsutil",
+            "cdk.mappings",
+            "cdk._compat",
+            "cdk._version",
+        ),
         True,
     ),
 ]
