@@ -309,3 +309,40 @@ def read_stream(
         ignore_checkpoint=ignore_checkpoint or bool(getattr(conn.config, "force_ignore_checkpoint", False)),
         on_page=on_page,
     )
+
+
+def check_connection(project: Project, config_path: str | Path) -> tuple[bool, str | None]:
+    """Test the connection and credentials of ``config_path``: what ``cdk check`` (and a service's
+    test-connection) does. A failure of the connector's code is a failed check with its reason."""
+    cls = load_connector_class(project)
+    conn = instantiate(
+        project,
+        cls,
+        read_config_file(config_path),
+        config_source=str(config_path),
+        stream=stream_or_default(project, cls, None),
+    )
+    try:
+        ok, reason = conn.check_connection()
+    except ConnectorError as exc:
+        return False, exc.message
+    except Exception as exc:  # noqa: BLE001 - connector code may raise anything
+        return False, f"{type(exc).__name__}: {exc}"
+    return bool(ok), reason
+
+
+def write_records(
+    project: Project, config_path: str | Path, stream: str, records: Any, *, batch_size: int | None = None
+) -> Any:
+    """Load JSON Lines ``records`` (a binary stream) into the destination folder's connector: what
+    ``cdk write`` does. ``batch_size`` defaults to the config's buffer_size. Returns the runner's
+    WriteSummary."""
+    from cdk.errors import UsageError
+    from cdk.sdk import runner
+
+    cls = load_connector_class(project)
+    if not issubclass(cls, AbstractDestination):
+        raise UsageError(f"{project.manifest.name} is a source; use `cdk read`")
+    dest = instantiate(project, cls, read_config_file(config_path), config_source=str(config_path))
+    size = batch_size or int(getattr(dest.config, "buffer_size", 500))
+    return runner.write(dest, stream, records, batch_size=size)

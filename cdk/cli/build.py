@@ -32,16 +32,12 @@ def build(
     connector: str, want_wheel: bool, want_sdist: bool, out: str | None, isolation: str, fmt: str
 ) -> None:
     """Build the connector's sdist and wheel; check the wheel carries connector.yaml, schemas, entry point."""
-    from cdk.project import Project
-    from cdk.publish.build import build_project, check_wheel
+    from cdk.workflows.build import build as run
 
-    project = Project.load(connector)
     dists = [d for d, want in (("sdist", want_sdist), ("wheel", want_wheel)) if want] or ["sdist", "wheel"]
-    result = build_project(project.root, out, distributions=dists, isolation=isolation)  # type: ignore[arg-type]
+    result = run(connector, out, distributions=dists, isolation=isolation)  # type: ignore[arg-type]
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
-    if result.wheel:
-        check_wheel(result.wheel, project.manifest.name)
     if fmt == "json":
         print_json(
             {

@@ -57,9 +57,9 @@ def ci(
     Every stage of every connector runs; exit 1 if any failed.
       cdk ci connectors/* --reports reports/ --changed-since origin/main
     """
-    from cdk.ci import changed_connectors, run_gate
     from cdk.project import find_connectors
     from cdk.validators.policy import load_policy
+    from cdk.workflows.gate import changed_connectors, run_gate
 
     connectors = find_connectors(paths)
     if ref:

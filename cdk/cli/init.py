@@ -139,59 +139,39 @@ def init(
         _print_list(fmt)
         return
 
-    from cdk import __version__
-    from cdk.scaffold import find_template, render, resolve_answers
+    from cdk.workflows.init import init as run
 
     given: dict[str, Any] = _read_answers(answers_file) if answers_file else {}
     given.update(_parse_sets(sets))
-    defaults: dict[str, Any] = {}
-    if directory:
-        base = Path(directory).absolute().name
-        if base and "name" not in given:
-            defaults["name"] = base
-    with find_template(template_spec, checkout=checkout) as template:
-        if directory:  # refuse early, before asking anything
-            from cdk.scaffold.render import check_target
+    try:
+        result = run(
+            template_spec,
+            directory,
+            checkout=checkout,
+            given=given,
+            ask=None if no_input else _ask,
+            force=force,
+            fixtures=fixtures,
+        )
+    except click.exceptions.Abort:
+        if sys.stdin.isatty():
+            raise
+        from cdk.errors import UsageError
 
-            check_target(Path(directory).absolute(), force)
-        try:
-            context = resolve_answers(
-                template,
-                given,
-                defaults=defaults,
-                ask=None if no_input else _ask,
-                internal={"__cdk_version": __version__},
-            )
-        except click.exceptions.Abort:
-            if sys.stdin.isatty():
-                raise
-            from cdk.errors import UsageError
-
-            raise UsageError(
-                "cdk init ran out of answers on stdin (nothing was written)",
-                hint="in CI pass --no-input with --set KEY=VALUE or --answers FILE",
-            ) from None
-        target = Path(directory) if directory else Path(str(context.get("name") or template.name))
-        finish, fixtures_note = _fixtures_step(context, fixtures)
-        result = render(template, target, context, force=force, finish=finish)
+        raise UsageError(
+            "cdk init ran out of answers on stdin (nothing was written)",
+            hint="in CI pass --no-input with --set KEY=VALUE or --answers FILE",
+        ) from None
     shown = _shown(result.path)
     if fmt == "json":
-        print_json(
-            {
-                "path": str(result.path),
-                "template": result.template,
-                "name": context.get("name"),
-                "files": result.files,
-                "fixtures": fixtures_note,
-            }
-        )
+        print_json(result.as_dict())
         return
     click.echo(
-        f"Created {context.get('name', result.path.name)} in {shown} "
+        f"Created {result.name if result.name is not None else result.path.name} in {shown} "
         f"(template {result.template}, {len(result.files)} files)"
     )
-    if fixtures_note:
-        click.echo(f"Fixtures: {fixtures_note}")
+    if result.fixtures:
+        click.echo(f"Fixtures: {result.fixtures}")
     if (result.path / "connector.yaml").exists():
         click.echo("Next:")
         for line in (
@@ -203,25 +183,6 @@ def init(
         ):
             click.echo(f"  {line}")
     sys.stdout.flush()
-
-
-def _fixtures_step(context: dict[str, Any], wanted: bool) -> tuple[Any, str | None]:
-    """What to do about tests/cassettes: record them against the demo API, or say why not."""
-    from cdk.scaffold import fixtures
-
-    if not fixtures.wants_demo_fixtures(context):
-        return None, None
-    if not wanted:
-        return None, "not recorded (--no-fixtures); record them with `cdk test --record`"
-    if not fixtures.available():
-        return None, (
-            "not recorded: this cdk has no `cdk test`; "
-            "record them with `cdk test --record` once it is installed"
-        )
-    return (
-        fixtures.record_demo_cassettes,
-        "recorded against the cdk demo API (re-record against your API with `cdk test --record`)",
-    )
 
 
 def _shown(path: Path) -> str:

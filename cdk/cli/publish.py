@@ -1,4 +1,5 @@
-"""``cdk publish``, ``cdk versions``, ``cdk install``, ``cdk connectors``: thin commands over cdk.publish."""
+"""``cdk publish``, ``cdk versions``, ``cdk install``, ``cdk connectors``: thin commands over the publish
+workflow and cdk.publish."""
 
 from __future__ import annotations
 
@@ -83,8 +84,8 @@ def publish(
     against the latest published version; the gate (validate, test in replay); write the version into
     connector.yaml and pyproject.toml; build; twine check; scan for secrets; upload; tag.
     """
-    from cdk.publish.publish import PublishOptions
-    from cdk.publish.publish import publish as run
+    from cdk.workflows.publish import PublishOptions
+    from cdk.workflows.publish import publish as run
 
     options = PublishOptions(
         version,
@@ -231,26 +232,11 @@ def install(
     extra: tuple[str, ...],
 ) -> None:
     """Install a pinned connector, NAME==VERSION, from the registry (pip); NAME may be the connector's name."""
-    from cdk.errors import CdkError, UsageError
-    from cdk.publish.install import install_pinned
-    from cdk.publish.registry import find_project, open_registry
+    from cdk.publish.install import install_connector
+    from cdk.publish.registry import open_registry
 
-    if "==" not in requirement:
-        raise UsageError(
-            f"{requirement!r} is not pinned: write NAME==VERSION (e.g. acme-connector==1.4.2)",
-            hint="pipelines pin connector versions so that upgrades are explicit; cdk versions NAME lists them",
-        )
     registry = open_registry(repository, username=username, password=password, index_url=index_url)
-    name, _, pin = requirement.partition("==")
-    dist, files = find_project(registry, name.strip())
-    if not files:
-        raise CdkError(
-            f"{name.strip()} is not published in {registry.display}",
-            hint="cdk versions NAME lists what is; check --repository / CDK_REGISTRY_URL",
-        )
-    installed = install_pinned(
-        registry, f"{dist}=={pin.strip()}", python=python, extra_index_urls=list(extra)
-    )
+    installed = install_connector(registry, requirement, python=python, extra_index_urls=list(extra))
     click.echo(f"installed {installed} from {registry.display}", err=True)
 
 

@@ -37,24 +37,9 @@ def spec(connector: str) -> None:
 @format_option("text", "json")
 def check(connector: str, config_path: str, fmt: str) -> None:
     """Test the connection and credentials. Exit 0 when they work, 1 with the reason when not."""
-    from cdk.connector import instantiate, load_connector_class, read_config_file, stream_or_default
-    from cdk.errors import ConnectorError
+    from cdk.connector import check_connection
 
-    project = _project(connector)
-    cls = load_connector_class(project)
-    conn = instantiate(
-        project,
-        cls,
-        read_config_file(config_path),
-        config_source=config_path,
-        stream=stream_or_default(project, cls, None),
-    )
-    try:
-        ok, reason = conn.check_connection()
-    except ConnectorError as exc:
-        ok, reason = False, exc.message
-    except Exception as exc:  # noqa: BLE001 - connector code may raise anything
-        ok, reason = False, f"{type(exc).__name__}: {exc}"
+    ok, reason = check_connection(_project(connector), config_path)
     if fmt == "json":
         print_json({"success": bool(ok), "message": "Connection successful" if ok else reason})
     elif ok:
@@ -194,17 +179,9 @@ def write(connector: str, config_path: str, stream: str, batch_size: int | None,
     Example:
       cdk read -C ../my-source --config src.json -s users | cdk write --config dest.json -s users
     """
-    from cdk.connector import instantiate, load_connector_class, read_config_file
-    from cdk.sdk import runner
-    from cdk.sdk.source import AbstractDestination
+    from cdk.connector import write_records
 
-    project = _project(connector)
-    cls = load_connector_class(project)
-    if not issubclass(cls, AbstractDestination):
-        raise click.UsageError(f"{project.manifest.name} is a source; use `cdk read`")
-    dest = instantiate(project, cls, read_config_file(config_path), config_source=config_path)
-    size = batch_size or int(getattr(dest.config, "buffer_size", 500))
-    summary = runner.write(dest, stream, sys.stdin.buffer, batch_size=size)
+    summary = write_records(_project(connector), config_path, stream, sys.stdin.buffer, batch_size=batch_size)
     result = {
         "stream": stream,
         "written": summary.written,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -10,8 +9,6 @@ import click
 
 from cdk.cli.output import connector_option
 from cdk.testing.modes import RecordMode
-
-PYTEST_EXIT = {0: 0, 1: 1, 2: 1, 3: 1, 4: 2, 5: 1}
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -59,60 +56,25 @@ def test(
     ::incremental[STREAM] and ::errors[...] (401, 429, 500, timeout — synthesised, no live calls).
     Exit 0 when all pass, 1 when a test fails, 2 for a usage error.
     """
-    from cdk.errors import UsageError
+    from cdk.workflows.tests import run_tests
 
     rest = list(args)
     root = Path(connector)  # --connector/-C (default .); a PATH argument wins
     if rest and not rest[0].startswith("-") and _is_connector(Path(rest[0])):
         root = Path(rest.pop(0))
-    root = root.resolve()
-    if root.name == "connector.yaml":
-        root = root.parent
-    if not (root / "connector.yaml").is_file():
-        raise UsageError(f"no connector.yaml in {root}", hint="run it in a connector folder or pass PATH")
-    if config_path and not record:
-        raise UsageError(
-            "--config is the real config for recording; it needs --record",
-            hint="replay uses tests/sample_config.json",
-        )
-
-    if streams:
-        from cdk.project import Project
-
-        known = Project.load(root).manifest.stream_names
-        unknown = [s for s in streams if s not in known]
-        if unknown:
-            raise UsageError(
-                f"no stream {', '.join(map(repr, unknown))} in connector.yaml; streams: {', '.join(known)}"
-            )
-
-    mode = RecordMode(record) if record else RecordMode.NONE
-    argv = [f"--rootdir={root}", f"--cdk-connector={root}", f"--cdk-record={mode.value}"]
-    if config_path:
-        argv.append(f"--cdk-config={Path(config_path).resolve()}")
-    for s in streams:
-        argv.append(f"--cdk-stream={s}")
-    if keyword:
-        argv += ["-k", keyword]
-    if junit_xml:
-        argv.append(f"--junitxml={Path(junit_xml).resolve()}")
-    user_paths = [a for a in rest if not a.startswith("-") and (root / a.split("::")[0]).exists()]
-    if not user_paths:
-        argv.append("connector.yaml")
-        if (root / "tests").is_dir():
-            argv.append("tests")
-    argv += rest
-
-    env = dict(os.environ)
-    if not record:
-        env["CDK_VIRTUAL_TIME"] = "1"  # retries and rate limits of replayed traffic never sleep
-    import subprocess
-
-    # a fresh interpreter: pytest must import (and assert-rewrite) the plugin and the connector itself
-    code = subprocess.run([sys.executable, "-m", "pytest", *argv], cwd=root, env=env).returncode
-    if code == 5:
+    report = run_tests(
+        root,
+        record=record,
+        config_path=config_path,
+        streams=streams,
+        keyword=keyword,
+        junit_xml=junit_xml,
+        pytest_args=rest,
+        output=sys.stdout,  # pytest's own console output is what a person reads here
+    )
+    if report.no_tests_selected:
         click.echo("no tests were selected (check -k / --stream)", err=True)
-    sys.exit(PYTEST_EXIT.get(code, 1))
+    sys.exit(report.exit_code)
 
 
 def _is_connector(path: Path) -> bool:

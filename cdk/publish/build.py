@@ -300,3 +300,20 @@ def check_wheel(wheel: str | Path, connector_name: str) -> WheelConnector:
             f'{connector_name} = "<package>.<module>:<ConnectorClass>"',
         )
     return found
+
+
+def twine_check(artifacts: list[Path]) -> None:
+    """``twine check`` the artifacts; PackagingError with its output when it fails."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "twine", "check", *map(str, artifacts)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    if proc.returncode != 0:
+        raise PackagingError(
+            f"twine check failed:\n{(proc.stdout + proc.stderr).strip()[-2000:]}",
+            hint="fix the package metadata (README, description) and publish again",
+        )

@@ -10,6 +10,35 @@ from cdk.errors import CdkError, OutsideError
 from cdk.publish.build import ENTRY_POINT_GROUP
 
 
+def install_connector(
+    registry: Any,
+    requirement: str,
+    *,
+    python: str | None = None,
+    extra_index_urls: list[str] | None = None,
+) -> str:
+    """Install ``NAME==VERSION`` from ``registry``, where NAME may be the connector's name (acme finds
+    acme-connector): what ``cdk install`` does. Returns the requirement installed."""
+    from cdk.errors import UsageError
+    from cdk.publish.registry import find_project
+
+    if "==" not in requirement:
+        raise UsageError(
+            f"{requirement!r} is not pinned: write NAME==VERSION (e.g. acme-connector==1.4.2)",
+            hint="pipelines pin connector versions so that upgrades are explicit; cdk versions NAME lists them",
+        )
+    name, _, pin = requirement.partition("==")
+    dist, files = find_project(registry, name.strip())
+    if not files:
+        raise CdkError(
+            f"{name.strip()} is not published in {registry.display}",
+            hint="cdk versions NAME lists what is; check --repository / CDK_REGISTRY_URL",
+        )
+    return install_pinned(
+        registry, f"{dist}=={pin.strip()}", python=python, extra_index_urls=extra_index_urls
+    )
+
+
 def install_pinned(
     registry: Any,
     requirement: str,

@@ -16,10 +16,6 @@ talk to the demo API's routes (ours do; the author then adapts them).
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,23 +29,13 @@ DEMO_SECRET = "demo-secret-7f3a"  # what the demo API wants; redacted from every
 DEMO_REFRESH = "demo-refresh-5c1e"
 SAMPLE_CONFIG = Path("tests") / "sample_config.json"
 CASSETTES = Path("tests") / "cassettes"
-RECORD_TIMEOUT = 300
-
-
-def available() -> bool:
-    """True when this cdk has the `cdk test` machinery (command and pytest plugin)."""
-    import importlib.util
-
-    from cdk.cli.main import COMMANDS
-
-    return "test" in COMMANDS and importlib.util.find_spec("cdk.testing.plugin") is not None
 
 
 def wants_demo_fixtures(context: dict[str, Any]) -> bool:
     return context.get("_cdk_fixtures") == "demo"
 
 
-def _demo_config(sample: dict[str, Any], url: str) -> dict[str, Any]:
+def demo_config(sample: dict[str, Any], url: str) -> dict[str, Any]:
     """The sample config pointed at the demo API, with credentials it accepts."""
     config = json.loads(json.dumps(sample))
     if "api_url" in config:
@@ -87,7 +73,7 @@ def _declarative_hosts(data: Any) -> list[dict[str, Any]]:
     return found
 
 
-def _base_url(folder: Path, sample: dict[str, Any]) -> str:
+def base_url(folder: Path, sample: dict[str, Any]) -> str:
     """Where replay sends requests: the sample config's ``api_url``, else the declarative spec's one host."""
     if sample.get("api_url"):
         return str(sample["api_url"]).rstrip("/")
@@ -105,7 +91,7 @@ def _base_url(folder: Path, sample: dict[str, Any]) -> str:
 
 
 @contextmanager
-def _demo_manifest(folder: Path, base_url: str, demo_url: str) -> Iterator[None]:
+def demo_manifest(folder: Path, base_url: str, demo_url: str) -> Iterator[None]:
     """While recording, the demo API's host joins allowed_hosts and declarative requests go to the demo
     API instead of the base URL; connector.yaml is restored byte for byte."""
     import yaml
@@ -130,85 +116,27 @@ def _demo_manifest(folder: Path, base_url: str, demo_url: str) -> Iterator[None]
         manifest.write_bytes(original)
 
 
-def record_demo_cassettes(folder: Path) -> list[str]:
-    """Record ``tests/cassettes`` of the connector in ``folder`` against an in-process demo API.
-
-    Returns the cassette files written (relative to ``folder``). Raises CdkError when recording fails,
-    so the caller can throw the whole rendered folder away.
-    """
-    from cdk.testing.demo_api import DemoAPI
-
-    sample_path = folder / SAMPLE_CONFIG
-    sample = json.loads(sample_path.read_text(encoding="utf-8"))
-    base_url = _base_url(folder, sample)
-    kind = (sample.get("authentication") or {}).get("type", "none")
-    api = DemoAPI(
-        DEMO_RECORDS,
-        api_key={"api_key": DEMO_SECRET, "bearer": DEMO_SECRET, "oauth2": "no-token-yet"}.get(kind),
-        refresh_token=DEMO_REFRESH if kind == "oauth2" else None,
-    )
-    before = set(folder.rglob("*"))
-    with (
-        api,
-        tempfile.TemporaryDirectory(prefix="cdk-init-record-") as scratch,
-        _demo_manifest(folder, base_url, api.url),
-    ):
-        config_path = Path(scratch) / "demo_config.json"
-        config_path.write_text(json.dumps(_demo_config(sample, api.url)), encoding="utf-8")
-        # the error-path tests replay the read recording with the sample config, so they run after re-addressing
-        env = {**os.environ, "NO_COLOR": "1"}
-        try:
-            proc = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "cdk",
-                    "test",
-                    str(folder),
-                    "--record",
-                    "--config",
-                    str(config_path),
-                    "-k",
-                    "not errors",
-                ],
-                cwd=scratch,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=RECORD_TIMEOUT,
-            )
-        except subprocess.TimeoutExpired:
+def readdress_cassettes(folder: Path, demo_url: str, base_url: str) -> list[str]:
+    """Point every cassette in ``folder``'s tests/cassettes from the demo API at ``base_url``; returns
+    the cassette files (relative to ``folder``)."""
+    written = []
+    port = demo_url.rsplit(":", 1)[1]
+    for cassette in sorted((folder / CASSETTES).glob("*")):
+        if not cassette.is_file():
+            continue
+        text = cassette.read_text(encoding="utf-8")
+        readdressed = text.replace(demo_url, base_url)
+        if f"127.0.0.1:{port}" in readdressed:
             raise CdkError(
-                f"recording the demo fixtures took longer than {RECORD_TIMEOUT} s",
-                hint="pass --no-fixtures and record later with `cdk test --record`",
-            ) from None
-        if proc.returncode != 0:
-            tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
-            raise CdkError(
-                "recording the demo fixtures of the new connector failed:\n" + "\n".join(tail),
-                hint="pass --no-fixtures to skip them, and report it if the template is a shipped one",
+                f"{cassette.name}: the demo API's address survives in a form cdk init cannot re-address"
             )
-        written = []
-        for cassette in sorted((folder / CASSETTES).glob("*")):
-            if not cassette.is_file():
-                continue
-            text = cassette.read_text(encoding="utf-8")
-            readdressed = text.replace(api.url, base_url)
-            port = api.url.rsplit(":", 1)[1]
-            if f"127.0.0.1:{port}" in readdressed:
-                raise CdkError(
-                    f"{cassette.name}: the demo API's address survives in a form cdk init cannot re-address"
-                )
-            if readdressed != text:
-                atomic_write_text(cassette, readdressed)
-            written.append(str(cassette.relative_to(folder)))
-    _remove_run_debris(folder, before)
-    if not written:
-        raise CdkError("recording the demo fixtures wrote no cassette")
+        if readdressed != text:
+            atomic_write_text(cassette, readdressed)
+        written.append(str(cassette.relative_to(folder)))
     return written
 
 
-def _remove_run_debris(folder: Path, before: set[Path]) -> None:
+def remove_run_debris(folder: Path, before: set[Path]) -> None:
     """Drop what the recording run left besides cassettes (.pytest_cache, __pycache__)."""
     import shutil
 

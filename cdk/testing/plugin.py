@@ -33,6 +33,12 @@ def pytest_addoption(parser: Any) -> None:
         help="run the standard tests of this stream only (repeatable)",
     )
     group.addoption("--cdk-connector", default=None, help="connector folder (default: the rootdir)")
+    group.addoption(
+        "--cdk-report",
+        default=None,
+        metavar="PATH",
+        help="write one JSON result per test here when the session ends (what run_tests reads)",
+    )
 
 
 def connector_root(config: Any) -> Path | None:
@@ -43,6 +49,11 @@ def connector_root(config: Any) -> Path | None:
 
 
 def pytest_configure(config: Any) -> None:
+    report_path = config.getoption("cdk_report", None)
+    if report_path:
+        from cdk.testing.report import ReportWriter
+
+        config.pluginmanager.register(ReportWriter(Path(report_path)), "cdk-report")
     root = connector_root(config)
     if root is None:
         return

@@ -6,7 +6,7 @@ and ``cdk publish`` enforces the same rules before it uploads anything.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from cdk.findings import Finding
 from cdk.validators.findings import Rule, make
@@ -48,20 +48,42 @@ def check(project: Any, policy: Any) -> list[Finding]:
     return []
 
 
-def check_release(project: Any, registry: Any) -> list[Finding]:
-    """V001/V002 findings for ``project`` against ``registry`` (any object of cdk.publish.registry)."""
+class ReleaseHistory(Protocol):
+    """What the release rules need to know of a registry; the caller adapts its registry client.
+
+    Both methods raise :class:`cdk.errors.CdkError` when the registry cannot be read.
+    """
+
+    @property
+    def display(self) -> str:
+        """How the registry is named in messages (never with credentials)."""
+        ...
+
+    def published_versions(self, dist: str) -> list[str]:
+        """The versions of ``dist`` already in the registry (PEP 440 strings)."""
+        ...
+
+    def breaking_changes(
+        self, dist: str, latest: str, project: Any, new_version: str
+    ) -> dict[str, Any] | None:
+        """The breaking-change diff of ``project`` (as ``new_version``) against the published ``latest``
+        (:meth:`cdk.publish.diff.DiffReport.as_dict` plus ``breaking_refused``), or None if unknown."""
+        ...
+
+
+def check_release(project: Any, history: ReleaseHistory) -> list[Finding]:
+    """V001/V002 findings for ``project`` against what ``history`` says its registry holds (V003 when
+    the registry cannot be read)."""
     from cdk.errors import CdkError
     from cdk.publish import versions as v
-    from cdk.publish.publish import diff_against
-    from cdk.publish.registry import versions_of
 
     line, col = project.positions.locate(("version",))
     dist = ((project.pyproject or {}).get("project") or {}).get("name") or project.manifest.name
     try:
-        files = registry.files(dist)
+        published = history.published_versions(dist)
     except CdkError as exc:
-        return [make(R["V003"], "connector.yaml", line, col, f"{registry.display}: {exc.message}")]
-    latest = v.latest(versions_of(files))
+        return [make(R["V003"], "connector.yaml", line, col, f"{history.display}: {exc.message}")]
+    latest = v.latest(published)
     if latest is None:
         return []
     current = v.parse_version(project.manifest.version)
@@ -72,11 +94,10 @@ def check_release(project: Any, registry: Any) -> list[Finding]:
                 "connector.yaml",
                 line,
                 col,
-                f"version {current} is not greater than {latest}, the latest {dist} in {registry.display}",
+                f"version {current} is not greater than {latest}, the latest {dist} in {history.display}",
             )
         ]
-    notes: list[str] = []
-    report = diff_against(registry, files, latest, project, str(current), notes)
+    report = history.breaking_changes(dist, latest, project, str(current))
     if report and report["breaking_refused"]:
         changes = "; ".join(
             f"{c['where']}: {c['message']}" for c in report["changes"] if c["severity"] == "breaking"
