@@ -17,7 +17,6 @@ traceback and exits with its ``exit_code``, which is one of:
     ├── ConfigError                     (1)  a config fails its schema or names a missing env variable
     ├── ValidationFailed                (1)  validation found errors
     ├── TestsFailed                     (1)  `cdk test` in replay reported failures (publish gate)
-    ├── GateUnavailable                 (1)  a gate step cannot run in this cdk: nothing checked, so no publish
     ├── VersionRefused                  (1)  not a connector semver, or not greater than the published ones
     ├── AlreadyPublished                (1)  the registry already holds a file of this version
     ├── PackagingError                  (1)  the connector builds, but not into something cdk can publish
@@ -123,10 +122,6 @@ class TestsFailed(CdkError):
     """``cdk test`` in replay reported failures."""
 
 
-class GateUnavailable(CdkError):
-    """A gate step cannot run in this installation of cdk (exit 1: nothing was checked, so no publish)."""
-
-
 class VersionRefused(CdkError):
     """A version that is not a connector semver, or not allowed here (exit 1)."""
 
@@ -228,7 +223,6 @@ __all__ = [
     "ConnectorError",
     "EgressDeniedError",
     "FolderNotEmptyError",
-    "GateUnavailable",
     "InvalidModeError",
     "InvalidResponseError",
     "ManifestError",

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from cdk.errors import (
     OutsideError,
-    PackagingError,  # re-exported: moved to cdk.errors
+    PackagingError,
 )
 from cdk.manifest import MANIFEST_FILE
 

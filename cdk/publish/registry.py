@@ -32,7 +32,7 @@ from typing import Any, Protocol
 from urllib.parse import urljoin, urlparse, urlsplit, urlunsplit
 
 from cdk.errors import (
-    AlreadyPublished,  # re-exported: moved to cdk.errors
+    AlreadyPublished,
     CdkError,
     OutsideError,
 )

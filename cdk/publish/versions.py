@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from cdk.errors import VersionRefused  # re-exported: moved to cdk.errors
+from cdk.errors import VersionRefused
 from cdk.manifest import SEMVER_RE
 
 Bump = Literal["patch", "minor", "major"]

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from cdk.errors import (
-    AnswerError,  # re-exported: moved to cdk.errors
+    AnswerError,
     UsageError,
 )
 from cdk.scaffold.catalog import CONTEXT_FILE, Template

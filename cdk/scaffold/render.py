@@ -16,7 +16,7 @@ from typing import Any
 
 from cdk.errors import (
     CdkError,
-    FolderNotEmptyError,  # re-exported: moved to cdk.errors
+    FolderNotEmptyError,
     UsageError,
 )
 from cdk.scaffold.catalog import Template

@@ -32,10 +32,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cdk.errors import (
-    CassetteFormatError,  # re-exported: moved to cdk.errors
-    NetworkBlockedError,  # re-exported: moved to cdk.errors
-    SecretLeakError,  # re-exported: moved to cdk.errors
-    UnrecordedRequestError,  # re-exported: moved to cdk.errors
+    CassetteFormatError,
+    NetworkBlockedError,
+    SecretLeakError,
+    UnrecordedRequestError,
 )
 from cdk.fsutil import atomic_write_bytes
 from cdk.secrets import hint as mask

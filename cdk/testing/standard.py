@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk.errors import PaginationNeverEnds, StandardTestFailure  # re-exported: moved to cdk.errors
+from cdk.errors import PaginationNeverEnds, StandardTestFailure
 from cdk.project import Project
 from cdk.sdk.records import SourceRecord
 from cdk.sdk.runner import ReadSummary, StateStore, parse_instant, read

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from cdk.findings import Finding, Severity  # re-exported: moved to cdk.findings
+from cdk.findings import Finding, Severity
 
 SUITES = (
     "syntax",

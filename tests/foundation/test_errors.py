@@ -74,7 +74,6 @@ def test_the_drawn_tree_is_the_real_tree() -> None:
         (errors.AlreadyPublished, 1),
         (errors.PackagingError, 1),
         (errors.TestsFailed, 1),
-        (errors.GateUnavailable, 1),
         (errors.FolderNotEmptyError, 1),
         (errors.SecretLeakError, 1),
         (errors.CassetteFormatError, 1),

@@ -9,8 +9,9 @@ from __future__ import annotations
 import pytest
 
 from cdk._version import __version__
+from cdk.findings import Finding
 from cdk.validators import reporters
-from cdk.validators.findings import Finding, Report
+from cdk.validators.findings import Report
 
 
 def _report() -> Report:
