@@ -20,7 +20,7 @@ from typing import Any, cast
 
 from cdk.errors import ManifestError
 from cdk.findings import Finding, Severity
-from cdk.validators.findings import Report, Rule, make
+from cdk.validators.findings import SUITES, Report, Rule, make
 from cdk.validators.policy import Policy, apply_connector_settings, load_policy
 
 RULES = [
@@ -73,18 +73,9 @@ RULES = [
 ]
 R = {r.code: r for r in RULES}
 
-SUITE_ORDER = (
-    "manifest",
-    "config",
-    "capabilities",
-    "dependencies",
-    "security",
-    "secrets",
-    "egress",
-    "packaging",
-    "fixtures",
-    "declarative",
-)
+# the suites a project runs through, in report order: every suite but the engine's own (syntax, policy)
+# and release, which needs a registry and runs only in the gate
+SUITE_ORDER = tuple(s for s in SUITES if s not in ("syntax", "policy", "release"))
 CODE_SUITES = ("capabilities", "security", "secrets", "egress")
 IGNORE_RE = re.compile(r"#\s*cdk:\s*ignore\[([A-Za-z0-9_,\s]+)\]")
 
