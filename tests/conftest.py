@@ -1,10 +1,12 @@
-"""Fixtures shared by every test area: the demo API, fixture connectors, and running `cdk` for real."""
+"""Fixtures shared by every test area: the demo API, fixture connectors, and running `cdk` in-process
+(``invoke_cdk``) or as a real subprocess (``run_cdk``, when a fresh interpreter is the point)."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +71,58 @@ def run_cdk(
         capture_output=True,
         timeout=timeout,
     )
+
+
+def invoke_cdk(
+    *args: str,
+    cwd: Path | str | None = None,
+    env: dict | None = None,
+    input: bytes | str | None = None,
+    timeout: float | None = None,
+    text: bool = False,
+) -> subprocess.CompletedProcess:
+    """Run `cdk ARGS` in this process with click's CliRunner; returns what ``run_cdk`` returns.
+
+    The same entry point as the console script (``cdk.cli.main:main``, which turns failures into exit
+    codes and calls ``sys.exit``; CliRunner turns that ``SystemExit`` into the exit code). ``env`` is applied
+    to ``os.environ`` only for the call and ``cwd`` is restored afterwards, so calls stay independent. Use
+    ``run_cdk`` instead when the command imports connector code, spawns children that write to the
+    inherited stdout (``cdk test``), configures logging, or installs signal handlers. ``timeout`` is
+    accepted for call-site compatibility and ignored; ``text=True`` decodes stdout/stderr as
+    ``subprocess.run(text=True)`` would. ``env`` values of ``None`` remove a variable for the call.
+    """
+    from click.testing import CliRunner
+
+    runner = CliRunner(env={"NO_COLOR": "1", "CDK_DEBUG": None, **(env or {})})
+    old_cwd = os.getcwd()
+    old_sigterm = signal.getsignal(signal.SIGTERM)  # cdk publish turns SIGTERM into KeyboardInterrupt
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        result = runner.invoke(_CONSOLE_SCRIPT, list(args), input=input, prog_name="cdk")
+    finally:
+        os.chdir(old_cwd)
+        signal.signal(signal.SIGTERM, old_sigterm)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a bug in the harness or in main()'s handling, not an exit code
+    out, err = result.stdout_bytes, result.stderr_bytes or b""
+    if text:
+        return subprocess.CompletedProcess(["cdk", *args], result.exit_code, out.decode(), err.decode())
+    return subprocess.CompletedProcess(["cdk", *args], result.exit_code, out, err)
+
+
+class _ConsoleScript:
+    """What CliRunner.invoke needs of a command (``.main``), backed by the console script's ``main``."""
+
+    name = "cdk"
+
+    def main(self, args: list[str], prog_name: str, **extra: object) -> None:
+        from cdk.cli.main import main
+
+        main(list(args))
+
+
+_CONSOLE_SCRIPT = _ConsoleScript()
 
 
 def jsonl(stdout: bytes) -> list[dict]:
