@@ -9,6 +9,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,45 @@ import pytest
 from cdk.testing.demo_api import DemoAPI
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cdk_home(tmp_path_factory):
+    """No test (nor a session fixture, nor a cdk subprocess) writes the developer's ~/.cdk or ~/.cache/cdk,
+    and no two xdist workers share them: CDK_HOME and CDK_CACHE_DIR point into this worker's basetemp.
+    Tests that need their own (the publish and validate fixtures) still set them per test."""
+    base = tmp_path_factory.getbasetemp()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CDK_HOME", str(base / "cdk-home"))
+        mp.setenv("CDK_CACHE_DIR", str(base / "cdk-cache"))
+        yield
+
+
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder every xdist worker of this run sees (the basetemp's parent under xdist), for session
+    fixtures that build something once per run; guard writes with ``filelock.FileLock``."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
+    """The folder ``name``, filled by ``make(folder)`` once per test run: under xdist the first worker to
+    ask makes it under a file lock and the others wait for it and reuse it (so tests must only read it).
+    A half-made folder (its maker failed) is made again by the next one to ask."""
+    from filelock import FileLock
+
+    root = shared_dir(tmp_path_factory, "once-per-run")
+    folder = root / name
+    with FileLock(str(root / f"{name}.lock")):
+        if not (root / f"{name}.done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            make(folder)
+            (root / f"{name}.done").touch()
+    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -9,25 +9,28 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.conftest import invoke_cdk
+from tests.conftest import invoke_cdk, once_per_run
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def monorepo(tmp_path_factory):
-    """A git repository with two generated connectors (cassettes recorded at init), committed."""
-    root = tmp_path_factory.mktemp("mono")
-    for name in ("alpha", "beta"):
-        result = invoke_cdk(
-            "init", str(root / "connectors" / name), "--no-input", "--set", f"name={name}", timeout=300
-        )
-        assert result.returncode == 0, result.stderr
-    for args in (
-        ["init", "-q", "-b", "main"],
-        ["add", "-A"],
-        ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "connectors"],
-    ):
-        subprocess.run(["git", *args], cwd=root, check=True)
-    return root
+    """A git repository with two generated connectors (cassettes recorded at init), committed; made once
+    per run (see once_per_run): tests that change it work on a copy_repo."""
+
+    def make(root):
+        for name in ("alpha", "beta"):
+            result = invoke_cdk(
+                "init", str(root / "connectors" / name), "--no-input", "--set", f"name={name}"
+            )
+            assert result.returncode == 0, result.stderr
+        for args in (
+            ["init", "-q", "-b", "main"],
+            ["add", "-A"],
+            ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "connectors"],
+        ):
+            subprocess.run(["git", *args], cwd=root, check=True)
+
+    return once_per_run(tmp_path_factory, "ci-monorepo", make)
 
 
 def copy_repo(monorepo, tmp_path):

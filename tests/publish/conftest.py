@@ -230,37 +230,46 @@ class PyPIServer:
         htpasswd = HtpasswdFile(str(root / "htpasswd"), new=True)
         htpasswd.set_password(REGISTRY_USER, REGISTRY_PASSWORD)
         htpasswd.save()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
         self.log = open(root / "pypiserver.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pypiserver",
-                "run",
-                "-i",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-P",
-                str(root / "htpasswd"),
-                "-a",
-                authenticate,
-                "--disable-fallback",
-                str(self.packages),
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait()
+        # free_port() lets the port go before pypiserver binds it; under xdist another worker may take it
+        # in between, so a server that exits at once is started again on another port
+        for attempt in range(3):
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}/"
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "pypiserver",
+                    "run",
+                    "-i",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-P",
+                    str(root / "htpasswd"),
+                    "-a",
+                    authenticate,
+                    "--disable-fallback",
+                    str(self.packages),
+                ],
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                self._wait()
+                return
+            except RuntimeError:
+                if attempt == 2 or self.proc.poll() is None:
+                    self.stop()
+                    raise
 
-    def _wait(self, attempts: int = 200) -> None:
+    def _wait(self, attempts: int = 600) -> None:
         import time
         import urllib.error
         import urllib.request
 
-        for _ in range(attempts):  # bounded: at most ~10 s
+        for _ in range(attempts):  # bounded: at most ~30 s (a loaded 2-core machine runs 2 xdist workers)
             if self.proc.poll() is not None:
                 raise RuntimeError(
                     f"pypiserver exited: {(self.packages.parent / 'pypiserver.log').read_text()}"
@@ -272,7 +281,7 @@ class PyPIServer:
                 return  # answering, with authentication required
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("pypiserver did not answer within 10 s")
+        raise RuntimeError("pypiserver did not answer within 30 s")
 
     def stop(self) -> None:
         self.proc.terminate()
