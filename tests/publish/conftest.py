@@ -1,4 +1,4 @@
-"""Fixtures for publishing tests: a small realistic connector project, the cdk CLI as a subprocess,
+"""Fixtures for publishing tests: a small realistic connector project, the cdk CLI (in-process),
 an offline build environment, and (in the registry tests) a real pypiserver."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import invoke_cdk
 
 CONNECTOR_YAML = """\
 # Acme connector: users and orders from the Acme API.
@@ -181,7 +183,10 @@ CdkRunner = Callable[..., subprocess.CompletedProcess]
 
 @pytest.fixture
 def cdk(cdk_env: dict[str, str]) -> CdkRunner:
-    """Run ``cdk ARGS`` as a real subprocess; returns the CompletedProcess (text)."""
+    """Run ``cdk ARGS`` in-process (tests.conftest.invoke_cdk) in exactly the environment ``cdk_env``
+    (variables outside it are removed for the call); returns a CompletedProcess (text). Builds, twine,
+    pip and git still run as the real subprocesses cdk starts; test_a_killed_publish_restores_the_working_tree
+    runs cdk itself as a subprocess, because a signal is its point."""
 
     def run(
         *args: str,
@@ -190,15 +195,9 @@ def cdk(cdk_env: dict[str, str]) -> CdkRunner:
         timeout: float = 180,
         input: str | None = None,
     ) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "cdk", *args],
-            cwd=cwd,
-            env={**cdk_env, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            input=input,
-        )
+        full = {**cdk_env, **(env or {})}
+        removed: dict[str, str | None] = {k: None for k in os.environ if k not in full}
+        return invoke_cdk(*args, cwd=cwd, env={**removed, **full}, input=input, text=True)
 
     return run
 
