@@ -23,11 +23,17 @@ FIXTURES = Path(__file__).parent / "fixtures"
 def _private_cdk_home(tmp_path_factory):
     """No test (nor a session fixture, nor a cdk subprocess) writes the developer's ~/.cdk or ~/.cache/cdk,
     and no two xdist workers share them: CDK_HOME and CDK_CACHE_DIR point into this worker's basetemp.
-    Tests that need their own (the publish and validate fixtures) still set them per test."""
+    Tests that need their own (the publish and validate fixtures) still set them per test. Also keeps
+    the nested pytest of `cdk test` from loading our dev plugins (see below)."""
     base = tmp_path_factory.getbasetemp()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CDK_HOME", str(base / "cdk-home"))
         mp.setenv("CDK_CACHE_DIR", str(base / "cdk-cache"))
+        # The pytest that `cdk test` starts (cdk init's recording, cdk ci, the publish gate, ~100 runs per
+        # suite) would load every plugin of this environment; hypothesis and xdist are our dev dependencies,
+        # not a connector's, and cost ~1 s of CPU per run on this machine. A test that sets its own
+        # PYTEST_ADDOPTS still wins.
+        mp.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest -p no:xdist")
         yield
 
 
