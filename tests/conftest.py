@@ -1,12 +1,15 @@
-"""Fixtures shared by every test area: the demo API, fixture connectors, and running `cdk` for real."""
+"""Fixtures shared by every test area: the demo API, fixture connectors, and running `cdk` in-process
+(``invoke_cdk``) or as a real subprocess (``run_cdk``, when a fresh interpreter is the point)."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,51 @@ import pytest
 from cdk.testing.demo_api import DemoAPI
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_cdk_home(tmp_path_factory):
+    """No test (nor a session fixture, nor a cdk subprocess) writes the developer's ~/.cdk or ~/.cache/cdk,
+    and no two xdist workers share them: CDK_HOME and CDK_CACHE_DIR point into this worker's basetemp.
+    Tests that need their own (the publish and validate fixtures) still set them per test. Also keeps
+    the nested pytest of `cdk test` from loading our dev plugins (see below)."""
+    base = tmp_path_factory.getbasetemp()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CDK_HOME", str(base / "cdk-home"))
+        mp.setenv("CDK_CACHE_DIR", str(base / "cdk-cache"))
+        # The pytest that `cdk test` starts (cdk init's recording, cdk ci, the publish gate, ~100 runs per
+        # suite) would load every plugin of this environment; hypothesis and xdist are our dev dependencies,
+        # not a connector's, and cost ~1 s of CPU per run on this machine. A test that sets its own
+        # PYTEST_ADDOPTS still wins.
+        mp.setenv("PYTEST_ADDOPTS", "-p no:hypothesispytest -p no:xdist")
+        yield
+
+
+def shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """A folder every xdist worker of this run sees (the basetemp's parent under xdist), for session
+    fixtures that build something once per run; guard writes with ``filelock.FileLock``."""
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder = root / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], object]) -> Path:
+    """The folder ``name``, filled by ``make(folder)`` once per test run: under xdist the first worker to
+    ask makes it under a file lock and the others wait for it and reuse it (so tests must only read it).
+    A half-made folder (its maker failed) is made again by the next one to ask."""
+    from filelock import FileLock
+
+    root = shared_dir(tmp_path_factory, "once-per-run")
+    folder = root / name
+    with FileLock(str(root / f"{name}.lock")):
+        if not (root / f"{name}.done").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            make(folder)
+            (root / f"{name}.done").touch()
+    return folder
 
 
 @pytest.fixture(autouse=True)
@@ -69,6 +117,58 @@ def run_cdk(
         capture_output=True,
         timeout=timeout,
     )
+
+
+def invoke_cdk(
+    *args: str,
+    cwd: Path | str | None = None,
+    env: dict | None = None,
+    input: bytes | str | None = None,
+    timeout: float | None = None,
+    text: bool = False,
+) -> subprocess.CompletedProcess:
+    """Run `cdk ARGS` in this process with click's CliRunner; returns what ``run_cdk`` returns.
+
+    The same entry point as the console script (``cdk.cli.main:main``, which turns failures into exit
+    codes and calls ``sys.exit``; CliRunner turns that ``SystemExit`` into the exit code). ``env`` is applied
+    to ``os.environ`` only for the call and ``cwd`` is restored afterwards, so calls stay independent. Use
+    ``run_cdk`` instead when the command imports connector code, spawns children that write to the
+    inherited stdout (``cdk test``), configures logging, or installs signal handlers. ``timeout`` is
+    accepted for call-site compatibility and ignored; ``text=True`` decodes stdout/stderr as
+    ``subprocess.run(text=True)`` would. ``env`` values of ``None`` remove a variable for the call.
+    """
+    from click.testing import CliRunner
+
+    runner = CliRunner(env={"NO_COLOR": "1", "CDK_DEBUG": None, **(env or {})})
+    old_cwd = os.getcwd()
+    old_sigterm = signal.getsignal(signal.SIGTERM)  # cdk publish turns SIGTERM into KeyboardInterrupt
+    try:
+        if cwd is not None:
+            os.chdir(cwd)
+        result = runner.invoke(_CONSOLE_SCRIPT, list(args), input=input, prog_name="cdk")
+    finally:
+        os.chdir(old_cwd)
+        signal.signal(signal.SIGTERM, old_sigterm)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception  # a bug in the harness or in main()'s handling, not an exit code
+    out, err = result.stdout_bytes, result.stderr_bytes or b""
+    if text:
+        return subprocess.CompletedProcess(["cdk", *args], result.exit_code, out.decode(), err.decode())
+    return subprocess.CompletedProcess(["cdk", *args], result.exit_code, out, err)
+
+
+class _ConsoleScript:
+    """What CliRunner.invoke needs of a command (``.main``), backed by the console script's ``main``."""
+
+    name = "cdk"
+
+    def main(self, args: list[str], prog_name: str, **extra: object) -> None:
+        from cdk.cli.main import main
+
+        main(list(args))
+
+
+_CONSOLE_SCRIPT = _ConsoleScript()
 
 
 def jsonl(stdout: bytes) -> list[dict]:

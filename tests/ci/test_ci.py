@@ -9,25 +9,28 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.conftest import run_cdk
+from tests.conftest import invoke_cdk, once_per_run
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def monorepo(tmp_path_factory):
-    """A git repository with two generated connectors (cassettes recorded at init), committed."""
-    root = tmp_path_factory.mktemp("mono")
-    for name in ("alpha", "beta"):
-        result = run_cdk(
-            "init", str(root / "connectors" / name), "--no-input", "--set", f"name={name}", timeout=300
-        )
-        assert result.returncode == 0, result.stderr
-    for args in (
-        ["init", "-q", "-b", "main"],
-        ["add", "-A"],
-        ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "connectors"],
-    ):
-        subprocess.run(["git", *args], cwd=root, check=True)
-    return root
+    """A git repository with two generated connectors (cassettes recorded at init), committed; made once
+    per run (see once_per_run): tests that change it work on a copy_repo."""
+
+    def make(root):
+        for name in ("alpha", "beta"):
+            result = invoke_cdk(
+                "init", str(root / "connectors" / name), "--no-input", "--set", f"name={name}"
+            )
+            assert result.returncode == 0, result.stderr
+        for args in (
+            ["init", "-q", "-b", "main"],
+            ["add", "-A"],
+            ["-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qm", "connectors"],
+        ):
+            subprocess.run(["git", *args], cwd=root, check=True)
+
+    return once_per_run(tmp_path_factory, "ci-monorepo", make)
 
 
 def copy_repo(monorepo, tmp_path):
@@ -38,7 +41,7 @@ def copy_repo(monorepo, tmp_path):
 
 def test_green_monorepo_writes_combined_reports(monorepo, tmp_path):
     reports = tmp_path / "reports"
-    result = run_cdk(
+    result = invoke_cdk(
         "ci", "connectors/*", "--skip", "build", "--reports", str(reports), cwd=monorepo, timeout=600
     )
     assert result.returncode == 0, (result.stdout + result.stderr).decode()[-3000:]
@@ -69,7 +72,7 @@ def test_one_broken_connector_fails_the_gate_and_names_the_rule(monorepo, tmp_pa
     source.write_text(text + "\nimport os\n")
     line = text.count("\n") + 2
     reports = tmp_path / "reports"
-    result = run_cdk(
+    result = invoke_cdk(
         "ci",
         "connectors",
         "--skip",
@@ -94,11 +97,11 @@ def test_one_broken_connector_fails_the_gate_and_names_the_rule(monorepo, tmp_pa
 
 def test_changed_since_checks_only_changed_connectors(monorepo, tmp_path):
     repo = copy_repo(monorepo, tmp_path)
-    nothing = run_cdk("ci", "connectors/*", "--changed-since", "HEAD", cwd=repo)
+    nothing = invoke_cdk("ci", "connectors/*", "--changed-since", "HEAD", cwd=repo)
     assert nothing.returncode == 0 and b"no connector changed since HEAD" in nothing.stderr
     readme = repo / "connectors" / "alpha" / "README.md"
     readme.write_text(readme.read_text() + "\nmore\n")
-    result = run_cdk(
+    result = invoke_cdk(
         "ci",
         "connectors/*",
         "--changed-since",
@@ -113,7 +116,7 @@ def test_changed_since_checks_only_changed_connectors(monorepo, tmp_path):
     )
     assert result.returncode == 0
     assert json.loads(result.stdout)["connectors"] == ["connectors/alpha"]
-    bad_ref = run_cdk("ci", "connectors/*", "--changed-since", "no-such-ref", cwd=repo)
+    bad_ref = invoke_cdk("ci", "connectors/*", "--changed-since", "no-such-ref", cwd=repo)
     assert bad_ref.returncode == 2 and b"--changed-since needs" in bad_ref.stderr
 
 
@@ -122,11 +125,11 @@ def test_release_rule_against_the_folder_registry(monorepo, tmp_path):
     alpha = repo / "connectors" / "alpha"
     registry = tmp_path / "registry"
     env = {"CDK_HOME": str(tmp_path / "home")}
-    published = run_cdk(
+    published = invoke_cdk(
         "publish", "0.1.0", "--connector", str(alpha), "--repository", str(registry), env=env, timeout=600
     )
     assert published.returncode == 0, published.stderr.decode()[-2000:]
-    same = run_cdk(
+    same = invoke_cdk(
         "ci",
         str(alpha),
         "--repository",
@@ -147,6 +150,6 @@ def test_release_rule_against_the_folder_registry(monorepo, tmp_path):
 
 def test_ci_inside_a_connector_folder_with_build(monorepo, tmp_path):
     repo = copy_repo(monorepo, tmp_path)
-    result = run_cdk("ci", cwd=repo / "connectors" / "alpha", timeout=600)
+    result = invoke_cdk("ci", cwd=repo / "connectors" / "alpha", timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr).decode()[-3000:]
     assert b"alpha: build ok" in result.stderr

@@ -1,4 +1,4 @@
-"""`cdk import source-spec` then `cdk read`, as real subprocesses, against a Mailchimp-shaped local server."""
+"""`cdk import source-spec` (in-process) then `cdk read` (a real subprocess), against a Mailchimp-shaped local server."""
 
 from __future__ import annotations
 
@@ -10,11 +10,16 @@ from typing import Any
 
 import yaml
 
+from tests.conftest import invoke_cdk
+
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "mailchimp_members_seed.txt"
 
 
 def cdk(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """`cdk ARGS`: `cdk import` in-process (it only writes files); read/discover as real subprocesses."""
+    if args[0] == "import":
+        return invoke_cdk(*args, cwd=cwd, text=True)
     return subprocess.run(
         [sys.executable, "-m", "cdk", *args],
         capture_output=True,

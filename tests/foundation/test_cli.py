@@ -9,19 +9,19 @@ from pathlib import Path
 
 from cdk._version import __version__
 from cdk.cli.main import COMMANDS
-from tests.conftest import run_cdk
+from tests.conftest import invoke_cdk, run_cdk
 
 HEAVY = ("cookiecutter", "twine", "build", "vcr", "jsonschema", "requests", "pydantic", "yaml", "rich")
 
 
 def test_help_lists_exactly_the_registered_commands():
-    result = run_cdk("--help")
+    result = invoke_cdk("--help")
     assert result.returncode == 0
     text = result.stdout.decode()
     listed = [line.split()[0] for line in text.split("Commands:")[1].splitlines() if line.strip()]
     assert sorted(listed) == sorted(COMMANDS)
     for name in COMMANDS:  # each registered command really exists and has help
-        sub = run_cdk(name, "--help")
+        sub = invoke_cdk(name, "--help")
         assert sub.returncode == 0, (name, sub.stderr)
 
 
@@ -46,7 +46,7 @@ def test_help_imports_no_heavy_library():
 
 
 def test_unknown_command_is_a_usage_error_with_suggestion():
-    result = run_cdk("raed")
+    result = invoke_cdk("raed")
     assert result.returncode == 2
     assert b"Did you mean 'read'" in result.stderr
 
@@ -55,7 +55,7 @@ def test_schema_manifest_is_json_schema_that_accepts_the_fixture(connector_copy)
     import jsonschema
     import yaml
 
-    result = run_cdk("schema", "manifest")
+    result = invoke_cdk("schema", "manifest")
     assert result.returncode == 0
     schema = json.loads(result.stdout)
     jsonschema.Draft202012Validator.check_schema(schema)

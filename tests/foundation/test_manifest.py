@@ -6,7 +6,7 @@ import pytest
 
 from cdk.errors import ManifestError
 from cdk.manifest import load_manifest
-from tests.conftest import FIXTURES, run_cdk
+from tests.conftest import FIXTURES, invoke_cdk
 
 GOOD = """\
 manifest_version: 1
@@ -73,7 +73,7 @@ def test_semantic_rules(tmp_path):
 
 def test_cli_reports_manifest_problems_with_exit_1(tmp_path):
     (tmp_path / "connector.yaml").write_text(GOOD.replace("capabilities:", "capabilites:"))
-    result = run_cdk("discover", "--connector", str(tmp_path))
+    result = invoke_cdk("discover", "--connector", str(tmp_path))
     assert result.returncode == 1
     err = result.stderr.decode()
     assert "connector.yaml:5:1: unknown key 'capabilites'" in err
@@ -81,6 +81,6 @@ def test_cli_reports_manifest_problems_with_exit_1(tmp_path):
 
 
 def test_missing_manifest_is_a_clear_error(tmp_path):
-    result = run_cdk("spec", "--connector", str(tmp_path))
+    result = invoke_cdk("spec", "--connector", str(tmp_path))
     assert result.returncode == 1
     assert b"no connector.yaml" in result.stderr and b"cdk init" in result.stderr

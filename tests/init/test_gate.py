@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_cdk
+from tests.conftest import invoke_cdk, run_cdk
 from tests.init.initkit import AUTHS, DECLARATIVE_PAGINATIONS, PAGINATIONS, TEMPLATES
 
 # source-declarative's non-default pagination types, with fixtures: validated and replayed like the rest
@@ -25,7 +25,7 @@ def test_every_template_and_auth_validates_with_zero_errors_and_warnings(generat
         generated("source-declarative", "api_key", pagination=p, capabilities="batch_extract")
         for p in DECLARATIVE_PAGINATIONS
     ]
-    proc = run_cdk("validate", *map(str, folders), "--format", "json", timeout=300)
+    proc = invoke_cdk("validate", *map(str, folders), "--format", "json", timeout=300)
     report = json.loads(proc.stdout)
     assert proc.returncode == 0, proc.stdout.decode()[-3000:]
     assert report["valid"] is True and report["errors"] == [] and report["warnings"] == []
@@ -40,7 +40,7 @@ def test_validate_catches_a_broken_generated_connector(generated, tmp_path):
     shutil.copytree(generated("source-python", "api_key"), folder)
     schema = folder / "schemas" / "config.json"
     schema.write_text(schema.read_text().replace('"writeOnly": true, ', ""))
-    proc = run_cdk("validate", str(folder), "--format", "json")
+    proc = invoke_cdk("validate", str(folder), "--format", "json")
     assert proc.returncode == 1
     assert json.loads(proc.stdout)["errors"]
 
@@ -78,7 +78,7 @@ def test_cassettes_follow_a_custom_base_url(generated, template):
 def test_generated_connectors_pass_the_merge_gate(generated):
     """What the generated .github/workflows/connector.yml runs: validate, test in replay, build + checks."""
     folders = [generated(t, "api_key", fixtures=True) for t in TEMPLATES]
-    proc = run_cdk("ci", *map(str, folders), timeout=600)
+    proc = invoke_cdk("ci", *map(str, folders), timeout=600)
     out = proc.stdout.decode() + proc.stderr.decode()
     assert proc.returncode == 0, out[-4000:]
     workflow = (folders[0] / ".github" / "workflows" / "connector.yml").read_text()
@@ -90,5 +90,5 @@ def test_generated_connectors_pass_the_merge_gate(generated):
 )
 def test_merge_gate_runs_inside_the_connector_folder_as_the_workflow_does(generated, template, auth):
     folder = generated(template, auth, fixtures=True)
-    proc = run_cdk("ci", cwd=folder, timeout=600)
+    proc = invoke_cdk("ci", cwd=folder, timeout=600)
     assert proc.returncode == 0, (proc.stdout + proc.stderr).decode()[-3000:]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cdk
+from tests.conftest import invoke_cdk
 from tests.init.initkit import TEMPLATES
 
 
@@ -19,12 +19,12 @@ def _leftovers(parent: Path) -> list[str]:
 
 
 def test_list_shows_every_template_on_one_line():
-    proc = run_cdk("init", "--list")
+    proc = invoke_cdk("init", "--list")
     assert proc.returncode == 0
     lines = proc.stdout.decode().splitlines()
     assert sorted(line.split()[0] for line in lines) == sorted(TEMPLATES)
     assert all(len(line.split(None, 1)) == 2 for line in lines)  # a name and a description
-    data = json.loads(run_cdk("init", "--list", "--format", "json").stdout)
+    data = json.loads(invoke_cdk("init", "--list", "--format", "json").stdout)
     assert sorted(t["name"] for t in data) == sorted(TEMPLATES)
     assert all(t["description"] and t["builtin"] for t in data)
 
@@ -33,7 +33,7 @@ def test_default_folder_is_the_name_and_answers_file_and_set_combine(tmp_path):
     (tmp_path / "answers.yaml").write_text(
         "name: from-file\nauth: bearer\npagination: cursor\ndescription: 'Tickets: open and closed'\n"
     )
-    proc = run_cdk(
+    proc = invoke_cdk(
         "init",
         "--no-input",
         "--answers",
@@ -74,7 +74,7 @@ def test_default_folder_is_the_name_and_answers_file_and_set_combine(tmp_path):
     ],
 )
 def test_bad_answer_is_a_usage_error_and_leaves_nothing(tmp_path, answer, fragment):
-    proc = run_cdk("init", "--no-input", "out/conn", "--set", answer, cwd=tmp_path)
+    proc = invoke_cdk("init", "--no-input", "out/conn", "--set", answer, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr.decode()
     err = proc.stderr.decode()
     assert fragment in err and "Traceback" not in err
@@ -82,11 +82,11 @@ def test_bad_answer_is_a_usage_error_and_leaves_nothing(tmp_path, answer, fragme
 
 
 def test_folder_name_that_is_not_a_valid_name_is_refused(tmp_path):
-    proc = run_cdk("init", "--no-input", "My Connector", cwd=tmp_path)
+    proc = invoke_cdk("init", "--no-input", "My Connector", cwd=tmp_path)
     assert proc.returncode == 2
     assert "'My Connector' is not valid" in proc.stderr.decode()
     assert _leftovers(tmp_path) == []
-    ok = run_cdk("init", "--no-input", "My Connector", "--set", "name=my-connector", cwd=tmp_path)
+    ok = invoke_cdk("init", "--no-input", "My Connector", "--set", "name=my-connector", cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr.decode()
     assert (tmp_path / "My Connector" / "my_connector" / "source.py").is_file()
 
@@ -95,11 +95,11 @@ def test_non_empty_folder_is_refused_unless_force(tmp_path):
     target = tmp_path / "conn"
     target.mkdir()
     (target / "notes.txt").write_text("mine")
-    proc = run_cdk("init", "--no-input", str(target), "--set", "name=conn-a")
+    proc = invoke_cdk("init", "--no-input", str(target), "--set", "name=conn-a")
     assert proc.returncode == 1
     assert "is not empty" in proc.stderr.decode() and "--force" in proc.stderr.decode()
     assert _leftovers(target) == ["notes.txt"] and _leftovers(tmp_path) == ["conn"]
-    forced = run_cdk("init", "--no-input", str(target), "--set", "name=conn-a", "--force")
+    forced = invoke_cdk("init", "--no-input", str(target), "--set", "name=conn-a", "--force")
     assert forced.returncode == 0, forced.stderr.decode()
     assert (target / "notes.txt").read_text() == "mine"
     assert (target / "connector.yaml").is_file() and _leftovers(tmp_path) == ["conn"]
@@ -107,7 +107,7 @@ def test_non_empty_folder_is_refused_unless_force(tmp_path):
 
 def test_empty_existing_folder_is_used(tmp_path):
     (tmp_path / "conn-b").mkdir()
-    proc = run_cdk("init", "--no-input", "conn-b", cwd=tmp_path)
+    proc = invoke_cdk("init", "--no-input", "conn-b", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr.decode()
     assert (tmp_path / "conn-b" / "conn_b" / "source.py").is_file()
 
@@ -131,7 +131,7 @@ def test_interactive_answers_are_checked_as_typed(tmp_path):
         )
         + "\n"
     )
-    proc = run_cdk("init", "--template", "source-python", cwd=tmp_path, input=typed.encode())
+    proc = invoke_cdk("init", "--template", "source-python", cwd=tmp_path, input=typed.encode())
     assert proc.returncode == 0, proc.stderr.decode()
     err = proc.stderr.decode()
     assert "name 'Bad Name' is not valid" in err and "is not one of" in err and "http:// or https://" in err
@@ -142,7 +142,7 @@ def test_interactive_answers_are_checked_as_typed(tmp_path):
 
 
 def test_unknown_template_names_the_shipped_ones(tmp_path):
-    proc = run_cdk("init", "--no-input", "--template", "source-pyton", "x1", cwd=tmp_path)
+    proc = invoke_cdk("init", "--no-input", "--template", "source-pyton", "x1", cwd=tmp_path)
     assert proc.returncode == 2
     err = proc.stderr.decode()
     assert "source-python" in err and "did you mean" in err
@@ -165,7 +165,7 @@ def _custom_template(root: Path, broken: bool = False) -> Path:
 
 def test_any_cookiecutter_template_folder(tmp_path):
     tpl = _custom_template(tmp_path)
-    proc = run_cdk(
+    proc = invoke_cdk(
         "init", "--no-input", "--template", str(tpl), "out", "--set", "owner=platform", cwd=tmp_path
     )
     assert proc.returncode == 0, proc.stderr.decode()
@@ -176,7 +176,7 @@ def test_broken_template_leaves_nothing_behind(tmp_path):
     tpl = _custom_template(tmp_path / "t", broken=True)
     work = tmp_path / "w"
     work.mkdir()
-    proc = run_cdk("init", "--no-input", "--template", str(tpl), "deep/nested/out", cwd=work)
+    proc = invoke_cdk("init", "--no-input", "--template", str(tpl), "deep/nested/out", cwd=work)
     assert proc.returncode == 1
     assert "failed to render" in proc.stderr.decode() and "Traceback" not in proc.stderr.decode()
     assert _leftovers(work) == []  # neither the target, its new parents nor a staging folder
@@ -197,16 +197,18 @@ def test_any_cookiecutter_template_from_a_git_url(tmp_path):
         subprocess.run(cmd, cwd=tpl, check=True, env={**os.environ, **env})
     bare = tmp_path / "acme.git"
     subprocess.run(["git", "clone", "-q", "--bare", str(tpl), str(bare)], check=True)
-    proc = run_cdk("init", "--no-input", "--template", f"file://{bare}", "from-git", cwd=tmp_path)
+    proc = invoke_cdk("init", "--no-input", "--template", f"file://{bare}", "from-git", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr.decode()
     assert (tmp_path / "from-git" / "OWNERS").read_text() == "data-team\n"
-    missing = run_cdk("init", "--no-input", "--template", f"file://{tmp_path}/nope.git", "x2", cwd=tmp_path)
+    missing = invoke_cdk(
+        "init", "--no-input", "--template", f"file://{tmp_path}/nope.git", "x2", cwd=tmp_path
+    )
     assert missing.returncode == 3 and "cannot fetch template" in missing.stderr.decode()
     assert not (tmp_path / "x2").exists()
 
 
 def test_set_without_equals_is_a_usage_error(tmp_path):
-    proc = run_cdk("init", "--no-input", "x3", "--set", "auth", cwd=tmp_path)
+    proc = invoke_cdk("init", "--no-input", "x3", "--set", "auth", cwd=tmp_path)
     assert proc.returncode == 2 and "KEY=VALUE" in proc.stderr.decode()
     assert _leftovers(tmp_path) == []
 
@@ -236,7 +238,7 @@ def test_answer_rules_are_the_manifest_rules():
 def test_custom_template_with_a_broken_manifest_is_refused(tmp_path):
     tpl = _custom_template(tmp_path)
     (tpl / "{{cookiecutter.project}}" / "connector.yaml").write_text("manifest_version: 1\nname: Bad Name\n")
-    proc = run_cdk("init", "--no-input", "--template", str(tpl), "out", cwd=tmp_path)
+    proc = invoke_cdk("init", "--no-input", "--template", str(tpl), "out", cwd=tmp_path)
     assert proc.returncode == 1
     assert "connector.yaml" in proc.stderr.decode()
     assert not (tmp_path / "out").exists()
@@ -245,16 +247,16 @@ def test_custom_template_with_a_broken_manifest_is_refused(tmp_path):
 def test_shipped_name_wins_over_a_same_named_folder_unless_written_as_a_path(tmp_path):
     tpl = _custom_template(tmp_path)
     tpl.rename(tmp_path / "source-python")
-    shipped = run_cdk("init", "--no-input", "--template", "source-python", "aa-shipped", cwd=tmp_path)
+    shipped = invoke_cdk("init", "--no-input", "--template", "source-python", "aa-shipped", cwd=tmp_path)
     assert shipped.returncode == 0, shipped.stderr.decode()
     assert (tmp_path / "aa-shipped" / "connector.yaml").is_file()
-    local = run_cdk("init", "--no-input", "--template", "./source-python", "bb-local", cwd=tmp_path)
+    local = invoke_cdk("init", "--no-input", "--template", "./source-python", "bb-local", cwd=tmp_path)
     assert local.returncode == 0, local.stderr.decode()
     assert (tmp_path / "bb-local" / "OWNERS").is_file()
 
 
 def test_without_no_input_and_without_a_terminal_it_says_what_to_do(tmp_path):
-    proc = run_cdk("init", "conn-c", cwd=tmp_path, input=b"")
+    proc = invoke_cdk("init", "conn-c", cwd=tmp_path, input=b"")
     assert proc.returncode == 2
     assert "--no-input" in proc.stderr.decode()
     assert _leftovers(tmp_path) == []

@@ -1,4 +1,4 @@
-"""Fixtures for publishing tests: a small realistic connector project, the cdk CLI as a subprocess,
+"""Fixtures for publishing tests: a small realistic connector project, the cdk CLI (in-process),
 an offline build environment, and (in the registry tests) a real pypiserver."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import invoke_cdk
 
 CONNECTOR_YAML = """\
 # Acme connector: users and orders from the Acme API.
@@ -181,7 +183,10 @@ CdkRunner = Callable[..., subprocess.CompletedProcess]
 
 @pytest.fixture
 def cdk(cdk_env: dict[str, str]) -> CdkRunner:
-    """Run ``cdk ARGS`` as a real subprocess; returns the CompletedProcess (text)."""
+    """Run ``cdk ARGS`` in-process (tests.conftest.invoke_cdk) in exactly the environment ``cdk_env``
+    (variables outside it are removed for the call); returns a CompletedProcess (text). Builds, twine,
+    pip and git still run as the real subprocesses cdk starts; test_a_killed_publish_restores_the_working_tree
+    runs cdk itself as a subprocess, because a signal is its point."""
 
     def run(
         *args: str,
@@ -190,15 +195,9 @@ def cdk(cdk_env: dict[str, str]) -> CdkRunner:
         timeout: float = 180,
         input: str | None = None,
     ) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "cdk", *args],
-            cwd=cwd,
-            env={**cdk_env, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            input=input,
-        )
+        full = {**cdk_env, **(env or {})}
+        removed: dict[str, str | None] = {k: None for k in os.environ if k not in full}
+        return invoke_cdk(*args, cwd=cwd, env={**removed, **full}, input=input, text=True)
 
     return run
 
@@ -230,37 +229,46 @@ class PyPIServer:
         htpasswd = HtpasswdFile(str(root / "htpasswd"), new=True)
         htpasswd.set_password(REGISTRY_USER, REGISTRY_PASSWORD)
         htpasswd.save()
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
         self.log = open(root / "pypiserver.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "pypiserver",
-                "run",
-                "-i",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-P",
-                str(root / "htpasswd"),
-                "-a",
-                authenticate,
-                "--disable-fallback",
-                str(self.packages),
-            ],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        self._wait()
+        # free_port() lets the port go before pypiserver binds it; under xdist another worker may take it
+        # in between, so a server that exits at once is started again on another port
+        for attempt in range(3):
+            self.port = free_port()
+            self.url = f"http://127.0.0.1:{self.port}/"
+            self.proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "pypiserver",
+                    "run",
+                    "-i",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-P",
+                    str(root / "htpasswd"),
+                    "-a",
+                    authenticate,
+                    "--disable-fallback",
+                    str(self.packages),
+                ],
+                stdout=self.log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                self._wait()
+                return
+            except RuntimeError:
+                if attempt == 2 or self.proc.poll() is None:
+                    self.stop()
+                    raise
 
-    def _wait(self, attempts: int = 200) -> None:
+    def _wait(self, attempts: int = 600) -> None:
         import time
         import urllib.error
         import urllib.request
 
-        for _ in range(attempts):  # bounded: at most ~10 s
+        for _ in range(attempts):  # bounded: at most ~30 s (a loaded 2-core machine runs 2 xdist workers)
             if self.proc.poll() is not None:
                 raise RuntimeError(
                     f"pypiserver exited: {(self.packages.parent / 'pypiserver.log').read_text()}"
@@ -272,7 +280,7 @@ class PyPIServer:
                 return  # answering, with authentication required
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("pypiserver did not answer within 10 s")
+        raise RuntimeError("pypiserver did not answer within 30 s")
 
     def stop(self) -> None:
         self.proc.terminate()

@@ -36,8 +36,8 @@ def write_json(path: Path, data: dict) -> Path:
 
 def run_cdk(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """`cdk` as a real subprocess (plain output, no colour)."""
-    # hypothesis (our dev dependency, not a connector's) costs ~3 s of plugin import on this machine
-    env = {**os.environ, "NO_COLOR": "1", "PYTEST_ADDOPTS": "-p no:hypothesispytest"}
+    # hypothesis and xdist (our dev dependencies, not a connector's) cost ~1 s of plugin import per run
+    env = {**os.environ, "NO_COLOR": "1", "PYTEST_ADDOPTS": "-p no:hypothesispytest -p no:xdist"}
     env.pop("CDK_VIRTUAL_TIME", None)
     return subprocess.run(
         [sys.executable, "-m", "cdk", *args],

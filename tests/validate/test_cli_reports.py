@@ -1,4 +1,6 @@
-"""`cdk validate` and `cdk rules` as real subprocesses: exit codes, formats, many connectors, policies."""
+"""`cdk validate` and `cdk rules` in-process (click's CliRunner): exit codes, formats, many connectors, policies.
+
+The import-cost and cache tests below use a fresh interpreter, because that is what they measure."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 from validate_fixture import CONNECTOR_FILES
 
+from tests.conftest import invoke_cdk
+
 DATA = Path(__file__).parent / "data"
 SOURCE = CONNECTOR_FILES["demo_connector/source.py"]
 BAD_SOURCE = SOURCE.replace("from typing import Any, Literal", "import os\nfrom typing import Any, Literal")
@@ -20,16 +24,8 @@ WARN_MANIFEST = CONNECTOR_FILES["connector.yaml"].replace("[batch_extract, incre
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, "NO_COLOR": "1", **(env or {})}
-    full_env.pop("CDK_POLICY", None) if "CDK_POLICY" not in (env or {}) else None
-    return subprocess.run(
-        [sys.executable, "-m", "cdk", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    """`cdk ARGS` in-process (validate never imports connector code); CDK_POLICY only when given."""
+    return invoke_cdk(*args, cwd=cwd, env={"CDK_POLICY": None, **(env or {})}, text=True)
 
 
 def test_clean_connector_exits_0(make_connector, tmp_path: Path) -> None:

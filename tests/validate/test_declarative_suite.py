@@ -6,7 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.conftest import run_cdk
+from tests.conftest import invoke_cdk
 
 EXAMPLE = Path(__file__).parents[1] / "declarative" / "example_connector"
 
@@ -14,7 +14,7 @@ EXAMPLE = Path(__file__).parents[1] / "declarative" / "example_connector"
 def test_example_declarative_connector_validates_clean(tmp_path):
     folder = tmp_path / "decl"
     shutil.copytree(EXAMPLE, folder)
-    result = run_cdk("validate", str(folder), "--format", "json")
+    result = invoke_cdk("validate", str(folder), "--format", "json")
     assert result.returncode == 0, result.stdout.decode()
     assert json.loads(result.stdout)["valid"] is True
 
@@ -25,7 +25,7 @@ def test_missing_pagination_property_is_reported_at_its_line(tmp_path):
     manifest = folder / "connector.yaml"
     text = manifest.read_text()
     manifest.write_text(text.replace("      offSetName: offset\n", ""))
-    result = run_cdk("validate", str(folder), "--format", "json")
+    result = invoke_cdk("validate", str(folder), "--format", "json")
     assert result.returncode == 1
     errors = json.loads(result.stdout)["errors"]
     r002 = [e for e in errors if e["rule"] == "R002"]
