@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 
 from cdk.cli.output import connector_option, format_option, from_settings, print_json
 
 
-def _registry_options(fn):  # type: ignore[no-untyped-def]
+def _registry_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option(
         "--index-url",
         default=None,

@@ -442,11 +442,11 @@ class DeclarativeSource(AbstractSource):
 
     # -- the contract -------------------------------------------------------------------------------
     @classmethod
-    def streams(cls) -> list[str]:  # type: ignore[override]
+    def streams(cls) -> list[str]:
         return list(cls.stream_names)
 
     @classmethod
-    def get_config_class(cls) -> type[SourceConfig]:  # type: ignore[override]
+    def get_config_class(cls) -> type[SourceConfig]:
         return cls.config_class
 
     def check_connection(self) -> tuple[bool, str | None]:

@@ -84,7 +84,7 @@ def resume_upload(
     return [a for a in artifacts if a.name not in {f.filename for f in same}]
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60, check=False
     )

@@ -468,11 +468,12 @@ class HttpRegistry:
             raise OutsideError(
                 f"could not download {file.filename} from {self.display} (HTTP {response.status_code})"
             )
-        _verify(file, response.content)
-        return response.content
+        content: bytes = response.content
+        _verify(file, content)
+        return content
 
     # uploading ----------------------------------------------------------------------------------
-    def _twine(self, artifacts: list[Path]) -> subprocess.CompletedProcess:
+    def _twine(self, artifacts: list[Path]) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TWINE_")}
         env["NO_COLOR"] = "1"
         if self.credentials.username is not None:

@@ -28,7 +28,7 @@ class ApiKeyAuth(AuthBase):
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         if self.query_param:
-            r.prepare_url(r.url, {self.query_param: self.key})
+            r.prepare_url(r.url or "", {self.query_param: self.key})
         else:
             r.headers[self.header or "X-API-Key"] = f"{self.prefix}{self.key}"
         return r

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import json
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -418,7 +419,8 @@ def _compare(
     base_fields: set[str],
 ) -> list[Finding]:
     out: list[Finding] = []
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    properties = schema.get("properties")
+    props: dict[str, Any] = properties if isinstance(properties, dict) else {}
     required = set(schema.get("required") or [])
     for name, info in fields.items():
         line, col = info.node.lineno, info.node.col_offset
@@ -509,7 +511,7 @@ def _sample_configs(project: Any) -> list[Path]:
     tests = Path(project.root) / "tests"
     if not tests.is_dir():
         return []
-    out = []
+    out: list[Path] = []
     for pattern in ("config*.json", "sample_config*.json", "*_config.json"):
         out.extend(p for p in tests.rglob(pattern) if "cassettes" not in p.parts)
     return sorted(set(out))
@@ -525,7 +527,7 @@ def _check_samples(project: Any, schema: dict[str, Any]) -> list[Finding]:
         if not validator:
             from jsonschema import validators
 
-            cls = validators.validator_for(schema, default=validators.Draft202012Validator)  # type: ignore[arg-type]
+            cls = validators.validator_for(schema, default=validators.Draft202012Validator)
             validator.append(cls(schema))
         return [[list(err.absolute_path), err.message] for err in validator[0].iter_errors(data)]
 
@@ -543,9 +545,7 @@ def _check_samples(project: Any, schema: dict[str, Any]) -> list[Finding]:
                 make(R["C009"], rel, exc.lineno, exc.colno - 1, f"sample config is not JSON: {exc.msg}")
             )
             continue
-        for err_path, message in cached(
-            "sample-config", schema_text + "\0" + text, lambda data=data: errors_of(data)
-        ):
+        for err_path, message in cached("sample-config", schema_text + "\0" + text, partial(errors_of, data)):
             key = next((p for p in reversed(err_path) if isinstance(p, str)), None)
             line, col = find_key_line(text, json.dumps(key)) if key else (1, 0)
             where = ".".join(str(p) for p in err_path) or "(root)"
@@ -596,7 +596,7 @@ def check(project: Any, policy: Policy) -> list[Finding]:
                     f"config class module '{module}' has no file in the connector",
                 )
             )
-        elif not isinstance(tree, SyntaxError):
+        elif tree is not None and not isinstance(tree, SyntaxError):
             fields = model_fields(tree, cls, base_fields)
             if fields is None:
                 from cdk.validators.manifest import class_defined

@@ -85,7 +85,7 @@ def check_tree(tree: ast.Module, file: str, allowed: list[str]) -> list[Finding]
     for const in iter_strings(tree):
         if id(const) in in_fstrings:
             continue
-        host = url_host(const.value)
+        host = url_host(str(const.value))  # iter_strings yields str constants only
         if host and not host_allowed(host, allowed):
             out.append(
                 make(

@@ -286,7 +286,7 @@ def check_tree(tree: ast.Module, source: str, file: str, profile: SecurityProfil
         elif isinstance(node, ast.Attribute):
             line, col = attr_position(node)
             attr = node.attr
-            full = resolve(node, aliases)
+            full = resolve(node, aliases) or ""
             if attr in DUNDER_ESCAPES:
                 add("S005", line, col, f"attribute '{attr}' reaches outside the sandbox")
             elif full in IMPORT_SYSTEM:
@@ -313,7 +313,7 @@ def check_tree(tree: ast.Module, source: str, file: str, profile: SecurityProfil
 
     reported = {(f.line, f.column) for f in out}
     for const in iter_strings(tree):  # "{0.__globals__}".format(fn) walks attributes inside a format string
-        m = FORMAT_WALK.search(const.value)
+        m = FORMAT_WALK.search(str(const.value))  # iter_strings yields str constants only
         if m:
             add(
                 "S005", const.lineno, const.col_offset, f"format field '{m.group(0)}' walks to '{m.group(1)}'"
@@ -355,7 +355,7 @@ def _check_attr_call(node: ast.Call, add: Any) -> None:
 
 
 def _unicode_identifiers(source: str, file: str) -> list[Finding]:
-    out = []
+    out: list[Finding] = []
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
