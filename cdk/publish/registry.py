@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlparse, urlsplit, urlunsplit
 
 from cdk.errors import (
@@ -37,6 +37,9 @@ from cdk.errors import (
     OutsideError,
 )
 from cdk.fsutil import atomic_write_bytes, atomic_write_text
+
+if TYPE_CHECKING:
+    import requests
 
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{PEP691_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
@@ -414,7 +417,7 @@ class HttpRegistry:
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
     # reading ------------------------------------------------------------------------------------
-    def _get(self, url: str, accept: str | None = None) -> Any:
+    def _get(self, url: str, accept: str | None = None) -> requests.Response:
         import requests
 
         try:
@@ -593,7 +596,7 @@ def _partial_hint(report: UploadReport) -> str | None:
     return None
 
 
-def find_project(registry: Any, name: str) -> tuple[str, list[RegistryFile]]:
+def find_project(registry: Registry, name: str) -> tuple[str, list[RegistryFile]]:
     """A connector's distribution in the registry by distribution name or by connector name:
     ``acme`` finds ``acme-connector`` when there is no ``acme`` (cdk's naming convention)."""
     files = registry.files(name)

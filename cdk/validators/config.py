@@ -12,7 +12,7 @@ import json
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdk.errors import CdkError
 from cdk.findings import Finding
@@ -27,6 +27,9 @@ from cdk.validators.astutil import find_key_line, literal_value
 from cdk.validators.findings import Rule, make
 from cdk.validators.manifest import MANIFEST, load_schema_file, meta_errors
 from cdk.validators.policy import Policy
+
+if TYPE_CHECKING:
+    from cdk.project import Project
 
 RULES = [
     Rule(
@@ -339,7 +342,7 @@ def _schema_types(prop: dict[str, Any]) -> set[str] | None:
 class _Locator:
     """Where a schema property is written: a line in the schema file, or in connector.yaml when inline."""
 
-    def __init__(self, project: Any, ref: Any):
+    def __init__(self, project: Project, ref: str | dict[str, Any] | None):
         self.project, self.ref = project, ref
         self.text = ""
         if isinstance(ref, str):
@@ -398,7 +401,7 @@ def _property_paths(schema: Any, prefix: str = "", depth: int = 0) -> set[str]:
     return out
 
 
-def secret_fields(project: Any) -> set[str]:
+def secret_fields(project: Project) -> set[str]:
     """The config fields ``cdk validate`` treats as secret (dotted paths): those the schema or the
     config class marks, and every field with a secret name (:mod:`cdk.secrets`)."""
     if project.manifest is None or project.manifest.config is None:
@@ -507,7 +510,7 @@ def _compare(
     return out
 
 
-def _sample_configs(project: Any) -> list[Path]:
+def _sample_configs(project: Project) -> list[Path]:
     tests = Path(project.root) / "tests"
     if not tests.is_dir():
         return []
@@ -517,7 +520,7 @@ def _sample_configs(project: Any) -> list[Path]:
     return sorted(set(out))
 
 
-def _check_samples(project: Any, schema: dict[str, Any]) -> list[Finding]:
+def _check_samples(project: Project, schema: dict[str, Any]) -> list[Finding]:
     from cdk.validators.cache import cached
 
     schema_text = json.dumps(schema, sort_keys=True, default=str)
@@ -553,7 +556,7 @@ def _check_samples(project: Any, schema: dict[str, Any]) -> list[Finding]:
     return out
 
 
-def check(project: Any, policy: Policy) -> list[Finding]:
+def check(project: Project, policy: Policy) -> list[Finding]:
     m = project.manifest
     if m is None or m.config is None:
         return []
@@ -576,8 +579,8 @@ def check(project: Any, policy: Policy) -> list[Finding]:
         )
         if unknown:
             out.append(make(R["C002"], file, line, col, f"unknown $schema '{unknown}'; checked as 2020-12"))
-        for path, message in errors[:10]:
-            out.append(make(R["C001"], file, line, col, f"config schema at {path}: {message}"))
+        for at, message in errors[:10]:
+            out.append(make(R["C001"], file, line, col, f"config schema at {at}: {message}"))
         if not errors:
             out.extend(_check_samples(project, schema))
         _secret_findings(schema, loc, [], out)

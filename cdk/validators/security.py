@@ -13,12 +13,16 @@ import re
 import tokenize
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdk.findings import Finding
 from cdk.validators.astutil import attr_position, import_aliases, iter_strings, resolve
 from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy, SecurityProfile
+
+if TYPE_CHECKING:
+    from cdk.project import Project
+    from cdk.validators.engine import CodeProject
 
 RULES = [
     Rule(
@@ -383,7 +387,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def check(project: Any, policy: Policy) -> list[Finding]:
+def check(project: Project | CodeProject, policy: Policy) -> list[Finding]:
     profile = policy.security()
     out: list[Finding] = []
     for path in project.python_files:
