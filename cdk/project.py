@@ -208,8 +208,7 @@ def find_connectors(paths: tuple[str, ...] | list[str]) -> list[str]:
                 raise UsageError(
                     f"no such connector folder: {item}", hint="pass a folder that holds a connector.yaml"
                 )
-    seen: set[str] = set()
-    unique = [p for p in out if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
+    unique = list(dict.fromkeys(out))  # first occurrences, in order
     if not unique:
         raise UsageError(
             f"no connector found in {' '.join(paths)}", hint="pass folders that hold a connector.yaml"

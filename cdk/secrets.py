@@ -620,7 +620,7 @@ def find_credentials(data: str | bytes) -> list[str]:
 def is_auth_literal(value: str) -> bool:
     """A literal ``Authorization`` value with a real credential (``Bearer 9f8a...``, not ``Bearer <token>``)."""
     m = AUTH_LITERAL.match(value.strip())
-    return bool(m) and not is_placeholder(m.group(2))  # type: ignore[union-attr]
+    return m is not None and not is_placeholder(m.group(2))
 
 
 def looks_random(value: str) -> bool:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cdk.cli.output import connector_option, format_option, from_settings, print_json
+
+if TYPE_CHECKING:
+    from cdk.publish.build import Isolation
 
 
 def _registry_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -74,7 +77,7 @@ def publish(
     skip_tests: bool,
     skip_validate: bool,
     skip_gate: bool,
-    isolation: str,
+    isolation: Isolation,
     quiet: bool,
     fmt: str,
 ) -> None:

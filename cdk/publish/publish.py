@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cdk.errors import AlreadyPublished, CdkError, OutsideError, PackagingError, VersionRefused
-from cdk.publish.versions import Version
+from cdk.publish.versions import Bump, Version
 
 if TYPE_CHECKING:
     from cdk.project import Project
@@ -34,11 +34,11 @@ COPY_IGNORE = shutil.ignore_patterns(
 )
 
 
-def bumped(latest: str, part: str) -> str:
+def bumped(latest: str, part: Bump) -> str:
     from cdk.publish.versions import from_pep440
 
     base = from_pep440(latest)
-    return str(base.bump(part)) if base else part  # type: ignore[arg-type]
+    return str(base.bump(part)) if base else part
 
 
 def diff_against(

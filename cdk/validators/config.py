@@ -225,8 +225,8 @@ def _ann(node: ast.AST | None, enums: dict[str, list[Any]], info: FieldInfo) -> 
             values = [literal_value(a) for a in args]
             info.enum = values
             info.types.update(_json_type(v) for v in values)
-        elif head in PY_TYPES and PY_TYPES[head]:
-            info.types.add(PY_TYPES[head])  # type: ignore[arg-type]
+        elif json_type := PY_TYPES.get(head):
+            info.types.add(json_type)
         else:
             info.types = None
     else:

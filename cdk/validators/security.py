@@ -339,7 +339,7 @@ def check_tree(tree: ast.Module, source: str, file: str, profile: SecurityProfil
 
 
 def _check_attr_call(node: ast.Call, add: Any) -> None:
-    fn = node.func.id  # type: ignore[attr-defined]
+    fn = node.func.id if isinstance(node.func, ast.Name) else ""  # the caller passes calls of a name
     if len(node.args) < 2:
         return
     obj, name = node.args[0], node.args[1]
