@@ -267,6 +267,7 @@ def _fast_json(response: requests.Response) -> None:
         except orjson.JSONDecodeError:
             return original()
 
+    # ignored below: the instance's json() is replaced by the orjson one (a per-response monkeypatch)
     response.json = json  # type: ignore[method-assign]
 
 

@@ -559,7 +559,8 @@ def _install() -> None:
 
     if _original_send is None:
         _original_send = requests.adapters.HTTPAdapter.send
-        # a cassette swaps requests' transport for its own: a monkeypatch, which mypy rightly flags
+        # ignored below: a cassette swaps requests' transport and socket connects for its own (a monkeypatch;
+        # _patched_send takes the adapter's arguments as *args/**kwargs)
         requests.adapters.HTTPAdapter.send = _patched_send  # type: ignore[method-assign, assignment]
         _original_connect = socket.socket.connect
         _original_connect_ex = socket.socket.connect_ex
@@ -572,6 +573,7 @@ def _uninstall() -> None:
     import requests.adapters
 
     if _original_send is not None:
+        # ignored below: undoing the monkeypatch of _install()
         requests.adapters.HTTPAdapter.send = _original_send  # type: ignore[method-assign]
         socket.socket.connect = _original_connect  # type: ignore[method-assign]
         socket.socket.connect_ex = _original_connect_ex  # type: ignore[method-assign]

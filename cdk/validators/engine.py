@@ -152,6 +152,7 @@ def _load(path: str | Path) -> tuple[Project | None, list[Finding]]:
             findings.append(make(manifest_suite.R["M001"], MANIFEST_FILE, 1, 0, exc.message))
         if not root.is_dir():
             return None, findings
+        # ignored below: validate goes on without a manifest (its problems are findings); suites check project.manifest for None
         return Project(root=root.resolve(), manifest=None, positions=Positions()), findings  # type: ignore[arg-type]
 
 

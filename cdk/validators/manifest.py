@@ -152,6 +152,7 @@ def _meta_errors(schema: dict[str, Any], default: str) -> list[Any]:
 
     declared = schema.get("$schema")
     unknown = None
+    # ignored below: default=None makes jsonschema return None for an unknown $schema; the stubs allow only a class
     cls = validators.validator_for(schema, default=None)  # type: ignore[arg-type]
     if cls is None:
         unknown = str(declared)
