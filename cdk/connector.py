@@ -147,7 +147,7 @@ def stream_or_default(project: Project, cls: Connector, stream: str | None) -> s
     names = project.manifest.stream_names
     if not names and hasattr(cls, "streams"):
         try:
-            names = list(cls.streams())  # type: ignore[call-arg]
+            names = list(cls.streams())
         except TypeError:
             names = []
     if stream is None:
@@ -192,7 +192,7 @@ def instantiate(
     if isinstance(session, ConnectorSession):
         session.secrets.add(*config_secrets(project, model, config))
     try:
-        return cls(config, session=session)  # type: ignore[call-arg]
+        return cls(config, session=session)
     except TypeError as exc:
         raise ConnectorError(f"{cls.__name__}(config, session=...) failed: {exc}") from exc
 
@@ -284,6 +284,8 @@ def read_stream(
     if issubclass(cls, AbstractDestination):
         raise UsageError(f"{project.manifest.name} is a destination; use `cdk write`")
     stream = stream_or_default(project, cls, stream)
+    if stream is None:  # unreachable for a valid manifest: a source declares at least one stream
+        raise UsageError(f"{project.manifest.name} declares no stream to read")
     conn = instantiate(
         project, cls, read_config_file(config_path), stream=stream, config_source=str(config_path)
     )

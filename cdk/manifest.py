@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -197,7 +197,7 @@ class Positions:
         return (1, 0)
 
 
-def _yaml():
+def _yaml() -> tuple[Any, Any]:  # (the yaml module, its fastest safe Loader): imported on first use
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -269,14 +269,20 @@ def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
                 or candidate in getattr(ann, "__args__", ())
                 or (
                     getattr(ann, "__args__", None)
-                    and any(candidate in getattr(a, "__args__", ()) for a in ann.__args__)
+                    and any(candidate in getattr(a, "__args__", ()) for a in getattr(ann, "__args__", ()))
                 )
             ):
                 model = candidate
     return model
 
 
-def problems_from_validation(exc: ValidationError, positions: Positions, file: str) -> list[Finding]:
+class Locator(Protocol):
+    """What locates a path of a YAML document: Positions, or a view of a sub-document of one."""
+
+    def locate(self, path: tuple[Any, ...], *, key: bool = False) -> tuple[int, int]: ...
+
+
+def problems_from_validation(exc: ValidationError, positions: Locator, file: str) -> list[Finding]:
     """Turn pydantic errors into located problems, with did-you-mean for unknown keys."""
     problems: list[Finding] = []
     for err in exc.errors(include_url=False):

@@ -162,13 +162,15 @@ class Project:
         return self._json[path]
 
     def stream_schema(self, stream: str) -> dict[str, Any] | None:
-        return self.load_json(self.manifest.stream(stream).schema_)
+        schema: dict[str, Any] | None = self.load_json(self.manifest.stream(stream).schema_)
+        return schema
 
     def config_schema(self) -> dict[str, Any] | None:
         """The config JSON Schema: the manifest's file/inline schema, else generated from config.class."""
         spec = self.manifest.config
         if spec and spec.schema_ is not None:
-            return self.load_json(spec.schema_)
+            schema: dict[str, Any] | None = self.load_json(spec.schema_)
+            return schema
         return None
 
 
@@ -206,8 +208,7 @@ def find_connectors(paths: tuple[str, ...] | list[str]) -> list[str]:
                 raise UsageError(
                     f"no such connector folder: {item}", hint="pass a folder that holds a connector.yaml"
                 )
-    seen: set[str] = set()
-    unique = [p for p in out if not (p in seen or seen.add(p))]  # type: ignore[func-returns-value]
+    unique = list(dict.fromkeys(out))  # first occurrences, in order
     if not unique:
         raise UsageError(
             f"no connector found in {' '.join(paths)}", hint="pass folders that hold a connector.yaml"

@@ -58,8 +58,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, quote_plus
+
+if TYPE_CHECKING:
+    from cdk.project import Project
 
 PLACEHOLDER = "REDACTED"
 MIN_LENGTH = 4
@@ -268,7 +271,7 @@ def source_secret_fields(tree: ast.Module, class_name: str) -> set[str]:
     return out
 
 
-def connector_secret_paths(project: Any) -> set[str]:
+def connector_secret_paths(project: Project) -> set[str]:
     """The config fields a connector *declares* secret, found without running its code: marked in its
     config schema, or ``SecretStr``/``SecretBytes`` fields of its ``config.class`` read from source.
     ``project`` is a :class:`cdk.project.Project`; a part that cannot be read adds nothing (the
@@ -617,7 +620,7 @@ def find_credentials(data: str | bytes) -> list[str]:
 def is_auth_literal(value: str) -> bool:
     """A literal ``Authorization`` value with a real credential (``Bearer 9f8a...``, not ``Bearer <token>``)."""
     m = AUTH_LITERAL.match(value.strip())
-    return bool(m) and not is_placeholder(m.group(2))  # type: ignore[union-attr]
+    return m is not None and not is_placeholder(m.group(2))
 
 
 def looks_random(value: str) -> bool:

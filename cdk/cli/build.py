@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from cdk.cli.output import connector_option, format_option, from_settings, print_json
+
+if TYPE_CHECKING:
+    from cdk.publish.build import Distribution, Isolation
 
 
 @click.command("build")
@@ -29,13 +34,14 @@ from cdk.cli.output import connector_option, format_option, from_settings, print
 )
 @format_option("text", "json")
 def build(
-    connector: str, want_wheel: bool, want_sdist: bool, out: str | None, isolation: str, fmt: str
+    connector: str, want_wheel: bool, want_sdist: bool, out: str | None, isolation: Isolation, fmt: str
 ) -> None:
     """Build the connector's sdist and wheel; check the wheel carries connector.yaml, schemas, entry point."""
     from cdk.workflows.build import build as run
 
-    dists = [d for d, want in (("sdist", want_sdist), ("wheel", want_wheel)) if want] or ["sdist", "wheel"]
-    result = run(connector, out, distributions=dists, isolation=isolation)  # type: ignore[arg-type]
+    wanted: tuple[tuple[Distribution, bool], ...] = (("sdist", want_sdist), ("wheel", want_wheel))
+    dists: list[Distribution] = [d for d, want in wanted if want] or ["sdist", "wheel"]
+    result = run(connector, out, distributions=dists, isolation=isolation)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     if fmt == "json":

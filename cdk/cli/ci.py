@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from cdk.cli.output import from_settings, print_json, use_color
+
+if TYPE_CHECKING:
+    from cdk.workflows.gate import GateResult, StageResult
 
 
 @click.command()
@@ -74,7 +78,7 @@ def ci(
         registry = open_registry(repository)
     live = fmt == "text" and use_color(sys.stderr)
 
-    def progress(stage) -> None:  # noqa: ANN001
+    def progress(stage: StageResult) -> None:
         if fmt == "text":
             mark = {"passed": "ok", "failed": "FAILED", "skipped": "skip"}[stage.status]
             click.echo(
@@ -108,7 +112,7 @@ def ci(
         )
 
 
-def _table(result, color: bool) -> None:  # noqa: ANN001
+def _table(result: GateResult, color: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cdk.cli.output import connector_option, format_option, from_settings, print_json
 
+if TYPE_CHECKING:
+    from cdk.publish.build import Isolation
 
-def _registry_options(fn):  # type: ignore[no-untyped-def]
+
+def _registry_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     fn = click.option(
         "--index-url",
         default=None,
@@ -73,7 +77,7 @@ def publish(
     skip_tests: bool,
     skip_validate: bool,
     skip_gate: bool,
-    isolation: str,
+    isolation: Isolation,
     quiet: bool,
     fmt: str,
 ) -> None:

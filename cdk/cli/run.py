@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from cdk.cli.output import connector_option, format_option, print_json
+
+if TYPE_CHECKING:
+    from cdk.project import Project
 
 CONFIG_HELP = (
     "Config file (JSON or YAML). A string value CDK_ENV_NAME is replaced by the environment "
@@ -16,7 +19,7 @@ CONFIG_HELP = (
 )
 
 
-def _project(connector: str) -> Any:
+def _project(connector: str) -> Project:
     from cdk.project import Project
 
     return Project.load(connector)

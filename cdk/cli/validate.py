@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
 import click
 
 from cdk.cli.output import from_settings
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from cdk.validators.findings import Report
+    from cdk.validators.policy import Policy
+
 FORMATS = ("text", "json", "junit", "sarif", "github")
 
 
-def run_many(targets: list[str], policy: object, jobs: int | None) -> list:
+def run_many(targets: list[str], policy: Policy | None, jobs: int | None) -> list[Report]:
     """The library's parallel validation, with a transient progress bar on terminals."""
     from cdk.validators.engine import validate_many
 
     if len(targets) == 1 or not _progress_wanted():
-        return validate_many(targets, policy, jobs=jobs)  # type: ignore[arg-type]
+        return validate_many(targets, policy, jobs=jobs)
     from rich.progress import Progress
 
     with Progress(transient=True, console=_stderr_console()) as progress:
@@ -22,7 +31,7 @@ def run_many(targets: list[str], policy: object, jobs: int | None) -> list:
         return validate_many(
             targets,
             policy,
-            jobs=jobs,  # type: ignore[arg-type]
+            jobs=jobs,
             on_report=lambda _report: progress.advance(task),
         )
 
@@ -35,7 +44,7 @@ def _progress_wanted() -> bool:
     return use_color(sys.stderr)
 
 
-def _stderr_console():  # noqa: ANN202 - rich is imported only when a terminal shows progress
+def _stderr_console() -> Console:  # rich is imported only when a terminal shows progress
     from rich.console import Console
 
     return Console(stderr=True)
@@ -88,7 +97,8 @@ def validate(
     targets = find_connectors(paths)
     policy = load_policy(policy_file, profile=profile)
     reports = run_many(targets, policy, jobs)
-    color = fmt == "text" and not output and use_color(click.get_text_stream("stdout"))
+    # click 8.5 deprecates click.get_text_stream (an untyped module attribute): sys.stdout is the same stream
+    color = fmt == "text" and not output and use_color(sys.stdout)
     text = render(fmt, reports, strict=strict, color=color)
     if output:
         from pathlib import Path

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cdk.declarative.engine import DeclarativeSource
     from cdk.declarative.spec import DeclarativeSpec
+    from cdk.manifest import Positions
     from cdk.project import Project
     from cdk.sdk.config import SourceConfig
 
@@ -51,7 +52,7 @@ def load_project_spec(project: Project) -> DeclarativeSpec:
 class _Prefixed:
     """Positions of a sub-document: pydantic locations are relative to ``prefix``."""
 
-    def __init__(self, positions: Any, prefix: tuple[Any, ...]) -> None:
+    def __init__(self, positions: Positions, prefix: tuple[Any, ...]) -> None:
         self.positions = positions
         self.prefix = prefix
 
@@ -72,7 +73,8 @@ def config_class_from_schema(name: str, schema: dict[str, Any] | None) -> type[S
         if prop in SourceConfig.model_fields or not prop.isidentifier():
             continue
         sub = sub if isinstance(sub, dict) else {}
-        py = _JSON_TYPES.get(sub.get("type") if isinstance(sub.get("type"), str) else "", Any)
+        kind = sub.get("type")
+        py = _JSON_TYPES.get(kind if isinstance(kind, str) else "", Any)
         extra = {k: v for k, v in sub.items() if k in ("format", "writeOnly", "secret", "examples", "enum")}
         if prop in required and "default" not in sub:
             fields[prop] = (
@@ -87,7 +89,7 @@ def config_class_from_schema(name: str, schema: dict[str, Any] | None) -> type[S
                 ),
             )
     cls_name = "".join(p.capitalize() for p in name.replace("-", "_").split("_")) + "Config"
-    return create_model(cls_name, __base__=SourceConfig, **fields)  # type: ignore[call-overload]
+    return create_model(cls_name, __base__=SourceConfig, **fields)
 
 
 def build_source_class(project: Project) -> type[DeclarativeSource]:
@@ -130,7 +132,8 @@ def stream_schema(project: Project, name: str) -> dict[str, Any] | None:
     except KeyError:
         declared = None
     if declared is not None:
-        return project.load_json(declared)
+        schema: dict[str, Any] | None = project.load_json(declared)
+        return schema
     from cdk.declarative.schema import record_schema
 
     custom = spec.streams[name].schema_

@@ -389,6 +389,7 @@ class StreamPlan:
             parent: Any = doc
             for k in self.parent_keys:
                 parent = parent.get(k) if isinstance(parent, dict) else None
+            # ignored below: parent_keys is set only for a plain name chain, so content_path.names is not None
             items = parent.get(self.content_path.names[-1]) if isinstance(parent, dict) else None  # type: ignore[index]
             if items is None:
                 return [], 0
@@ -442,11 +443,11 @@ class DeclarativeSource(AbstractSource):
 
     # -- the contract -------------------------------------------------------------------------------
     @classmethod
-    def streams(cls) -> list[str]:  # type: ignore[override]
+    def streams(cls) -> list[str]:
         return list(cls.stream_names)
 
     @classmethod
-    def get_config_class(cls) -> type[SourceConfig]:  # type: ignore[override]
+    def get_config_class(cls) -> type[SourceConfig]:
         return cls.config_class
 
     def check_connection(self) -> tuple[bool, str | None]:
@@ -522,6 +523,8 @@ class DeclarativeSource(AbstractSource):
                 headers = _place_schedule(headers, sq)
             if plan.schedule_in["body"]:
                 body = _place_schedule(body, sq)
+        # ignored below: params is None only after a POINTER url; the spec's validators require the
+        # parameter names (limitName, offSetName, ...) and paths that each pagination type uses
         params.update(schedule_params)  # type: ignore[union-attr]
         kind = pag.type
         if kind in ("OFFSET", "PAGE", "POINTER", "CONTINUATION_TOKEN") and pag.limitName and pag.limitValue:
@@ -621,6 +624,7 @@ class DeclarativeSource(AbstractSource):
             out: dict[str, Any] = {"page": page_no + 1}
             return out
         if kind == "POINTER":
+            # ignored below: POINTER pagination requires pointerPath (spec validation), so pointer_path is set
             pointer = plan.pointer_path.first(doc)  # type: ignore[union-attr]
             if pointer in (None, "", False):
                 return {}
@@ -630,6 +634,7 @@ class DeclarativeSource(AbstractSource):
                 )
             return {"pointer": pointer}
         if kind == "CONTINUATION_TOKEN":
+            # ignored below: CONTINUATION_TOKEN pagination requires its token path (spec validation)
             token = plan.token_path.first(doc)  # type: ignore[union-attr]
             if token in (None, "", False):
                 return {}

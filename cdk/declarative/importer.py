@@ -131,7 +131,7 @@ def import_source_spec(
     props: dict[str, Any] = config_schema.setdefault("properties", {})
     required: list[str] = config_schema.setdefault("required", [])
     auth_type, auth_params = _auth(doc, props, required, result)
-    used = set()
+    used: set[str] = set()
     for _, text in walk_strings(
         [params.get("urlParams"), params.get("headerParams"), params.get("bodyParams")]
     ):
@@ -267,7 +267,8 @@ def _auth(
         return None, {}
     first = specs[0]
     kind = AUTH_TYPES.get(re.sub(r"[^a-z0-9]", "", str(first.get("type", "")).lower()))
-    schema = first.get("spec") if isinstance(first.get("spec"), dict) else {}
+    spec = first.get("spec")
+    schema: dict[str, Any] = spec if isinstance(spec, dict) else {}
     params: dict[str, Any] = {}
     for prop, sub in (schema.get("properties") or {}).items():
         if SECRET_RE.search(prop) or USER_RE.match(prop):
@@ -322,7 +323,8 @@ def _yaml(manifest: dict[str, Any], source_name: str, auth_type: str | None) -> 
     )
     if auth_type:
         head += f"# Credentials: config 'authentication: {{type: {auth_type}, params: ...}}'.\n"
-    return head + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=110)
+    body: str = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=110)
+    return head + body
 
 
 def _pyproject(name: str, package: str, description: str) -> str:

@@ -48,7 +48,8 @@ class CompiledPath:
         if self.names is not None:
             value = self._walk(doc)
             return [] if value is _MISSING else [value]
-        return self.query.findall(doc)
+        found: list[Any] = self.query.findall(doc)
+        return found
 
     def first(self, doc: Any, default: Any = None) -> Any:
         if self.names is not None:

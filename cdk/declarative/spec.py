@@ -18,7 +18,7 @@ it is. Three places can hold one:
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeGuard
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -194,7 +194,7 @@ class DeclarativeSpec(_Spec):
 # forms
 
 
-def _looks_like_schema(value: Any) -> bool:
+def _looks_like_schema(value: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(value, dict) and "properties" in value and ("type" in value or "$schema" in value)
 
 
@@ -208,7 +208,8 @@ def extract_source_spec(doc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
     source = doc.get("sourceSpec", doc) if isinstance(doc, dict) else {}
     if not isinstance(source, dict):
         return {}, None, {}
-    attributes = source.get("attributes") if isinstance(source.get("attributes"), dict) else {}
+    attributes = source.get("attributes")
+    attributes = attributes if isinstance(attributes, dict) else {}
     params: dict[str, Any] = {}
     for holder in (source, attributes):
         for key in (*PARAM_KEYS, *STREAM_EXTRA_KEYS):

@@ -243,6 +243,7 @@ def _entry_points(zf: zipfile.ZipFile) -> dict[str, str]:
     if name is None:
         return {}
     parser = configparser.ConfigParser(delimiters=("=",))
+    # ignored below: assigning optionxform is configparser's documented way to keep keys' case; typeshed types it as a method
     parser.optionxform = str  # type: ignore[assignment,method-assign]
     parser.read_string(zf.read(name).decode("utf-8"))
     return dict(parser[ENTRY_POINT_GROUP]) if parser.has_section(ENTRY_POINT_GROUP) else {}

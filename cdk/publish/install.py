@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdk.errors import CdkError, OutsideError
 from cdk.publish.build import ENTRY_POINT_GROUP
 
+if TYPE_CHECKING:
+    from cdk.publish.registry import Registry
+
 
 def install_connector(
-    registry: Any,
+    registry: Registry,
     requirement: str,
     *,
     python: str | None = None,
@@ -40,7 +43,7 @@ def install_connector(
 
 
 def install_pinned(
-    registry: Any,
+    registry: Registry,
     requirement: str,
     *,
     python: str | None = None,

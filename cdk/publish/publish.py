@@ -9,10 +9,14 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdk.errors import AlreadyPublished, CdkError, OutsideError, PackagingError, VersionRefused
-from cdk.publish.versions import Version
+from cdk.publish.versions import Bump, Version
+
+if TYPE_CHECKING:
+    from cdk.project import Project
+    from cdk.publish.registry import Registry, RegistryFile
 
 COPY_IGNORE = shutil.ignore_patterns(
     ".git",
@@ -30,15 +34,20 @@ COPY_IGNORE = shutil.ignore_patterns(
 )
 
 
-def bumped(latest: str, part: str) -> str:
+def bumped(latest: str, part: Bump) -> str:
     from cdk.publish.versions import from_pep440
 
     base = from_pep440(latest)
-    return str(base.bump(part)) if base else part  # type: ignore[arg-type]
+    return str(base.bump(part)) if base else part
 
 
 def diff_against(
-    registry: Any, files: list[Any], latest: str, project: Any, new_version: str, notes: list[str]
+    registry: Registry,
+    files: list[RegistryFile],
+    latest: str,
+    project: Project,
+    new_version: str,
+    notes: list[str],
 ) -> dict[str, Any] | None:
     from cdk.manifest import manifest_from_data, parse_yaml_with_positions
     from cdk.publish.build import read_wheel_connector
@@ -68,7 +77,7 @@ def diff_against(
 
 
 def resume_upload(
-    registry: Any, same: list[Any], artifacts: list[Path], resumed: list[str], notes: list[str]
+    registry: Registry, same: list[RegistryFile], artifacts: list[Path], resumed: list[str], notes: list[str]
 ) -> list[Path]:
     """The artifacts still to upload when ``same`` (files of this version) are already in the registry;
     AlreadyPublished when one of them differs from what was just built."""
@@ -84,7 +93,7 @@ def resume_upload(
     return [a for a in artifacts if a.name not in {f.filename for f in same}]
 
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=60, check=False
     )

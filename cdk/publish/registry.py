@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urljoin, urlparse, urlsplit, urlunsplit
 
 from cdk.errors import (
@@ -37,6 +37,9 @@ from cdk.errors import (
     OutsideError,
 )
 from cdk.fsutil import atomic_write_bytes, atomic_write_text
+
+if TYPE_CHECKING:
+    import requests
 
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{PEP691_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
@@ -414,7 +417,7 @@ class HttpRegistry:
         return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
     # reading ------------------------------------------------------------------------------------
-    def _get(self, url: str, accept: str | None = None) -> Any:
+    def _get(self, url: str, accept: str | None = None) -> requests.Response:
         import requests
 
         try:
@@ -468,11 +471,12 @@ class HttpRegistry:
             raise OutsideError(
                 f"could not download {file.filename} from {self.display} (HTTP {response.status_code})"
             )
-        _verify(file, response.content)
-        return response.content
+        content: bytes = response.content
+        _verify(file, content)
+        return content
 
     # uploading ----------------------------------------------------------------------------------
-    def _twine(self, artifacts: list[Path]) -> subprocess.CompletedProcess:
+    def _twine(self, artifacts: list[Path]) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TWINE_")}
         env["NO_COLOR"] = "1"
         if self.credentials.username is not None:
@@ -592,7 +596,7 @@ def _partial_hint(report: UploadReport) -> str | None:
     return None
 
 
-def find_project(registry: Any, name: str) -> tuple[str, list[RegistryFile]]:
+def find_project(registry: Registry, name: str) -> tuple[str, list[RegistryFile]]:
     """A connector's distribution in the registry by distribution name or by connector name:
     ``acme`` finds ``acme-connector`` when there is no ``acme`` (cdk's naming convention)."""
     files = registry.files(name)

@@ -176,5 +176,5 @@ def resolve(spec: str, *, published_latest: str | None, current: str) -> Version
         base = from_pep440(published_latest) if published_latest else None
         if base is None:
             base = parse_version(current)
-        return base.bump(spec)  # type: ignore[arg-type]
+        return base.bump(spec)
     return parse_version(spec)

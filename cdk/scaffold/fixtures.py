@@ -37,7 +37,7 @@ def wants_demo_fixtures(context: dict[str, Any]) -> bool:
 
 def demo_config(sample: dict[str, Any], url: str) -> dict[str, Any]:
     """The sample config pointed at the demo API, with credentials it accepts."""
-    config = json.loads(json.dumps(sample))
+    config: dict[str, Any] = json.loads(json.dumps(sample))
     if "api_url" in config:
         config["api_url"] = url
     auth = config.get("authentication") or {}

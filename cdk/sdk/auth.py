@@ -28,7 +28,7 @@ class ApiKeyAuth(AuthBase):
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         if self.query_param:
-            r.prepare_url(r.url, {self.query_param: self.key})
+            r.prepare_url(r.url or "", {self.query_param: self.key})
         else:
             r.headers[self.header or "X-API-Key"] = f"{self.prefix}{self.key}"
         return r
@@ -112,6 +112,7 @@ class OAuth2RefreshAuth(AuthBase):
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         r.headers["Authorization"] = f"Bearer {self.token()}"
         r.register_hook("response", self._retry_on_401)
+        # ignored below: a marker on requests' PreparedRequest, which declares no such attribute
         r._cdk_oauth_retried = False  # type: ignore[attr-defined]
         return r
 
@@ -122,6 +123,7 @@ class OAuth2RefreshAuth(AuthBase):
         response.content  # noqa: B018 - drain so the connection can be reused
         response.close()
         retry = request.copy()
+        # ignored below: the same marker, on the retried request
         retry._cdk_oauth_retried = True  # type: ignore[attr-defined]
         retry.headers["Authorization"] = f"Bearer {self.token(force=True)}"
         new = response.connection.send(retry, **kwargs)

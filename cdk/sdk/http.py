@@ -165,7 +165,7 @@ class ConnectorSession(requests.Session):
         )
 
     # -- the guard, the rate limit and the retries all live in send(), which redirects also use ---
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self._check_egress(request.url or "")
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
@@ -267,6 +267,7 @@ def _fast_json(response: requests.Response) -> None:
         except orjson.JSONDecodeError:
             return original()
 
+    # ignored below: the instance's json() is replaced by the orjson one (a per-response monkeypatch)
     response.json = json  # type: ignore[method-assign]
 
 

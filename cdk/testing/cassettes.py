@@ -38,9 +38,10 @@ from cdk.errors import (
     UnrecordedRequestError,
 )
 from cdk.fsutil import atomic_write_bytes
+from cdk.secrets import PLACEHOLDER
 from cdk.secrets import hint as mask
 from cdk.testing.modes import CassetteMode
-from cdk.testing.redact import PLACEHOLDER, Redactor
+from cdk.testing.redact import Redactor
 
 FORMAT_VERSION = 1
 RECORD_HINT = "run `cdk test --record` to record it (or `cdk test --record=missing` for new tests only)"
@@ -265,7 +266,7 @@ class Cassette:
 
     def main_endpoint(self) -> tuple[str, str] | None:
         """(METHOD, path) requested most often — the data endpoint of a read, not its token refresh."""
-        counts: dict[tuple[str, str], int] = {}
+        counts: dict[tuple[str, str], float] = {}
         for n, inter in enumerate(self.interactions):
             key = (inter["request"]["method"].upper(), urlsplit(inter["request"]["uri"]).path)
             counts[key] = counts.get(key, 0) + 1 + n / 1e6  # ties: the later one
@@ -558,7 +559,9 @@ def _install() -> None:
 
     if _original_send is None:
         _original_send = requests.adapters.HTTPAdapter.send
-        requests.adapters.HTTPAdapter.send = _patched_send  # type: ignore[method-assign]
+        # ignored below: a cassette swaps requests' transport and socket connects for its own (a monkeypatch;
+        # _patched_send takes the adapter's arguments as *args/**kwargs)
+        requests.adapters.HTTPAdapter.send = _patched_send  # type: ignore[method-assign, assignment]
         _original_connect = socket.socket.connect
         _original_connect_ex = socket.socket.connect_ex
         socket.socket.connect = _guard(_original_connect)  # type: ignore[method-assign]
@@ -570,6 +573,7 @@ def _uninstall() -> None:
     import requests.adapters
 
     if _original_send is not None:
+        # ignored below: undoing the monkeypatch of _install()
         requests.adapters.HTTPAdapter.send = _original_send  # type: ignore[method-assign]
         socket.socket.connect = _original_connect  # type: ignore[method-assign]
         socket.socket.connect_ex = _original_connect_ex  # type: ignore[method-assign]

@@ -9,12 +9,15 @@ It adds, from connector.yaml, the standard tests (``connector.yaml::check``, ``:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from pluggy import Result
 
 from cdk.errors import CassetteFormatError, CdkError, ConfigError
 from cdk.testing.cassettes import (
@@ -26,7 +29,7 @@ from cdk.testing.modes import CassetteMode, RecordMode
 from cdk.testing.redact import Redactor, recording_secrets, scan_tree
 
 HARNESS_KEY = pytest.StashKey["Harness"]()
-REPORT_KEY = pytest.StashKey[dict]()
+REPORT_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
 RECORD_HINT = "run `cdk test --record`"
 
 
@@ -204,7 +207,7 @@ class StandardItem(pytest.Item):
     def runtest(self) -> None:
         self.body(self.config.stash[HARNESS_KEY])
 
-    def repr_failure(self, excinfo: Any, style: Any = None) -> Any:  # type: ignore[override]
+    def repr_failure(self, excinfo: Any, style: Any = None) -> Any:
         exc = excinfo.value
         if isinstance(exc, (AssertionError, CdkError)):
             hint = getattr(exc, "hint", None)
@@ -562,7 +565,7 @@ def pytest_collection_modifyitems(session: Any, config: Any, items: list[Any]) -
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+def pytest_runtest_makereport(item: Any, call: Any) -> Generator[None, Result[pytest.TestReport], None]:
     outcome = yield
     report = outcome.get_result()
     item.stash.setdefault(REPORT_KEY, {})[report.when] = report

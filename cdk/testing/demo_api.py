@@ -148,6 +148,8 @@ class DemoAPI:
 
 class _Handler(BaseHTTPRequestHandler):
     demo: DemoAPI
+    # BaseHTTPRequestHandler's own buffer, undeclared in typeshed; _send() writes it at once
+    _headers_buffer: list[bytes]
     protocol_version = "HTTP/1.1"
     server_version = "cdk-demo-api/1"
     disable_nagle_algorithm = True  # headers and body leave at once; no 40 ms delayed-ACK stalls

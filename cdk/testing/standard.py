@@ -194,7 +194,7 @@ def check_incremental(
             f"{len(older)} record(s) that are not newer:\n  " + "\n  ".join(older[:MAX_LISTED])
         )
     after = (state.get(stream).get("incremental") or {}).get("last_run")
-    if after is not None and parse_instant(after) is not None and parse_instant(after) < cut:  # type: ignore[operator]
+    if after is not None and (at := parse_instant(after)) is not None and at < cut:
         raise StandardTestFailure(f"stream '{stream}': incremental state went backwards ({last} -> {after})")
     return first, second
 

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cdk.findings import Finding
 from cdk.validators.astutil import import_aliases, module_of
 from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
+
+if TYPE_CHECKING:
+    from cdk.project import Project
+    from cdk.validators.engine import CodeProject
 
 RULES = [
     Rule(
@@ -112,7 +116,7 @@ class Method:
 class ClassIndex:
     """Every class of the connector package, found by module and name, with import aliases resolved."""
 
-    def __init__(self, project: Any):
+    def __init__(self, project: Project | CodeProject):
         self.project = project
         self.modules: dict[str, tuple[ast.Module, str]] = {}
         for path in project.python_files:
@@ -297,7 +301,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def check(project: Any, policy: Policy) -> list[Finding]:
+def check(project: Project | CodeProject, policy: Policy) -> list[Finding]:
     index = ClassIndex(project)
     m = project.manifest
     if getattr(project, "code_only", False):

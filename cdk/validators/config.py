@@ -10,8 +10,9 @@ from __future__ import annotations
 import ast
 import json
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdk.errors import CdkError
 from cdk.findings import Finding
@@ -26,6 +27,9 @@ from cdk.validators.astutil import find_key_line, literal_value
 from cdk.validators.findings import Rule, make
 from cdk.validators.manifest import MANIFEST, load_schema_file, meta_errors
 from cdk.validators.policy import Policy
+
+if TYPE_CHECKING:
+    from cdk.project import Project
 
 RULES = [
     Rule(
@@ -221,8 +225,8 @@ def _ann(node: ast.AST | None, enums: dict[str, list[Any]], info: FieldInfo) -> 
             values = [literal_value(a) for a in args]
             info.enum = values
             info.types.update(_json_type(v) for v in values)
-        elif head in PY_TYPES and PY_TYPES[head]:
-            info.types.add(PY_TYPES[head])  # type: ignore[arg-type]
+        elif json_type := PY_TYPES.get(head):
+            info.types.add(json_type)
         else:
             info.types = None
     else:
@@ -338,7 +342,7 @@ def _schema_types(prop: dict[str, Any]) -> set[str] | None:
 class _Locator:
     """Where a schema property is written: a line in the schema file, or in connector.yaml when inline."""
 
-    def __init__(self, project: Any, ref: Any):
+    def __init__(self, project: Project, ref: str | dict[str, Any] | None):
         self.project, self.ref = project, ref
         self.text = ""
         if isinstance(ref, str):
@@ -397,7 +401,7 @@ def _property_paths(schema: Any, prefix: str = "", depth: int = 0) -> set[str]:
     return out
 
 
-def secret_fields(project: Any) -> set[str]:
+def secret_fields(project: Project) -> set[str]:
     """The config fields ``cdk validate`` treats as secret (dotted paths): those the schema or the
     config class marks, and every field with a secret name (:mod:`cdk.secrets`)."""
     if project.manifest is None or project.manifest.config is None:
@@ -418,7 +422,8 @@ def _compare(
     base_fields: set[str],
 ) -> list[Finding]:
     out: list[Finding] = []
-    props = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    properties = schema.get("properties")
+    props: dict[str, Any] = properties if isinstance(properties, dict) else {}
     required = set(schema.get("required") or [])
     for name, info in fields.items():
         line, col = info.node.lineno, info.node.col_offset
@@ -505,17 +510,17 @@ def _compare(
     return out
 
 
-def _sample_configs(project: Any) -> list[Path]:
+def _sample_configs(project: Project) -> list[Path]:
     tests = Path(project.root) / "tests"
     if not tests.is_dir():
         return []
-    out = []
+    out: list[Path] = []
     for pattern in ("config*.json", "sample_config*.json", "*_config.json"):
         out.extend(p for p in tests.rglob(pattern) if "cassettes" not in p.parts)
     return sorted(set(out))
 
 
-def _check_samples(project: Any, schema: dict[str, Any]) -> list[Finding]:
+def _check_samples(project: Project, schema: dict[str, Any]) -> list[Finding]:
     from cdk.validators.cache import cached
 
     schema_text = json.dumps(schema, sort_keys=True, default=str)
@@ -525,7 +530,7 @@ def _check_samples(project: Any, schema: dict[str, Any]) -> list[Finding]:
         if not validator:
             from jsonschema import validators
 
-            cls = validators.validator_for(schema, default=validators.Draft202012Validator)  # type: ignore[arg-type]
+            cls = validators.validator_for(schema, default=validators.Draft202012Validator)
             validator.append(cls(schema))
         return [[list(err.absolute_path), err.message] for err in validator[0].iter_errors(data)]
 
@@ -543,9 +548,7 @@ def _check_samples(project: Any, schema: dict[str, Any]) -> list[Finding]:
                 make(R["C009"], rel, exc.lineno, exc.colno - 1, f"sample config is not JSON: {exc.msg}")
             )
             continue
-        for err_path, message in cached(
-            "sample-config", schema_text + "\0" + text, lambda data=data: errors_of(data)
-        ):
+        for err_path, message in cached("sample-config", schema_text + "\0" + text, partial(errors_of, data)):
             key = next((p for p in reversed(err_path) if isinstance(p, str)), None)
             line, col = find_key_line(text, json.dumps(key)) if key else (1, 0)
             where = ".".join(str(p) for p in err_path) or "(root)"
@@ -553,7 +556,7 @@ def _check_samples(project: Any, schema: dict[str, Any]) -> list[Finding]:
     return out
 
 
-def check(project: Any, policy: Policy) -> list[Finding]:
+def check(project: Project, policy: Policy) -> list[Finding]:
     m = project.manifest
     if m is None or m.config is None:
         return []
@@ -576,8 +579,8 @@ def check(project: Any, policy: Policy) -> list[Finding]:
         )
         if unknown:
             out.append(make(R["C002"], file, line, col, f"unknown $schema '{unknown}'; checked as 2020-12"))
-        for path, message in errors[:10]:
-            out.append(make(R["C001"], file, line, col, f"config schema at {path}: {message}"))
+        for at, message in errors[:10]:
+            out.append(make(R["C001"], file, line, col, f"config schema at {at}: {message}"))
         if not errors:
             out.extend(_check_samples(project, schema))
         _secret_findings(schema, loc, [], out)
@@ -596,7 +599,7 @@ def check(project: Any, policy: Policy) -> list[Finding]:
                     f"config class module '{module}' has no file in the connector",
                 )
             )
-        elif not isinstance(tree, SyntaxError):
+        elif tree is not None and not isinstance(tree, SyntaxError):
             fields = model_fields(tree, cls, base_fields)
             if fields is None:
                 from cdk.validators.manifest import class_defined

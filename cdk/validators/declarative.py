@@ -6,12 +6,15 @@ to the validation suites so that ``cdk validate`` and ``cdk rules`` see them lik
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cdk.declarative.checks import RULES as SPEC_RULES
 from cdk.findings import Finding
 from cdk.validators.findings import Rule
 from cdk.validators.policy import Policy
+
+if TYPE_CHECKING:
+    from cdk.project import Project
 
 # a bad and a good snippet of connector.yaml per rule, for `cdk rules R00x`
 EXAMPLES: dict[str, tuple[str, str]] = {
@@ -82,7 +85,7 @@ RULES = [
 ]
 
 
-def check(project: Any, policy: Policy) -> list[Finding]:
+def check(project: Project, policy: Policy) -> list[Finding]:
     """Findings of the sourceSpec checks; nothing for Python connectors."""
     manifest = getattr(project, "manifest", None)
     if manifest is None or manifest.declarative is None:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from cdk.findings import Finding
 from cdk.validators.astutil import find_key_line
 from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
+
+if TYPE_CHECKING:
+    from cdk.project import Project
 
 RULES = [
     Rule(
@@ -130,7 +133,7 @@ def check_requirement(text: str, file: str, line: int, col: int, allowed: dict[s
     return []
 
 
-def _pyproject(project: Any, allowed: dict[str, str]) -> list[Finding]:
+def _pyproject(project: Project, allowed: dict[str, str]) -> list[Finding]:
     data = project.pyproject or {}
     deps = (data.get("project") or {}).get("dependencies") or []
     if not deps:
@@ -148,7 +151,7 @@ def _pyproject(project: Any, allowed: dict[str, str]) -> list[Finding]:
     return out
 
 
-def _requirements(project: Any, allowed: dict[str, str]) -> list[Finding]:
+def _requirements(project: Project, allowed: dict[str, str]) -> list[Finding]:
     out = []
     for path in sorted(Path(project.root).glob("requirements*.txt")):
         if SKIP_REQ_FILES.search(path.name):
@@ -171,7 +174,7 @@ def _requirements(project: Any, allowed: dict[str, str]) -> list[Finding]:
     return out
 
 
-def _locked(project: Any, policy: Policy, allowed: dict[str, str]) -> list[Finding]:
+def _locked(project: Project, policy: Policy, allowed: dict[str, str]) -> list[Finding]:
     from packaging.specifiers import SpecifierSet
     from packaging.utils import canonicalize_name
     from packaging.version import InvalidVersion, Version
@@ -258,7 +261,7 @@ def _locked(project: Any, policy: Policy, allowed: dict[str, str]) -> list[Findi
     return out
 
 
-def check(project: Any, policy: Policy) -> list[Finding]:
+def check(project: Project, policy: Policy) -> list[Finding]:
     if getattr(project, "code_only", False):
         return []
     allowed = policy.allowed_dependencies

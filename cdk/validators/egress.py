@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import ast
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdk.findings import Finding
 from cdk.validators.astutil import iter_strings
 from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
+
+if TYPE_CHECKING:
+    from cdk.project import Project
+    from cdk.validators.engine import CodeProject
 
 RULES = [
     Rule(
@@ -85,7 +89,7 @@ def check_tree(tree: ast.Module, file: str, allowed: list[str]) -> list[Finding]
     for const in iter_strings(tree):
         if id(const) in in_fstrings:
             continue
-        host = url_host(const.value)
+        host = url_host(str(const.value))  # iter_strings yields str constants only
         if host and not host_allowed(host, allowed):
             out.append(
                 make(
@@ -140,8 +144,10 @@ def _manifest_urls(data: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[An
     return out
 
 
-def check(project: Any, policy: Policy) -> list[Finding]:
-    if getattr(project, "code_only", False):
+def check(project: Project | CodeProject, policy: Policy) -> list[Finding]:
+    from cdk.validators.engine import CodeProject
+
+    if isinstance(project, CodeProject):
         allowed = project.allowed_hosts
         if allowed is None:
             return []
@@ -154,17 +160,17 @@ def check(project: Any, policy: Policy) -> list[Finding]:
         tree = project.parse(path)
         if not isinstance(tree, SyntaxError):
             out.extend(check_tree(tree, project.rel(path), allowed))
-    if not getattr(project, "code_only", False):
+    if not isinstance(project, CodeProject):
         from cdk.validators.manifest import raw_manifest
 
         raw = raw_manifest(project)
         if raw is None:
             return out
         data, positions = raw
-        for path, url in _manifest_urls(data):
+        for key_path, url in _manifest_urls(data):
             host = url_host(url)
             if host and not host_allowed(host, allowed):
-                line, col = positions.locate(path)
+                line, col = positions.locate(key_path)
                 out.append(
                     make(
                         R["E002"],

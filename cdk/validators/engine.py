@@ -16,12 +16,15 @@ import importlib
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from cdk.errors import ManifestError
 from cdk.findings import Finding, Severity
 from cdk.validators.findings import SUITES, Report, Rule, make
 from cdk.validators.policy import Policy, apply_connector_settings, load_policy
+
+if TYPE_CHECKING:
+    from cdk.project import Project
 
 RULES = [
     Rule(
@@ -130,7 +133,7 @@ def _manifest_rule(problem_message: str, key: str | None) -> str:
     return "M001"
 
 
-def _load(path: str | Path) -> tuple[Any, list[Finding]]:
+def _load(path: str | Path) -> tuple[Project | None, list[Finding]]:
     from cdk.manifest import MANIFEST_FILE, Positions
     from cdk.project import Project
     from cdk.validators import manifest as manifest_suite
@@ -149,10 +152,11 @@ def _load(path: str | Path) -> tuple[Any, list[Finding]]:
             findings.append(make(manifest_suite.R["M001"], MANIFEST_FILE, 1, 0, exc.message))
         if not root.is_dir():
             return None, findings
+        # ignored below: validate goes on without a manifest (its problems are findings); suites check project.manifest for None
         return Project(root=root.resolve(), manifest=None, positions=Positions()), findings  # type: ignore[arg-type]
 
 
-def _pyproject_findings(project: Any) -> list[Finding]:
+def _pyproject_findings(project: Project) -> list[Finding]:
     from cdk.validators import packaging as packaging_suite
 
     try:
@@ -172,14 +176,15 @@ def _pyproject_findings(project: Any) -> list[Finding]:
     return []
 
 
-def _syntax_findings(project: Any) -> list[Finding]:
+def _syntax_findings(project: Project | CodeProject) -> list[Finding]:
     out = []
     for path in project.python_files:
         try:
             tree = project.parse(path)
         except (OSError, UnicodeDecodeError) as exc:
             out.append(make(R["Y002"], project.rel(path), 1, 0, f"cannot read the file: {exc}"))
-            project._asts[Path(path)] = SyntaxError(str(exc))
+            if not isinstance(project, CodeProject):  # a code string is parsed, never read
+                project._asts[Path(path)] = SyntaxError(str(exc))
             continue
         if isinstance(tree, SyntaxError):
             line = tree.lineno or 1
@@ -188,7 +193,7 @@ def _syntax_findings(project: Any) -> list[Finding]:
     return out
 
 
-def run_suites(project: Any, policy: Policy, suites: tuple[str, ...]) -> list[Finding]:
+def run_suites(project: Project | CodeProject, policy: Policy, suites: tuple[str, ...]) -> list[Finding]:
     findings: list[Finding] = []
     for name in suites:
         module = importlib.import_module(f"cdk.validators.{name}")
@@ -201,7 +206,7 @@ def run_suites(project: Any, policy: Policy, suites: tuple[str, ...]) -> list[Fi
     return findings
 
 
-def _line_of(project: Any, file: str, line: int, cache: dict[str, list[str]]) -> str:
+def _line_of(project: Project | CodeProject, file: str, line: int, cache: dict[str, list[str]]) -> str:
     if file not in cache:
         try:
             if getattr(project, "code_only", False):
@@ -216,7 +221,7 @@ def _line_of(project: Any, file: str, line: int, cache: dict[str, list[str]]) ->
 
 
 def apply_policy(
-    project: Any, policy: Policy, findings: list[Finding]
+    project: Project | CodeProject, policy: Policy, findings: list[Finding]
 ) -> tuple[list[Finding], list[Finding]]:
     """Severity overrides, connector waivers and inline ignores; returns (kept, suppressed)."""
     kept: list[Finding] = []
@@ -258,7 +263,7 @@ def apply_policy(
     return kept, suppressed
 
 
-def _settings_findings(project: Any, refused: list[tuple[str, str, str]]) -> list[Finding]:
+def _settings_findings(project: Project, refused: list[tuple[str, str, str]]) -> list[Finding]:
     from cdk.validators.astutil import find_key_line
 
     text = ""
@@ -273,14 +278,14 @@ def _settings_findings(project: Any, refused: list[tuple[str, str, str]]) -> lis
     return out
 
 
-def _finish(root: str, project: Any, policy: Policy, findings: list[Finding]) -> Report:
+def _finish(root: str, project: Project | CodeProject, policy: Policy, findings: list[Finding]) -> Report:
     kept, suppressed = apply_policy(project, policy, findings)
     kept.sort(key=Finding.sort_key)
     return Report(root=root, findings=kept, suppressed=suppressed, strict=policy.strict)
 
 
 def validate_project(
-    path_or_project: Any,
+    path_or_project: str | Path | Project,
     policy: Policy | None = None,
     *,
     profile: str | None = None,

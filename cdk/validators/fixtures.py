@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from cdk.findings import Finding
 from cdk.secrets import SECRET_HEADERS, credential_kind, is_placeholder, is_secret_name
 from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
+
+if TYPE_CHECKING:
+    from cdk.project import Project
 
 RULES = [
     Rule(
@@ -116,7 +119,7 @@ def _scan_string(value: str, path: tuple[Any, ...], file: str, locate: Any, out:
             return
 
 
-def check(project: Any, policy: Policy) -> list[Finding]:
+def check(project: Project, policy: Policy) -> list[Finding]:
     if getattr(project, "code_only", False):
         return []
     from cdk.errors import ManifestError

@@ -11,11 +11,14 @@ from __future__ import annotations
 import ast
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdk.findings import Finding
 from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
+
+if TYPE_CHECKING:
+    from cdk.project import Project
 
 RULES = [
     Rule(
@@ -149,6 +152,7 @@ def _meta_errors(schema: dict[str, Any], default: str) -> list[Any]:
 
     declared = schema.get("$schema")
     unknown = None
+    # ignored below: default=None makes jsonschema return None for an unknown $schema; the stubs allow only a class
     cls = validators.validator_for(schema, default=None)  # type: ignore[arg-type]
     if cls is None:
         unknown = str(declared)
@@ -160,7 +164,7 @@ def _meta_errors(schema: dict[str, Any], default: str) -> list[Any]:
     return [errors, unknown]
 
 
-def raw_manifest(project: Any) -> tuple[Any, Any] | None:
+def raw_manifest(project: Project) -> tuple[Any, Any] | None:
     """connector.yaml as plain data with positions, parsed once per project (secrets and egress read it)."""
     cached = project.__dict__.get("_raw_manifest")
     if cached is None:
@@ -189,7 +193,7 @@ def class_defined(tree: ast.Module, name: str) -> bool:
     return False
 
 
-def load_schema_file(project: Any, ref: Any, where: tuple[Any, ...]) -> tuple[Any, list[Finding]]:
+def load_schema_file(project: Project, ref: Any, where: tuple[Any, ...]) -> tuple[Any, list[Finding]]:
     """A schema named in the manifest (file or inline), or the findings that explain why not."""
     if ref is None or isinstance(ref, dict):
         return ref, []
@@ -216,7 +220,7 @@ def _props(schema: Any) -> set[str] | None:
     return set(props)
 
 
-def check(project: Any, policy: Policy) -> list[Finding]:
+def check(project: Project, policy: Policy) -> list[Finding]:
     m = project.manifest
     if m is None:
         return []
@@ -251,9 +255,9 @@ def check(project: Any, policy: Policy) -> list[Finding]:
         where = ("streams", i, "schema")
         errors, unknown = meta_errors(schema)
         line, col = project.positions.locate(where)
-        for path, message in errors[:5]:
+        for at, message in errors[:5]:
             out.append(
-                make(R["M007"], MANIFEST, line, col, f"stream '{stream.name}' schema at {path}: {message}")
+                make(R["M007"], MANIFEST, line, col, f"stream '{stream.name}' schema at {at}: {message}")
             )
         props = _props(schema)
         if props is None:

@@ -10,12 +10,15 @@ from __future__ import annotations
 import fnmatch
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdk.findings import Finding
 from cdk.validators.astutil import find_key_line
 from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
+
+if TYPE_CHECKING:
+    from cdk.project import Project
 
 RULES = [
     Rule(
@@ -97,7 +100,7 @@ RULES = [
 R = {r.code: r for r in RULES}
 
 
-def _hatch_version(project: Any, data: dict[str, Any]) -> str | None:
+def _hatch_version(project: Project, data: dict[str, Any]) -> str | None:
     rel = (((data.get("tool") or {}).get("hatch") or {}).get("version") or {}).get("path")
     if not rel:
         return None
@@ -109,7 +112,7 @@ def _hatch_version(project: Any, data: dict[str, Any]) -> str | None:
     return m.group(1) if m else None
 
 
-def _package_dirs(project: Any, data: dict[str, Any], backend: str) -> list[str]:
+def _package_dirs(project: Project, data: dict[str, Any], backend: str) -> list[str]:
     root = Path(project.root)
     tool = data.get("tool") or {}
     wheel = (((tool.get("hatch") or {}).get("build") or {}).get("targets") or {}).get("wheel") or {}
@@ -128,7 +131,7 @@ def _package_dirs(project: Any, data: dict[str, Any], backend: str) -> list[str]
     return out
 
 
-def _included(rel: str, project: Any, data: dict[str, Any], backend: str, packages: list[str]) -> bool:
+def _included(rel: str, project: Project, data: dict[str, Any], backend: str, packages: list[str]) -> bool:
     tool = data.get("tool") or {}
     rel = rel.strip("/")
     if backend == "hatchling":
@@ -164,7 +167,7 @@ def _included(rel: str, project: Any, data: dict[str, Any], backend: str, packag
     return True
 
 
-def check(project: Any, policy: Policy) -> list[Finding]:
+def check(project: Project, policy: Policy) -> list[Finding]:
     if getattr(project, "code_only", False):
         return []
     data = project.pyproject

@@ -121,7 +121,7 @@ class Policy:
         from packaging.utils import canonicalize_name
 
         deps = (self.data.get("dependencies") or {}).get("allowed") or {}
-        out = {canonicalize_name(k): str(v) for k, v in deps.items()}
+        out: dict[str, str] = {canonicalize_name(k): str(v) for k, v in deps.items()}
         for name, spec in self.tightened_dependencies.items():
             out[canonicalize_name(name)] = spec
         return out

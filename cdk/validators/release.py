@@ -6,10 +6,14 @@ and ``cdk publish`` enforces the same rules before it uploads anything.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cdk.findings import Finding
 from cdk.validators.findings import Rule, make
+
+if TYPE_CHECKING:
+    from cdk.project import Project
+    from cdk.validators.policy import Policy
 
 RULES = [
     Rule(
@@ -43,7 +47,7 @@ RULES = [
 R = {r.code: r for r in RULES}
 
 
-def check(project: Any, policy: Any) -> list[Finding]:
+def check(project: Project, policy: Policy) -> list[Finding]:
     """``cdk validate`` does not run this suite: it needs a registry (see :func:`check_release`)."""
     return []
 
@@ -64,14 +68,14 @@ class ReleaseHistory(Protocol):
         ...
 
     def breaking_changes(
-        self, dist: str, latest: str, project: Any, new_version: str
+        self, dist: str, latest: str, project: Project, new_version: str
     ) -> dict[str, Any] | None:
         """The breaking-change diff of ``project`` (as ``new_version``) against the published ``latest``
         (:meth:`cdk.publish.diff.DiffReport.as_dict` plus ``breaking_refused``), or None if unknown."""
         ...
 
 
-def check_release(project: Any, history: ReleaseHistory) -> list[Finding]:
+def check_release(project: Project, history: ReleaseHistory) -> list[Finding]:
     """V001/V002 findings for ``project`` against what ``history`` says its registry holds (V003 when
     the registry cannot be read)."""
     from cdk.errors import CdkError

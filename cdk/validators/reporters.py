@@ -143,7 +143,7 @@ def sarif(reports: list[Report], *, strict: bool = False) -> str:
     rules = registry()
     used = sorted({f.rule for r in reports for f in r.findings})
     index = {code: i for i, code in enumerate(used)}
-    driver_rules = []
+    driver_rules: list[dict[str, Any]] = []
     for code in used:
         rule = rules.get(code)
         if rule is None:

@@ -12,7 +12,7 @@ import ast
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdk.findings import Finding
 from cdk.secrets import (
@@ -27,6 +27,10 @@ from cdk.secrets import (
 from cdk.validators.astutil import docstring_ids, find_key_line
 from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
+
+if TYPE_CHECKING:
+    from cdk.project import Project
+    from cdk.validators.engine import CodeProject
 
 RULES = [
     Rule(
@@ -186,20 +190,22 @@ def scan_data(data: Any, file: str, locate: Any, path: tuple[Any, ...] = ()) -> 
     return out
 
 
-def _sample_files(project: Any) -> list[Path]:
+def _sample_files(project: Project) -> list[Path]:
     """The sample configs under tests/ (the same files the config suite validates)."""
     from cdk.validators.config import _sample_configs
 
     return _sample_configs(project)
 
 
-def check(project: Any, policy: Policy) -> list[Finding]:
+def check(project: Project | CodeProject, policy: Policy) -> list[Finding]:
+    from cdk.validators.engine import CodeProject
+
     out: list[Finding] = []
     for path in project.python_files:
         tree = project.parse(path)
         if not isinstance(tree, SyntaxError):
             out.extend(check_tree(tree, project.rel(path)))
-    if getattr(project, "code_only", False):
+    if isinstance(project, CodeProject):
         return out
     if project.manifest is not None:
         from cdk.validators.manifest import raw_manifest

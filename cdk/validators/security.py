@@ -13,12 +13,16 @@ import re
 import tokenize
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdk.findings import Finding
 from cdk.validators.astutil import attr_position, import_aliases, iter_strings, resolve
 from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy, SecurityProfile
+
+if TYPE_CHECKING:
+    from cdk.project import Project
+    from cdk.validators.engine import CodeProject
 
 RULES = [
     Rule(
@@ -286,7 +290,7 @@ def check_tree(tree: ast.Module, source: str, file: str, profile: SecurityProfil
         elif isinstance(node, ast.Attribute):
             line, col = attr_position(node)
             attr = node.attr
-            full = resolve(node, aliases)
+            full = resolve(node, aliases) or ""
             if attr in DUNDER_ESCAPES:
                 add("S005", line, col, f"attribute '{attr}' reaches outside the sandbox")
             elif full in IMPORT_SYSTEM:
@@ -313,7 +317,7 @@ def check_tree(tree: ast.Module, source: str, file: str, profile: SecurityProfil
 
     reported = {(f.line, f.column) for f in out}
     for const in iter_strings(tree):  # "{0.__globals__}".format(fn) walks attributes inside a format string
-        m = FORMAT_WALK.search(const.value)
+        m = FORMAT_WALK.search(str(const.value))  # iter_strings yields str constants only
         if m:
             add(
                 "S005", const.lineno, const.col_offset, f"format field '{m.group(0)}' walks to '{m.group(1)}'"
@@ -335,7 +339,7 @@ def check_tree(tree: ast.Module, source: str, file: str, profile: SecurityProfil
 
 
 def _check_attr_call(node: ast.Call, add: Any) -> None:
-    fn = node.func.id  # type: ignore[attr-defined]
+    fn = node.func.id if isinstance(node.func, ast.Name) else ""  # the caller passes calls of a name
     if len(node.args) < 2:
         return
     obj, name = node.args[0], node.args[1]
@@ -355,7 +359,7 @@ def _check_attr_call(node: ast.Call, add: Any) -> None:
 
 
 def _unicode_identifiers(source: str, file: str) -> list[Finding]:
-    out = []
+    out: list[Finding] = []
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
@@ -383,7 +387,7 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def check(project: Any, policy: Policy) -> list[Finding]:
+def check(project: Project | CodeProject, policy: Policy) -> list[Finding]:
     profile = policy.security()
     out: list[Finding] = []
     for path in project.python_files:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from cdk.errors import CdkError, PackagingError, TestsFailed, UsageError, ValidationFailed
 
 if TYPE_CHECKING:
+    from cdk.project import Project
     from cdk.publish.build import BuildResult, Isolation
     from cdk.publish.registry import Registry, RegistryFile
     from cdk.publish.versions import Version
@@ -122,7 +123,7 @@ def tests_stage(
 
 
 def build_and_check(
-    project: Any,
+    project: Project,
     out: Path,
     *,
     build_root: Path | None = None,
@@ -173,7 +174,7 @@ def _refuse_secrets(artifacts: list[Path], root: Path, extra: dict[str, str]) ->
         )
 
 
-def build_stage(root: str | Path, project: Any) -> StageResult:
+def build_stage(root: str | Path, project: Project) -> StageResult:
     """:func:`build_and_check` into a scratch folder, as a stage result."""
     with tempfile.TemporaryDirectory(prefix="cdk-ci-build-") as tmp:
         try:
@@ -204,7 +205,7 @@ class RegistryHistory:
         return versions_of(self.files(dist))
 
     def breaking_changes(
-        self, dist: str, latest: str, project: Any, new_version: str
+        self, dist: str, latest: str, project: Project, new_version: str
     ) -> dict[str, Any] | None:
         from cdk.publish.publish import diff_against
 
@@ -212,7 +213,7 @@ class RegistryHistory:
         return diff_against(self.registry, self.files(dist), latest, project, new_version, notes)
 
 
-def release_stage(root: str | Path, project: Any, registry: Registry) -> StageResult:
+def release_stage(root: str | Path, project: Project, registry: Registry) -> StageResult:
     """The version rules (V001-V003) of ``project`` against ``registry``."""
     from cdk.validators.release import check_release
 
@@ -260,7 +261,7 @@ def run_gate(
     for root in connectors:
         name = Path(root).resolve().name
         try:
-            project: Any = Project.load(root)
+            project: Project | None = Project.load(root)
         except CdkError:
             project = None  # validate reports the manifest's problems as findings
         for stage in STAGES:

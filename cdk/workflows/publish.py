@@ -25,9 +25,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cdk.errors import CdkError, VersionRefused
+
+if TYPE_CHECKING:
+    from cdk.publish.build import Isolation
 
 Progress = Callable[[str], None]
 
@@ -43,7 +46,7 @@ class PublishOptions:
     tag: bool = False
     skip_tests: bool = False
     skip_validate: bool = False
-    isolation: str = "auto"
+    isolation: Isolation = "auto"
 
 
 @dataclass
@@ -202,7 +205,7 @@ def publish(
             project,
             Path(workdir) / "dist",
             build_root=build_root,
-            isolation=options.isolation,  # type: ignore[arg-type]
+            isolation=options.isolation,
             version=version,
             extra_secrets={"the registry password": password},
             step=timer.step,
