@@ -439,6 +439,43 @@ def secret_values(
     return out
 
 
+SAMPLE_PLACEHOLDER = "REPLACE_ME"
+
+
+def placeholder_config(
+    config: Mapping[str, Any],
+    schema: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+    *,
+    model: Any = None,
+    placeholder: str = SAMPLE_PLACEHOLDER,
+) -> dict[str, Any]:
+    """A copy of ``config`` with every secret field's value (or reference) replaced by ``placeholder``.
+
+    Secret fields are those of :func:`secret_values` (marked in a schema or model, or named like a
+    secret); references (``CDK_ENV_...``, ``file:``, ``vault:``) are replaced too, since the machine
+    that replays has neither the variable nor the file. What ``cdk test --record`` writes as
+    ``tests/sample_config.json``, and ``cdk import source-spec`` next to the imported connector.
+    """
+    paths: set[str] = set()
+    schemas = [schema] if isinstance(schema, Mapping) else list(schema or [])
+    for s in schemas:
+        paths |= schema_secret_paths(s)
+    if model is not None:
+        paths |= model_secret_paths(model)
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, Mapping):
+            return {k: walk(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [walk(v, path) for v in value]
+        if path and is_secret_field(path, paths) and isinstance(value, str | int | float | bytes):
+            return value if isinstance(value, bool) or value == "" else placeholder
+        return value
+
+    out = walk(config, "")
+    return dict(out) if isinstance(out, Mapping) else {}
+
+
 # -- spellings ------------------------------------------------------------------------------------
 
 

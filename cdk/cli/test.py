@@ -72,7 +72,11 @@ def test(
         pytest_args=rest,
         output=sys.stdout,  # pytest's own console output is what a person reads here
     )
-    if report.no_tests_selected:
+    if report.stopped:
+        click.echo(f"cdk test: {report.stopped}", err=True)
+        if report.stopped_hint:
+            click.echo(f"  hint: {report.stopped_hint}", err=True)
+    elif report.no_tests_selected:
         click.echo("no tests were selected (check -k / --stream)", err=True)
     sys.exit(report.exit_code)
 
