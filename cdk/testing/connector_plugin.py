@@ -57,6 +57,8 @@ class Harness:
             for stale in self.cassette_dir.glob(".*.tmp"):  # left by a recording killed mid-write
                 stale.unlink(missing_ok=True)
         self._cls: Any = None
+        self._planned: dict[str, Any] | None = None
+        self._planned_done = False
         self._schemas: list[dict[str, Any]] | None = None
 
     # -- connector and configs ----------------------------------------------------------------
@@ -93,12 +95,22 @@ class Harness:
                     hint="create secrets/config.json (git-ignored) or pass --config FILE",
                 )
             return read_config_file(self.real_config_path)
+        if self.mode is not RecordMode.NONE:
+            planned = self.planned_sample()  # what this recording writes at the end, used already
+            if planned is not None:
+                return planned
         if not self.sample_config_path.is_file():
             raise ConfigError(
                 f"replay needs {self.project.rel(self.sample_config_path)} (the config with placeholder secrets)",
                 hint="copy secrets/config.json there and replace every secret by a placeholder such as REPLACE_ME",
             )
         return read_config_file(self.sample_config_path)
+
+    def planned_sample(self) -> dict[str, Any] | None:
+        """While recording: tests/sample_config.json as it will be written (see write_sample_config)."""
+        if not self._planned_done:
+            self._planned, self._planned_done = plan_sample_config(self), True
+        return self._planned
 
     def redactor(self, data: dict[str, Any]) -> Redactor:
         return Redactor(recording_secrets(data, self.config_schemas(), base=self.root))
@@ -663,12 +675,26 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
         )
 
 
+FILL_ME = "..."  # what `cdk import source-spec` leaves in tests/sample_config.json for the user's values
+
+
 def write_sample_config(harness: Harness) -> Path | None:
-    """tests/sample_config.json from the real config when absent: replay needs it, nobody wrote it yet."""
-    if harness.sample_config_path.exists():
-        return None
-    from cdk.connector import read_config_file
+    """Write :func:`plan_sample_config`'s tests/sample_config.json, if it plans one."""
     from cdk.fsutil import atomic_write_text
+
+    sample = harness.planned_sample()
+    if sample is None:
+        return None
+    harness.sample_config_path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(harness.sample_config_path, json.dumps(sample, indent=2) + "\n")
+    return harness.sample_config_path
+
+
+def plan_sample_config(harness: Harness) -> dict[str, Any] | None:
+    """tests/sample_config.json for replay, from the real config with every secret replaced by a
+    placeholder (the one secret vocabulary): when absent, or when it holds ``"..."`` values (left by
+    the importer), which are filled in. Anything the user wrote stays as it is. None: nothing to write."""
+    from cdk.connector import read_config_file
     from cdk.secrets import placeholder_config, secret_values
 
     try:
@@ -676,13 +702,34 @@ def write_sample_config(harness: Harness) -> Path | None:
     except CdkError:
         return None
     sample = placeholder_config(real, harness.config_schemas())
-    text = json.dumps(sample, indent=2) + "\n"
+    if harness.sample_config_path.exists():
+        try:
+            current = json.loads(harness.sample_config_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(current, dict):
+            return None
+        filled = _fill(current, sample)
+        if filled == current:
+            return None
+        sample = filled
     real_secrets = secret_values(real, harness.config_schemas(), resolve=True, base=harness.root)
-    if Redactor(real_secrets).scan(text):  # a secret the vocabulary did not place: write nothing
+    if Redactor(real_secrets).scan(json.dumps(sample)):  # a secret the vocabulary missed: write nothing
         return None
-    harness.sample_config_path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(harness.sample_config_path, text)
-    return harness.sample_config_path
+    return sample
+
+
+def _fill(current: dict[str, Any], real: dict[str, Any]) -> dict[str, Any]:
+    """``current`` with each ``"..."`` (at any depth) replaced by the value at the same place in ``real``."""
+    out: dict[str, Any] = {}
+    for key, value in current.items():
+        if value == FILL_ME and key in real:
+            out[key] = real[key]
+        elif isinstance(value, dict) and isinstance(real.get(key), dict):
+            out[key] = _fill(value, real[key])
+        else:
+            out[key] = value
+    return out
 
 
 # -- fixtures for a connector's own tests ---------------------------------------------------------

@@ -159,3 +159,33 @@ def test_a_retried_failure_is_not_kept_but_an_unretried_one_is(tmp_path: Path) -
         ("http://api/a", 200),
     ]
     assert now == 1_700_000_000.0
+
+
+def test_first_record_writes_the_sample_config_with_placeholders_for_secrets(tmp_path: Path) -> None:
+    token = "tok_Sup3r+Secret/Value=42"
+    with DemoAPI(25, api_key=token) as api:
+        conn = copy_connector(tmp_path / "conn")
+        real = {
+            "api_url": api.url,
+            "page_size": 10,
+            "authentication": {"type": "bearer", "params": {"token": token}},
+        }
+        write_json(conn / "secrets" / "config.json", real)
+        assert not (conn / "tests" / "sample_config.json").exists()
+        rec = run_cdk("test", "--record", cwd=conn)
+    assert rec.returncode == 0, rec.stdout + rec.stderr
+    assert "wrote tests/sample_config.json" in rec.stdout
+    sample = json.loads((conn / "tests" / "sample_config.json").read_text())
+    assert sample == {**real, "authentication": {"type": "bearer", "params": {"token": "REPLACE_ME"}}}
+    rep = run_cdk("test", cwd=conn)  # API stopped, no secret anywhere: replay passes
+    assert rep.returncode == 0, rep.stdout + rep.stderr
+
+
+def test_record_without_a_real_config_is_one_usage_error_before_any_test(tmp_path: Path) -> None:
+    conn = copy_connector(tmp_path / "conn")
+    rec = run_cdk("test", "--record", cwd=conn)
+    assert rec.returncode == 2, rec.stdout + rec.stderr
+    assert "recording needs the real config" in rec.stderr
+    assert "secrets/config.json" in rec.stderr
+    assert "passed" not in rec.stdout and "failed" not in rec.stdout  # no test ran
+    assert rec.stderr.count("recording needs") == 1
