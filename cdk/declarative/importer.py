@@ -210,9 +210,7 @@ def import_source_spec(
         + "\n",
         # replay's config: "..." is filled in from the real config by the first `cdk test --record`
         "tests/sample_config.json": json.dumps(
-            placeholder_config(
-                _example_config(config_schema, stream, auth_type, auth_params), config_schema
-            ),
+            placeholder_config(_example_config(config_schema, stream, auth_type, auth_params), config_schema),
             indent=2,
         )
         + "\n",

@@ -429,7 +429,9 @@ def drop_retried(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
     def key(inter: dict[str, Any]) -> str:
         req = inter["request"]
-        return json.dumps([str(req.get("method", "")).upper(), req.get("uri"), req.get("body")], sort_keys=True)
+        return json.dumps(
+            [str(req.get("method", "")).upper(), req.get("uri"), req.get("body")], sort_keys=True
+        )
 
     keys = [key(i) for i in interactions]
     later: set[str] = set()

@@ -103,9 +103,7 @@ class TestReport:
             "pytest_exit_code": self.pytest_exit_code,
             "counts": self.counts,
             "seconds": round(self.seconds, 3),
-            "stopped": (
-                {"message": self.stopped, "hint": self.stopped_hint} if self.stopped else None
-            ),
+            "stopped": ({"message": self.stopped, "hint": self.stopped_hint} if self.stopped else None),
             "tests": [asdict(t) | {"duration": round(t.duration, 4)} for t in self.tests],
         }
 
