@@ -220,7 +220,16 @@ def pytest_argv(
     if keyword:
         argv += ["-k", keyword]
     if junit_xml:
-        argv.append(f"--junitxml={Path(junit_xml).resolve()}")
+        from cdk.project import Project
+
+        # classnames name the connector (demo-source.connector.yaml, demo-source.tests.test_x), so that
+        # reports of many connectors merged by CI say which one a test belongs to
+        name = Project.load(root).manifest.name
+        argv += [
+            f"--junitxml={Path(junit_xml).resolve()}",
+            f"--junit-prefix={name}",
+            f"--override-ini=junit_suite_name={name}",
+        ]
     rest = list(pytest_args)
     user_paths = [a for a in rest if not a.startswith("-") and (root / a.split("::")[0]).exists()]
     if not user_paths:
