@@ -495,6 +495,28 @@ def _base64_forms(raw: bytes) -> set[str]:
     return forms
 
 
+_HTML_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+
+
+def _html_forms(value: str) -> set[str]:
+    """``value`` as HTML escapers write it: named entities, decimal or hex (either case) character
+    references, with and without ``/`` escaped (OWASP style)."""
+    specials = "&<>\"'"
+    if not any(c in value for c in specials + "/"):
+        return set()
+    styles = [
+        lambda c: _HTML_NAMED[c] if c in _HTML_NAMED else f"&#x{ord(c):X};",
+        lambda c: f"&#{ord(c)};",
+        lambda c: f"&#x{ord(c):x};",
+        lambda c: f"&#x{ord(c):X};",
+    ]
+    forms: set[str] = set()
+    for style in styles:
+        for chars in (specials, specials + "/"):
+            forms.add("".join(style(c) if c in chars else c for c in value))
+    return forms
+
+
 @lru_cache(maxsize=1024)
 def _spellings(value: str, username: str | None) -> tuple[str, ...]:
     if len(value) < MIN_LENGTH:
@@ -518,6 +540,15 @@ def _spellings(value: str, username: str | None) -> tuple[str, ...]:
         html.escape(value, quote=False),
         html.escape(value).replace("&#x27;", "&#39;"),
     }
+    # JSON as Go and others write it (<, >, &, ' as \u00XX), and a JSON string inside HTML
+    go = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
+    for escaped in (json_escaped, json_unicode):
+        for chars in ("<>&", "<>&'"):  # Go's encoding/json; others add the apostrophe
+            go_json = "".join(go[c] if c in chars else c for c in escaped)
+            forms |= {go_json, go_json.replace("/", "\\/")}
+    for text in (value, json_escaped, json_escaped.replace("/", "\\/")):  # HTML, and JSON inside HTML
+        forms |= _html_forms(text)
+    forms |= {quote(upper, safe=""), quote(upper.lower(), safe="")} if "%" in upper else set()  # twice
     forms |= _base64_forms(value.encode("utf-8"))
     if username:
         forms |= _base64_forms(f"{username}:{value}".encode())

@@ -54,6 +54,8 @@ class Harness:
         self.recorded: list[Path] = []
         self.pending: list[tuple[Cassette, Path]] = []  # recorded by the running test, saved if it passes
         self.unreachable: str | None = None  # recording stopped: the live API could not be reached
+        self.learned: set[str] = set()  # tokens the API issued while recording (masked in reports)
+        self._masker: Redactor | None = None
         if self.mode is not RecordMode.NONE and self.cassette_dir.is_dir():
             for stale in self.cassette_dir.glob(".*.tmp"):  # left by a recording killed mid-write
                 stale.unlink(missing_ok=True)
@@ -206,9 +208,29 @@ class Harness:
             self.pending.append((cassette, path))
 
     def note_unreachable(self, cassette: Cassette) -> None:
-        """Remember that the live API could not be reached, even when the connector swallowed the error."""
+        """Remember that the live API could not be reached, even when the connector swallowed the error;
+        and the tokens the cassette learned, so that reports mask them too."""
         if cassette.unreachable and not self.unreachable:
             self.unreachable = cassette.unreachable
+        if cassette.mode is CassetteMode.RECORD and not cassette.redactor.secrets <= self.learned:
+            self.learned |= cassette.redactor.secrets
+            self._masker = None
+
+    def masker(self) -> Redactor | None:
+        """While recording: every secret of the real config (and every token learned), to mask what a
+        failing test prints — console, captured output and logs, junit.xml, the JSON report."""
+        if self.mode is RecordMode.NONE:
+            return None
+        if self._masker is None:
+            try:
+                data = self.config_data(recording=True)
+            except CdkError:
+                data = {}
+            from cdk.secrets import secret_values
+
+            self._masker = Redactor(secret_values(data, self.config_schemas(), resolve=True, base=self.root))
+            self._masker.add(*self.learned)
+        return self._masker
 
     def save_pending(self) -> None:
         """Write the cassettes the test recorded (it passed); a test that failed saves none."""
@@ -629,6 +651,9 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Generator[None, Result[py
     report = outcome.get_result()
     item.stash.setdefault(REPORT_KEY, {})[report.when] = report
     harness: Harness = item.config.stash[HARNESS_KEY]
+    masker = harness.masker()
+    if masker is not None and masker.secrets:
+        mask_report(report, masker)
     if harness.unreachable and report.when == "teardown":
         # the live API is not there: stop now instead of failing (and retrying) every other test
         item.session.shouldstop = harness.unreachable
@@ -637,6 +662,18 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Generator[None, Result[py
             from cdk.testing.cassettes import UNREACHABLE_HINT
 
             writer.stop(harness.unreachable, hint=UNREACHABLE_HINT, exit_code=3)
+
+
+def mask_report(report: Any, masker: Redactor) -> None:
+    """Secrets out of a test's report before any reporter (terminal, junitxml, ours) sees it: the
+    failure text (an API may echo a credential into an error message) and the captured sections."""
+    longrepr = report.longrepr
+    if longrepr is not None and not isinstance(longrepr, tuple):  # a tuple: a skip's (file, line, reason)
+        text = str(longrepr)
+        masked = masker.text(text)
+        if masked != text:  # only then trade pytest's structured failure for plain text
+            report.longrepr = masked
+    report.sections = [(title, masker.text(content)) for title, content in report.sections]
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
