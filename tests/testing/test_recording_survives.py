@@ -79,8 +79,9 @@ def test_a_test_that_fails_while_recording_keeps_its_old_cassette(tmp_path: Path
 
 def test_sigkill_mid_recording_never_leaves_a_half_written_or_empty_cassette(tmp_path: Path) -> None:
     with DemoAPI(200) as api:
+        started = time.monotonic()
         conn = recorded_connector(tmp_path, api)
-        good = {p.name: p.read_bytes() for p in (conn / "tests" / "cassettes").iterdir()}
+        full = time.monotonic() - started  # one whole `cdk test --record` on this machine, now
         env = {**os.environ, "NO_COLOR": "1", "PYTEST_ADDOPTS": "-p no:hypothesispytest"}
         kills = 0
         for n in range(10):
@@ -92,17 +93,15 @@ def test_sigkill_mid_recording_never_leaves_a_half_written_or_empty_cassette(tmp
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
-            time.sleep(1.0 + 0.35 * n)  # from interpreter start-up to the middle of the standard tests
+            time.sleep(full * (0.3 + 0.06 * n))  # spread over the run: start-up, each standard test
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)  # cdk and the pytest it runs
                 kills += 1
             proc.wait()
             for path in (conn / "tests" / "cassettes").glob("*.json"):
                 doc = json.loads(path.read_bytes())  # never half-written
-                assert doc["interactions"], f"{path.name} emptied after kill {n}"
-                if path.name in good and path.read_bytes() != good[path.name]:
-                    good[path.name] = path.read_bytes()  # replaced whole by a test that passed: fine
-        assert kills >= 8, "the runs finished before they could be killed; the test proves nothing"
+                assert doc["interactions"], f"{path.name} emptied by kill {n}"
+        assert kills >= 8, f"only {kills} of 10 runs were killed before they finished; the test proves little"
         rec = run_cdk("test", "--record", cwd=conn)  # the next recording sweeps temp files of killed ones
         assert rec.returncode == 0, rec.stdout + rec.stderr
         assert not list((conn / "tests" / "cassettes").glob(".*.tmp"))
