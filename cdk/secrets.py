@@ -504,17 +504,19 @@ def _html_forms(value: str) -> set[str]:
     specials = "&<>\"'"
     if not any(c in value for c in specials + "/"):
         return set()
-    styles = [
-        lambda c: _HTML_NAMED[c] if c in _HTML_NAMED else f"&#x{ord(c):X};",
-        lambda c: f"&#{ord(c)};",
-        lambda c: f"&#x{ord(c):x};",
-        lambda c: f"&#x{ord(c):X};",
-    ]
     forms: set[str] = set()
-    for style in styles:
+    for style in ("named", "decimal", "hex", "HEX"):
         for chars in (specials, specials + "/"):
-            forms.add("".join(style(c) if c in chars else c for c in value))
+            forms.add("".join(_html_ref(c, style) if c in chars else c for c in value))
     return forms
+
+
+def _html_ref(c: str, style: str) -> str:
+    if style == "named" and c in _HTML_NAMED:
+        return _HTML_NAMED[c]
+    if style == "decimal":
+        return f"&#{ord(c)};"
+    return f"&#x{ord(c):x};" if style == "hex" else f"&#x{ord(c):X};"
 
 
 @lru_cache(maxsize=1024)

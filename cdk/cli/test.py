@@ -18,11 +18,11 @@ class _TestCommand(click.Command):
         try:
             return super().parse_args(ctx, args)
         except click.NoSuchOption as exc:
-            exc.message = (
+            raise click.UsageError(
                 f"no such option: {exc.option_name} (cdk test's options are listed by --help; "
-                f"pytest's go after --, e.g. `cdk test -- {exc.option_name}`)"
-            )
-            raise
+                f"pytest's go after --, e.g. `cdk test -- {exc.option_name}`)",
+                ctx=exc.ctx,
+            ) from None
 
 
 @click.command(cls=_TestCommand)
