@@ -77,14 +77,20 @@ def test_a_test_that_fails_while_recording_keeps_its_old_cassette(tmp_path: Path
     assert (conn / "tests" / "cassettes" / "check.json").read_bytes() == old
 
 
+def _rewritten(folder: Path, before: dict[Path, int]) -> int:
+    """How many cassettes in ``folder`` were written since ``before`` (name -> mtime) was taken."""
+    now = {p: p.stat().st_mtime_ns for p in folder.glob("*.json")}
+    return sum(1 for p, t in now.items() if before.get(p) != t)
+
+
 def test_sigkill_mid_recording_never_leaves_a_half_written_or_empty_cassette(tmp_path: Path) -> None:
     with DemoAPI(200) as api:
-        started = time.monotonic()
         conn = recorded_connector(tmp_path, api)
-        full = time.monotonic() - started  # one whole `cdk test --record` on this machine, now
+        cassettes = conn / "tests" / "cassettes"
         env = {**os.environ, "NO_COLOR": "1", "PYTEST_ADDOPTS": "-p no:hypothesispytest"}
         kills = 0
         for n in range(10):
+            before = {p: p.stat().st_mtime_ns for p in cassettes.glob("*.json")}
             proc = subprocess.Popen(
                 [sys.executable, "-m", "cdk", "test", "--record"],
                 cwd=conn,
@@ -93,18 +99,27 @@ def test_sigkill_mid_recording_never_leaves_a_half_written_or_empty_cassette(tmp
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
             )
-            time.sleep(full * (0.3 + 0.06 * n))  # spread over the run: start-up, each standard test
+            # kill 0 and 1 during start-up, the others right after the k-th cassette of this run was
+            # written (k = 1..4 of 5): mid-recording, whatever the speed of the machine
+            after = n % 4 + 1
+            deadline = time.monotonic() + 120
+            while proc.poll() is None and time.monotonic() < deadline:
+                if (n < 2 and time.monotonic() > deadline - 119.5) or (
+                    n >= 2 and _rewritten(cassettes, before) >= after
+                ):
+                    break
+                time.sleep(0.005)
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)  # cdk and the pytest it runs
                 kills += 1
             proc.wait()
-            for path in (conn / "tests" / "cassettes").glob("*.json"):
+            for path in cassettes.glob("*.json"):
                 doc = json.loads(path.read_bytes())  # never half-written
                 assert doc["interactions"], f"{path.name} emptied by kill {n}"
         assert kills >= 8, f"only {kills} of 10 runs were killed before they finished; the test proves little"
         rec = run_cdk("test", "--record", cwd=conn)  # the next recording sweeps temp files of killed ones
         assert rec.returncode == 0, rec.stdout + rec.stderr
-        assert not list((conn / "tests" / "cassettes").glob(".*.tmp"))
+        assert not list(cassettes.glob(".*.tmp"))
     rep = run_cdk("test", cwd=conn)  # API stopped: what is on disk replays
     assert rep.returncode == 0, rep.stdout + rep.stderr
 
