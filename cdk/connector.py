@@ -325,12 +325,28 @@ def check_connection(project: Project, config_path: str | Path) -> tuple[bool, s
         stream=stream_or_default(project, cls, None),
     )
     try:
-        ok, reason = conn.check_connection()
-    except ConnectorError as exc:
-        return False, exc.message
+        return call_check_connection(conn)
     except Exception as exc:  # noqa: BLE001 - connector code may raise anything
         return False, f"{type(exc).__name__}: {exc}"
-    return bool(ok), reason
+
+
+def call_check_connection(conn: Any) -> tuple[bool, str | None]:
+    """``conn.check_connection()`` as ``(ok, reason)``, the one way cdk asks (``cdk check``, the standard
+    tests, a service's test-connection).
+
+    The guide's shape, ``response = self.session.get(...); return response.ok, None``, lets the typed
+    errors of the SDK's session escape (``AuthenticationError`` on 401/403, ``TransientError`` when the
+    API stays down): those are a failed check with the error's message, never a crash. A bare ``bool``
+    (the simpler contract) is accepted. Any other exception is the connector's bug and propagates.
+    """
+    try:
+        result = conn.check_connection()
+    except ConnectorError as exc:
+        return False, exc.message
+    if isinstance(result, tuple):
+        ok, reason = (result + (None,))[:2] if len(result) < 2 else result[:2]
+        return bool(ok), None if reason is None else str(reason)
+    return bool(result), None
 
 
 def write_records(

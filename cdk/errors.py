@@ -32,7 +32,8 @@ traceback and exits with its ``exit_code``, which is one of:
     │   ├── NetworkBlockedError         (1)  a connection attempt in replay
     │   └── TransientError              (3)  retries exhausted on connection errors / 5xx
     │       ├── RateLimitedError        (3)  retries exhausted on 429
-    │       └── RequestTimeoutError     (3)  the API did not answer in time
+    │       ├── RequestTimeoutError     (3)  the API did not answer in time
+    │       └── ApiUnreachableError     (3)  `cdk test --record` cannot connect to the live API: the run stops
     └── OutsideError                    (3)  registry, build backend, file system
 
     AssertionError                           not a CdkError: a test's verdict, not a command's failure
@@ -199,6 +200,11 @@ class RequestTimeoutError(TransientError):
     """The API did not answer within the timeout."""
 
 
+class ApiUnreachableError(TransientError):
+    """While recording, a connection to the live API could not be made (refused, no such host, connect
+    timeout). Raised at once, never retried: recording stops and every cassette stays as it was."""
+
+
 class OutsideError(CdkError):
     """Something outside the connector failed: registry, build backend, permissions."""
 
@@ -215,6 +221,7 @@ class PaginationNeverEnds(StandardTestFailure):
 
 __all__ = [
     "AlreadyPublished",
+    "ApiUnreachableError",
     "AnswerError",
     "AuthenticationError",
     "CassetteFormatError",

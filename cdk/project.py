@@ -181,13 +181,63 @@ def _toml_position(message: str) -> tuple[int, int]:
     return (int(m.group(1)), int(m.group(2)) - 1) if m else (1, 0)
 
 
+_NOT_CONNECTOR_DIRS = frozenset(
+    {".git", ".hg", ".venv", "venv", "node_modules", "__pycache__", "build", "dist", "site-packages"}
+)
+
+
+def connector_of(path: Path) -> Path | None:
+    """The connector folder that holds ``path`` (the nearest ancestor with a connector.yaml), or None."""
+    here = path.resolve().parent if not path.is_dir() else path.resolve()
+    for folder in (here, *here.parents):
+        if (folder / "connector.yaml").is_file():
+            return folder
+    return None
+
+
+def _shown(folder: Path) -> str:
+    """``folder`` relative to the current directory when it is below it (as the user would type it)."""
+    try:
+        return str(folder.relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(folder)
+
+
+def connectors_below(folder: Path) -> list[Path]:
+    """Connector folders at any depth below ``folder`` (a monorepo's connectors/*), not inside one
+    another, skipping VCS, virtualenv and build folders."""
+    found: list[Path] = []
+    stack = [folder]
+    while stack:
+        here = stack.pop()
+        try:
+            children = sorted(here.iterdir())
+        except OSError:
+            continue
+        for child in children:
+            if not child.is_dir() or child.is_symlink() or child.name in _NOT_CONNECTOR_DIRS:
+                continue
+            if child.name.startswith(".") or child.name.endswith(".egg-info"):
+                continue
+            if (child / "connector.yaml").is_file():
+                found.append(child)
+            else:
+                stack.append(child)
+    return sorted(found)
+
+
 def find_connectors(paths: tuple[str, ...] | list[str]) -> list[str]:
-    """Connector folders named by PATHs: folders, connector.yaml files, globs, or a folder of connectors."""
+    """Connector folders named by PATHs: folders, connector.yaml files, globs, a folder of connectors
+    (at any depth: a monorepo's root), or any file inside a connector (as pre-commit passes them:
+    the connector that holds it). Files outside every connector are ignored; when PATHs were only
+    such files the result is empty (nothing to check). A folder that is no connector and holds none
+    is a usage error."""
     import glob
 
     from cdk.errors import UsageError
 
     out: list[str] = []
+    only_loose_files = bool(paths)
     for raw in paths or (".",):
         matches = sorted(glob.glob(raw)) if glob.has_magic(raw) else [raw]
         if not matches:
@@ -196,19 +246,38 @@ def find_connectors(paths: tuple[str, ...] | list[str]) -> list[str]:
             p = Path(item)
             if p.name == "connector.yaml" and p.is_file():
                 out.append(str(p.parent))
+                only_loose_files = False
             elif (p / "connector.yaml").is_file():
                 out.append(item)
+                only_loose_files = False
             elif p.is_dir():
-                inner = sorted(str(c.parent) for c in p.glob("*/connector.yaml"))
-                if inner:
-                    out.extend(inner)
-                elif not glob.has_magic(raw):
-                    out.append(item)  # reported as a missing connector.yaml
+                only_loose_files = False
+                owner = connector_of(p)
+                inner = [str(c) for c in connectors_below(p)] if owner is None else [_shown(owner)]
+                if not inner:
+                    raise UsageError(
+                        f"{item} is not a connector (no connector.yaml in it or above it) and holds none",
+                        hint="run it in a connector folder, or pass connector folders or files inside them",
+                    )
+                out.extend(inner)
+            elif p.is_file() or p.is_symlink():
+                owner = connector_of(p)
+                if owner is not None:
+                    out.append(_shown(owner))
             elif not glob.has_magic(raw):
                 raise UsageError(
-                    f"no such connector folder: {item}", hint="pass a folder that holds a connector.yaml"
+                    f"no such connector folder or file: {item}",
+                    hint="pass a folder that holds a connector.yaml, or a file inside one",
                 )
-    unique = list(dict.fromkeys(out))  # first occurrences, in order
+    if only_loose_files and not out:
+        return []
+    seen: set[Path] = set()
+    unique: list[str] = []
+    for folder in out:
+        key = Path(folder).resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(folder)
     if not unique:
         raise UsageError(
             f"no connector found in {' '.join(paths)}", hint="pass folders that hold a connector.yaml"

@@ -439,6 +439,43 @@ def secret_values(
     return out
 
 
+SAMPLE_PLACEHOLDER = "REPLACE_ME"
+
+
+def placeholder_config(
+    config: Mapping[str, Any],
+    schema: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
+    *,
+    model: Any = None,
+    placeholder: str = SAMPLE_PLACEHOLDER,
+) -> dict[str, Any]:
+    """A copy of ``config`` with every secret field's value (or reference) replaced by ``placeholder``.
+
+    Secret fields are those of :func:`secret_values` (marked in a schema or model, or named like a
+    secret); references (``CDK_ENV_...``, ``file:``, ``vault:``) are replaced too, since the machine
+    that replays has neither the variable nor the file. What ``cdk test --record`` writes as
+    ``tests/sample_config.json``, and ``cdk import source-spec`` next to the imported connector.
+    """
+    paths: set[str] = set()
+    schemas = [schema] if isinstance(schema, Mapping) else list(schema or [])
+    for s in schemas:
+        paths |= schema_secret_paths(s)
+    if model is not None:
+        paths |= model_secret_paths(model)
+
+    def walk(value: Any, path: str) -> Any:
+        if isinstance(value, Mapping):
+            return {k: walk(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [walk(v, path) for v in value]
+        if path and is_secret_field(path, paths) and isinstance(value, str | int | float | bytes):
+            return value if isinstance(value, bool) or value == "" else placeholder
+        return value
+
+    out = walk(config, "")
+    return dict(out) if isinstance(out, Mapping) else {}
+
+
 # -- spellings ------------------------------------------------------------------------------------
 
 
@@ -456,6 +493,30 @@ def _base64_forms(raw: bytes) -> set[str]:
             if len(fragment) >= max(MIN_LENGTH, 6):
                 forms.add(fragment)
     return forms
+
+
+_HTML_NAMED = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"}
+
+
+def _html_forms(value: str) -> set[str]:
+    """``value`` as HTML escapers write it: named entities, decimal or hex (either case) character
+    references, with and without ``/`` escaped (OWASP style)."""
+    specials = "&<>\"'"
+    if not any(c in value for c in specials + "/"):
+        return set()
+    forms: set[str] = set()
+    for style in ("named", "decimal", "hex", "HEX"):
+        for chars in (specials, specials + "/"):
+            forms.add("".join(_html_ref(c, style) if c in chars else c for c in value))
+    return forms
+
+
+def _html_ref(c: str, style: str) -> str:
+    if style == "named" and c in _HTML_NAMED:
+        return _HTML_NAMED[c]
+    if style == "decimal":
+        return f"&#{ord(c)};"
+    return f"&#x{ord(c):x};" if style == "hex" else f"&#x{ord(c):X};"
 
 
 @lru_cache(maxsize=1024)
@@ -481,6 +542,15 @@ def _spellings(value: str, username: str | None) -> tuple[str, ...]:
         html.escape(value, quote=False),
         html.escape(value).replace("&#x27;", "&#39;"),
     }
+    # JSON as Go and others write it (<, >, &, ' as \u00XX), and a JSON string inside HTML
+    go = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "'": "\\u0027"}
+    for escaped in (json_escaped, json_unicode):
+        for chars in ("<>&", "<>&'"):  # Go's encoding/json; others add the apostrophe
+            go_json = "".join(go[c] if c in chars else c for c in escaped)
+            forms |= {go_json, go_json.replace("/", "\\/")}
+    for text in (value, json_escaped, json_escaped.replace("/", "\\/")):  # HTML, and JSON inside HTML
+        forms |= _html_forms(text)
+    forms |= {quote(upper, safe=""), quote(upper.lower(), safe="")} if "%" in upper else set()  # twice
     forms |= _base64_forms(value.encode("utf-8"))
     if username:
         forms |= _base64_forms(f"{username}:{value}".encode())

@@ -57,7 +57,8 @@ def ci(
     version rules against the registry when one is configured.
 
     \b
-    PATHS are connector folders, globs or a folder of connectors (default: the current folder).
+    PATHS are connector folders, globs, a folder of connectors (default: the current folder) or
+    files inside connectors (as pre-commit passes them).
     Every stage of every connector runs; exit 1 if any failed.
       cdk ci connectors/* --reports reports/ --changed-since origin/main
     """
@@ -66,6 +67,9 @@ def ci(
     from cdk.workflows.gate import changed_connectors, run_gate
 
     connectors = find_connectors(paths)
+    if not connectors:  # only files outside every connector (pre-commit passes what changed)
+        click.echo("no connector holds these files: nothing to check", err=True)
+        return
     if ref:
         connectors = changed_connectors(connectors, ref)
         if not connectors:

@@ -7,13 +7,28 @@ from pathlib import Path
 
 import click
 
-from cdk.cli.output import connector_option
+from cdk.cli.output import connector_option, format_option, print_json
 from cdk.testing.modes import RecordMode
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
+class _TestCommand(click.Command):
+    """Unknown options are a usage error that says where pytest's options go."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            raise click.UsageError(
+                f"no such option: {exc.option_name} (cdk test's options are listed by --help; "
+                f"pytest's go after --, e.g. `cdk test -- {exc.option_name}`)",
+                ctx=exc.ctx,
+            ) from None
+
+
+@click.command(cls=_TestCommand)
 @click.argument("args", nargs=-1, type=click.UNPROCESSED, metavar="[PATH] [-- PYTEST_ARGS]")
 @connector_option
+@format_option("text", "json")
 @click.option("-k", "keyword", default=None, help="Only tests matching this pytest -k expression.")
 @click.option("--stream", "streams", multiple=True, help="Standard tests of this stream only (repeatable).")
 @click.option(
@@ -48,13 +63,16 @@ def test(
     record: str | None,
     config_path: str | None,
     junit_xml: str | None,
+    fmt: str,
 ) -> None:
     """Run the connector's tests; HTTP is replayed from tests/cassettes (the network is blocked).
 
     \b
     Standard tests come from connector.yaml: connector.yaml::check, ::streams, ::read[STREAM],
     ::incremental[STREAM] and ::errors[...] (401, 429, 500, timeout — synthesised, no live calls).
-    Exit 0 when all pass, 1 when a test fails, 2 for a usage error.
+    Options of pytest go after `--` (`cdk test -- -x -vv`); any other unknown option is a usage error.
+    --format json prints the structured report (one entry per test) instead of pytest's output.
+    Exit 0 when all pass, 1 when a test fails, 2 for a usage error, 3 when recording cannot reach the API.
     """
     from cdk.workflows.tests import run_tests
 
@@ -70,9 +88,17 @@ def test(
         keyword=keyword,
         junit_xml=junit_xml,
         pytest_args=rest,
-        output=sys.stdout,  # pytest's own console output is what a person reads here
+        # pytest's own console output is what a person reads; JSON readers get the report alone
+        output=sys.stdout if fmt == "text" else None,
     )
-    if report.no_tests_selected:
+    if fmt == "json":
+        print_json(report.as_dict())
+        sys.exit(report.exit_code)
+    if report.stopped:
+        click.echo(f"cdk test: {report.stopped}", err=True)
+        if report.stopped_hint:
+            click.echo(f"  hint: {report.stopped_hint}", err=True)
+    elif report.no_tests_selected:
         click.echo("no tests were selected (check -k / --stream)", err=True)
     sys.exit(report.exit_code)
 

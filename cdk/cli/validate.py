@@ -83,8 +83,9 @@ def validate(
     egress, packaging and fixtures. The connector's code is parsed, never imported or run.
 
     \b
-    PATHS are connector folders, connector.yaml files, globs, or a folder of connectors
-    (default: the current folder). Many connectors are validated in parallel:
+    PATHS are connector folders, connector.yaml files, globs, a folder of connectors at any depth
+    (default: the current folder), or files (as pre-commit passes them): the connectors holding them
+    are validated. Many connectors are validated in parallel:
       cdk validate connectors/*  --format sarif -o cdk.sarif
 
     Exit 1 when any connector has errors (with --strict: warnings too), else 0.
@@ -95,6 +96,9 @@ def validate(
     from cdk.validators.reporters import render
 
     targets = find_connectors(paths)
+    if not targets:  # only files outside every connector (pre-commit passes what was staged)
+        click.echo("no connector holds these files: nothing to validate", err=True)
+        return
     policy = load_policy(policy_file, profile=profile)
     reports = run_many(targets, policy, jobs)
     # click 8.5 deprecates click.get_text_stream (an untyped module attribute): sys.stdout is the same stream

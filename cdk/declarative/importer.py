@@ -17,6 +17,7 @@ from typing import Any
 from cdk._version import REQUIREMENT
 from cdk.errors import ManifestError, UsageError
 from cdk.findings import Finding
+from cdk.secrets import placeholder_config
 
 SECRET_RE = re.compile(r"pass(word)?|secret|token|api_?key|credential|private", re.I)
 USER_RE = re.compile(r"^(user(name)?|client_?id|login|email)$", re.I)
@@ -205,6 +206,12 @@ def import_source_spec(
         ),
         "secrets/config.example.json": json.dumps(
             _example_config(config_schema, stream, auth_type, auth_params), indent=2
+        )
+        + "\n",
+        # replay's config: "..." is filled in from the real config by the first `cdk test --record`
+        "tests/sample_config.json": json.dumps(
+            placeholder_config(_example_config(config_schema, stream, auth_type, auth_params), config_schema),
+            indent=2,
         )
         + "\n",
         ".gitignore": "secrets/config.json\n__pycache__/\ndist/\n*.egg-info/\n",

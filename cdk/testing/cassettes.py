@@ -32,6 +32,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from cdk.errors import (
+    ApiUnreachableError,
     CassetteFormatError,
     NetworkBlockedError,
     SecretLeakError,
@@ -238,13 +239,15 @@ class Cassette:
         self.faults: deque[Fault] = deque()
         self.fault_hits = 0
         self.requests = 0
+        self.unreachable: str | None = None  # recording: why the live API could not be reached
+        self.now: float | None = None  # the instant the connector's clock showed when this was recorded
         self._lock = threading.Lock()
 
     # -- loading ------------------------------------------------------------------------------
     @classmethod
     def load(cls, path: str | Path, *, redactor: Redactor | None = None) -> Cassette:
         cassette = cls(path, mode=CassetteMode.REPLAY, redactor=redactor)
-        cassette.interactions = read_interactions(cassette.path)
+        cassette.interactions, cassette.now = read_cassette(cassette.path)
         cassette._build_index()
         return cassette
 
@@ -359,7 +362,10 @@ class Cassette:
         """The cassette file's bytes (indented JSON), secrets redacted once more as a last pass."""
         import orjson
 
-        doc = {"cdk_cassette": FORMAT_VERSION, "interactions": self.interactions}
+        doc: dict[str, Any] = {"cdk_cassette": FORMAT_VERSION}
+        if self.now is not None:
+            doc["clock"] = {"now": self.now, "utc": _iso(self.now)}
+        doc["interactions"] = drop_retried(self.interactions)
         if self.redactor.secrets:  # tokens learned late may sit in earlier interactions
             doc = _mask_late(doc, self.redactor)
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2) + b"\n"
@@ -408,8 +414,50 @@ def _rel(path: Path) -> str:
         return str(path)
 
 
+RETRIED_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def drop_retried(interactions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The interactions without the failed attempts of requests that were sent again afterwards.
+
+    A live API answers 429 or 5xx now and then; the session retries and the next attempt of the same
+    request (method, URL, body) succeeds. Only that final exchange is kept, so the cassette holds what
+    the API means, not what it did by chance while recording: the read replays without waiting and the
+    error-path tests (which add their own 429s and 500s) see the same baseline every time. A failure
+    that was never retried (or whose retries all failed) stays: it is the behaviour the test saw.
+    """
+
+    def key(inter: dict[str, Any]) -> str:
+        req = inter["request"]
+        return json.dumps(
+            [str(req.get("method", "")).upper(), req.get("uri"), req.get("body")], sort_keys=True
+        )
+
+    keys = [key(i) for i in interactions]
+    later: set[str] = set()
+    keep: list[bool] = [True] * len(interactions)
+    for n in range(len(interactions) - 1, -1, -1):
+        status = interactions[n]["response"].get("status")
+        if status in RETRIED_STATUSES and keys[n] in later:
+            keep[n] = False
+        later.add(keys[n])
+    return [inter for inter, k in zip(interactions, keep, strict=True) if k]
+
+
+def _iso(stamp: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(stamp, tz=timezone.utc).isoformat()
+
+
 def read_interactions(path: Path) -> list[dict[str, Any]]:
     """Interactions of a cassette file: our JSON (orjson) or vcrpy's YAML, normalised to our shape."""
+    return read_cassette(path)[0]
+
+
+def read_cassette(path: Path) -> tuple[list[dict[str, Any]], float | None]:
+    """Interactions of a cassette file (our JSON or vcrpy's YAML, normalised to our shape) and the
+    recorded clock instant ("now" while recording; None in cassettes recorded before it was kept)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -440,7 +488,9 @@ def read_interactions(path: Path) -> list[dict[str, Any]]:
         if isinstance(status, dict):  # vcrpy: {"code": 200, "message": "OK"}
             resp = {**resp, "status": status.get("code"), "reason": status.get("message", "")}
         out.append({"request": inter["request"], "response": resp})
-    return out
+    clock = doc.get("clock")
+    now = clock.get("now") if isinstance(clock, dict) else None
+    return out, float(now) if isinstance(now, (int, float)) and not isinstance(now, bool) else None
 
 
 # -- interception ---------------------------------------------------------------------------------
@@ -498,7 +548,15 @@ def _patched_send(adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
     if cassette.mode is CassetteMode.BLOCK:  # no cassette in this test: only to loopback (socket guard)
         return _original_send(adapter, request, *args, **kwargs)
     if cassette.mode is CassetteMode.RECORD:
-        response = _original_send(adapter, request, *args, **kwargs)
+        try:
+            response = _original_send(adapter, request, *args, **kwargs)
+        except Exception as exc:
+            if _unreachable(exc):
+                cassette.unreachable = _unreachable_message(cassette, request, exc)
+                raise ApiUnreachableError(
+                    cassette.unreachable, hint=UNREACHABLE_HINT
+                ) from None  # not a requests error: the session does not retry it
+            raise
         response.content  # noqa: B018 - read it now so it can be stored and still be read by the caller
         cassette.record(request, response)
         return response
@@ -516,6 +574,51 @@ def _patched_send(adapter: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
         resp.get("reason") or "",
         headers,
         decode_body(resp.get("body")),
+    )
+
+
+UNREACHABLE_HINT = (
+    "start the API (or fix its URL in the real config) and record again; "
+    "every existing cassette was left as it was"
+)
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """A connection that could not be made at all: refused, unknown host, connect timeout.
+
+    Not a read timeout or a reset mid-answer (the API is there, a retry may help)."""
+    import requests
+    from urllib3.exceptions import NewConnectionError
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError) or isinstance(exc, requests.ReadTimeout):
+        return False
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:  # requests wraps urllib3's MaxRetryError, which wraps the NewConnectionError
+        cur = todo.pop()
+        if cur is None or id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        if isinstance(cur, (NewConnectionError, ConnectionRefusedError, socket.gaierror)):
+            return True
+        todo += [getattr(cur, "reason", None), *(a for a in cur.args if isinstance(a, BaseException))]
+        todo += [cur.__cause__, cur.__context__]
+    return False
+
+
+def _unreachable_message(cassette: Cassette, request: Any, exc: BaseException) -> str:
+    parts = urlsplit(request.url or "")
+    where = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+    text = str(exc)
+    why = next(
+        (m for m in ("Connection refused", "Name or service not known", "No route to host") if m in text),
+        "connect timed out" if "timed out" in text.lower() else type(exc).__name__,
+    )
+    return (
+        f"cannot reach the API at {where} ({request.method} {cassette.redactor.url(parts.path or '/')}): "
+        f"{why}; recording needs the live API"
     )
 
 

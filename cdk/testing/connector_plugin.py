@@ -8,6 +8,7 @@ It adds, from connector.yaml, the standard tests (``connector.yaml::check``, ``:
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
@@ -19,6 +20,7 @@ import pytest
 if TYPE_CHECKING:
     from pluggy import Result
 
+from cdk.connector import call_check_connection
 from cdk.errors import CassetteFormatError, CdkError, ConfigError
 from cdk.testing.cassettes import (
     Cassette,
@@ -50,7 +52,16 @@ class Harness:
         self.max_pages = int(self.project.tool_settings.get("test_max_pages", 1000))
         self.max_records = int(self.project.tool_settings.get("test_max_records", 1000))  # streaming sources
         self.recorded: list[Path] = []
+        self.pending: list[tuple[Cassette, Path]] = []  # recorded by the running test, saved if it passes
+        self.unreachable: str | None = None  # recording stopped: the live API could not be reached
+        self.learned: set[str] = set()  # tokens the API issued while recording (masked in reports)
+        self._masker: Redactor | None = None
+        if self.mode is not RecordMode.NONE and self.cassette_dir.is_dir():
+            for stale in self.cassette_dir.glob(".*.tmp"):  # left by a recording killed mid-write
+                stale.unlink(missing_ok=True)
         self._cls: Any = None
+        self._planned: dict[str, Any] | None = None
+        self._planned_done = False
         self._schemas: list[dict[str, Any]] | None = None
 
     # -- connector and configs ----------------------------------------------------------------
@@ -87,12 +98,22 @@ class Harness:
                     hint="create secrets/config.json (git-ignored) or pass --config FILE",
                 )
             return read_config_file(self.real_config_path)
+        if self.mode is not RecordMode.NONE:
+            planned = self.planned_sample()  # what this recording writes at the end, used already
+            if planned is not None:
+                return planned
         if not self.sample_config_path.is_file():
             raise ConfigError(
                 f"replay needs {self.project.rel(self.sample_config_path)} (the config with placeholder secrets)",
                 hint="copy secrets/config.json there and replace every secret by a placeholder such as REPLACE_ME",
             )
         return read_config_file(self.sample_config_path)
+
+    def planned_sample(self) -> dict[str, Any] | None:
+        """While recording: tests/sample_config.json as it will be written (see write_sample_config)."""
+        if not self._planned_done:
+            self._planned, self._planned_done = plan_sample_config(self), True
+        return self._planned
 
     def redactor(self, data: dict[str, Any]) -> Redactor:
         return Redactor(recording_secrets(data, self.config_schemas(), base=self.root))
@@ -105,15 +126,18 @@ class Harness:
         recording: bool,
         waits: list[float] | None = None,
         incremental: bool = False,
+        now: float | None = None,
     ) -> Any:
-        """A connector instance on a ConnectorSession; replays run on a virtual clock (no real sleeps)."""
+        """A connector instance on a ConnectorSession whose wall clock is frozen at ``now`` (the instant
+        stored in the test's cassette); replays also run on virtual time (no real sleeps)."""
         from cdk.connector import instantiate, stream_or_default
-        from cdk.sdk.http import Clock, ConnectorSession, VirtualClock
+        from cdk.sdk.http import ConnectorSession
+        from cdk.testing.clock import FrozenClock, FrozenVirtualClock
 
         data = dict(data)
         if incremental:
             data.setdefault("sync_mode", "incremental")
-        clock = Clock() if recording else VirtualClock()
+        clock = FrozenClock(now) if recording else FrozenVirtualClock(now)
         session = ConnectorSession(
             allowed_hosts=self.project.manifest.allowed_hosts,
             delay_request_ms=int(data.get("delay_request_ms", 0) or 0),
@@ -144,20 +168,29 @@ class Harness:
         return self.mode.records(cassette_exists=path.exists())
 
     def open_cassette(self, path: Path, recording: bool, redactor: Redactor) -> Cassette:
+        """The test's cassette; its ``now`` is the instant the connector's clock is frozen at."""
+        import time
+
         if recording:
-            return Cassette(path.with_suffix(".json"), mode=CassetteMode.RECORD, redactor=redactor)
+            cassette = Cassette(path.with_suffix(".json"), mode=CassetteMode.RECORD, redactor=redactor)
+            cassette.now = round(time.time(), 3)
+            return cassette
         if not path.exists():
             raise CassetteFormatError(
                 f"no cassette {self.project.rel(path)} for this test; {RECORD_HINT} to record it "
                 "(or `cdk test --record=missing` to record only new tests)"
             )
-        return Cassette.load(path, redactor=redactor)
+        cassette = Cassette.load(path, redactor=redactor)
+        if cassette.now is None:  # recorded before the clock was kept: today, as before
+            cassette.now = time.time()
+        return cassette
 
     @contextmanager
     def session_for(
         self, name: str, *, force_replay: bool = False
     ) -> Iterator[tuple[Cassette, dict[str, Any], bool]]:
-        """Cassette + config of one test; saves the cassette only when the block finishes without error."""
+        """Cassette + config of one test. A recorded cassette is only queued here: it is written when
+        the whole test passed (:meth:`save_pending`), so a failed recording leaves the old one as it was."""
         path = self.cassette_path(name)
         recording = self.records(path) and not force_replay
         if force_replay and not self.sample_config_path.is_file():
@@ -165,10 +198,44 @@ class Harness:
         else:
             data = self.config_data(recording)
         cassette = self.open_cassette(path, recording, self.redactor(data))
-        with use_cassette(cassette):
-            yield cassette, data, recording
+        try:
+            with use_cassette(cassette):
+                yield cassette, data, recording
+        finally:
+            self.note_unreachable(cassette)
         raise_misses(cassette)
         if recording:
+            self.pending.append((cassette, path))
+
+    def note_unreachable(self, cassette: Cassette) -> None:
+        """Remember that the live API could not be reached, even when the connector swallowed the error;
+        and the tokens the cassette learned, so that reports mask them too."""
+        if cassette.unreachable and not self.unreachable:
+            self.unreachable = cassette.unreachable
+        if cassette.mode is CassetteMode.RECORD and not cassette.redactor.secrets <= self.learned:
+            self.learned |= cassette.redactor.secrets
+            self._masker = None
+
+    def masker(self) -> Redactor | None:
+        """While recording: every secret of the real config (and every token learned), to mask what a
+        failing test prints — console, captured output and logs, junit.xml, the JSON report."""
+        if self.mode is RecordMode.NONE:
+            return None
+        if self._masker is None:
+            try:
+                data = self.config_data(recording=True)
+            except CdkError:
+                data = {}
+            from cdk.secrets import secret_values
+
+            self._masker = Redactor(secret_values(data, self.config_schemas(), resolve=True, base=self.root))
+            self._masker.add(*self.learned)
+        return self._masker
+
+    def save_pending(self) -> None:
+        """Write the cassettes the test recorded (it passed); a test that failed saves none."""
+        pending, self.pending = self.pending, []
+        for cassette, path in pending:
             self.save(cassette, path)
 
     def save(self, cassette: Cassette, old_path: Path) -> None:
@@ -205,7 +272,14 @@ class StandardItem(pytest.Item):
         self.body = body
 
     def runtest(self) -> None:
-        self.body(self.config.stash[HARNESS_KEY])
+        harness: Harness = self.config.stash[HARNESS_KEY]
+        harness.pending = []
+        try:
+            self.body(harness)
+        except BaseException:
+            harness.pending = []  # failed while recording: every existing cassette stays byte-identical
+            raise
+        harness.save_pending()
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> Any:
         exc = excinfo.value
@@ -259,9 +333,9 @@ def _bind(fn: Callable[..., None], *args: Any) -> Callable[[Harness], None]:
 
 
 def run_check(h: Harness) -> None:
-    with h.session_for("check") as (_cassette, data, recording):
-        conn = h.make_connector(data, stream=None, recording=recording)
-        ok, reason = conn.check_connection()
+    with h.session_for("check") as (cassette, data, recording):
+        conn = h.make_connector(data, stream=None, recording=recording, now=cassette.now)
+        ok, reason = call_check_connection(conn)
     if not ok:
         raise AssertionError(f"check_connection() returned (False, {reason!r})")
 
@@ -285,8 +359,8 @@ def run_streams(h: Harness) -> None:
 def run_read(h: Harness, stream: str) -> None:
     from cdk.testing.standard import check_records, read_stream
 
-    with h.session_for(f"read[{stream}]") as (_cassette, data, recording):
-        conn = h.make_connector(data, stream=stream, recording=recording)
+    with h.session_for(f"read[{stream}]") as (cassette, data, recording):
+        conn = h.make_connector(data, stream=stream, recording=recording, now=cassette.now)
         result = read_stream(conn, stream, max_pages=h.max_pages)
         check_records(h.project, result)
 
@@ -294,8 +368,8 @@ def run_read(h: Harness, stream: str) -> None:
 def run_read_streaming(h: Harness, stream: str) -> None:
     from cdk.testing.standard import check_records, read_streaming_stream
 
-    with h.session_for(f"read[{stream}]") as (_cassette, data, recording):
-        conn = h.make_connector(data, stream=stream, recording=recording)
+    with h.session_for(f"read[{stream}]") as (cassette, data, recording):
+        conn = h.make_connector(data, stream=stream, recording=recording, now=cassette.now)
         result = read_streaming_stream(conn, stream, max_records=h.max_records)
         check_records(h.project, result)
 
@@ -303,9 +377,11 @@ def run_read_streaming(h: Harness, stream: str) -> None:
 def run_incremental(h: Harness, stream: str, cursor_field: str) -> None:
     from cdk.testing.standard import check_incremental
 
-    with h.session_for(f"incremental[{stream}]") as (_cassette, data, recording):
+    with h.session_for(f"incremental[{stream}]") as (cassette, data, recording):
         check_incremental(
-            lambda: h.make_connector(data, stream=stream, recording=recording, incremental=True),
+            lambda: h.make_connector(
+                data, stream=stream, recording=recording, incremental=True, now=cassette.now
+            ),
             stream,
             cursor_field,
             max_pages=h.max_pages,
@@ -331,7 +407,11 @@ def _replayed(h: Harness, stream: str, faults: list[Fault]) -> Iterator[tuple[An
             if fault.status != 401:  # 401 answers everything; the others hit the data requests
                 fault.target = target
         cassette.faults.extend(faults)
-        yield h.make_connector(data, stream=stream, recording=False, waits=waits), cassette, waits
+        yield (
+            h.make_connector(data, stream=stream, recording=False, waits=waits, now=cassette.now),
+            cassette,
+            waits,
+        )
 
 
 def _auth_fault() -> Fault:
@@ -344,17 +424,11 @@ def _auth_fault() -> Fault:
 
 
 def err_401_check(h: Harness, stream: str) -> None:
-    from cdk.errors import AuthenticationError
     from cdk.testing.standard import message_is_about_auth
 
     with _replayed(h, stream, [_auth_fault()]) as (conn, cassette, _):
-        try:
-            result = conn.check_connection()
-        except AuthenticationError as exc:
-            raise AssertionError(
-                f"check_connection() let AuthenticationError escape ({exc}); catch it and return (False, message)"
-            ) from None
-    ok, reason = result if isinstance(result, tuple) else (result, None)
+        # the session's AuthenticationError escaping check_connection is (False, its message)
+        ok, reason = call_check_connection(conn)
     if cassette.fault_hits == 0:
         raise AssertionError(
             "check_connection() made no HTTP request, so it cannot notice refused credentials"
@@ -496,9 +570,16 @@ def activate(pytest_config: Any, root: Path) -> None:
     import sys
 
     try:
-        pytest_config.stash[HARNESS_KEY] = Harness(pytest_config, root)
+        harness = Harness(pytest_config, root)
     except CdkError as exc:  # an invalid connector.yaml: say so once, no traceback
         raise pytest.UsageError(f"cdk: {exc}" + (f"\n  hint: {exc.hint}" if exc.hint else "")) from None
+    if harness.mode is not RecordMode.NONE and not harness.real_config_path.is_file():
+        raise pytest.UsageError(  # one error before any test runs, not one failure per test
+            f"cdk: recording needs the real config (with live credentials), and "
+            f"{harness.real_config_path} does not exist\n  hint: write it (secrets/ is git-ignored) "
+            "or pass --config FILE"
+        )
+    pytest_config.stash[HARNESS_KEY] = harness
     pytest_config.pluginmanager.register(sys.modules[__name__], "cdk-connector")
 
 
@@ -569,11 +650,40 @@ def pytest_runtest_makereport(item: Any, call: Any) -> Generator[None, Result[py
     outcome = yield
     report = outcome.get_result()
     item.stash.setdefault(REPORT_KEY, {})[report.when] = report
+    harness: Harness = item.config.stash[HARNESS_KEY]
+    masker = harness.masker()
+    if masker is not None and masker.secrets:
+        mask_report(report, masker)
+    if harness.unreachable and report.when == "teardown":
+        # the live API is not there: stop now instead of failing (and retrying) every other test
+        item.session.shouldstop = harness.unreachable
+        writer = item.config.pluginmanager.get_plugin("cdk-report")
+        if writer is not None:
+            from cdk.testing.cassettes import UNREACHABLE_HINT
+
+            writer.stop(harness.unreachable, hint=UNREACHABLE_HINT, exit_code=3)
+
+
+def mask_report(report: Any, masker: Redactor) -> None:
+    """Secrets out of a test's report before any reporter (terminal, junitxml, ours) sees it: the
+    failure text (an API may echo a credential into an error message) and the captured sections."""
+    longrepr = report.longrepr
+    if longrepr is not None and not isinstance(longrepr, tuple):  # a tuple: a skip's (file, line, reason)
+        text = str(longrepr)
+        masked = masker.text(text)
+        if masked != text:  # only then trade pytest's structured failure for plain text
+            report.longrepr = masked
+    report.sections = [(title, masker.text(content)) for title, content in report.sections]
 
 
 def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     """After recording, scan the connector folder for the real secrets in any form."""
     harness: Harness = session.config.stash[HARNESS_KEY]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if harness.unreachable and reporter:
+        from cdk.testing.cassettes import UNREACHABLE_HINT
+
+        reporter.write_line(f"cdk: {harness.unreachable}\n  hint: {UNREACHABLE_HINT}", red=True)
     if not harness.recorded:
         return
     try:
@@ -582,13 +692,76 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
         return
     leaks = scan_tree(harness.root, redactor, skip={harness.real_config_path})
     if leaks:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
         text = "secret scan after recording FAILED — secret values found on disk:\n  " + "\n  ".join(leaks)
         if reporter:
             reporter.write_line(text, red=True)
         for path in harness.recorded:
             path.unlink(missing_ok=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        return
+    written = write_sample_config(harness)
+    if written and reporter:
+        reporter.write_line(
+            f"cdk: wrote {harness.project.rel(written)} for replay (the real config, secrets replaced by "
+            "placeholders); review and commit it"
+        )
+
+
+FILL_ME = "..."  # what `cdk import source-spec` leaves in tests/sample_config.json for the user's values
+
+
+def write_sample_config(harness: Harness) -> Path | None:
+    """Write :func:`plan_sample_config`'s tests/sample_config.json, if it plans one."""
+    from cdk.fsutil import atomic_write_text
+
+    sample = harness.planned_sample()
+    if sample is None:
+        return None
+    harness.sample_config_path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(harness.sample_config_path, json.dumps(sample, indent=2) + "\n")
+    return harness.sample_config_path
+
+
+def plan_sample_config(harness: Harness) -> dict[str, Any] | None:
+    """tests/sample_config.json for replay, from the real config with every secret replaced by a
+    placeholder (the one secret vocabulary): when absent, or when it holds ``"..."`` values (left by
+    the importer), which are filled in. Anything the user wrote stays as it is. None: nothing to write."""
+    from cdk.connector import read_config_file
+    from cdk.secrets import placeholder_config, secret_values
+
+    try:
+        real = read_config_file(harness.real_config_path)
+    except CdkError:
+        return None
+    sample = placeholder_config(real, harness.config_schemas())
+    if harness.sample_config_path.exists():
+        try:
+            current = json.loads(harness.sample_config_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(current, dict):
+            return None
+        filled = _fill(current, sample)
+        if filled == current:
+            return None
+        sample = filled
+    real_secrets = secret_values(real, harness.config_schemas(), resolve=True, base=harness.root)
+    if Redactor(real_secrets).scan(json.dumps(sample)):  # a secret the vocabulary missed: write nothing
+        return None
+    return sample
+
+
+def _fill(current: dict[str, Any], real: dict[str, Any]) -> dict[str, Any]:
+    """``current`` with each ``"..."`` (at any depth) replaced by the value at the same place in ``real``."""
+    out: dict[str, Any] = {}
+    for key, value in current.items():
+        if value == FILL_ME and key in real:
+            out[key] = real[key]
+        elif isinstance(value, dict) and isinstance(real.get(key), dict):
+            out[key] = _fill(value, real[key])
+        else:
+            out[key] = value
+    return out
 
 
 # -- fixtures for a connector's own tests ---------------------------------------------------------
@@ -609,8 +782,11 @@ def cassette(request: Any) -> Iterator[Cassette]:
     recording = harness.records(path)
     data = harness.config_data(recording)
     cas = harness.open_cassette(path, recording, harness.redactor(data))
-    with use_cassette(cas):
-        yield cas
+    try:
+        with use_cassette(cas):
+            yield cas
+    finally:
+        harness.note_unreachable(cas)
     reports = request.node.stash.get(REPORT_KEY, {})
     passed = "call" in reports and reports["call"].passed
     if passed:
@@ -645,4 +821,6 @@ def config(request: Any) -> dict[str, Any]:
 def connector(request: Any, config: dict[str, Any], cassette: Cassette) -> Any:
     """A ready connector on a ConnectorSession (virtual clock in replay), its HTTP going through ``cassette``."""
     harness: Harness = request.config.stash[HARNESS_KEY]
-    return harness.make_connector(config, stream=None, recording=cassette.mode is CassetteMode.RECORD)
+    return harness.make_connector(
+        config, stream=None, recording=cassette.mode is CassetteMode.RECORD, now=cassette.now
+    )

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import threading
 import time
 from collections import defaultdict, deque
@@ -75,6 +76,9 @@ class DemoAPI:
         api_key: str | None = None,
         port: int = 0,
         refresh_token: str | None = None,
+        flaky: float = 0.0,
+        seed: int = 0,
+        retry_after: str = "1",
     ) -> None:
         counts = records if isinstance(records, dict) else {s: records for s in streams}
         self.counts = dict(counts)
@@ -85,6 +89,11 @@ class DemoAPI:
         self.requests: list[dict[str, Any]] = []
         self.ingested: dict[str, list[Any]] = defaultdict(list)
         self.tokens_issued = 0
+        # like a real API under load: a share ``flaky`` of the requests (seeded) answers 429 + Retry-After
+        self.flaky = flaky
+        self.retry_after = retry_after
+        self.rng = random.Random(seed)
+        self.throttled = 0
         self._lock = threading.Lock()
         self._cache: dict[str, list[bytes]] = {}
         self._updated: dict[str, list[str]] = {}
@@ -209,6 +218,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(step["status"], body, step.get("headers"))
         return True
 
+    def _throttle(self) -> bool:
+        """A random 429 (seeded), as real APIs answer now and then; True when it answered."""
+        demo = self.demo
+        if not demo.flaky:
+            return False
+        with demo._lock:
+            hit = demo.rng.random() < demo.flaky
+            demo.throttled += hit
+        if hit:
+            self._send(429, {"error": "rate limited"}, {"Retry-After": demo.retry_after})
+        return hit
+
     # -- verbs ----------------------------------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
@@ -220,7 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(
                 200, [{k: v for k, v in r.items() if k != "headers"} for r in self.demo.requests]
             )
-        if self._fault(path):
+        if self._fault(path) or self._throttle():
             return None
         if path == "/health":
             if not self._authorised(query):

@@ -6,7 +6,9 @@ changes with verbosity, colour and pytest versions. The file is written once, at
 session finishes; a run that dies before that leaves no file (and its exit code says why).
 
 Shape: ``{"version": 1, "tests": [{"id", "outcome", "duration", "message"}]}`` with ``outcome`` one
-of passed | failed | skipped | error (error: setup, teardown or collection failed).
+of passed | failed | skipped | error (error: setup, teardown or collection failed); plus
+``"stopped": {"message", "hint", "exit_code"}`` when the run was stopped early for a reason outside the
+tests (``cdk test --record`` that cannot reach the live API: exit 3).
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ class ReportWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.tests: dict[str, dict[str, Any]] = {}
+        self.stopped: dict[str, Any] | None = None  # set by the connector plugin (see module doc)
+
+    def stop(self, message: str, *, hint: str = "", exit_code: int = 3) -> None:
+        """Record why the run stopped early (the first reason wins)."""
+        if self.stopped is None:
+            self.stopped = {"message": message, "hint": hint, "exit_code": exit_code}
 
     def _entry(self, nodeid: str) -> dict[str, Any]:
         return self.tests.setdefault(
@@ -56,7 +64,9 @@ class ReportWriter:
     def pytest_sessionfinish(self, session: Any, exitstatus: int) -> None:
         from cdk.fsutil import atomic_write_text
 
-        data = {"version": REPORT_VERSION, "tests": list(self.tests.values())}
+        data: dict[str, Any] = {"version": REPORT_VERSION, "tests": list(self.tests.values())}
+        if self.stopped is not None:
+            data["stopped"] = self.stopped
         atomic_write_text(self.path, json.dumps(data, indent=1))
 
 
@@ -90,3 +100,13 @@ def read_report(path: Path) -> list[dict[str, Any]]:
         return []
     tests = data.get("tests") if isinstance(data, dict) else None
     return [t for t in tests or [] if isinstance(t, dict) and t.get("outcome") in OUTCOMES]
+
+
+def read_stopped(path: Path) -> dict[str, Any] | None:
+    """Why the run was stopped early (``{"message", "hint", "exit_code"}``), or None."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    stopped = data.get("stopped") if isinstance(data, dict) else None
+    return stopped if isinstance(stopped, dict) and stopped.get("message") else None

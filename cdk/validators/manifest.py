@@ -263,7 +263,7 @@ def check(project: Project, policy: Policy) -> list[Finding]:
         if props is None:
             continue
         for j, key in enumerate(stream.primary_key):
-            if key not in props:
+            if not _has_field(schema.get("properties") or {}, key):
                 line, col = project.positions.locate(("streams", i, "primary_key", j))
                 out.append(
                     make(
@@ -286,3 +286,19 @@ def check(project: Project, policy: Policy) -> list[Finding]:
                 )
             )
     return out
+
+
+def _has_field(props: Any, key: str) -> bool:
+    """Whether ``key`` is a property, or a dotted path (``member.id``, as the importer writes for
+    wrapped records) through nested object properties; a nested object without ``properties`` admits
+    any name below it."""
+    if not isinstance(props, dict):
+        return False
+    if key in props:
+        return True
+    head, _, rest = key.partition(".")
+    node = props.get(head)
+    if not rest or not isinstance(node, dict):
+        return False
+    inner = node.get("properties")
+    return True if not isinstance(inner, dict) else _has_field(inner, rest)

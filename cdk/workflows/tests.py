@@ -55,10 +55,16 @@ class TestReport:
     tests: list[TestResult] = field(default_factory=list)
     output: str = ""  # the tail of pytest's console output when it was captured (output=None)
     seconds: float = 0.0
+    stopped: str = ""  # why the run stopped early (e.g. the live API cannot be reached while recording)
+    stopped_hint: str = ""
+    stopped_exit_code: int = 0
 
     @property
     def exit_code(self) -> int:
-        """cdk's exit code: 0 all passed, 1 a test failed (or none ran), 2 a usage error."""
+        """cdk's exit code: 0 all passed, 1 a test failed (or none ran), 2 a usage error, 3 the run
+        was stopped by an outside failure (the live API cannot be reached while recording)."""
+        if self.stopped_exit_code:
+            return self.stopped_exit_code
         return PYTEST_EXIT.get(self.pytest_exit_code, 1)
 
     @property
@@ -97,6 +103,7 @@ class TestReport:
             "pytest_exit_code": self.pytest_exit_code,
             "counts": self.counts,
             "seconds": round(self.seconds, 3),
+            "stopped": ({"message": self.stopped, "hint": self.stopped_hint} if self.stopped else None),
             "tests": [asdict(t) | {"duration": round(t.duration, 4)} for t in self.tests],
         }
 
@@ -132,6 +139,14 @@ def run_tests(
             "--config is the real config for recording; it needs --record",
             hint="replay uses tests/sample_config.json",
         )
+    if mode is not RecordMode.NONE:
+        real = Path(config_path).resolve() if config_path else folder / "secrets" / "config.json"
+        if not real.is_file():
+            raise UsageError(
+                f"recording needs the real config (with live credentials), and {real} does not exist",
+                hint="write it (secrets/ is git-ignored) or pass --config FILE; "
+                "tests/sample_config.json is then written for replay, secrets replaced by placeholders",
+            )
     if streams:
         from cdk.project import Project
 
@@ -161,13 +176,24 @@ def run_tests(
             report_path=report_path,
         )
         code, console = _run_pytest(argv, folder, env, output, timeout)
-        from cdk.testing.report import read_report
+        from cdk.testing.report import read_report, read_stopped
 
         tests = [
             TestResult(t["id"], t["outcome"], float(t.get("duration") or 0.0), str(t.get("message") or ""))
             for t in read_report(report_path)
         ]
-    return TestReport(str(folder), mode, code, tests, output=console, seconds=time.perf_counter() - started)
+        stopped = read_stopped(report_path) or {}
+    return TestReport(
+        str(folder),
+        mode,
+        code,
+        tests,
+        output=console,
+        seconds=time.perf_counter() - started,
+        stopped=str(stopped.get("message") or ""),
+        stopped_hint=str(stopped.get("hint") or ""),
+        stopped_exit_code=int(stopped.get("exit_code") or 0) if stopped else 0,
+    )
 
 
 def pytest_argv(
@@ -194,7 +220,16 @@ def pytest_argv(
     if keyword:
         argv += ["-k", keyword]
     if junit_xml:
-        argv.append(f"--junitxml={Path(junit_xml).resolve()}")
+        from cdk.project import Project
+
+        # classnames name the connector (demo-source.connector.yaml, demo-source.tests.test_x), so that
+        # reports of many connectors merged by CI say which one a test belongs to
+        name = Project.load(root).manifest.name
+        argv += [
+            f"--junitxml={Path(junit_xml).resolve()}",
+            f"--junit-prefix={name}",
+            f"--override-ini=junit_suite_name={name}",
+        ]
     rest = list(pytest_args)
     user_paths = [a for a in rest if not a.startswith("-") and (root / a.split("::")[0]).exists()]
     if not user_paths:
