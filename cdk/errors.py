@@ -205,6 +205,18 @@ class OutsideError(CdkError):
     exit_code = 3
 
 
+class ServiceError(OutsideError):
+    """``cdk serve`` cannot start or reach its database (bad URL, server down, migration failed)."""
+
+
+class SandboxError(OutsideError):
+    """The sandbox for user code cannot be set up (bubblewrap missing or refused by the kernel)."""
+
+
+class SandboxUnavailable(SandboxError):
+    """No OS isolation here: user code is refused unless the service runs with ``--unsafe-sandbox``."""
+
+
 class StandardTestFailure(AssertionError):
     """A standard test found the connector at fault; the message says where."""
 
@@ -234,7 +246,10 @@ __all__ = [
     "Problem",
     "RateLimitedError",
     "RequestTimeoutError",
+    "SandboxError",
+    "SandboxUnavailable",
     "SecretLeakError",
+    "ServiceError",
     "StandardTestFailure",
     "TestsFailed",
     "TransientError",
