@@ -2,7 +2,7 @@
 
 Order matters: everything the runtime needs is imported first, then the egress relay starts (a
 loopback listener inside the sandbox's own network namespace whose only peer is the parent's proxy
-socket), then the second layer goes on (PEP 578 audit hooks from :mod:`cdk.sandbox.audit` where that
+socket), a seccomp filter forbids new processes (:mod:`cdk.sandbox.seccomp`), then the second layer goes on (PEP 578 audit hooks from :mod:`cdk.sandbox.audit` where that
 module exists), and only then is the user's code written to the sandbox's own directory and run
 through the ordinary runtime (:mod:`cdk.connector`, :mod:`cdk.sdk.runner`), as ``cdk read`` and
 ``cdk check`` run a connector folder.
@@ -170,6 +170,9 @@ def main() -> int:
     req = json.loads(raw)
     out = os.fdopen(int(req.get("result_fd", RESULT_FD)), "w", encoding="utf-8")
     _preimport()
+    from cdk.sandbox import seccomp
+
+    seccomp.install()  # no new processes from here on (x86_64 Linux; elsewhere the other layers hold)
     port = _relay(req["proxy_socket"])
     proxy = f"http://127.0.0.1:{port}"
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
