@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cdk.errors import SandboxUnavailable
+from cdk.errors import RequestRefused, SandboxUnavailable
 from cdk.sandbox import Limits, SandboxResult
 from cdk.server import db as store
 from cdk.workflows.custom_sources import MAX_CODE_BYTES, SourceCheck, check_source, describe_source
@@ -38,15 +38,6 @@ log = logging.getLogger("cdk.server")
 
 API = "/api/v1/custom-sources"
 MAX_BODY_BYTES = MAX_CODE_BYTES + 256 * 1024
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.extra = extra
 
 
 def _json_error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
@@ -151,7 +142,7 @@ def _full(src: store.CustomSource) -> dict[str, Any]:
 def _check_size(code: str) -> None:
     size = len(code.encode("utf-8"))
     if size > MAX_CODE_BYTES:
-        raise ApiError(
+        raise RequestRefused(
             413,
             "code_too_large",
             f"code is {size} bytes; the limit is {MAX_CODE_BYTES} bytes (one source file)",
@@ -175,12 +166,12 @@ def _principal(
         if scheme.lower() == "bearer" and value.strip():
             key = value.strip()
     if not key:
-        raise ApiError(
+        raise RequestRefused(
             401, "unauthorized", "an API key is required: Authorization: Bearer KEY or X-API-Key: KEY"
         )
     row = store.verify_key(session, key)
     if row is None:
-        raise ApiError(401, "unauthorized", "the API key is not valid (unknown or revoked)")
+        raise RequestRefused(401, "unauthorized", "the API key is not valid (unknown or revoked)")
     return Principal(workspace_id=row.workspace_id, key_id=row.id)
 
 
@@ -212,8 +203,8 @@ def create_app(config: ServiceConfig) -> FastAPI:
         response: Response = await call_next(request)
         return response
 
-    @app.exception_handler(ApiError)
-    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+    @app.exception_handler(RequestRefused)
+    async def api_error(_: Request, exc: RequestRefused) -> JSONResponse:
         return _json_error(exc.status, exc.code, exc.message, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
@@ -255,17 +246,17 @@ def create_app(config: ServiceConfig) -> FastAPI:
             )
         )
         if src is None:
-            raise ApiError(404, "not_found", f"no custom source {source_id!r}")
+            raise RequestRefused(404, "not_found", f"no custom source {source_id!r}")
         return src
 
     def checked(code: str, allowed_hosts: list[str] | None) -> SourceCheck:
         _check_size(code)
         return check_source(code, allowed_hosts=allowed_hosts)
 
-    def invalid(check: SourceCheck) -> ApiError:
+    def invalid(check: SourceCheck) -> RequestRefused:
         body = check.to_dict()
         n = len(body["errors"])
-        return ApiError(
+        return RequestRefused(
             400, "invalid_code", f"the code has {n} error{'s' * (n != 1)}; nothing was saved", **body
         )
 
@@ -367,12 +358,12 @@ def create_app(config: ServiceConfig) -> FastAPI:
             try:
                 return sandbox.run(action, limits=config.limits, unsafe=config.unsafe_sandbox, **kwargs)
             except SandboxUnavailable as exc:
-                raise ApiError(503, "sandbox_unavailable", exc.message, hint=exc.hint) from None
+                raise RequestRefused(503, "sandbox_unavailable", exc.message, hint=exc.hint) from None
 
     @app.post(f"{API}/preview", summary="Preview records of a saved source or of code, in the sandbox")
     def preview(body: PreviewBody, who: Who, session: Db) -> dict[str, Any]:
         if (body.source_id is None) == (body.code is None):
-            raise ApiError(422, "invalid_request", "give either source_id or code (one of them)")
+            raise RequestRefused(422, "invalid_request", "give either source_id or code (one of them)")
         if body.source_id is not None:
             src = owned(session, who, body.source_id)
             code, class_name, source_name = src.code, src.class_name, src.source_name
