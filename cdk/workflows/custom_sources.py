@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from cdk.findings import Finding
 from cdk.validators.engine import validate_code
 from cdk.validators.findings import Report
+
+# ast.parse is not safe in concurrent threads on some CPython versions ("AST constructor recursion depth
+# mismatch", CPython gh-106905, seen on 3.11.7 under 20 concurrent validate requests): checks that parse
+# run one at a time. They hold the GIL throughout anyway, so threads gained nothing.
+_PARSE_LOCK = threading.Lock()
 
 # the documented limit of one source's code, in bytes of UTF-8 (the service answers 413 above it)
 MAX_CODE_BYTES = 256 * 1024
@@ -174,6 +180,11 @@ def snake(name: str) -> str:
 
 def check_source(code: str, *, allowed_hosts: list[str] | None = None) -> SourceCheck:
     """Validate ``code`` with the code suites of ``cdk validate`` and describe it (never runs it)."""
+    with _PARSE_LOCK:
+        return _check_source(code, allowed_hosts)
+
+
+def _check_source(code: str, allowed_hosts: list[str] | None) -> SourceCheck:
     from cdk.validators.findings import Rule, make
 
     report = validate_code(code, allowed_hosts=allowed_hosts)
@@ -216,12 +227,13 @@ def check_source(code: str, *, allowed_hosts: list[str] | None = None) -> Source
 def describe_source(code: str) -> SourceCheck:
     """What :func:`check_source` extracts, without the security suites: for running code whose static
     validation is switched off (the sandbox's own tests). Syntax errors and a missing class still fail."""
-    try:
-        tree = ast.parse(code)
-    except SyntaxError:
-        return check_source(code)
-    cls = find_source_class(tree)
-    if cls is None:
+    with _PARSE_LOCK:
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            tree = None
+    cls = find_source_class(tree) if tree is not None else None
+    if tree is None or cls is None:
         return check_source(code)
     return SourceCheck(
         report=Report(root="source.py"),
