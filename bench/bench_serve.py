@@ -24,9 +24,8 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "server"))
-from sources import FULL, IMPORT_OS  # noqa: E402  (the sources of the service's tests)
-
 from _common import free_port  # noqa: E402
+from sources import FULL, IMPORT_OS  # noqa: E402  (the sources of the service's tests)
 
 API = "/api/v1/custom-sources"
 
