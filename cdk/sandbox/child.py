@@ -100,10 +100,14 @@ def _run(req: dict[str, Any]) -> dict[str, Any]:
     from cdk.project import Project
 
     workdir = Path(req["workdir"])
-    folder = _write_connector(workdir, req)
+    if req.get("folder"):  # a connector folder, bound read-only (cdk read --sandbox)
+        folder = Path(req["folder"])
+        (workdir / "config.json").write_text(json.dumps(req.get("config") or {}), encoding="utf-8")
+    else:
+        folder = _write_connector(workdir, req)
     config_path = workdir / "config.json"
     records: list[dict[str, Any]] = []
-    max_records = int(req.get("max_records") or 10)
+    max_records = int(req["max_records"]) if req.get("max_records") else None
     try:
         project = Project.load(folder)
         if req["action"] == "check":
@@ -112,7 +116,7 @@ def _run(req: dict[str, Any]) -> dict[str, Any]:
 
         def sink(stream: str, batch: list[Any]) -> None:
             for r in batch:
-                if len(records) < max_records:
+                if max_records is None or len(records) < max_records:
                     records.append(_record(r))
 
         connector.read_stream(project, config_path, req.get("stream"), sink, max_records=max_records)

@@ -119,7 +119,12 @@ def _lib_binds() -> list[str]:
     return args
 
 
-def bwrap_command(*, socket_dir: str, limits: Limits, roots: Iterable[str]) -> list[str]:
+CONNECTOR_DIR = "/connector"
+
+
+def bwrap_command(
+    *, socket_dir: str, limits: Limits, roots: Iterable[str], folder: str | None = None
+) -> list[str]:
     bwrap = shutil.which("bwrap") or "bwrap"
     cmd = [
         bwrap,
@@ -143,6 +148,8 @@ def bwrap_command(*, socket_dir: str, limits: Limits, roots: Iterable[str]) -> l
     ]
     for root in roots:
         cmd += ["--ro-bind", root, root]
+    if folder is not None:
+        cmd += ["--ro-bind", folder, CONNECTOR_DIR]
     cmd += [
         "--size", str(limits.disk_bytes),
         "--tmpfs", SANDBOX_DIR,
@@ -213,20 +220,25 @@ def _secret_values(authentication: Any, config: dict[str, Any] | None) -> list[s
 def run(
     action: str,
     *,
-    code: str,
-    class_name: str,
-    source_name: str,
+    code: str = "",
+    class_name: str = "",
+    source_name: str = "",
+    folder: str | os.PathLike[str] | None = None,
     stream: str | None = None,
     streams: Iterable[str] = (),
     authentication: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
-    max_records: int = 10,
+    max_records: int | None = 10,
     allowed_hosts: Iterable[str] = (),
     limits: Limits | None = None,
     unsafe: bool = False,
 ) -> SandboxResult:
     """Run ``action`` ("preview" or "check") on the source in a fresh sandbox; never raises for what
-    the user's code does (errors, limits and refusals are in the result)."""
+    the user's code does (errors, limits and refusals are in the result).
+
+    The source is ``code`` (one file, its ``class_name``), or a connector ``folder`` bound read-only
+    (what ``cdk read --sandbox`` runs). ``max_records=None`` reads the whole stream (up to the result
+    limit)."""
     limits = limits or Limits()
     reason = available()
     if reason is not None and not unsafe:
@@ -240,6 +252,7 @@ def run(
     sock_dir = tempfile.mkdtemp(prefix="cdk-sbx-")
     os.chmod(sock_dir, 0o711)
     isolated = reason is None
+    host_folder = str(Path(folder).resolve()) if folder is not None else None
     workdir = SANDBOX_DIR if isolated else tempfile.mkdtemp(prefix="cdk-sbx-work-")
     proxy_path = str(Path(sock_dir) / "egress.sock")
     request = {
@@ -254,14 +267,15 @@ def run(
         "max_records": max_records,
         "allowed_hosts": allowed,
         "workdir": workdir,
-        "read_roots": roots,
+        "folder": (CONNECTOR_DIR if isolated else host_folder) if host_folder else None,
+        "read_roots": roots + ([CONNECTOR_DIR if isolated else host_folder] if host_folder else []),
         "proxy_socket": f"{SOCKET_DIR}/egress.sock" if isolated else proxy_path,
     }
     start = time.monotonic()
     try:
         with EgressProxy(proxy_path, allowed, secrets) as proxy:
             if isolated:
-                cmd = [*bwrap_command(socket_dir=sock_dir, limits=limits, roots=roots)]
+                cmd = [*bwrap_command(socket_dir=sock_dir, limits=limits, roots=roots, folder=host_folder)]
                 cmd += [sys.executable, "-I", "-m", "cdk.sandbox.child"]
                 env: dict[str, str] = {}
             else:
