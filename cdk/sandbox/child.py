@@ -10,6 +10,7 @@ through the ordinary runtime (:mod:`cdk.connector`, :mod:`cdk.sdk.runner`), as `
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import socket
@@ -68,8 +69,6 @@ def _record(r: Any) -> dict[str, Any]:
 
 
 def _write_connector(workdir: Path, req: dict[str, Any]) -> Path:
-    import yaml
-
     folder = workdir / "connector"
     folder.mkdir()
     (folder / "custom_source.py").write_text(req["code"], encoding="utf-8")
@@ -83,7 +82,7 @@ def _write_connector(workdir: Path, req: dict[str, Any]) -> Path:
         "allowed_hosts": list(req.get("allowed_hosts") or []),
         "streams": [{"name": s} for s in (req.get("streams") or [req.get("stream") or "default"])],
     }
-    (folder / "connector.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    (folder / "connector.yaml").write_text(json.dumps(manifest), encoding="utf-8")  # JSON is YAML
     config: dict[str, Any] = dict(req.get("config") or {})
     if req.get("stream"):
         config["stream"] = req["stream"]
@@ -139,7 +138,8 @@ def _preimport() -> None:
     """Import what the runtime uses before the audit hooks go on (imports read files outside the
     sandbox directory; after the hooks only the user's module is imported)."""
     import requests  # noqa: F401
-    import yaml  # noqa: F401
+
+    importlib.import_module("yaml")
     from requests.adapters import HTTPAdapter  # noqa: F401
 
     import cdk.connector  # noqa: F401

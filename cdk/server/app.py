@@ -32,7 +32,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from cdk.errors import RequestRefused, SandboxUnavailable
 from cdk.sandbox import Limits, SandboxResult
 from cdk.server import db as store
-from cdk.workflows.custom_sources import MAX_CODE_BYTES, SourceCheck, check_source, describe_source
+from cdk.workflows.custom_sources import (
+    DECLARATIVE,
+    MAX_CODE_BYTES,
+    SourceCheck,
+    check_source,
+    check_source_spec,
+    describe_source,
+    materialise_spec,
+)
 
 log = logging.getLogger("cdk.server")
 
@@ -52,13 +60,15 @@ class _Body(BaseModel):
 
 
 class ValidateBody(_Body):
-    code: str
+    code: str | None = None
+    source_spec: dict[str, Any] | None = None  # a declarative sourceSpec document, instead of code
     allowed_hosts: list[str] | None = None
 
 
 class CreateBody(_Body):
     name: str = Field(min_length=1, max_length=200)
-    code: str
+    code: str | None = None
+    source_spec: dict[str, Any] | None = None
     source_name: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]{1,63}$")
     description: str | None = Field(None, max_length=10_000)
     allowed_hosts: list[str] = Field(default_factory=list)
@@ -67,6 +77,7 @@ class CreateBody(_Body):
 class UpdateBody(_Body):
     name: str | None = Field(None, min_length=1, max_length=200)
     code: str | None = None
+    source_spec: dict[str, Any] | None = None
     source_name: str | None = Field(None, pattern=r"^[a-z][a-z0-9_-]{1,63}$")
     description: str | None = Field(None, max_length=10_000)
     allowed_hosts: list[str] | None = None
@@ -81,6 +92,7 @@ class Authentication(BaseModel):
 class PreviewBody(_Body):
     source_id: str | None = None
     code: str | None = None
+    source_spec: dict[str, Any] | None = None
     stream: str | None = None
     authentication: Authentication | None = None
     config: dict[str, Any] | None = None
@@ -111,6 +123,13 @@ class ServiceConfig:
     max_concurrent_runs: int = 4
 
 
+def _slug(name: str) -> str:
+    import re
+
+    slug = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+    return slug if re.match(r"^[a-z][a-z0-9_-]{1,63}$", slug) else "custom"
+
+
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
@@ -132,15 +151,21 @@ def _summary(src: store.CustomSource) -> dict[str, Any]:
 
 def _full(src: store.CustomSource) -> dict[str, Any]:
     out = _summary(src)
-    out["code"] = src.code
+    declarative = src.kind == DECLARATIVE
+    out["code"] = None if declarative else src.code
+    out["kind"] = src.kind
+    if declarative:
+        out["source_spec"] = src.source_spec
     out["updated_at"] = _iso(src.updated_at)
     out["allowed_hosts"] = list(src.allowed_hosts or [])
     out["config_schema"] = src.config_schema
     return out
 
 
-def _check_size(code: str) -> None:
-    size = len(code.encode("utf-8"))
+def _check_size(code: str | dict[str, Any]) -> None:
+    import json
+
+    size = len((code if isinstance(code, str) else json.dumps(code)).encode("utf-8"))
     if size > MAX_CODE_BYTES:
         raise RequestRefused(
             413,
@@ -253,6 +278,18 @@ def create_app(config: ServiceConfig) -> FastAPI:
         _check_size(code)
         return check_source(code, allowed_hosts=allowed_hosts)
 
+    def checked_any(
+        code: str | None, spec: dict[str, Any] | None, hosts: list[str] | None, name: str | None = None
+    ) -> SourceCheck:
+        """Code or a sourceSpec (exactly one of them), checked by the suites of cdk validate."""
+        if (code is None) == (spec is None):
+            raise RequestRefused(422, "invalid_request", "give either code or source_spec (one of them)")
+        if spec is not None:
+            _check_size(spec)
+            return check_source_spec(spec, name=name)
+        assert code is not None
+        return checked(code, hosts)
+
     def invalid(check: SourceCheck) -> RequestRefused:
         body = check.to_dict()
         n = len(body["errors"])
@@ -262,26 +299,31 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     @app.post(f"{API}/validate", summary="Validate custom source code without saving")
     def validate(body: ValidateBody, who: Who) -> dict[str, Any]:
-        return checked(body.code, body.allowed_hosts).to_dict()
+        return checked_any(body.code, body.source_spec, body.allowed_hosts, "custom").to_dict()
 
     @app.post(
         f"{API}", status_code=201, summary="Create a custom source (400 with the findings when invalid)"
     )
     def create(body: CreateBody, who: Who, session: Db) -> dict[str, Any]:
-        check = checked(body.code, body.allowed_hosts)
+        check = checked_any(
+            body.code, body.source_spec, body.allowed_hosts, body.source_name or _slug(body.name)
+        )
         if not check.valid:
             raise invalid(check)
+        declarative = body.source_spec is not None
         src = store.CustomSource(
             id=store.new_id(),
             workspace_id=who.workspace_id,
             name=body.name,
             source_name=body.source_name or check.source_name or "custom",
             description=body.description,
-            code=body.code,
+            code=body.code or "",
+            kind=DECLARATIVE if declarative else "python",
+            source_spec=body.source_spec,
             class_name=check.class_name or "",
             streams=check.streams,
             config_schema=check.config_schema,
-            allowed_hosts=body.allowed_hosts,
+            allowed_hosts=body.allowed_hosts or (check.allowed_hosts or [] if declarative else []),
             created_at=store.now(),
         )
         session.add(src)
@@ -313,12 +355,26 @@ def create_app(config: ServiceConfig) -> FastAPI:
     def update(source_id: str, body: UpdateBody, who: Who, session: Db) -> dict[str, Any]:
         src = owned(session, who, source_id)
         changed = sorted(body.model_fields_set)
-        if body.code is not None or body.allowed_hosts is not None:
+        if body.code is not None and body.source_spec is not None:
+            raise RequestRefused(422, "invalid_request", "give either code or source_spec (one of them)")
+        if body.code is not None or body.source_spec is not None or body.allowed_hosts is not None:
             hosts = body.allowed_hosts if body.allowed_hosts is not None else list(src.allowed_hosts or [])
-            check = checked(body.code if body.code is not None else src.code, hosts)
+            declarative = body.source_spec is not None or (body.code is None and src.kind == DECLARATIVE)
+            if declarative:
+                spec = body.source_spec if body.source_spec is not None else src.source_spec
+                check = checked_any(None, spec, hosts, body.source_name or src.source_name)
+            else:
+                check = checked(body.code if body.code is not None else src.code, hosts)
             if not check.valid:
                 raise invalid(check)
-            src.code = body.code if body.code is not None else src.code
+            if declarative:
+                src.kind, src.code = DECLARATIVE, ""
+                src.source_spec = body.source_spec if body.source_spec is not None else src.source_spec
+                if body.allowed_hosts is None and body.source_spec is not None:
+                    hosts = check.allowed_hosts or []
+            else:
+                src.kind, src.source_spec = "python", None
+                src.code = body.code if body.code is not None else src.code
             src.class_name = check.class_name or src.class_name
             src.streams = check.streams
             src.config_schema = check.config_schema
@@ -351,10 +407,19 @@ def create_app(config: ServiceConfig) -> FastAPI:
         session.commit()
         return Response(status_code=204)
 
-    def sandboxed(action: str, **kwargs: Any) -> SandboxResult:
+    def sandboxed(action: str, spec: dict[str, Any] | None = None, **kwargs: Any) -> SandboxResult:
+        """Run in the sandbox: code, or the connector folder a sourceSpec makes (only a manifest and
+        schemas are written outside the sandbox; the declarative engine runs inside it)."""
+        import tempfile
+        from pathlib import Path
+
         from cdk import sandbox
 
-        with runs:
+        with runs, tempfile.TemporaryDirectory(prefix="cdk-serve-spec-") as d:
+            if spec is not None:
+                folder = Path(d) / "connector"
+                materialise_spec(spec, folder, name=kwargs.get("source_name") or None)
+                kwargs = {**kwargs, "folder": folder, "code": "", "class_name": ""}
             try:
                 return sandbox.run(action, limits=config.limits, unsafe=config.unsafe_sandbox, **kwargs)
             except SandboxUnavailable as exc:
@@ -362,12 +427,26 @@ def create_app(config: ServiceConfig) -> FastAPI:
 
     @app.post(f"{API}/preview", summary="Preview records of a saved source or of code, in the sandbox")
     def preview(body: PreviewBody, who: Who, session: Db) -> dict[str, Any]:
-        if (body.source_id is None) == (body.code is None):
-            raise RequestRefused(422, "invalid_request", "give either source_id or code (one of them)")
+        given = [x for x in (body.source_id, body.code, body.source_spec) if x is not None]
+        if len(given) != 1:
+            raise RequestRefused(422, "invalid_request", "give one of source_id, code or source_spec")
+        spec: dict[str, Any] | None = None
         if body.source_id is not None:
             src = owned(session, who, body.source_id)
             code, class_name, source_name = src.code, src.class_name, src.source_name
             streams, hosts = list(src.streams or []), list(src.allowed_hosts or [])
+            spec = src.source_spec if src.kind == DECLARATIVE else None
+        elif body.source_spec is not None:
+            check = checked_any(None, body.source_spec, None, "custom")
+            if not check.valid:
+                raise invalid(check)
+            spec, code, class_name, source_name = (
+                body.source_spec,
+                "",
+                DECLARATIVE,
+                check.source_name or "custom",
+            )
+            streams, hosts = check.streams, list(body.allowed_hosts or check.allowed_hosts or [])
         else:
             assert body.code is not None
             code, hosts = body.code, list(body.allowed_hosts or [])
@@ -384,6 +463,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         stream = body.stream or (streams[0] if streams else None)
         result = sandboxed(
             "preview",
+            spec,
             code=code,
             class_name=class_name,
             source_name=source_name,
@@ -418,6 +498,7 @@ def create_app(config: ServiceConfig) -> FastAPI:
         streams = list(src.streams or [])
         result = sandboxed(
             "check",
+            src.source_spec if src.kind == DECLARATIVE else None,
             code=src.code,
             class_name=src.class_name,
             source_name=src.source_name,

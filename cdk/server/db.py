@@ -70,7 +70,11 @@ class CustomSource(Base):
     name: Mapped[str] = mapped_column(String(200))
     source_name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text, nullable=True)
-    code: Mapped[str] = mapped_column(Text)
+    code: Mapped[str] = mapped_column(Text)  # "" for a declarative source
+    kind: Mapped[str] = mapped_column(
+        String(16), default="python", server_default="python"
+    )  # or "declarative"
+    source_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     class_name: Mapped[str] = mapped_column(String(200))
     streams: Mapped[list[str]] = mapped_column(JSON, default=list)
     config_schema: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)

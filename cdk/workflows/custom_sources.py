@@ -13,6 +13,7 @@ import ast
 import re
 import threading
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from cdk.findings import Finding
@@ -40,6 +41,7 @@ class SourceCheck:
     source_name: str | None = None
     streams: list[str] = field(default_factory=list)
     config_schema: dict[str, Any] | None = None
+    allowed_hosts: list[str] | None = None  # a sourceSpec's hosts (code states its own)
 
     @property
     def valid(self) -> bool:
@@ -244,4 +246,83 @@ def describe_source(code: str) -> SourceCheck:
     )
 
 
-__all__ = ["MAX_CODE_BYTES", "SourceCheck", "check_source", "describe_source", "find_source_class", "snake"]
+DECLARATIVE = "declarative"
+
+
+def materialise_spec(spec: dict[str, Any], out: Path, *, name: str | None = None) -> Any:
+    """Write the connector folder of a sourceSpec document (``cdk import source-spec``) into ``out``.
+
+    Returns the importer's result. Only a manifest and JSON schemas are written: no code runs."""
+    import json
+    import tempfile
+
+    from cdk.declarative.importer import import_source_spec
+
+    with tempfile.TemporaryDirectory(prefix="cdk-spec-") as d:
+        path = Path(d) / "spec.json"
+        path.write_text(json.dumps(spec), encoding="utf-8")
+        return import_source_spec(path, out, name=name, force=True)
+
+
+def _untemp(message: str) -> str:
+    """A message without the temporary file the importer read (the user sent a document, not a file)."""
+    return re.sub(r"\S*/cdk-spec-[^/\s]+/spec\.json:?\s*", "", message)
+
+
+def check_source_spec(spec: dict[str, Any], *, name: str | None = None) -> SourceCheck:
+    """Validate a declarative sourceSpec as ``cdk validate`` validates the folder ``cdk import`` makes of
+    it; extract its name, streams, config schema and allowed hosts."""
+    import json
+    import tempfile
+
+    from cdk.errors import CdkError, ManifestError
+    from cdk.validators.engine import validate_project
+    from cdk.validators.findings import Rule, make
+
+    rule = Rule(
+        "D000",
+        "declarative",
+        "sourceSpec cannot be imported",
+        "the sourceSpec does not fit",
+        "see docs/declarative.md",
+    )
+    with tempfile.TemporaryDirectory(prefix="cdk-spec-") as d:
+        out = Path(d) / "connector"
+        try:
+            result = materialise_spec(spec, out, name=name)
+        except CdkError as exc:
+            problems = exc.problems if isinstance(exc, ManifestError) else []
+            findings = [
+                make(rule, "source_spec", p.line or 1, p.column, _untemp(p.message)) for p in problems
+            ]
+            findings = findings or [make(rule, "source_spec", 1, 0, _untemp(exc.message))]
+            return SourceCheck(report=Report(root="source_spec", findings=findings))
+        report = validate_project(out)
+        schema_path = out / "schemas" / "config.json"
+        schema = json.loads(schema_path.read_text(encoding="utf-8")) if schema_path.exists() else None
+        from cdk.manifest import load_manifest
+
+        try:
+            manifest, _ = load_manifest(out / "connector.yaml")
+            hosts = list(manifest.allowed_hosts)
+            streams = manifest.stream_names
+        except CdkError:
+            hosts, streams = [], [result.stream]
+    check = SourceCheck(
+        report=report, class_name=DECLARATIVE, source_name=result.name, streams=streams, config_schema=schema
+    )
+    check.allowed_hosts = hosts
+    return check
+
+
+__all__ = [
+    "DECLARATIVE",
+    "MAX_CODE_BYTES",
+    "SourceCheck",
+    "check_source",
+    "check_source_spec",
+    "describe_source",
+    "find_source_class",
+    "materialise_spec",
+    "snake",
+]
