@@ -162,7 +162,7 @@ def _second_layer(req: dict[str, Any]) -> None:
     except ImportError:
         return
     audit.install(
-        allowed_roots=[req["workdir"], *req.get("read_roots", [])],
+        allowed_roots=[req["workdir"], *req.get("read_roots", []), str(Path(req["proxy_socket"]).parent)],
         allowed_hosts=list(req.get("allowed_hosts") or []),
         allow_loopback=True,
     )
