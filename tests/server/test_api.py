@@ -12,10 +12,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sources import DOCUMENT_EXAMPLE, FULL, HTTP, IMPORT_OS
 from sqlalchemy import create_engine, text
 
 from cdk.sandbox import available
+from tests.server.sources import DOCUMENT_EXAMPLE, FULL, HTTP, IMPORT_OS
 
 API = "/api/v1/custom-sources"
 needs_sandbox = pytest.mark.skipif(available() is not None, reason=f"no sandbox here: {available()}")

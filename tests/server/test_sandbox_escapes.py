@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Service, start_service
-from sources import full_with
 
 from cdk.sandbox import Limits, available
+from tests.server.harness import Service, start_service
+from tests.server.sources import full_with
 
 pytestmark = pytest.mark.skipif(available() is not None, reason=f"no sandbox here: {available()}")
 

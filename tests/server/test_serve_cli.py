@@ -11,8 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import free_port
-from sources import FULL
+
+from tests.server.harness import free_port
+from tests.server.sources import FULL
 
 API = "/api/v1/custom-sources"
 CDK = [sys.executable, "-m", "cdk"]
