@@ -198,3 +198,20 @@ def test_printing_1_gb_is_cut_at_the_output_limit(unvalidated: Service) -> None:
         unvalidated, 'import sys\nchunk = "x" * (1 << 20)\nfor _ in range(1024):\n    sys.stdout.write(chunk)'
     )
     assert result["error"] == "killed: output limit of 1048576 bytes exceeded"
+
+
+def test_a_busy_loop_is_killed_at_the_cpu_time_limit() -> None:
+    from cdk import sandbox
+
+    result = sandbox.run(
+        "preview",
+        code=full_with("while True:\n    pass"),
+        class_name="PeopleSource",
+        source_name="people",
+        stream="users",
+        streams=["users"],
+        limits=Limits(wall_seconds=60, cpu_seconds=2),
+    )
+    assert result.success is False and result.killed == "cpu_time"
+    assert result.error == "killed: CPU-time limit of 2 s exceeded"
+    assert result.execution_time_ms < 60_000
