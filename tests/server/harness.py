@@ -68,7 +68,7 @@ def start_service(database_url: str, **config: object) -> Iterator[Service]:
         for ws in ("acme", "globex"):
             keys[ws], _ = store.create_key(db, ws)
         db.commit()
-    limits = config.pop("limits", Limits(wall_seconds=15, cpu_seconds=10))
+    limits = config.pop("limits", Limits(wall_seconds=60, cpu_seconds=30))
     cfg = ServiceConfig(database_url=database_url, limits=limits, **config)  # type: ignore[arg-type]
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
