@@ -23,6 +23,7 @@ traceback and exits with its ``exit_code``, which is one of:
     ├── FolderNotEmptyError             (1)  `cdk init` refuses to write into a non-empty folder
     ├── SecretLeakError                 (1)  a secret survived redaction; the cassette was not written
     ├── CassetteFormatError             (1)  a cassette that is missing or cannot be read
+    ├── RequestRefused                  (1)  `cdk serve` refuses an HTTP request (4xx/503 with a JSON body)
     ├── ConnectorError                  (1)  running connector code failed
     │   ├── AuthenticationError         (1)  401/403
     │   ├── EgressDeniedError           (1)  a host outside allowed_hosts
@@ -35,6 +36,9 @@ traceback and exits with its ``exit_code``, which is one of:
     │       ├── RequestTimeoutError     (3)  the API did not answer in time
     │       └── ApiUnreachableError     (3)  `cdk test --record` cannot connect to the live API: the run stops
     └── OutsideError                    (3)  registry, build backend, file system
+        ├── ServiceError                (3)  `cdk serve` cannot start or reach its database
+        └── SandboxError                (3)  the sandbox for user code cannot be set up
+            └── SandboxUnavailable      (3)  no OS isolation here (no bubblewrap): user code refused
 
     AssertionError                           not a CdkError: a test's verdict, not a command's failure
     └── StandardTestFailure                  a standard test found the connector at fault
@@ -158,6 +162,16 @@ class CassetteFormatError(CdkError):
     """A cassette file that cannot be read."""
 
 
+class RequestRefused(CdkError):
+    """The service answers ``status`` with ``{"error": code, "message": message, **extra}``."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: object) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.extra = extra
+
+
 class ConnectorError(CdkError):
     """Connector code failed while running."""
 
@@ -211,6 +225,18 @@ class OutsideError(CdkError):
     exit_code = 3
 
 
+class ServiceError(OutsideError):
+    """``cdk serve`` cannot start or reach its database (bad URL, server down, migration failed)."""
+
+
+class SandboxError(OutsideError):
+    """The sandbox for user code cannot be set up (bubblewrap missing or refused by the kernel)."""
+
+
+class SandboxUnavailable(SandboxError):
+    """No OS isolation here: user code is refused unless the service runs with ``--unsafe-sandbox``."""
+
+
 class StandardTestFailure(AssertionError):
     """A standard test found the connector at fault; the message says where."""
 
@@ -240,8 +266,12 @@ __all__ = [
     "PaginationNeverEnds",
     "Problem",
     "RateLimitedError",
+    "RequestRefused",
     "RequestTimeoutError",
+    "SandboxError",
+    "SandboxUnavailable",
     "SecretLeakError",
+    "ServiceError",
     "StandardTestFailure",
     "TestsFailed",
     "TransientError",

@@ -180,6 +180,42 @@ SETTINGS: tuple[Setting, ...] = (
         secret=True,
         in_project=False,
     ),
+    Setting(
+        "serve_host",
+        "CDK_SERVE_HOST",
+        "str",
+        "The address `cdk serve` listens on.",
+        default="127.0.0.1",
+        flags=("--host",),
+        in_project=False,
+    ),
+    Setting(
+        "serve_port",
+        "CDK_SERVE_PORT",
+        "str",
+        "The TCP port `cdk serve` listens on.",
+        default="8000",
+        flags=("--port",),
+        in_project=False,
+    ),
+    Setting(
+        "serve_database",
+        "CDK_SERVE_DATABASE",
+        "str",
+        "The database of `cdk serve` (SQLAlchemy URL, e.g. postgresql+psycopg://...; none: SQLite file HOME/serve.sqlite3); never printed.",
+        flags=("--database",),
+        secret=True,
+        in_project=False,
+    ),
+    Setting(
+        "unsafe_sandbox",
+        "CDK_UNSAFE_SANDBOX",
+        "bool",
+        "Let `cdk serve` run user code without OS isolation where bubblewrap is unavailable (logged loudly).",
+        default=False,
+        flags=("--unsafe-sandbox",),
+        in_project=False,
+    ),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "install": ("cdk.cli.publish:install", "Install a pinned connector (NAME==VERSION) from a registry."),
     "connectors": ("cdk.cli.publish:connectors", "List the connectors installed here, with their versions."),
     "config": ("cdk.cli.config:config", "Show every effective setting and where it came from."),
+    "serve": ("cdk.cli.serve:serve", "Serve the custom-sources API; `serve keys` manages its API keys."),
 }
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

@@ -113,6 +113,12 @@ class _Progress:
     "--ignore-checkpoint", is_flag=True, help="Start from the first page even if the state says otherwise."
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="Run the connector's code in the bubblewrap sandbox of `cdk serve` (no files, no network but its "
+    "allowed_hosts, time and memory limits); not with --state.",
+)
 def read(
     connector: str,
     config_path: str,
@@ -123,6 +129,7 @@ def read(
     max_iterations: int | None,
     ignore_checkpoint: bool,
     quiet: bool,
+    sandbox: bool,
 ) -> None:
     """Read a stream and write its records to stdout as JSON Lines.
 
@@ -138,6 +145,9 @@ def read(
     from cdk.connector import read_stream
     from cdk.sdk import runner
 
+    if sandbox:
+        _read_sandboxed(connector, config_path, stream, state_path, max_records, quiet)
+        return
     logging.basicConfig(
         level=logging.WARNING if not quiet else logging.ERROR,
         stream=sys.stderr,
@@ -161,6 +171,58 @@ def read(
         extra += f", stopped by {summary.stopped_by}" if summary.stopped_by else ""
         extra += f", cursor now {summary.cursor}" if summary.cursor else ""
         progress.done(f"{summary.stream}: {summary.records:,} records in {summary.pages:,} pages{extra}")
+
+
+def _read_sandboxed(
+    connector: str,
+    config_path: str,
+    stream: str | None,
+    state_path: str | None,
+    max_records: int | None,
+    quiet: bool,
+) -> None:
+    """``cdk read --sandbox``: the same read, in the sandbox; records printed once it ends."""
+    from cdk import sandbox
+    from cdk.connector import read_config_file
+    from cdk.errors import ConnectorError, UsageError
+    from cdk.sdk.config import resolve_env
+
+    if state_path is not None:
+        raise UsageError(
+            "--sandbox does not keep state: drop --state (the sandbox has no files that outlive it)"
+        )
+    project = _project(connector)
+    config = resolve_env(read_config_file(config_path))  # env references resolve here: the sandbox has no env
+    result = sandbox.run(
+        "preview",
+        folder=project.root,
+        stream=stream,
+        streams=project.manifest.stream_names,
+        config=config,
+        max_records=max_records,
+        allowed_hosts=project.manifest.allowed_hosts,
+    )
+    import orjson
+
+    name = stream or (project.manifest.stream_names or [""])[0]
+    for record in result.records:  # the lines `cdk read` writes (cdk.sdk.runner.JsonLinesSink)
+        row = {"stream": name, "id": record["id"], "data": record["data"]}
+        row.update({k: record[k] for k in ("timestamp", "destination_id") if record.get(k) is not None})
+        sys.stdout.buffer.write(orjson.dumps(row, default=str) + b"\n")
+    sys.stdout.flush()
+    if not quiet:
+        for e in result.http_log:
+            click.echo(
+                f"{e['method']} {e['url']} -> {e['status']} ({e['elapsed_ms']} ms){' DENIED' if e['denied'] else ''}",
+                err=True,
+            )
+    if not result.success:
+        raise ConnectorError(result.error or "the sandboxed read failed")
+    if not quiet:
+        click.echo(
+            f"{len(result.records):,} records (sandboxed: {result.isolation}, {result.execution_time_ms} ms)",
+            err=True,
+        )
 
 
 @click.command()

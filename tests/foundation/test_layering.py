@@ -31,7 +31,8 @@ LAYERS: list[tuple[str, tuple[str, ...], bool]] = [
     ("workflows", ("cdk.workflows", "cdk"), False),
     ("suites", ("cdk.validators", "cdk.testing", "cdk.publish", "cdk.scaffold"), False),
     # the declarative engine builds an AbstractSource; connector.py loads both kinds of connector
-    ("runtime", ("cdk.connector", "cdk.declarative"), True),
+    # cdk.sandbox runs a source's code in an OS-isolated child through the runtime (cdk.connector)
+    ("runtime", ("cdk.connector", "cdk.declarative", "cdk.sandbox"), True),
     ("sdk", ("cdk.sdk",), False),
     (
         "core",
