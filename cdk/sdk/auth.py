@@ -45,9 +45,22 @@ class BearerAuth(AuthBase):
         return r
 
 
+class _NoAuth(AuthBase):
+    """Sends a request without the session's authenticator (the token request itself)."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+
 class OAuth2RefreshAuth(AuthBase):
     """OAuth2 refresh-token grant. Caches the access token and refreshes it ``leeway`` seconds before
-    expiry; on a 401 it refreshes once and resends the request."""
+    expiry; on a 401 it refreshes once and resends the request.
+
+    The token request goes through the connector's own session (bound by the connector when the
+    authenticator is installed, :meth:`bind_session`): the egress guard refuses a ``token_url`` outside
+    ``allowed_hosts`` before any byte leaves, timeouts apply, and the tokens and client secret are masked
+    in every message. Unbound (used outside a connector) it makes a fresh :class:`ConnectorSession`.
+    """
 
     def __init__(
         self,
@@ -85,12 +98,25 @@ class OAuth2RefreshAuth(AuthBase):
         }
         if self.scopes:
             data["scope"] = " ".join(self.scopes)
-        session = self._session or requests.Session()
+        from cdk.sdk.http import ConnectorSession
+
+        session = self._session if self._session is not None else ConnectorSession()
+        secrets = getattr(session, "secrets", None)
+        if secrets is not None:
+            secrets.add(self.client_secret, self.refresh_token)
+        safe_url = (
+            session.safe_url(self.token_url) if isinstance(session, ConnectorSession) else self.token_url
+        )
         try:
-            resp = session.post(self.token_url, data=data, timeout=30)
+            resp = session.post(self.token_url, data=data, timeout=30, auth=_NoAuth())
+        except AuthenticationError as exc:
+            raise AuthenticationError(
+                f"OAuth2 token refresh at {safe_url} was refused ({exc.message})",
+                hint="check client_id, client_secret and refresh_token",
+            ) from exc
         except requests.RequestException as exc:
             raise AuthenticationError(
-                f"cannot reach the OAuth2 token endpoint {self.token_url}: {exc.__class__.__name__}"
+                f"cannot reach the OAuth2 token endpoint {safe_url}: {exc.__class__.__name__}"
             ) from exc
         if resp.status_code != 200:
             raise AuthenticationError(
@@ -107,7 +133,13 @@ class OAuth2RefreshAuth(AuthBase):
         self._expires_at = self.clock() + float(body.get("expires_in", 3600))
         if body.get("refresh_token"):
             self.refresh_token = body["refresh_token"]
+        if secrets is not None:
+            secrets.add(str(self._token), self.refresh_token)
         self.refresh_count += 1
+
+    def bind_session(self, session: requests.Session) -> None:
+        """Send token requests through ``session`` (the connector's guarded session)."""
+        self._session = session
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         r.headers["Authorization"] = f"Bearer {self.token()}"
@@ -126,7 +158,8 @@ class OAuth2RefreshAuth(AuthBase):
         # ignored below: the same marker, on the retried request
         retry._cdk_oauth_retried = True  # type: ignore[attr-defined]
         retry.headers["Authorization"] = f"Bearer {self.token(force=True)}"
-        new = response.connection.send(retry, **kwargs)
+        sender = self._session if self._session is not None else response.connection
+        new = sender.send(retry, **kwargs)
         new.history.append(response)
         new.request = retry
         return new

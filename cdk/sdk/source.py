@@ -33,6 +33,9 @@ class _Connector:
         self.session = session
         if self.session.auth is None:
             self.session.auth = self.get_authenticator()
+        bind = getattr(self.session.auth, "bind_session", None)
+        if callable(bind):  # token refreshes go through this guarded session, never a bare one
+            bind(self.session)
 
     def get_authenticator(self) -> AuthBase | None:
         """The requests authenticator; by default built from ``config.authentication``."""
