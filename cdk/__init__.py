@@ -29,6 +29,8 @@ _EXPORTS: dict[str, str] = {
     "SourceIncrementalState": "cdk.sdk.records",
     "WriteResult": "cdk.sdk.records",
     "AuthBuilder": "cdk.sdk.auth",
+    "AuthBase": "cdk.sdk.auth",
+    "requests": "cdk.sdk.requests_api",
     "ConnectorSession": "cdk.sdk.http",
     "RetryPolicy": "cdk.sdk.http",
     "OffsetPaginator": "cdk.sdk.pagination",
@@ -68,7 +70,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cdk.publish.build import build_project
     from cdk.publish.registry import FolderRegistry, HttpRegistry, open_registry
     from cdk.publish.versions import parse_version
-    from cdk.sdk.auth import AuthBuilder
+    from cdk.sdk.auth import AuthBase, AuthBuilder
     from cdk.sdk.config import AuthConfig, DestinationConfig, SourceConfig, SyncMode
     from cdk.sdk.http import ConnectorSession, RetryPolicy
     from cdk.sdk.pagination import (
@@ -79,6 +81,7 @@ if TYPE_CHECKING:  # pragma: no cover
         PagePaginator,
     )
     from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord, WriteResult
+    from cdk.sdk.requests_api import requests
     from cdk.sdk.source import AbstractDestination, AbstractSource, SimpleSourceAdapter, StreamingSource
     from cdk.validators.engine import validate_code, validate_project
 

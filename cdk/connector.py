@@ -17,7 +17,13 @@ from cdk.errors import CdkError, ConfigError, ConnectorError, ManifestError
 from cdk.findings import Finding
 from cdk.project import Project
 from cdk.sdk.config import SourceConfig, resolve_env
-from cdk.sdk.source import AbstractDestination, AbstractSource, SimpleSourceAdapter, StreamingSource
+from cdk.sdk.source import (
+    AbstractDestination,
+    AbstractSource,
+    SimpleSourceAdapter,
+    StreamingSource,
+    is_simple_contract,
+)
 from cdk.secrets import Secret, secret_values
 
 Connector = type[AbstractSource] | type[StreamingSource] | type[AbstractDestination]
@@ -67,10 +73,10 @@ def load_connector_class(project: Project) -> Connector:
     cls = _import(project, manifest.entrypoint, "entrypoint")
     if not isinstance(cls, type):
         raise ManifestError(f"entrypoint '{manifest.entrypoint}' is not a class")
+    if not issubclass(cls, AbstractDestination) and is_simple_contract(cls):
+        return SimpleSourceAdapter.wrap(cls)  # the custom-sources API's contract, inheriting or not
     if issubclass(cls, (AbstractSource, StreamingSource, AbstractDestination)):
         return cls
-    if all(hasattr(cls, m) for m in ("get_streams", "check_connection", "get_records")):
-        return SimpleSourceAdapter.wrap(cls)
     raise ManifestError(
         f"entrypoint '{manifest.entrypoint}' is neither an AbstractSource, StreamingSource nor AbstractDestination",
         hint="subclass one of them (from cdk import AbstractSource)",
@@ -182,6 +188,8 @@ def instantiate(
     model = config_class(project, cls)
     defaults: dict[str, Any] = {"name": project.manifest.name}
     if stream is not None:
+        if "stream" in model.model_fields:  # the stream asked for wins over the config's `stream:`
+            config_data = {**config_data, "stream": stream}
         defaults["stream"] = stream
     config = build_config(model, config_data, source=config_source, **defaults)
     if session is None:
@@ -283,12 +291,13 @@ def read_stream(
     cls = load_connector_class(project)
     if issubclass(cls, AbstractDestination):
         raise UsageError(f"{project.manifest.name} is a destination; use `cdk write`")
+    config_data = read_config_file(config_path)
+    if stream is None and isinstance(config_data.get("stream"), str):
+        stream = config_data["stream"]  # the config's `stream:` names the stream when no flag does
     stream = stream_or_default(project, cls, stream)
     if stream is None:  # unreachable for a valid manifest: a source declares at least one stream
         raise UsageError(f"{project.manifest.name} declares no stream to read")
-    conn = instantiate(
-        project, cls, read_config_file(config_path), stream=stream, config_source=str(config_path)
-    )
+    conn = instantiate(project, cls, config_data, stream=stream, config_source=str(config_path))
     state = runner.StateStore(state_path)
     if isinstance(conn, StreamingSource):
         return runner.read_streaming(conn, stream, sink, state=state, max_records=max_records)
@@ -317,12 +326,14 @@ def check_connection(project: Project, config_path: str | Path) -> tuple[bool, s
     """Test the connection and credentials of ``config_path``: what ``cdk check`` (and a service's
     test-connection) does. A failure of the connector's code is a failed check with its reason."""
     cls = load_connector_class(project)
+    config_data = read_config_file(config_path)
+    named = config_data.get("stream")
     conn = instantiate(
         project,
         cls,
-        read_config_file(config_path),
+        config_data,
         config_source=str(config_path),
-        stream=stream_or_default(project, cls, None),
+        stream=stream_or_default(project, cls, named if isinstance(named, str) else None),
     )
     try:
         ok, reason = conn.check_connection()

@@ -136,6 +136,41 @@ for _cls in (_Source, AbstractSource, StreamingSource, AbstractDestination):
             getattr(_fn, "__func__", _fn).__cdk_stub__ = True
 
 
+def is_simple_contract(cls: type[Any]) -> bool:
+    """True for a class written to the custom-sources API's simpler contract: ``get_streams``,
+    ``check_connection`` and ``get_records(stream)``, and no real ``get``/``read_stream`` — whether or not
+    it inherits :class:`AbstractSource` (the API's example does)."""
+    if not all(callable(getattr(cls, m, None)) for m in ("get_streams", "check_connection", "get_records")):
+        return False
+    for method in ("get", "read_stream"):
+        fn = getattr(cls, method, None)
+        if fn is not None and not getattr(fn, "__cdk_stub__", False):
+            return False
+    return True
+
+
+def _simple_instance(simple_class: type[Any], config: Any, session: Any) -> Any:
+    """An instance of a simple-contract class. A subclass of our AbstractSource still has abstract
+    stubs (it implements the other contract), so a concrete subclass fills them before instantiating."""
+    if not issubclass(simple_class, _Connector):
+        obj = simple_class()
+        for name, value in (("config", config), ("session", session)):
+            try:
+                setattr(obj, name, value)
+            except AttributeError:
+                pass
+        return obj
+
+    def stub(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("the simple contract has get_records(stream); cdk adapts it")
+
+    filled: dict[str, Any] = {name: stub for name in getattr(simple_class, "__abstractmethods__", ())}
+    concrete = type(simple_class.__name__, (simple_class,), filled)
+    if config is None:  # streams() without a config: no __init__ needed to list names
+        return object.__new__(concrete)
+    return concrete(config, session=session)
+
+
 class SimpleSourceAdapter(AbstractSource):
     """Runs a source written to the custom-sources API's simpler contract as an AbstractSource.
 
@@ -149,12 +184,7 @@ class SimpleSourceAdapter(AbstractSource):
 
     def __init__(self, config: SourceConfig, session: ConnectorSession | None = None) -> None:
         super().__init__(config, session)
-        self.simple = self.simple_class()
-        try:
-            self.simple.config = config
-            self.simple.session = self.session
-        except AttributeError:
-            pass
+        self.simple = _simple_instance(self.simple_class, config, self.session)
         self._iter: Iterator[Any] | None = None
         self._page = 0
 
@@ -163,9 +193,10 @@ class SimpleSourceAdapter(AbstractSource):
         """A subclass of the adapter bound to ``simple_class``."""
         return type(simple_class.__name__, (cls,), {"simple_class": simple_class})
 
-    # ignored below: AbstractSource.streams is a staticmethod; the adapter needs its simple class's instance
-    def streams(self) -> list[str]:  # type: ignore[override]
-        return list(self.simple_class().get_streams())
+    # ignored below: AbstractSource.streams is a staticmethod; the adapter lists its simple class's streams
+    @classmethod
+    def streams(cls) -> list[str]:  # type: ignore[override]
+        return list(_simple_instance(cls.simple_class, None, None).get_streams())
 
     @staticmethod
     def get_config_class() -> type[SourceConfig]:
