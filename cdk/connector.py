@@ -24,7 +24,7 @@ from cdk.sdk.source import (
     StreamingSource,
     is_simple_contract,
 )
-from cdk.secrets import Secret, secret_values
+from cdk.secrets import PROCESS_SECRETS, Secret, secret_values
 
 Connector = type[AbstractSource] | type[StreamingSource] | type[AbstractDestination]
 
@@ -197,8 +197,10 @@ def instantiate(
             allowed_hosts=project.manifest.allowed_hosts,
             delay_request_ms=int(getattr(config, "delay_request_ms", 0) or 0),
         )
+    secrets = config_secrets(project, model, config)
+    PROCESS_SECRETS.add(*secrets)  # failure messages and --debug tracebacks are masked with them
     if isinstance(session, ConnectorSession):
-        session.secrets.add(*config_secrets(project, model, config))
+        session.secrets.add(*secrets)
     try:
         return cls(config, session=session)
     except TypeError as exc:

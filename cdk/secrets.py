@@ -663,3 +663,26 @@ def high_entropy(value: str) -> bool:
         (any(c.isdigit() for c in value), any(c.islower() for c in value), any(c.isupper() for c in value))
     )
     return classes == 3 and entropy(value) > 4.0
+
+
+# -- this process's secrets: what failure messages and --debug tracebacks are masked with -----------
+
+PROCESS_SECRETS = SecretSet()
+"""Every secret value this process has resolved (config secrets, tokens): the CLI masks any failure
+message and ``--debug`` traceback with it before printing."""
+
+_URL_QUERY = re.compile(r"(?P<base>\bhttps?://[^\s?#'\"<>]+)\?(?P<query>[^\s#'\"<>]*)")
+
+
+def _mask_query(match: re.Match[str]) -> str:
+    pairs = []
+    for pair in match.group("query").split("&"):
+        name, sep, value = pair.partition("=")
+        pairs.append(f"{name}={PLACEHOLDER}" if sep and value and is_secret_name(name) else pair)
+    return f"{match.group('base')}?{'&'.join(pairs)}"
+
+
+def mask_for_display(text: str) -> str:
+    """``text`` (a message, a traceback) safe to print: this process's secrets masked in every spelling,
+    and the value of every secret-named query parameter of a URL (``?api_key=...``) replaced."""
+    return _URL_QUERY.sub(_mask_query, PROCESS_SECRETS.mask(text))
