@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from cdk.errors import CdkError, ConfigError, ConnectorError, ManifestError
 from cdk.findings import Finding
 from cdk.project import Project
-from cdk.sdk.config import SourceConfig, resolve_env
+from cdk.sdk.config import SourceConfig
 from cdk.sdk.source import (
     AbstractDestination,
     AbstractSource,
@@ -24,6 +24,7 @@ from cdk.sdk.source import (
     StreamingSource,
     is_simple_contract,
 )
+from cdk.secret_refs import resolve_config
 from cdk.secrets import PROCESS_SECRETS, Secret, secret_values
 
 Connector = type[AbstractSource] | type[StreamingSource] | type[AbstractDestination]
@@ -123,10 +124,20 @@ def read_config_file(path: str | Path | None) -> dict[str, Any]:
 
 
 def build_config(
-    model: type[BaseModel], data: dict[str, Any], *, source: str = "config", **defaults: Any
+    model: type[BaseModel],
+    data: dict[str, Any],
+    *,
+    source: str = "config",
+    base: Path | None = None,
+    resolved: list[str] | None = None,
+    **defaults: Any,
 ) -> Any:
-    """Validate ``data`` (after CDK_ENV_ substitution) against ``model``; name every failing field."""
-    data = resolve_env(dict(data))
+    """Validate ``data`` (after resolving its secret references) against ``model``; name every failing
+    field. ``base``: the config file's folder (relative ``file:`` references); ``resolved`` collects the
+    values references pointed to — secrets whatever field holds them."""
+    data, found = resolve_config(dict(data), base=base)
+    if resolved is not None:
+        resolved.extend(value for _, value in found)
     for key, value in defaults.items():
         if value is not None and key in model.model_fields:
             data.setdefault(key, value)
@@ -191,13 +202,16 @@ def instantiate(
         if "stream" in model.model_fields:  # the stream asked for wins over the config's `stream:`
             config_data = {**config_data, "stream": stream}
         defaults["stream"] = stream
-    config = build_config(model, config_data, source=config_source, **defaults)
+    source_path = Path(config_source)
+    base = source_path.parent if config_source != "config" and source_path.is_file() else None
+    resolved: list[str] = []
+    config = build_config(model, config_data, source=config_source, base=base, resolved=resolved, **defaults)
     if session is None:
         session = ConnectorSession(
             allowed_hosts=project.manifest.allowed_hosts,
             delay_request_ms=int(getattr(config, "delay_request_ms", 0) or 0),
         )
-    secrets = config_secrets(project, model, config)
+    secrets: list[Secret | str] = [*config_secrets(project, model, config), *resolved]
     PROCESS_SECRETS.add(*secrets)  # failure messages and --debug tracebacks are masked with them
     if isinstance(session, ConnectorSession):
         session.secrets.add(*secrets)

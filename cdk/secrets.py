@@ -328,7 +328,8 @@ def resolve_reference(
     ``os.environ``), ``file:PATH`` reads the file (relative to ``base``) without its trailing newline.
     None when it cannot be resolved (unset variable, missing file).
 
-    TODO(runtime issue): ``vault:PATH#KEY`` is not resolved here; the runtime's Vault client will be.
+    ``vault:MOUNT/PATH#KEY`` and any other scheme registered in :mod:`cdk.secret_refs` are resolved
+    by the same resolvers the run time uses (Vault from ``VAULT_ADDR``/``VAULT_TOKEN``).
     """
     environ = os.environ if env is None else env
     v = value.strip()
@@ -345,7 +346,15 @@ def resolve_reference(
             return path.read_text(encoding="utf-8").rstrip("\r\n")
         except (OSError, UnicodeDecodeError):
             return None
-    return None
+    from cdk import secret_refs
+    from cdk.errors import CdkError
+
+    if secret_refs.reference_scheme(v) is None:
+        return None
+    try:
+        return secret_refs.resolve(v, base=base)
+    except CdkError:
+        return None
 
 
 @dataclass(frozen=True)

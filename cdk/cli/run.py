@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from cdk.project import Project
 
 CONFIG_HELP = (
-    "Config file (JSON or YAML). A string value CDK_ENV_NAME is replaced by the environment "
-    "variable NAME, so secrets stay out of files."
+    "Config file (JSON or YAML). Secret references are resolved at run time and never written: "
+    "CDK_ENV_NAME or BIZON_ENV_NAME (environment variable NAME), file:PATH (relative to the config), "
+    "vault:MOUNT/PATH#KEY (Vault KV v2 at VAULT_ADDR, token VAULT_TOKEN)."
 )
 
 
