@@ -1,7 +1,9 @@
 """Authenticators for ``config.authentication`` (``{"type": ..., "params": {...}}``).
 
 ``AuthBuilder.from_config`` knows: none, api_key (header or query), bearer, basic, oauth2 (refresh-token
-grant; the access token is cached, refreshed shortly before expiry, and once on a 401), and custom
+grant; the access token is cached, refreshed shortly before expiry, and once on a 401), mtls (``params:
+{cert, key, ca}``, files or secret references, and optionally ``auth: {type, params}`` for a second
+authenticator on top), and custom
 (``params.class`` names any ``requests.auth.AuthBase`` subclass; or pass an instance directly).
 """
 
@@ -165,6 +167,75 @@ class OAuth2RefreshAuth(AuthBase):
         return new
 
 
+class MutualTLSAuth(AuthBase):
+    """Mutual TLS: the connector's session presents a client certificate (``cert`` + ``key``) and trusts
+    ``ca`` (a CA bundle) for the API — set on the session when the connector binds it, so the session's
+    ``verify`` wins over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (``trust_env_ca=True`` lets them win).
+    ``inner`` is another authenticator applied to every request (mTLS plus a bearer token, say).
+
+    Each of ``cert``, ``key`` and ``ca`` is a file path or the PEM text itself (what a ``vault:`` or
+    ``CDK_ENV_`` reference resolves to); PEM text is written to a private temporary file (mode 0600, in
+    a 0700 folder, removed at exit) because Python's ssl module loads keys only from files.
+    """
+
+    def __init__(
+        self,
+        cert: str,
+        key: str | None = None,
+        ca: str | None = None,
+        *,
+        inner: AuthBase | None = None,
+        trust_env_ca: bool = False,
+    ) -> None:
+        self.cert = _pem_file(cert, "cert")
+        self.key = _pem_file(key, "key") if key else None
+        self.ca = _pem_file(ca, "ca") if ca else None
+        self.inner = inner
+        self.trust_env_ca = trust_env_ca
+
+    def bind_session(self, session: requests.Session) -> None:
+        session.cert = (self.cert, self.key) if self.key else self.cert
+        if self.ca:
+            session.verify = self.ca
+        if hasattr(session, "trust_env_ca"):
+            session.trust_env_ca = self.trust_env_ca
+        bind = getattr(self.inner, "bind_session", None)
+        if callable(bind):
+            bind(session)
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return self.inner(r) if self.inner is not None else r
+
+
+_PEM_DIR: list[str] = []
+
+
+def _pem_file(value: str, what: str) -> str:
+    """A path for ``value``: the path itself, or PEM text written to a private temporary file."""
+    import os
+
+    if "-----BEGIN" not in value:
+        if not os.path.isfile(value):
+            raise ConfigError(
+                f"mtls {what} file not found: {value}",
+                fields=[f"authentication.params.{what}"],
+                hint="give a PEM file path, or a secret reference (file:, vault:, CDK_ENV_) to the PEM text",
+            )
+        return value
+    import atexit
+    import shutil
+    import tempfile
+
+    if not _PEM_DIR:
+        folder = tempfile.mkdtemp(prefix="cdk-mtls-")  # mode 0700
+        _PEM_DIR.append(folder)
+        atexit.register(shutil.rmtree, folder, True)
+    fd, path = tempfile.mkstemp(prefix=f"{what}-", suffix=".pem", dir=_PEM_DIR[0])  # mode 0600
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value if value.endswith("\n") else value + "\n")
+    return path
+
+
 def _require(params: Mapping[str, Any], *names: str, kind: str) -> list[Any]:
     missing = [n for n in names if not params.get(n)]
     if missing:
@@ -178,7 +249,7 @@ def _require(params: Mapping[str, Any], *names: str, kind: str) -> list[Any]:
 class AuthBuilder:
     """Builds a requests authenticator from ``{"type": ..., "params": {...}}`` (or an AuthConfig)."""
 
-    TYPES = ("none", "api_key", "bearer", "basic", "oauth2", "custom")
+    TYPES = ("none", "api_key", "bearer", "basic", "oauth2", "mtls", "custom")
 
     @staticmethod
     def from_config(config: Any) -> AuthBase | None:
@@ -209,6 +280,16 @@ class AuthBuilder:
                 params, "token_url", "client_id", "client_secret", "refresh_token", kind=kind
             )
             return OAuth2RefreshAuth(url, cid, secret, refresh, scopes=params.get("scopes"))
+        if kind == "mtls":
+            (cert,) = _require(params, "cert", kind=kind)
+            inner = AuthBuilder.from_config(params["auth"]) if params.get("auth") else None
+            return MutualTLSAuth(
+                cert,
+                params.get("key"),
+                params.get("ca"),
+                inner=inner,
+                trust_env_ca=bool(params.get("trust_env_ca", False)),
+            )
         if kind == "custom":
             (target,) = _require(params, "class", kind=kind)
             import importlib

@@ -29,7 +29,7 @@ class AuthConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: str = Field(description="none | api_key | bearer | basic | oauth2")
+    type: str = Field(description="none | api_key | bearer | basic | oauth2 | mtls | custom")
     params: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -181,6 +181,7 @@ class ConnectorSession(requests.Session):
     ) -> None:
         super().__init__()
         self.retry_non_idempotent = retry_non_idempotent
+        self.trust_env_ca = False  # True: REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a verify set here
         self._per_request = threading.local()
         self.allowed_hosts = list(allowed_hosts) if allowed_hosts is not None else None
         self.timeout = timeout
@@ -207,6 +208,16 @@ class ConnectorSession(requests.Session):
             return super().request(method, url, *args, **kwargs)
         finally:
             self._per_request.retry = previous
+
+    def merge_environment_settings(  # type: ignore[override]
+        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        """requests lets REQUESTS_CA_BUNDLE override the session's ``verify``; here the session's own
+        ``verify`` (a CA bundle for mTLS, or False) wins unless ``trust_env_ca`` is set."""
+        settings: dict[str, Any] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None and self.verify is not True and not self.trust_env_ca:
+            settings["verify"] = self.verify
+        return settings
 
     def retryable(self, request: requests.PreparedRequest) -> bool:
         """May ``request`` be sent again after it may have reached the server? (See the module doc.)"""
@@ -261,6 +272,12 @@ class ConnectorSession(requests.Session):
                 )
                 attempt += 1
                 continue
+            except requests.exceptions.SSLError as exc:  # retrying a refused certificate cannot help
+                raise TransientError(
+                    f"TLS with {_host(request.url)} failed for {request.method} {self.safe_url(request.url)}: "
+                    f"{_tls_reason(exc)}",
+                    hint="check the CA bundle (verify / mtls ca) and, for mTLS, the client certificate and key",
+                ) from exc
             except requests.ConnectionError as exc:
                 if attempt >= max_retries or not (retryable or _never_sent(exc)):
                     raise TransientError(
@@ -387,6 +404,22 @@ def _never_sent(exc: BaseException) -> bool:
         nxt = next((a for a in args if isinstance(a, BaseException)), None)
         node = nxt or node.__cause__ or node.__context__
     return False
+
+
+def _tls_reason(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in (
+        "CERTIFICATE_VERIFY_FAILED",
+        "certificate required",
+        "CERTIFICATE_REQUIRED",
+        "WRONG_VERSION_NUMBER",
+        "bad certificate",
+        "unknown ca",
+        "EOF occurred in violation of protocol",
+    ):
+        if marker.lower() in text.lower():
+            return marker
+    return exc.__class__.__name__
 
 
 def _reason(exc: BaseException) -> str:
