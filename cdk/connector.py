@@ -295,10 +295,13 @@ def read_stream(
     max_iterations: int | None = None,
     ignore_checkpoint: bool = False,
     on_page: Any = None,
+    on_total: Any = None,
 ) -> Any:
     """Read one stream of a source folder into ``sink``: what ``cdk read`` (and a preview) does.
 
     ``incremental=None`` follows the config's sync_mode; the cursor field comes from the manifest.
+    ``on_total``: called with the source's ``get_total_records_count()`` (when it implements one and it
+    answers) before the read — a progress bar's total; not asked when None (it may cost a request).
     Returns the runner's ReadSummary.
     """
     from cdk.errors import UsageError
@@ -317,6 +320,8 @@ def read_stream(
     state = runner.StateStore(state_path)
     if isinstance(conn, StreamingSource):
         return runner.read_streaming(conn, stream, sink, state=state, max_records=max_records)
+    if on_total is not None:
+        on_total(total_records(conn))
     if incremental is None:
         incremental = (
             getattr(getattr(conn.config, "sync_mode", None), "value", "full_refresh") == "incremental"
@@ -324,7 +329,7 @@ def read_stream(
     if incremental and "incremental" not in project.manifest.capabilities:
         raise UsageError(f"{project.manifest.name} does not declare the 'incremental' capability")
     spec = next((s for s in project.manifest.streams if s.name == stream), None)
-    return runner.read(
+    summary = runner.read(
         conn,
         stream,
         sink,
@@ -336,6 +341,44 @@ def read_stream(
         ignore_checkpoint=ignore_checkpoint or bool(getattr(conn.config, "force_ignore_checkpoint", False)),
         on_page=on_page,
     )
+    summary.extra["incremental"] = bool(incremental)
+    return summary
+
+
+def total_records(conn: Any) -> int | None:
+    """The source's own ``get_total_records_count()``, or None (not implemented, unknown, or it failed:
+    a count is only for progress, never a reason to fail a read)."""
+    method = getattr(type(conn), "get_total_records_count", None)
+    if method is None or method is AbstractSource.get_total_records_count:
+        return None
+    try:
+        total = conn.get_total_records_count()
+    except Exception:  # noqa: BLE001 - connector code may raise anything; progress only
+        return None
+    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
+
+
+def choose_streams(
+    project: Project, config_path: str | Path | None, streams: list[str] | None, *, all_streams: bool = False
+) -> list[str | None]:
+    """The streams one ``cdk read`` reads, in order: the ``-s`` flags (each checked, duplicates
+    dropped), every stream with ``all_streams``, else the config's ``stream:``, else the first stream."""
+    from cdk.errors import UsageError
+
+    if streams and all_streams:
+        raise UsageError("give --stream or --all-streams, not both")
+    cls = load_connector_class(project)
+    if all_streams:
+        names = project.manifest.stream_names
+        if not names and hasattr(cls, "streams"):
+            try:
+                names = list(cls.streams())  # type: ignore[call-arg]
+            except TypeError:
+                names = []
+        return list(names) or [None]
+    if streams:
+        return [stream_or_default(project, cls, s) for s in dict.fromkeys(streams)]
+    return [None]
 
 
 def check_connection(project: Project, config_path: str | Path) -> tuple[bool, str | None]:

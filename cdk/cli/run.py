@@ -78,14 +78,20 @@ class _Progress:
     def __init__(self, quiet: bool) -> None:
         self.start, self.last = time.monotonic(), 0.0
         self.live = not quiet and sys.stderr.isatty()
+        self.total: int | None = None
+
+    def set_total(self, total: int | None) -> None:
+        """The source's get_total_records_count(): shown as "n/total"."""
+        self.total = total
 
     def __call__(self, summary: Any) -> None:
         now = time.monotonic()
         if self.live and now - self.last > 0.2:
             self.last = now
             rate = summary.records / max(now - self.start, 1e-9)
+            of = f"/{self.total:,}" if self.total is not None else ""
             sys.stderr.write(
-                f"\r{summary.stream}: {summary.records:,} records, {summary.pages:,} pages ({rate:,.0f}/s)"
+                f"\r{summary.stream}: {summary.records:,}{of} records, {summary.pages:,} pages ({rate:,.0f}/s)"
             )
             sys.stderr.flush()
 
@@ -98,7 +104,14 @@ class _Progress:
 @click.command()
 @connector_option
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True, help=CONFIG_HELP)
-@click.option("--stream", "-s", help="Stream to read (default: the first in connector.yaml).")
+@click.option(
+    "--stream",
+    "-s",
+    "streams",
+    multiple=True,
+    help="Stream to read; repeat to read several (default: the config's stream:, else the first).",
+)
+@click.option("--all-streams", is_flag=True, help="Read every stream of the connector, one after the other.")
 @click.option(
     "--state",
     "state_path",
@@ -117,7 +130,8 @@ class _Progress:
 def read(
     connector: str,
     config_path: str,
-    stream: str | None,
+    streams: tuple[str, ...],
+    all_streams: bool,
     state_path: str | None,
     incremental: bool | None,
     max_records: int | None,
@@ -125,18 +139,20 @@ def read(
     ignore_checkpoint: bool,
     quiet: bool,
 ) -> None:
-    """Read a stream and write its records to stdout as JSON Lines.
+    """Read streams and write their records to stdout as JSON Lines.
 
     Progress and logs go to stderr, so stdout can be piped. With --state, a crash or Ctrl-C resumes at the
-    next page on the following run, and incremental reads start after the last cursor.
+    next page on the following run, and incremental reads start after the last cursor. --max-records and
+    --max-iterations apply to each stream.
 
     \b
     Example:
-      cdk read --config secrets/config.json --stream users --state state.json > users.jsonl
+      cdk read --config secrets/config.json --stream users --state state.json >> users.jsonl
+      cdk read --config secrets/config.json --all-streams > everything.jsonl
     """
     import logging
 
-    from cdk.connector import read_stream
+    from cdk.connector import choose_streams, read_stream
     from cdk.sdk import runner
 
     logging.basicConfig(
@@ -144,24 +160,35 @@ def read(
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    progress = _Progress(quiet)
-    summary = read_stream(
-        _project(connector),
-        config_path,
-        stream,
-        runner.JsonLinesSink(sys.stdout.buffer),
-        state_path=state_path,
-        incremental=incremental,
-        max_records=max_records,
-        max_iterations=max_iterations,
-        ignore_checkpoint=ignore_checkpoint,
-        on_page=progress,
-    )
-    if not quiet:
-        extra = f", resumed at {summary.resumed_from}" if summary.resumed_from else ""
-        extra += f", stopped by {summary.stopped_by}" if summary.stopped_by else ""
-        extra += f", cursor now {summary.cursor}" if summary.cursor else ""
-        progress.done(f"{summary.stream}: {summary.records:,} records in {summary.pages:,} pages{extra}")
+    project = _project(connector)
+    chosen = choose_streams(project, config_path, list(streams), all_streams=all_streams)
+    sink = runner.JsonLinesSink(sys.stdout.buffer)
+    for stream in chosen:
+        progress = _Progress(quiet)
+        summary = read_stream(
+            project,
+            config_path,
+            stream,
+            sink,
+            state_path=state_path,
+            incremental=incremental,
+            max_records=max_records,
+            max_iterations=max_iterations,
+            ignore_checkpoint=ignore_checkpoint,
+            on_page=progress,
+            on_total=progress.set_total if progress.live else None,
+        )
+        if state_path and not summary.extra.get("incremental", True) and not quiet:
+            click.echo(
+                f"warning: {summary.stream} is a full-refresh read: --state only resumes it after an "
+                "interruption; a completed read starts over next time (--incremental reads only newer records)",
+                err=True,
+            )
+        if not quiet:
+            extra = f", resumed at {summary.resumed_from}" if summary.resumed_from else ""
+            extra += f", stopped by {summary.stopped_by}" if summary.stopped_by else ""
+            extra += f", cursor now {summary.cursor}" if summary.cursor else ""
+            progress.done(f"{summary.stream}: {summary.records:,} records in {summary.pages:,} pages{extra}")
 
 
 @click.command()
