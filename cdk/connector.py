@@ -345,6 +345,103 @@ def read_stream(
     return summary
 
 
+def _overrides(conn: Any, name: str) -> bool:
+    """True when the connector's class defines ``name`` itself (not the SDK's default)."""
+    method = getattr(type(conn), name, None)
+    return method is not None and method is not getattr(AbstractSource, name, None)
+
+
+def _normalise_discovered(found: Any, manifest: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    from cdk.errors import ConnectorError
+
+    items: list[Any]
+    if isinstance(found, dict):
+        items = [{"name": name, "schema": schema} for name, schema in found.items()]
+    elif isinstance(found, (list, tuple)):
+        items = list(found)
+    else:
+        raise ConnectorError(
+            f"discover() returned {type(found).__name__}; expected a list of streams or a mapping"
+        )
+    out = []
+    for n, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise ConnectorError(
+                f"discover() stream {n}: expected {{'name': str, 'schema': {{...}}}}, got {item!r}"
+            )
+        known = manifest.get(item["name"], {})
+        cursor = item.get("cursor_field", known.get("cursor_field"))
+        out.append(
+            {
+                "name": item["name"],
+                "primary_key": list(item.get("primary_key") or known.get("primary_key") or []),
+                "cursor_field": cursor,
+                "supports_incremental": bool(cursor) and bool(known.get("supports_incremental", True)),
+                "schema": item.get("schema"),
+                "origin": "discover()",
+            }
+        )
+    return out
+
+
+def discover_streams(
+    project: Project, config_path: str | Path | None = None, *, infer: bool = False, sample: int = 100
+) -> list[dict[str, Any]]:
+    """What ``cdk discover`` reports. With a config, a source's own ``discover()`` (dynamic) wins, then
+    its ``get_json_schema(stream)`` per stream; otherwise the manifest. ``infer`` reads up to ``sample``
+    records of each stream (live, with the config) and proposes a JSON Schema for them (genson); each
+    stream says where its schema came from (``origin``)."""
+    from cdk.errors import UsageError
+
+    streams = [{**s, "origin": "manifest"} for s in describe_streams(project)]
+    if config_path is None:
+        if infer:
+            raise UsageError("--infer reads records: give --config FILE")
+        return streams
+    cls = load_connector_class(project)
+    if issubclass(cls, AbstractDestination):
+        return streams
+    config_data = read_config_file(config_path)
+    named = config_data.get("stream")
+    conn = instantiate(
+        project,
+        cls,
+        config_data,
+        stream=stream_or_default(project, cls, named if isinstance(named, str) else None),
+        config_source=str(config_path),
+    )
+    if _overrides(conn, "discover"):
+        found = conn.discover()
+        if found is not None:
+            streams = _normalise_discovered(found, {s["name"]: s for s in streams})
+    elif _overrides(conn, "get_json_schema"):
+        for s in streams:
+            schema = conn.get_json_schema(s["name"])
+            if schema is not None:
+                s["schema"], s["origin"] = schema, "get_json_schema()"
+    if infer:
+        from genson import SchemaBuilder
+
+        from cdk.sdk.records import SourceRecord
+
+        for s in streams:
+            builder = SchemaBuilder(schema_uri="https://json-schema.org/draft/2020-12/schema")
+            seen: list[SourceRecord] = []
+            read_stream(
+                project,
+                config_path,
+                s["name"],
+                lambda _s, rs, seen=seen: seen.extend(rs),
+                max_records=sample,
+                incremental=False,
+            )
+            for record in seen:
+                builder.add_object(record.data)
+            if seen:
+                s["schema"], s["origin"] = builder.to_schema(), f"inferred from {len(seen)} records"
+    return streams
+
+
 def total_records(conn: Any) -> int | None:
     """The source's own ``get_total_records_count()``, or None (not implemented, unknown, or it failed:
     a count is only for progress, never a reason to fail a read)."""

@@ -55,13 +55,33 @@ def check(connector: str, config_path: str, fmt: str) -> None:
 
 @click.command()
 @connector_option
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file: lets a source discover its streams itself (discover(), get_json_schema()). "
+    + CONFIG_HELP,
+)
+@click.option("--infer", is_flag=True, help="Read sample records (live, needs --config) and propose schemas.")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Records per stream for --infer.",
+)
 @format_option("text", "json", default="json")
-def discover(connector: str, fmt: str) -> None:
-    """List the streams with their primary keys, cursor fields and record schemas."""
-    from cdk.connector import describe_streams
+def discover(connector: str, config_path: str | None, infer: bool, sample: int, fmt: str) -> None:
+    """List the streams with their primary keys, cursor fields and record schemas.
+
+    Without --config: the manifest's streams. With --config: the source's own discover() when it has
+    one (dynamic discovery), else its get_json_schema(stream), else the manifest. --infer proposes a
+    JSON Schema from sampled records (review it, then save it under schemas/).
+    """
+    from cdk.connector import discover_streams
 
     project = _project(connector)
-    streams = describe_streams(project)
+    streams = discover_streams(project, config_path, infer=infer, sample=sample)
     if fmt == "json":
         print_json(
             {"connector": project.manifest.name, "version": project.manifest.version, "streams": streams}
@@ -69,7 +89,9 @@ def discover(connector: str, fmt: str) -> None:
         return
     for s in streams:
         keys = ",".join(s["primary_key"]) or "-"
-        click.echo(f"{s['name']:<24} primary_key={keys:<12} cursor={s['cursor_field'] or '-'}")
+        click.echo(
+            f"{s['name']:<24} primary_key={keys:<12} cursor={s['cursor_field'] or '-':<16} schema: {s['origin']}"
+        )
 
 
 class _Progress:

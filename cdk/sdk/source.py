@@ -74,6 +74,16 @@ class AbstractSource(_Source):
         """Total records of ``config.stream`` if the API tells; used for progress."""
         return None
 
+    def discover(self) -> list[dict[str, Any]] | dict[str, dict[str, Any]] | None:
+        """Dynamic discovery: the streams the API offers now, each ``{"name", "schema"[, "primary_key",
+        "cursor_field"]}`` (or a mapping name -> JSON Schema). ``cdk discover`` prefers it to the
+        manifest. None (the default): not implemented."""
+        return None
+
+    def get_json_schema(self, stream: str) -> dict[str, Any] | None:
+        """The JSON Schema of one stream's records, when the API describes it (None: use the manifest)."""
+        return None
+
     @abstractmethod
     def get(self, pagination: dict[str, Any] | None = None) -> SourceIteration:
         """Fetch one page of ``config.stream``; ``pagination`` is the previous ``next_pagination``."""
