@@ -29,6 +29,64 @@ from cdk.secrets import PROCESS_SECRETS, Secret, secret_values
 
 Connector = type[AbstractSource] | type[StreamingSource] | type[AbstractDestination]
 
+ENTRY_POINT_GROUP = "cdk.connectors"  # the same group cdk.publish.build registers connectors under
+
+
+def open_connector(ref: str | Path, *, version: str | None = None) -> Project:
+    """The connector ``ref`` names: a folder (or its connector.yaml), else an installed connector found by
+    its ``cdk.connectors`` entry point (its name, or its distribution's name). ``version`` refuses any
+    other version."""
+    path = Path(ref)
+    text = str(ref)
+    if path.exists() or "/" in text or "\\" in text or text in (".", ".."):
+        project = Project.load(path)
+        if version and project.manifest.version != version:
+            raise ConfigError(
+                f"{project.root} is {project.manifest.name} {project.manifest.version}, not {version}",
+                hint="drop --version or check out that version",
+            )
+        return project
+    return installed_project(text, version=version)
+
+
+def installed_project(name: str, *, version: str | None = None) -> Project:
+    """The installed connector ``name`` (its connector.yaml ships inside its package)."""
+    import importlib.util
+    from importlib.metadata import entry_points
+
+    from packaging.utils import canonicalize_name
+
+    wanted = {canonicalize_name(name), canonicalize_name(f"{name}-connector")}
+    found = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        dist_name = canonicalize_name(dist.metadata["Name"]) if dist is not None else None
+        if canonicalize_name(ep.name) in wanted or dist_name in wanted:
+            found.append(ep)
+    if not found:
+        raise ManifestError(
+            f"no such folder or installed connector: '{name}'",
+            hint=f"`cdk connectors` lists the installed ones; `cdk install {name}==VERSION` installs one",
+        )
+    ep = found[0]
+    dist = getattr(ep, "dist", None)
+    installed = dist.version if dist is not None else None
+    if version and installed != version:
+        raise ConfigError(
+            f"installed connector {name} is version {installed}, not {version}",
+            hint=f"cdk install {name}=={version}",
+        )
+    top = ep.value.split(":", 1)[0].split(".", 1)[0]
+    spec = importlib.util.find_spec(top)
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    folder = next((Path(p) for p in locations if (Path(p) / "connector.yaml").is_file()), None)
+    if folder is None:
+        raise ManifestError(
+            f"installed connector {name} ({ep.value}) has no connector.yaml in its package",
+            hint="rebuild it with `cdk build`, which ships connector.yaml inside the wheel",
+        )
+    return Project.load(folder)
+
 
 def _import(project: Project, target: str, what: str) -> Any:
     module_name, _, attr = target.partition(":")

@@ -20,10 +20,11 @@ CONFIG_HELP = (
 )
 
 
-def _project(connector: str) -> Project:
-    from cdk.project import Project
+def _project(connector: str, version: str | None = None) -> Project:
+    """A connector folder, or an installed connector by name (its cdk.connectors entry point)."""
+    from cdk.connector import open_connector
 
-    return Project.load(connector)
+    return open_connector(connector, version=version)
 
 
 @click.command()
@@ -124,7 +125,14 @@ class _Progress:
 
 
 @click.command()
+@click.argument("name", required=False)
 @connector_option
+@click.option(
+    "--version",
+    "version",
+    default=None,
+    help="Refuse to run unless the connector is this version (e.g. 1.4.2).",
+)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True, help=CONFIG_HELP)
 @click.option(
     "--stream",
@@ -150,7 +158,9 @@ class _Progress:
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
 def read(
+    name: str | None,
     connector: str,
+    version: str | None,
     config_path: str,
     streams: tuple[str, ...],
     all_streams: bool,
@@ -167,10 +177,13 @@ def read(
     next page on the following run, and incremental reads start after the last cursor. --max-records and
     --max-iterations apply to each stream.
 
+    NAME (or -C) is a connector folder or the name of an installed connector (`cdk connectors`).
+
     \b
     Example:
       cdk read --config secrets/config.json --stream users --state state.json >> users.jsonl
       cdk read --config secrets/config.json --all-streams > everything.jsonl
+      cdk read acme --version 1.4.2 --config acme.json
     """
     import logging
 
@@ -182,7 +195,7 @@ def read(
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    project = _project(connector)
+    project = _project(name or connector, version)
     chosen = choose_streams(project, config_path, list(streams), all_streams=all_streams)
     sink = runner.JsonLinesSink(sys.stdout.buffer)
     for stream in chosen:
