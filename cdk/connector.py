@@ -478,7 +478,7 @@ def discover_streams(
             if schema is not None:
                 s["schema"], s["origin"] = schema, "get_json_schema()"
     if infer:
-        from genson import SchemaBuilder
+        from genson import SchemaBuilder  # type: ignore[import-untyped]
 
         from cdk.sdk.records import SourceRecord
 
@@ -527,7 +527,7 @@ def choose_streams(
         names = project.manifest.stream_names
         if not names and hasattr(cls, "streams"):
             try:
-                names = list(cls.streams())  # type: ignore[call-arg]
+                names = list(cls.streams())
             except TypeError:
                 names = []
         return list(names) or [None]

@@ -197,8 +197,8 @@ class ConnectorSession(requests.Session):
             f"connector-cdk/{_version()} {self.headers.get('User-Agent', '')}".strip()
         )
 
-    def request(  # type: ignore[override]
-        self, method: str | bytes, url: str | bytes, *args: Any, retry: bool | None = None, **kwargs: Any
+    def request(
+        self, method: str, url: str | bytes, *args: Any, retry: bool | None = None, **kwargs: Any
     ) -> requests.Response:
         """``requests.Session.request`` plus ``retry``: True retries this request even when it is a POST
         or PATCH, False never retries it, None (default) follows the session's rule."""
@@ -209,8 +209,8 @@ class ConnectorSession(requests.Session):
         finally:
             self._per_request.retry = previous
 
-    def merge_environment_settings(  # type: ignore[override]
-        self, url: str | bytes | None, proxies: Any, stream: Any, verify: Any, cert: Any
+    def merge_environment_settings(
+        self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
     ) -> dict[str, Any]:
         """requests lets REQUESTS_CA_BUNDLE override the session's ``verify``; here the session's own
         ``verify`` (a CA bundle for mTLS, or False) wins unless ``trust_env_ca`` is set."""

@@ -205,7 +205,7 @@ class SimpleSourceAdapter(AbstractSource):
 
     # ignored below: AbstractSource.streams is a staticmethod; the adapter lists its simple class's streams
     @classmethod
-    def streams(cls) -> list[str]:  # type: ignore[override]
+    def streams(cls) -> list[str]:
         return list(_simple_instance(cls.simple_class, None, None).get_streams())
 
     @staticmethod
