@@ -29,7 +29,7 @@ _EXPORTS: dict[str, str] = {
     "SourceIncrementalState": "cdk.sdk.records",
     "WriteResult": "cdk.sdk.records",
     "AuthBuilder": "cdk.sdk.auth",
-    "AuthBase": "cdk.sdk.auth",
+    "AuthBase": "requests.auth",  # as the Python source guide imports it
     "requests": "cdk.sdk.requests_api",
     "ConnectorSession": "cdk.sdk.http",
     "RetryPolicy": "cdk.sdk.http",
@@ -60,6 +60,8 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover
+    from requests.auth import AuthBase
+
     from cdk import errors
     from cdk.declarative import build_source_class
     from cdk.declarative.checks import validate_declarative
@@ -70,7 +72,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from cdk.publish.build import build_project
     from cdk.publish.registry import FolderRegistry, HttpRegistry, open_registry
     from cdk.publish.versions import parse_version
-    from cdk.sdk.auth import AuthBase, AuthBuilder
+    from cdk.sdk.auth import AuthBuilder
     from cdk.sdk.config import AuthConfig, DestinationConfig, SourceConfig, SyncMode
     from cdk.sdk.http import ConnectorSession, RetryPolicy
     from cdk.sdk.pagination import (
