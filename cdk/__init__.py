@@ -29,6 +29,8 @@ _EXPORTS: dict[str, str] = {
     "SourceIncrementalState": "cdk.sdk.records",
     "WriteResult": "cdk.sdk.records",
     "AuthBuilder": "cdk.sdk.auth",
+    "AuthBase": "requests.auth",  # as the Python source guide imports it
+    "requests": "cdk.sdk.requests_api",
     "ConnectorSession": "cdk.sdk.http",
     "RetryPolicy": "cdk.sdk.http",
     "OffsetPaginator": "cdk.sdk.pagination",
@@ -58,6 +60,8 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover
+    from requests.auth import AuthBase
+
     from cdk import errors
     from cdk.declarative import build_source_class
     from cdk.declarative.checks import validate_declarative
@@ -79,6 +83,7 @@ if TYPE_CHECKING:  # pragma: no cover
         PagePaginator,
     )
     from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord, WriteResult
+    from cdk.sdk.requests_api import requests
     from cdk.sdk.source import AbstractDestination, AbstractSource, SimpleSourceAdapter, StreamingSource
     from cdk.validators.engine import validate_code, validate_project
 

@@ -16,11 +16,76 @@ from pydantic import BaseModel, ValidationError
 from cdk.errors import CdkError, ConfigError, ConnectorError, ManifestError
 from cdk.findings import Finding
 from cdk.project import Project
-from cdk.sdk.config import SourceConfig, resolve_env
-from cdk.sdk.source import AbstractDestination, AbstractSource, SimpleSourceAdapter, StreamingSource
-from cdk.secrets import Secret, secret_values
+from cdk.sdk.config import SourceConfig
+from cdk.sdk.source import (
+    AbstractDestination,
+    AbstractSource,
+    SimpleSourceAdapter,
+    StreamingSource,
+    is_simple_contract,
+)
+from cdk.secret_refs import resolve_config
+from cdk.secrets import PROCESS_SECRETS, Secret, secret_values
 
 Connector = type[AbstractSource] | type[StreamingSource] | type[AbstractDestination]
+
+ENTRY_POINT_GROUP = "cdk.connectors"  # the same group cdk.publish.build registers connectors under
+
+
+def open_connector(ref: str | Path, *, version: str | None = None) -> Project:
+    """The connector ``ref`` names: a folder (or its connector.yaml), else an installed connector found by
+    its ``cdk.connectors`` entry point (its name, or its distribution's name). ``version`` refuses any
+    other version."""
+    path = Path(ref)
+    text = str(ref)
+    if path.exists() or "/" in text or "\\" in text or text in (".", ".."):
+        project = Project.load(path)
+        if version and project.manifest.version != version:
+            raise ConfigError(
+                f"{project.root} is {project.manifest.name} {project.manifest.version}, not {version}",
+                hint="drop --version or check out that version",
+            )
+        return project
+    return installed_project(text, version=version)
+
+
+def installed_project(name: str, *, version: str | None = None) -> Project:
+    """The installed connector ``name`` (its connector.yaml ships inside its package)."""
+    import importlib.util
+    from importlib.metadata import entry_points
+
+    from packaging.utils import canonicalize_name
+
+    wanted = {canonicalize_name(name), canonicalize_name(f"{name}-connector")}
+    found = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        dist = getattr(ep, "dist", None)
+        dist_name = canonicalize_name(dist.metadata["Name"]) if dist is not None else None
+        if canonicalize_name(ep.name) in wanted or dist_name in wanted:
+            found.append(ep)
+    if not found:
+        raise ManifestError(
+            f"no such folder or installed connector: '{name}'",
+            hint=f"`cdk connectors` lists the installed ones; `cdk install {name}==VERSION` installs one",
+        )
+    ep = found[0]
+    dist = getattr(ep, "dist", None)
+    installed = dist.version if dist is not None else None
+    if version and installed != version:
+        raise ConfigError(
+            f"installed connector {name} is version {installed}, not {version}",
+            hint=f"cdk install {name}=={version}",
+        )
+    top = ep.value.split(":", 1)[0].split(".", 1)[0]
+    spec = importlib.util.find_spec(top)
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    folder = next((Path(p) for p in locations if (Path(p) / "connector.yaml").is_file()), None)
+    if folder is None:
+        raise ManifestError(
+            f"installed connector {name} ({ep.value}) has no connector.yaml in its package",
+            hint="rebuild it with `cdk build`, which ships connector.yaml inside the wheel",
+        )
+    return Project.load(folder)
 
 
 def _import(project: Project, target: str, what: str) -> Any:
@@ -67,10 +132,10 @@ def load_connector_class(project: Project) -> Connector:
     cls = _import(project, manifest.entrypoint, "entrypoint")
     if not isinstance(cls, type):
         raise ManifestError(f"entrypoint '{manifest.entrypoint}' is not a class")
+    if not issubclass(cls, AbstractDestination) and is_simple_contract(cls):
+        return SimpleSourceAdapter.wrap(cls)  # the custom-sources API's contract, inheriting or not
     if issubclass(cls, (AbstractSource, StreamingSource, AbstractDestination)):
         return cls
-    if all(hasattr(cls, m) for m in ("get_streams", "check_connection", "get_records")):
-        return SimpleSourceAdapter.wrap(cls)
     raise ManifestError(
         f"entrypoint '{manifest.entrypoint}' is neither an AbstractSource, StreamingSource nor AbstractDestination",
         hint="subclass one of them (from cdk import AbstractSource)",
@@ -117,10 +182,20 @@ def read_config_file(path: str | Path | None) -> dict[str, Any]:
 
 
 def build_config(
-    model: type[BaseModel], data: dict[str, Any], *, source: str = "config", **defaults: Any
+    model: type[BaseModel],
+    data: dict[str, Any],
+    *,
+    source: str = "config",
+    base: Path | None = None,
+    resolved: list[str] | None = None,
+    **defaults: Any,
 ) -> Any:
-    """Validate ``data`` (after CDK_ENV_ substitution) against ``model``; name every failing field."""
-    data = resolve_env(dict(data))
+    """Validate ``data`` (after resolving its secret references) against ``model``; name every failing
+    field. ``base``: the config file's folder (relative ``file:`` references); ``resolved`` collects the
+    values references pointed to — secrets whatever field holds them."""
+    data, found = resolve_config(dict(data), base=base)
+    if resolved is not None:
+        resolved.extend(value for _, value in found)
     for key, value in defaults.items():
         if value is not None and key in model.model_fields:
             data.setdefault(key, value)
@@ -182,15 +257,22 @@ def instantiate(
     model = config_class(project, cls)
     defaults: dict[str, Any] = {"name": project.manifest.name}
     if stream is not None:
+        if "stream" in model.model_fields:  # the stream asked for wins over the config's `stream:`
+            config_data = {**config_data, "stream": stream}
         defaults["stream"] = stream
-    config = build_config(model, config_data, source=config_source, **defaults)
+    source_path = Path(config_source)
+    base = source_path.parent if config_source != "config" and source_path.is_file() else None
+    resolved: list[str] = []
+    config = build_config(model, config_data, source=config_source, base=base, resolved=resolved, **defaults)
     if session is None:
         session = ConnectorSession(
             allowed_hosts=project.manifest.allowed_hosts,
             delay_request_ms=int(getattr(config, "delay_request_ms", 0) or 0),
         )
+    secrets: list[Secret | str] = [*config_secrets(project, model, config), *resolved]
+    PROCESS_SECRETS.add(*secrets)  # failure messages and --debug tracebacks are masked with them
     if isinstance(session, ConnectorSession):
-        session.secrets.add(*config_secrets(project, model, config))
+        session.secrets.add(*secrets)
     try:
         return cls(config, session=session)
     except TypeError as exc:
@@ -271,10 +353,13 @@ def read_stream(
     max_iterations: int | None = None,
     ignore_checkpoint: bool = False,
     on_page: Any = None,
+    on_total: Any = None,
 ) -> Any:
     """Read one stream of a source folder into ``sink``: what ``cdk read`` (and a preview) does.
 
     ``incremental=None`` follows the config's sync_mode; the cursor field comes from the manifest.
+    ``on_total``: called with the source's ``get_total_records_count()`` (when it implements one and it
+    answers) before the read — a progress bar's total; not asked when None (it may cost a request).
     Returns the runner's ReadSummary.
     """
     from cdk.errors import UsageError
@@ -283,15 +368,18 @@ def read_stream(
     cls = load_connector_class(project)
     if issubclass(cls, AbstractDestination):
         raise UsageError(f"{project.manifest.name} is a destination; use `cdk write`")
+    config_data = read_config_file(config_path)
+    if stream is None and isinstance(config_data.get("stream"), str):
+        stream = config_data["stream"]  # the config's `stream:` names the stream when no flag does
     stream = stream_or_default(project, cls, stream)
     if stream is None:  # unreachable for a valid manifest: a source declares at least one stream
         raise UsageError(f"{project.manifest.name} declares no stream to read")
-    conn = instantiate(
-        project, cls, read_config_file(config_path), stream=stream, config_source=str(config_path)
-    )
+    conn = instantiate(project, cls, config_data, stream=stream, config_source=str(config_path))
     state = runner.StateStore(state_path)
     if isinstance(conn, StreamingSource):
         return runner.read_streaming(conn, stream, sink, state=state, max_records=max_records)
+    if on_total is not None:
+        on_total(total_records(conn))
     if incremental is None:
         incremental = (
             getattr(getattr(conn.config, "sync_mode", None), "value", "full_refresh") == "incremental"
@@ -299,7 +387,7 @@ def read_stream(
     if incremental and "incremental" not in project.manifest.capabilities:
         raise UsageError(f"{project.manifest.name} does not declare the 'incremental' capability")
     spec = next((s for s in project.manifest.streams if s.name == stream), None)
-    return runner.read(
+    summary = runner.read(
         conn,
         stream,
         sink,
@@ -311,18 +399,155 @@ def read_stream(
         ignore_checkpoint=ignore_checkpoint or bool(getattr(conn.config, "force_ignore_checkpoint", False)),
         on_page=on_page,
     )
+    summary.extra["incremental"] = bool(incremental)
+    return summary
+
+
+def _overrides(conn: Any, name: str) -> bool:
+    """True when the connector's class defines ``name`` itself (not the SDK's default)."""
+    method = getattr(type(conn), name, None)
+    return method is not None and method is not getattr(AbstractSource, name, None)
+
+
+def _normalise_discovered(found: Any, manifest: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    from cdk.errors import ConnectorError
+
+    items: list[Any]
+    if isinstance(found, dict):
+        items = [{"name": name, "schema": schema} for name, schema in found.items()]
+    elif isinstance(found, (list, tuple)):
+        items = list(found)
+    else:
+        raise ConnectorError(
+            f"discover() returned {type(found).__name__}; expected a list of streams or a mapping"
+        )
+    out = []
+    for n, item in enumerate(items):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise ConnectorError(
+                f"discover() stream {n}: expected {{'name': str, 'schema': {{...}}}}, got {item!r}"
+            )
+        known = manifest.get(item["name"], {})
+        cursor = item.get("cursor_field", known.get("cursor_field"))
+        out.append(
+            {
+                "name": item["name"],
+                "primary_key": list(item.get("primary_key") or known.get("primary_key") or []),
+                "cursor_field": cursor,
+                "supports_incremental": bool(cursor) and bool(known.get("supports_incremental", True)),
+                "schema": item.get("schema"),
+                "origin": "discover()",
+            }
+        )
+    return out
+
+
+def discover_streams(
+    project: Project, config_path: str | Path | None = None, *, infer: bool = False, sample: int = 100
+) -> list[dict[str, Any]]:
+    """What ``cdk discover`` reports. With a config, a source's own ``discover()`` (dynamic) wins, then
+    its ``get_json_schema(stream)`` per stream; otherwise the manifest. ``infer`` reads up to ``sample``
+    records of each stream (live, with the config) and proposes a JSON Schema for them (genson); each
+    stream says where its schema came from (``origin``)."""
+    from cdk.errors import UsageError
+
+    streams = [{**s, "origin": "manifest"} for s in describe_streams(project)]
+    if config_path is None:
+        if infer:
+            raise UsageError("--infer reads records: give --config FILE")
+        return streams
+    cls = load_connector_class(project)
+    if issubclass(cls, AbstractDestination):
+        return streams
+    config_data = read_config_file(config_path)
+    named = config_data.get("stream")
+    conn = instantiate(
+        project,
+        cls,
+        config_data,
+        stream=stream_or_default(project, cls, named if isinstance(named, str) else None),
+        config_source=str(config_path),
+    )
+    if _overrides(conn, "discover"):
+        found = conn.discover()
+        if found is not None:
+            streams = _normalise_discovered(found, {s["name"]: s for s in streams})
+    elif _overrides(conn, "get_json_schema"):
+        for s in streams:
+            schema = conn.get_json_schema(s["name"])
+            if schema is not None:
+                s["schema"], s["origin"] = schema, "get_json_schema()"
+    if infer:
+        from genson import SchemaBuilder  # type: ignore[import-untyped]
+
+        from cdk.sdk.records import SourceRecord
+
+        for s in streams:
+            builder = SchemaBuilder(schema_uri="https://json-schema.org/draft/2020-12/schema")
+            seen: list[SourceRecord] = []
+            read_stream(
+                project,
+                config_path,
+                s["name"],
+                lambda _s, rs, seen=seen: seen.extend(rs),
+                max_records=sample,
+                incremental=False,
+            )
+            for record in seen:
+                builder.add_object(record.data)
+            if seen:
+                s["schema"], s["origin"] = builder.to_schema(), f"inferred from {len(seen)} records"
+    return streams
+
+
+def total_records(conn: Any) -> int | None:
+    """The source's own ``get_total_records_count()``, or None (not implemented, unknown, or it failed:
+    a count is only for progress, never a reason to fail a read)."""
+    method = getattr(type(conn), "get_total_records_count", None)
+    if method is None or method is AbstractSource.get_total_records_count:
+        return None
+    try:
+        total = conn.get_total_records_count()
+    except Exception:  # noqa: BLE001 - connector code may raise anything; progress only
+        return None
+    return total if isinstance(total, int) and not isinstance(total, bool) and total >= 0 else None
+
+
+def choose_streams(
+    project: Project, config_path: str | Path | None, streams: list[str] | None, *, all_streams: bool = False
+) -> list[str | None]:
+    """The streams one ``cdk read`` reads, in order: the ``-s`` flags (each checked, duplicates
+    dropped), every stream with ``all_streams``, else the config's ``stream:``, else the first stream."""
+    from cdk.errors import UsageError
+
+    if streams and all_streams:
+        raise UsageError("give --stream or --all-streams, not both")
+    cls = load_connector_class(project)
+    if all_streams:
+        names = project.manifest.stream_names
+        if not names and hasattr(cls, "streams"):
+            try:
+                names = list(cls.streams())
+            except TypeError:
+                names = []
+        return list(names) or [None]
+    if streams:
+        return [stream_or_default(project, cls, s) for s in dict.fromkeys(streams)]
+    return [None]
 
 
 def check_connection(project: Project, config_path: str | Path) -> tuple[bool, str | None]:
     """Test the connection and credentials of ``config_path``: what ``cdk check`` (and a service's
     test-connection) does. A failure of the connector's code is a failed check with its reason."""
     cls = load_connector_class(project)
+    config_data = read_config_file(config_path)
+    named = config_data.get("stream")
     conn = instantiate(
         project,
         cls,
-        read_config_file(config_path),
+        config_data,
         config_source=str(config_path),
-        stream=stream_or_default(project, cls, None),
+        stream=stream_or_default(project, cls, named if isinstance(named, str) else None),
     )
     try:
         return call_check_connection(conn)

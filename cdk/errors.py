@@ -31,14 +31,16 @@ traceback and exits with its ``exit_code``, which is one of:
     │   ├── InvalidResponseError        (1)  a body that is not what the connector expects (e.g. not JSON)
     │   ├── UnrecordedRequestError      (1)  a request in replay that the cassette does not hold
     │   ├── NetworkBlockedError         (1)  a connection attempt in replay
+    │   ├── DestinationError            (1)  a destination's write()/finalize() raised; names the batch
     │   └── TransientError              (3)  retries exhausted on connection errors / 5xx
     │       ├── RateLimitedError        (3)  retries exhausted on 429
     │       ├── RequestTimeoutError     (3)  the API did not answer in time
     │       └── ApiUnreachableError     (3)  `cdk test --record` cannot connect to the live API: the run stops
     └── OutsideError                    (3)  registry, build backend, file system
         ├── ServiceError                (3)  `cdk serve` cannot start or reach its database
-        └── SandboxError                (3)  the sandbox for user code cannot be set up
-            └── SandboxUnavailable      (3)  no OS isolation here (no bubblewrap): user code refused
+        ├── SandboxError                (3)  the sandbox for user code cannot be set up
+        │   └── SandboxUnavailable      (3)  no OS isolation here (no bubblewrap): user code refused
+        └── OutputWriteError            (3)  records or state could not be written (disk full); resumable
 
     AssertionError                           not a CdkError: a test's verdict, not a command's failure
     └── StandardTestFailure                  a standard test found the connector at fault
@@ -237,6 +239,16 @@ class SandboxUnavailable(SandboxError):
     """No OS isolation here: user code is refused unless the service runs with ``--unsafe-sandbox``."""
 
 
+class OutputWriteError(OutsideError):
+    """Records or state could not be written (disk full, quota, I/O error): nothing past the last saved
+    checkpoint counts as delivered, so the same command with the same --state resumes without loss."""
+
+
+class DestinationError(ConnectorError):
+    """A destination's ``write()`` or ``finalize()`` raised: the message names the destination, the stream
+    and the batch. Exit 1 (its code is at fault) unless the cause was an outside failure (exit 3)."""
+
+
 class StandardTestFailure(AssertionError):
     """A standard test found the connector at fault; the message says where."""
 
@@ -254,6 +266,7 @@ __all__ = [
     "CdkError",
     "ConfigError",
     "ConnectorError",
+    "DestinationError",
     "EgressDeniedError",
     "FolderNotEmptyError",
     "InvalidModeError",
@@ -261,6 +274,7 @@ __all__ = [
     "ManifestError",
     "NetworkBlockedError",
     "OutsideError",
+    "OutputWriteError",
     "PackagingError",
     "PaginationLoopError",
     "PaginationNeverEnds",

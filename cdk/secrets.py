@@ -328,7 +328,8 @@ def resolve_reference(
     ``os.environ``), ``file:PATH`` reads the file (relative to ``base``) without its trailing newline.
     None when it cannot be resolved (unset variable, missing file).
 
-    TODO(runtime issue): ``vault:PATH#KEY`` is not resolved here; the runtime's Vault client will be.
+    ``vault:MOUNT/PATH#KEY`` and any other scheme registered in :mod:`cdk.secret_refs` are resolved
+    by the same resolvers the run time uses (Vault from ``VAULT_ADDR``/``VAULT_TOKEN``).
     """
     environ = os.environ if env is None else env
     v = value.strip()
@@ -345,7 +346,15 @@ def resolve_reference(
             return path.read_text(encoding="utf-8").rstrip("\r\n")
         except (OSError, UnicodeDecodeError):
             return None
-    return None
+    from cdk import secret_refs
+    from cdk.errors import CdkError
+
+    if secret_refs.reference_scheme(v) is None:
+        return None
+    try:
+        return secret_refs.resolve(v, base=base)
+    except CdkError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -733,3 +742,26 @@ def high_entropy(value: str) -> bool:
         (any(c.isdigit() for c in value), any(c.islower() for c in value), any(c.isupper() for c in value))
     )
     return classes == 3 and entropy(value) > 4.0
+
+
+# -- this process's secrets: what failure messages and --debug tracebacks are masked with -----------
+
+PROCESS_SECRETS = SecretSet()
+"""Every secret value this process has resolved (config secrets, tokens): the CLI masks any failure
+message and ``--debug`` traceback with it before printing."""
+
+_URL_QUERY = re.compile(r"(?P<base>\bhttps?://[^\s?#'\"<>]+)\?(?P<query>[^\s#'\"<>]*)")
+
+
+def _mask_query(match: re.Match[str]) -> str:
+    pairs = []
+    for pair in match.group("query").split("&"):
+        name, sep, value = pair.partition("=")
+        pairs.append(f"{name}={PLACEHOLDER}" if sep and value and is_secret_name(name) else pair)
+    return f"{match.group('base')}?{'&'.join(pairs)}"
+
+
+def mask_for_display(text: str) -> str:
+    """``text`` (a message, a traceback) safe to print: this process's secrets masked in every spelling,
+    and the value of every secret-named query parameter of a URL (``?api_key=...``) replaced."""
+    return _URL_QUERY.sub(_mask_query, PROCESS_SECRETS.mask(text))

@@ -21,20 +21,21 @@ def use_color(stream: Any = None) -> bool:
 def report_failure(exc: BaseException, *, debug: bool = False) -> int:
     """Print a failure for a person (no traceback unless ``debug``) and return its exit code."""
     from cdk.errors import CdkError
+    from cdk.secrets import mask_for_display as safe
 
     if debug:
         import traceback
 
-        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+        sys.stderr.write(safe("".join(traceback.format_exception(type(exc), exc, exc.__traceback__))))
     color = use_color()
     if isinstance(exc, CdkError):
         label = click.style("error:", fg="red", bold=True) if color else "error:"
-        click.echo(f"{label} {exc.message}", err=True)
+        click.echo(f"{label} {safe(exc.message)}", err=True)
         if exc.hint:
-            click.echo(f"  hint: {exc.hint}", err=True)
+            click.echo(f"  hint: {safe(exc.hint)}", err=True)
         return exc.exit_code
     label = click.style("internal error:", fg="red", bold=True) if color else "internal error:"
-    click.echo(f"{label} {type(exc).__name__}: {exc}", err=True)
+    click.echo(f"{label} {type(exc).__name__}: {safe(str(exc))}", err=True)
     if not debug:
         click.echo("  run again with --debug for the traceback, and please report it", err=True)
     return 1

@@ -14,15 +14,17 @@ if TYPE_CHECKING:
     from cdk.project import Project
 
 CONFIG_HELP = (
-    "Config file (JSON or YAML). A string value CDK_ENV_NAME is replaced by the environment "
-    "variable NAME, so secrets stay out of files."
+    "Config file (JSON or YAML). Secret references are resolved at run time and never written: "
+    "CDK_ENV_NAME or BIZON_ENV_NAME (environment variable NAME), file:PATH (relative to the config), "
+    "vault:MOUNT/PATH#KEY (Vault KV v2 at VAULT_ADDR, token VAULT_TOKEN)."
 )
 
 
-def _project(connector: str) -> Project:
-    from cdk.project import Project
+def _project(connector: str, version: str | None = None) -> Project:
+    """A connector folder, or an installed connector by name (its cdk.connectors entry point)."""
+    from cdk.connector import open_connector
 
-    return Project.load(connector)
+    return open_connector(connector, version=version)
 
 
 @click.command()
@@ -54,13 +56,33 @@ def check(connector: str, config_path: str, fmt: str) -> None:
 
 @click.command()
 @connector_option
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file: lets a source discover its streams itself (discover(), get_json_schema()). "
+    + CONFIG_HELP,
+)
+@click.option("--infer", is_flag=True, help="Read sample records (live, needs --config) and propose schemas.")
+@click.option(
+    "--sample",
+    type=click.IntRange(min=1),
+    default=100,
+    show_default=True,
+    help="Records per stream for --infer.",
+)
 @format_option("text", "json", default="json")
-def discover(connector: str, fmt: str) -> None:
-    """List the streams with their primary keys, cursor fields and record schemas."""
-    from cdk.connector import describe_streams
+def discover(connector: str, config_path: str | None, infer: bool, sample: int, fmt: str) -> None:
+    """List the streams with their primary keys, cursor fields and record schemas.
+
+    Without --config: the manifest's streams. With --config: the source's own discover() when it has
+    one (dynamic discovery), else its get_json_schema(stream), else the manifest. --infer proposes a
+    JSON Schema from sampled records (review it, then save it under schemas/).
+    """
+    from cdk.connector import discover_streams
 
     project = _project(connector)
-    streams = describe_streams(project)
+    streams = discover_streams(project, config_path, infer=infer, sample=sample)
     if fmt == "json":
         print_json(
             {"connector": project.manifest.name, "version": project.manifest.version, "streams": streams}
@@ -68,7 +90,9 @@ def discover(connector: str, fmt: str) -> None:
         return
     for s in streams:
         keys = ",".join(s["primary_key"]) or "-"
-        click.echo(f"{s['name']:<24} primary_key={keys:<12} cursor={s['cursor_field'] or '-'}")
+        click.echo(
+            f"{s['name']:<24} primary_key={keys:<12} cursor={s['cursor_field'] or '-':<16} schema: {s['origin']}"
+        )
 
 
 class _Progress:
@@ -77,14 +101,20 @@ class _Progress:
     def __init__(self, quiet: bool) -> None:
         self.start, self.last = time.monotonic(), 0.0
         self.live = not quiet and sys.stderr.isatty()
+        self.total: int | None = None
+
+    def set_total(self, total: int | None) -> None:
+        """The source's get_total_records_count(): shown as "n/total"."""
+        self.total = total
 
     def __call__(self, summary: Any) -> None:
         now = time.monotonic()
         if self.live and now - self.last > 0.2:
             self.last = now
             rate = summary.records / max(now - self.start, 1e-9)
+            of = f"/{self.total:,}" if self.total is not None else ""
             sys.stderr.write(
-                f"\r{summary.stream}: {summary.records:,} records, {summary.pages:,} pages ({rate:,.0f}/s)"
+                f"\r{summary.stream}: {summary.records:,}{of} records, {summary.pages:,} pages ({rate:,.0f}/s)"
             )
             sys.stderr.flush()
 
@@ -95,9 +125,23 @@ class _Progress:
 
 
 @click.command()
+@click.argument("name", required=False)
 @connector_option
+@click.option(
+    "--version",
+    "version",
+    default=None,
+    help="Refuse to run unless the connector is this version (e.g. 1.4.2).",
+)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), required=True, help=CONFIG_HELP)
-@click.option("--stream", "-s", help="Stream to read (default: the first in connector.yaml).")
+@click.option(
+    "--stream",
+    "-s",
+    "streams",
+    multiple=True,
+    help="Stream to read; repeat to read several (default: the config's stream:, else the first).",
+)
+@click.option("--all-streams", is_flag=True, help="Read every stream of the connector, one after the other.")
 @click.option(
     "--state",
     "state_path",
@@ -120,9 +164,12 @@ class _Progress:
     "allowed_hosts, time and memory limits); not with --state.",
 )
 def read(
+    name: str | None,
     connector: str,
+    version: str | None,
     config_path: str,
-    stream: str | None,
+    streams: tuple[str, ...],
+    all_streams: bool,
     state_path: str | None,
     incremental: bool | None,
     max_records: int | None,
@@ -131,46 +178,68 @@ def read(
     quiet: bool,
     sandbox: bool,
 ) -> None:
-    """Read a stream and write its records to stdout as JSON Lines.
+    """Read streams and write their records to stdout as JSON Lines.
 
     Progress and logs go to stderr, so stdout can be piped. With --state, a crash or Ctrl-C resumes at the
-    next page on the following run, and incremental reads start after the last cursor.
+    next page on the following run, and incremental reads start after the last cursor. --max-records and
+    --max-iterations apply to each stream.
+
+    NAME (or -C) is a connector folder or the name of an installed connector (`cdk connectors`).
 
     \b
     Example:
-      cdk read --config secrets/config.json --stream users --state state.json > users.jsonl
+      cdk read --config secrets/config.json --stream users --state state.json >> users.jsonl
+      cdk read --config secrets/config.json --all-streams > everything.jsonl
+      cdk read acme --version 1.4.2 --config acme.json
     """
     import logging
 
-    from cdk.connector import read_stream
+    from cdk.connector import choose_streams, read_stream
     from cdk.sdk import runner
 
     if sandbox:
-        _read_sandboxed(connector, config_path, stream, state_path, max_records, quiet)
+        if len(streams) > 1 or all_streams:
+            from cdk.errors import UsageError
+
+            raise UsageError("--sandbox reads one stream per run: give at most one --stream")
+        _read_sandboxed(
+            name or connector, config_path, streams[0] if streams else None, state_path, max_records, quiet
+        )
         return
     logging.basicConfig(
         level=logging.WARNING if not quiet else logging.ERROR,
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    progress = _Progress(quiet)
-    summary = read_stream(
-        _project(connector),
-        config_path,
-        stream,
-        runner.JsonLinesSink(sys.stdout.buffer),
-        state_path=state_path,
-        incremental=incremental,
-        max_records=max_records,
-        max_iterations=max_iterations,
-        ignore_checkpoint=ignore_checkpoint,
-        on_page=progress,
-    )
-    if not quiet:
-        extra = f", resumed at {summary.resumed_from}" if summary.resumed_from else ""
-        extra += f", stopped by {summary.stopped_by}" if summary.stopped_by else ""
-        extra += f", cursor now {summary.cursor}" if summary.cursor else ""
-        progress.done(f"{summary.stream}: {summary.records:,} records in {summary.pages:,} pages{extra}")
+    project = _project(name or connector, version)
+    chosen = choose_streams(project, config_path, list(streams), all_streams=all_streams)
+    sink = runner.JsonLinesSink(sys.stdout.buffer)
+    for stream in chosen:
+        progress = _Progress(quiet)
+        summary = read_stream(
+            project,
+            config_path,
+            stream,
+            sink,
+            state_path=state_path,
+            incremental=incremental,
+            max_records=max_records,
+            max_iterations=max_iterations,
+            ignore_checkpoint=ignore_checkpoint,
+            on_page=progress,
+            on_total=progress.set_total if progress.live else None,
+        )
+        if state_path and not summary.extra.get("incremental", True) and not quiet:
+            click.echo(
+                f"warning: {summary.stream} is a full-refresh read: --state only resumes it after an "
+                "interruption; a completed read starts over next time (--incremental reads only newer records)",
+                err=True,
+            )
+        if not quiet:
+            extra = f", resumed at {summary.resumed_from}" if summary.resumed_from else ""
+            extra += f", stopped by {summary.stopped_by}" if summary.stopped_by else ""
+            extra += f", cursor now {summary.cursor}" if summary.cursor else ""
+            progress.done(f"{summary.stream}: {summary.records:,} records in {summary.pages:,} pages{extra}")
 
 
 def _read_sandboxed(

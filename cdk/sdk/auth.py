@@ -1,7 +1,9 @@
 """Authenticators for ``config.authentication`` (``{"type": ..., "params": {...}}``).
 
 ``AuthBuilder.from_config`` knows: none, api_key (header or query), bearer, basic, oauth2 (refresh-token
-grant; the access token is cached, refreshed shortly before expiry, and once on a 401), and custom
+grant; the access token is cached, refreshed shortly before expiry, and once on a 401), mtls (``params:
+{cert, key, ca}``, files or secret references, and optionally ``auth: {type, params}`` for a second
+authenticator on top), and custom
 (``params.class`` names any ``requests.auth.AuthBase`` subclass; or pass an instance directly).
 """
 
@@ -45,9 +47,22 @@ class BearerAuth(AuthBase):
         return r
 
 
+class _NoAuth(AuthBase):
+    """Sends a request without the session's authenticator (the token request itself)."""
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return r
+
+
 class OAuth2RefreshAuth(AuthBase):
     """OAuth2 refresh-token grant. Caches the access token and refreshes it ``leeway`` seconds before
-    expiry; on a 401 it refreshes once and resends the request."""
+    expiry; on a 401 it refreshes once and resends the request.
+
+    The token request goes through the connector's own session (bound by the connector when the
+    authenticator is installed, :meth:`bind_session`): the egress guard refuses a ``token_url`` outside
+    ``allowed_hosts`` before any byte leaves, timeouts apply, and the tokens and client secret are masked
+    in every message. Unbound (used outside a connector) it makes a fresh :class:`ConnectorSession`.
+    """
 
     def __init__(
         self,
@@ -85,12 +100,25 @@ class OAuth2RefreshAuth(AuthBase):
         }
         if self.scopes:
             data["scope"] = " ".join(self.scopes)
-        session = self._session or requests.Session()
+        from cdk.sdk.http import ConnectorSession
+
+        session = self._session if self._session is not None else ConnectorSession()
+        secrets = getattr(session, "secrets", None)
+        if secrets is not None:
+            secrets.add(self.client_secret, self.refresh_token)
+        safe_url = (
+            session.safe_url(self.token_url) if isinstance(session, ConnectorSession) else self.token_url
+        )
         try:
-            resp = session.post(self.token_url, data=data, timeout=30)
+            resp = session.post(self.token_url, data=data, timeout=30, auth=_NoAuth())
+        except AuthenticationError as exc:
+            raise AuthenticationError(
+                f"OAuth2 token refresh at {safe_url} was refused ({exc.message})",
+                hint="check client_id, client_secret and refresh_token",
+            ) from exc
         except requests.RequestException as exc:
             raise AuthenticationError(
-                f"cannot reach the OAuth2 token endpoint {self.token_url}: {exc.__class__.__name__}"
+                f"cannot reach the OAuth2 token endpoint {safe_url}: {exc.__class__.__name__}"
             ) from exc
         if resp.status_code != 200:
             raise AuthenticationError(
@@ -107,7 +135,13 @@ class OAuth2RefreshAuth(AuthBase):
         self._expires_at = self.clock() + float(body.get("expires_in", 3600))
         if body.get("refresh_token"):
             self.refresh_token = body["refresh_token"]
+        if secrets is not None:
+            secrets.add(str(self._token), self.refresh_token)
         self.refresh_count += 1
+
+    def bind_session(self, session: requests.Session) -> None:
+        """Send token requests through ``session`` (the connector's guarded session)."""
+        self._session = session
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         r.headers["Authorization"] = f"Bearer {self.token()}"
@@ -126,10 +160,80 @@ class OAuth2RefreshAuth(AuthBase):
         # ignored below: the same marker, on the retried request
         retry._cdk_oauth_retried = True  # type: ignore[attr-defined]
         retry.headers["Authorization"] = f"Bearer {self.token(force=True)}"
-        new = response.connection.send(retry, **kwargs)
+        sender = self._session if self._session is not None else response.connection
+        new = sender.send(retry, **kwargs)
         new.history.append(response)
         new.request = retry
         return new
+
+
+class MutualTLSAuth(AuthBase):
+    """Mutual TLS: the connector's session presents a client certificate (``cert`` + ``key``) and trusts
+    ``ca`` (a CA bundle) for the API — set on the session when the connector binds it, so the session's
+    ``verify`` wins over ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` (``trust_env_ca=True`` lets them win).
+    ``inner`` is another authenticator applied to every request (mTLS plus a bearer token, say).
+
+    Each of ``cert``, ``key`` and ``ca`` is a file path or the PEM text itself (what a ``vault:`` or
+    ``CDK_ENV_`` reference resolves to); PEM text is written to a private temporary file (mode 0600, in
+    a 0700 folder, removed at exit) because Python's ssl module loads keys only from files.
+    """
+
+    def __init__(
+        self,
+        cert: str,
+        key: str | None = None,
+        ca: str | None = None,
+        *,
+        inner: AuthBase | None = None,
+        trust_env_ca: bool = False,
+    ) -> None:
+        self.cert = _pem_file(cert, "cert")
+        self.key = _pem_file(key, "key") if key else None
+        self.ca = _pem_file(ca, "ca") if ca else None
+        self.inner = inner
+        self.trust_env_ca = trust_env_ca
+
+    def bind_session(self, session: requests.Session) -> None:
+        session.cert = (self.cert, self.key) if self.key else self.cert
+        if self.ca:
+            session.verify = self.ca
+        if hasattr(session, "trust_env_ca"):
+            session.trust_env_ca = self.trust_env_ca
+        bind = getattr(self.inner, "bind_session", None)
+        if callable(bind):
+            bind(session)
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        return self.inner(r) if self.inner is not None else r
+
+
+_PEM_DIR: list[str] = []
+
+
+def _pem_file(value: str, what: str) -> str:
+    """A path for ``value``: the path itself, or PEM text written to a private temporary file."""
+    import os
+
+    if "-----BEGIN" not in value:
+        if not os.path.isfile(value):
+            raise ConfigError(
+                f"mtls {what} file not found: {value}",
+                fields=[f"authentication.params.{what}"],
+                hint="give a PEM file path, or a secret reference (file:, vault:, CDK_ENV_) to the PEM text",
+            )
+        return value
+    import atexit
+    import shutil
+    import tempfile
+
+    if not _PEM_DIR:
+        folder = tempfile.mkdtemp(prefix="cdk-mtls-")  # mode 0700
+        _PEM_DIR.append(folder)
+        atexit.register(shutil.rmtree, folder, True)
+    fd, path = tempfile.mkstemp(prefix=f"{what}-", suffix=".pem", dir=_PEM_DIR[0])  # mode 0600
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value if value.endswith("\n") else value + "\n")
+    return path
 
 
 def _require(params: Mapping[str, Any], *names: str, kind: str) -> list[Any]:
@@ -145,7 +249,7 @@ def _require(params: Mapping[str, Any], *names: str, kind: str) -> list[Any]:
 class AuthBuilder:
     """Builds a requests authenticator from ``{"type": ..., "params": {...}}`` (or an AuthConfig)."""
 
-    TYPES = ("none", "api_key", "bearer", "basic", "oauth2", "custom")
+    TYPES = ("none", "api_key", "bearer", "basic", "oauth2", "mtls", "custom")
 
     @staticmethod
     def from_config(config: Any) -> AuthBase | None:
@@ -176,6 +280,16 @@ class AuthBuilder:
                 params, "token_url", "client_id", "client_secret", "refresh_token", kind=kind
             )
             return OAuth2RefreshAuth(url, cid, secret, refresh, scopes=params.get("scopes"))
+        if kind == "mtls":
+            (cert,) = _require(params, "cert", kind=kind)
+            inner = AuthBuilder.from_config(params["auth"]) if params.get("auth") else None
+            return MutualTLSAuth(
+                cert,
+                params.get("key"),
+                params.get("ca"),
+                inner=inner,
+                trust_env_ca=bool(params.get("trust_env_ca", False)),
+            )
         if kind == "custom":
             (target,) = _require(params, "class", kind=kind)
             import importlib

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-ENV_PREFIX = "CDK_ENV_"
+ENV_PREFIX = "CDK_ENV_"  # alias BIZON_ENV_ (cdk.secret_refs.ENV_PREFIXES)
 BASE_SOURCE_FIELDS = (
     "name",
     "stream",
@@ -30,7 +29,7 @@ class AuthConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: str = Field(description="none | api_key | bearer | basic | oauth2")
+    type: str = Field(description="none | api_key | bearer | basic | oauth2 | mtls | custom")
     params: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -58,27 +57,12 @@ class DestinationConfig(BaseModel):
 
 
 def resolve_env(value: Any, *, path: str = "") -> Any:
-    """Replace every string ``CDK_ENV_NAME`` (anywhere in the config) by the environment variable NAME.
+    """``value`` with every secret reference resolved (``CDK_ENV_NAME``/``BIZON_ENV_NAME``, ``env:``,
+    ``file:``, ``vault:``; see :mod:`cdk.secret_refs`). Raises ConfigError naming the field when one
+    cannot be resolved, so a secret never has to be written into a config file."""
+    from cdk.secret_refs import resolve_config
 
-    Raises ConfigError naming the field and the variable when it is not set, so a secret never has to
-    be written into a config file.
-    """
-    from cdk.errors import ConfigError
-
-    if isinstance(value, str) and value.startswith(ENV_PREFIX) and len(value) > len(ENV_PREFIX):
-        var = value[len(ENV_PREFIX) :]
-        if var not in os.environ:
-            raise ConfigError(
-                f"config field '{path or '(root)'}' refers to environment variable {var} ({value}), which is not set",
-                fields=[path],
-                hint=f"export {var}=... before running",
-            )
-        return os.environ[var]
-    if isinstance(value, dict):
-        return {k: resolve_env(v, path=f"{path}.{k}" if path else str(k)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve_env(v, path=f"{path}[{i}]") for i, v in enumerate(value)]
-    return value
+    return resolve_config(value, path=path)[0]
 
 
 def own_fields_schema(config_class: type[BaseModel]) -> dict[str, Any]:

@@ -6,15 +6,28 @@ or HTTP-date, capped); an optional rate limit; typed errors (401/403 raise Authe
 egress guard that refuses any host outside the manifest's ``allowed_hosts`` — checked on every request,
 redirects included, because redirects go through :meth:`send` too.
 
-Time goes through a :class:`Clock`, so tests replace the sleeper and never really wait. With
-``CDK_VIRTUAL_TIME=1`` in the environment, waits are logged and skipped (used by ``cdk test`` replay).
+**Which requests are retried.** Idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE, TRACE) are retried
+on connection errors, timeouts, 429 and 5xx. POST and PATCH are retried only when it is safe: the
+connector opts in for the whole session (``ConnectorSession(retry_non_idempotent=True)`` or
+``session.retry_non_idempotent = True``) or for one request (``session.post(url, json=..., retry=True)``),
+or the request carries an idempotency key header (``Idempotency-Key`` / ``X-Idempotency-Key``). Otherwise a
+POST answered 429/5xx or timing out after it was sent raises at once (the server may have accepted it);
+a connection that could not even be opened is retried for every method, since nothing was sent.
+``retry=False`` turns retries off for one request of any method.
+
+**Time** goes through a :class:`Clock`. The seam is three names: :class:`Clock` (``time()``,
+``monotonic()``, ``sleep(seconds)``), :class:`VirtualClock` (sleeping only advances virtual time and
+records the wait in ``.sleeps``) and :func:`set_default_clock` (``set_default_clock(clock) -> previous``;
+``None`` restores the real clock), which sessions created without ``clock=`` use. Only ``cdk test``'s
+pytest plugin sets a virtual default clock, in its own process; no environment variable does, so a
+production run always really waits.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -76,9 +89,25 @@ class VirtualClock(Clock):
         log.info("virtual wait %.3f s", seconds)
 
 
+_default_clock: Clock | None = None
+
+
 def default_clock() -> Clock:
-    """The real clock, or a virtual one when CDK_VIRTUAL_TIME is set."""
-    return VirtualClock() if os.environ.get("CDK_VIRTUAL_TIME") else Clock()
+    """The clock of sessions created without ``clock=``: the real one unless :func:`set_default_clock`
+    installed another in this process (``cdk test`` replay does)."""
+    return _default_clock if _default_clock is not None else Clock()
+
+
+def set_default_clock(clock: Clock | None) -> Clock | None:
+    """Make ``clock`` the default of sessions created from now on in this process (``None``: the real
+    clock again). Returns the previous default so that a caller can restore it."""
+    global _default_clock
+    previous, _default_clock = _default_clock, clock
+    return previous
+
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+IDEMPOTENCY_HEADERS = ("Idempotency-Key", "X-Idempotency-Key")
 
 
 @dataclass
@@ -148,8 +177,12 @@ class ConnectorSession(requests.Session):
         clock: Clock | None = None,
         raise_for_auth: bool = True,
         on_wait: Callable[[float, str], None] | None = None,
+        retry_non_idempotent: bool = False,
     ) -> None:
         super().__init__()
+        self.retry_non_idempotent = retry_non_idempotent
+        self.trust_env_ca = False  # True: REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a verify set here
+        self._per_request = threading.local()
         self.allowed_hosts = list(allowed_hosts) if allowed_hosts is not None else None
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
@@ -164,19 +197,72 @@ class ConnectorSession(requests.Session):
             f"connector-cdk/{_version()} {self.headers.get('User-Agent', '')}".strip()
         )
 
+    def request(
+        self, method: str, url: str | bytes, *args: Any, retry: bool | None = None, **kwargs: Any
+    ) -> requests.Response:
+        """``requests.Session.request`` plus ``retry``: True retries this request even when it is a POST
+        or PATCH, False never retries it, None (default) follows the session's rule."""
+        previous = getattr(self._per_request, "retry", None)
+        self._per_request.retry = retry
+        try:
+            return super().request(method, url, *args, **kwargs)
+        finally:
+            self._per_request.retry = previous
+
+    def merge_environment_settings(
+        self, url: str, proxies: Any, stream: Any, verify: Any, cert: Any
+    ) -> dict[str, Any]:
+        """requests lets REQUESTS_CA_BUNDLE override the session's ``verify``; here the session's own
+        ``verify`` (a CA bundle for mTLS, or False) wins unless ``trust_env_ca`` is set."""
+        settings: dict[str, Any] = super().merge_environment_settings(url, proxies, stream, verify, cert)
+        if verify is None and self.verify is not True and not self.trust_env_ca:
+            settings["verify"] = self.verify
+        return settings
+
+    def retryable(self, request: requests.PreparedRequest) -> bool:
+        """May ``request`` be sent again after it may have reached the server? (See the module doc.)"""
+        override = getattr(self._per_request, "retry", None)
+        if override is not None:
+            return bool(override)
+        if (request.method or "GET").upper() in IDEMPOTENT_METHODS or self.retry_non_idempotent:
+            return True
+        return any(request.headers.get(name) for name in IDEMPOTENCY_HEADERS)
+
     # -- the guard, the rate limit and the retries all live in send(), which redirects also use ---
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         self._check_egress(request.url or "")
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
+        retryable = self.retryable(request)
+        forbidden = getattr(self._per_request, "retry", None) is False
+        max_retries = 0 if forbidden else self.retry.max_retries
         attempt = 0
         while True:
             self._throttle()
             self.request_count += 1
             try:
                 response = super().send(request, **kwargs)
+            except requests.ConnectTimeout as exc:  # never connected: nothing was sent, safe to retry
+                if attempt >= max_retries:
+                    raise RequestTimeoutError(
+                        f"{request.method} {self.safe_url(request.url)}: connecting timed out after {attempt + 1} attempts",
+                        hint="the API is slow or down; raise the timeout or try later",
+                    ) from exc
+                self._wait(
+                    self.retry.backoff(attempt),
+                    f"connect timeout on {request.method} {self.safe_url(request.url)}",
+                )
+                attempt += 1
+                continue
             except requests.Timeout as exc:
-                if attempt >= self.retry.max_retries:
+                if not retryable:
+                    raise RequestTimeoutError(
+                        f"{request.method} {self.safe_url(request.url)} timed out waiting for the answer; "
+                        f"not retried: the server may have accepted it and {request.method} is not idempotent",
+                        hint="retry it only if the API deduplicates: send an Idempotency-Key header or "
+                        "pass retry=True (see cdk.sdk.http)",
+                    ) from exc
+                if attempt >= max_retries:
                     raise RequestTimeoutError(
                         f"{request.method} {self.safe_url(request.url)} timed out after {attempt + 1} attempts ({exc.__class__.__name__})",
                         hint="the API is slow or down; raise the timeout or try later",
@@ -186,8 +272,14 @@ class ConnectorSession(requests.Session):
                 )
                 attempt += 1
                 continue
+            except requests.exceptions.SSLError as exc:  # retrying a refused certificate cannot help
+                raise TransientError(
+                    f"TLS with {_host(request.url)} failed for {request.method} {self.safe_url(request.url)}: "
+                    f"{_tls_reason(exc)}",
+                    hint="check the CA bundle (verify / mtls ca) and, for mTLS, the client certificate and key",
+                ) from exc
             except requests.ConnectionError as exc:
-                if attempt >= self.retry.max_retries:
+                if attempt >= max_retries or not (retryable or _never_sent(exc)):
                     raise TransientError(
                         f"cannot connect to {_host(request.url)} for {request.method} {self.safe_url(request.url)} "
                         f"after {attempt + 1} attempts: {_reason(exc)}",
@@ -198,8 +290,16 @@ class ConnectorSession(requests.Session):
                 continue
             status = response.status_code
             if status in self.retry.statuses:
-                if attempt >= self.retry.max_retries:
-                    kind = RateLimitedError if status == 429 else TransientError
+                kind = RateLimitedError if status == 429 else TransientError
+                if not retryable:
+                    response.close()
+                    raise kind(
+                        f"{request.method} {self.safe_url(request.url)} answered {status} {response.reason}; "
+                        f"not retried: {request.method} is not idempotent and the server may have acted on it",
+                        hint="if the API deduplicates, send an Idempotency-Key header or pass retry=True "
+                        "(or set session.retry_non_idempotent = True)",
+                    )
+                if attempt >= max_retries:
                     raise kind(
                         f"{request.method} {self.safe_url(request.url)} answered {status} {response.reason} "
                         f"{attempt + 1} times; gave up after {self.retry.max_retries} retries",
@@ -285,6 +385,41 @@ def _safe_url(url: str | None) -> str:
     """The URL without its query string, which may hold an API key."""
     parts = urlsplit(url or "")
     return f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?…" if parts.query else "")
+
+
+def _never_sent(exc: BaseException) -> bool:
+    """True when a connection error happened before any byte of the request left (refused, DNS, connect
+    timeout), so that even a POST may be sent again."""
+    seen: set[int] = set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        if type(node).__name__ in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError"):
+            return True
+        reason = getattr(node, "reason", None)
+        if isinstance(reason, BaseException):
+            node = reason
+            continue
+        args = getattr(node, "args", ())
+        nxt = next((a for a in args if isinstance(a, BaseException)), None)
+        node = nxt or node.__cause__ or node.__context__
+    return False
+
+
+def _tls_reason(exc: BaseException) -> str:
+    text = str(exc)
+    for marker in (
+        "CERTIFICATE_VERIFY_FAILED",
+        "certificate required",
+        "CERTIFICATE_REQUIRED",
+        "WRONG_VERSION_NUMBER",
+        "bad certificate",
+        "unknown ca",
+        "EOF occurred in violation of protocol",
+    ):
+        if marker.lower() in text.lower():
+            return marker
+    return exc.__class__.__name__
 
 
 def _reason(exc: BaseException) -> str:

@@ -13,15 +13,22 @@ Guarantees a user depends on:
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from cdk.errors import ConnectorError, InvalidResponseError, PaginationLoopError
+from cdk.errors import (
+    ConnectorError,
+    DestinationError,
+    InvalidResponseError,
+    OutputWriteError,
+    PaginationLoopError,
+)
 from cdk.fsutil import atomic_write_text
-from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord
+from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord, WriteResult
 from cdk.sdk.source import AbstractDestination, AbstractSource, StreamingSource
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -51,9 +58,21 @@ class StateStore:
         return dict(self.data["streams"].get(stream) or {})
 
     def put(self, stream: str, entry: dict[str, Any]) -> None:
+        previous = self.data["streams"].get(stream)
         self.data["streams"][stream] = entry
         if self.path:
-            atomic_write_text(self.path, json.dumps(self.data, indent=2, sort_keys=True, default=str) + "\n")
+            try:
+                atomic_write_text(
+                    self.path, json.dumps(self.data, indent=2, sort_keys=True, default=str) + "\n"
+                )
+            except OSError as exc:
+                self.data["streams"][stream] = previous
+                raise OutputWriteError(
+                    f"cannot save the state file {self.path}: {exc.strerror or exc} (errno {exc.errno}); "
+                    "the previous checkpoint is kept",
+                    hint="free space (or fix permissions) and run the same command again: it resumes "
+                    "from the last saved checkpoint",
+                ) from exc
 
 
 @dataclass
@@ -90,13 +109,32 @@ def parse_instant(value: Any) -> datetime | None:
 
 
 class JsonLinesSink:
-    """Writes records as JSON Lines (``{"stream", "id", "data"[, "timestamp", "destination_id"]}``)."""
+    """Writes records as JSON Lines (``{"stream", "id", "data"[, "timestamp", "destination_id"]}``).
 
-    def __init__(self, out: BinaryIO) -> None:
+    Every page is written in full and made durable before the runner saves the checkpoint that covers it:
+    short writes are continued, a regular file is fsync'ed, and a failed write (disk full, quota, I/O
+    error) truncates a regular file back to its last complete line and raises :class:`OutputWriteError`
+    (exit 3). So a resumed read (``--state``, output appended with ``>>``) has every record exactly once
+    and no glued half line.
+    """
+
+    def __init__(self, out: BinaryIO, *, name: str = "stdout") -> None:
         import orjson
 
         self._dumps = orjson.dumps
         self.out = out
+        self.name = name
+        self._fd: int | None = None
+        self._regular = False
+        try:
+            fd = out.fileno()
+        except (AttributeError, OSError, ValueError):
+            fd = None
+        if fd is not None:
+            import stat
+
+            self._fd = fd
+            self._regular = stat.S_ISREG(os.fstat(fd).st_mode)
 
     def __call__(self, stream: str, records: list[SourceRecord]) -> None:
         if not records:
@@ -115,8 +153,44 @@ class JsonLinesSink:
                     row["destination_id"] = r.destination_id
                 lines.append(dumps(row, default=str))
         lines.append(b"")
-        self.out.write(b"\n".join(lines))
-        self.out.flush()
+        self.write(b"\n".join(lines))
+
+    def write(self, data: bytes) -> None:
+        """Write ``data`` completely and durably, or undo the partial write and raise OutputWriteError."""
+        if self._fd is None:
+            written = self.out.write(data)
+            self.out.flush()
+            if written is not None and written != len(data):
+                raise OutputWriteError(f"short write to {self.name}: {written} of {len(data)} bytes")
+            return
+        fd = self._fd
+        good: int | None = None
+        try:
+            self.out.flush()  # anything buffered before us goes first
+            if self._regular:
+                good = os.fstat(fd).st_size
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            if self._regular:
+                os.fsync(fd)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            undone = ""
+            if good is not None:
+                try:
+                    os.ftruncate(fd, good)
+                    undone = "; the partial page was removed"
+                except OSError:
+                    undone = "; the last line may be incomplete"
+            raise OutputWriteError(
+                f"writing records to {self.name} failed: {exc.strerror or exc} (errno {exc.errno}){undone}. "
+                "The checkpoint was not advanced past the records written",
+                hint="free space and run the same command again with the same --state, appending (>>) to "
+                "the same output: it resumes after the last complete page",
+            ) from exc
 
 
 Sink = Callable[[str, list[SourceRecord]], None]
@@ -346,11 +420,23 @@ def write(
     summary = WriteSummary(stream=stream)
     batch: list[SourceRecord] = []
 
+    name = type(destination).__name__
+
     def flush() -> None:
         nonlocal batch
         if not batch:
             return
-        result = destination.write(stream, batch)
+        first, last = summary.written + summary.failed + 1, summary.written + summary.failed + len(batch)
+        where = f"destination {name}, stream '{stream}', batch {summary.batches + 1} (records {first}-{last})"
+        try:
+            result = destination.write(stream, batch)
+        except Exception as exc:  # noqa: BLE001 - connector code may raise anything
+            raise _destination_error(where, "write()", exc) from exc
+        if not isinstance(result, WriteResult):
+            raise DestinationError(
+                f"{where}: write() returned {type(result).__name__}, expected WriteResult",
+                hint="return WriteResult(written=..., failed=..., errors=[...])",
+            )
         summary.written += result.written
         summary.failed += result.failed
         summary.errors.extend(result.errors)
@@ -366,5 +452,30 @@ def write(
         if len(batch) >= batch_size:
             flush()
     flush()
-    destination.finalize()
+    try:
+        destination.finalize()
+    except Exception as exc:  # noqa: BLE001 - connector code may raise anything
+        raise _destination_error(f"destination {name}, stream '{stream}'", "finalize()", exc) from exc
     return summary
+
+
+def _destination_error(where: str, call: str, exc: Exception) -> ConnectorError:
+    """A destination's failure as our error: outside failures keep exit 3, the connector's own code exit 1."""
+    from cdk.errors import CdkError, OutsideError, TransientError
+
+    if isinstance(exc, CdkError):
+        message = f"{where}: {call} failed: {exc.message}"
+        if isinstance(exc, (TransientError, OutsideError)):
+            err: ConnectorError = TransientError(message, hint=exc.hint)
+        else:
+            err = DestinationError(message, hint=exc.hint)
+        return err
+    if isinstance(exc, OSError):
+        return TransientError(
+            f"{where}: {call} failed: {type(exc).__name__}: {exc}",
+            hint="an outside failure (disk, network); fix it and send the batch again",
+        )
+    return DestinationError(
+        f"{where}: {call} raised {type(exc).__name__}: {exc}",
+        hint="a bug or an unexpected answer in the destination's code; the batch was not acknowledged",
+    )

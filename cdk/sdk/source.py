@@ -33,6 +33,9 @@ class _Connector:
         self.session = session
         if self.session.auth is None:
             self.session.auth = self.get_authenticator()
+        bind = getattr(self.session.auth, "bind_session", None)
+        if callable(bind):  # token refreshes go through this guarded session, never a bare one
+            bind(self.session)
 
     def get_authenticator(self) -> AuthBase | None:
         """The requests authenticator; by default built from ``config.authentication``."""
@@ -69,6 +72,16 @@ class AbstractSource(_Source):
 
     def get_total_records_count(self) -> int | None:
         """Total records of ``config.stream`` if the API tells; used for progress."""
+        return None
+
+    def discover(self) -> list[dict[str, Any]] | dict[str, dict[str, Any]] | None:
+        """Dynamic discovery: the streams the API offers now, each ``{"name", "schema"[, "primary_key",
+        "cursor_field"]}`` (or a mapping name -> JSON Schema). ``cdk discover`` prefers it to the
+        manifest. None (the default): not implemented."""
+        return None
+
+    def get_json_schema(self, stream: str) -> dict[str, Any] | None:
+        """The JSON Schema of one stream's records, when the API describes it (None: use the manifest)."""
         return None
 
     @abstractmethod
@@ -133,6 +146,41 @@ for _cls in (_Source, AbstractSource, StreamingSource, AbstractDestination):
             getattr(_fn, "__func__", _fn).__cdk_stub__ = True
 
 
+def is_simple_contract(cls: type[Any]) -> bool:
+    """True for a class written to the custom-sources API's simpler contract: ``get_streams``,
+    ``check_connection`` and ``get_records(stream)``, and no real ``get``/``read_stream`` — whether or not
+    it inherits :class:`AbstractSource` (the API's example does)."""
+    if not all(callable(getattr(cls, m, None)) for m in ("get_streams", "check_connection", "get_records")):
+        return False
+    for method in ("get", "read_stream"):
+        fn = getattr(cls, method, None)
+        if fn is not None and not getattr(fn, "__cdk_stub__", False):
+            return False
+    return True
+
+
+def _simple_instance(simple_class: type[Any], config: Any, session: Any) -> Any:
+    """An instance of a simple-contract class. A subclass of our AbstractSource still has abstract
+    stubs (it implements the other contract), so a concrete subclass fills them before instantiating."""
+    if not issubclass(simple_class, _Connector):
+        obj = simple_class()
+        for name, value in (("config", config), ("session", session)):
+            try:
+                setattr(obj, name, value)
+            except AttributeError:
+                pass
+        return obj
+
+    def stub(self: Any, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("the simple contract has get_records(stream); cdk adapts it")
+
+    filled: dict[str, Any] = {name: stub for name in getattr(simple_class, "__abstractmethods__", ())}
+    concrete = type(simple_class.__name__, (simple_class,), filled)
+    if config is None:  # streams() without a config: no __init__ needed to list names
+        return object.__new__(concrete)
+    return concrete(config, session=session)
+
+
 class SimpleSourceAdapter(AbstractSource):
     """Runs a source written to the custom-sources API's simpler contract as an AbstractSource.
 
@@ -146,12 +194,7 @@ class SimpleSourceAdapter(AbstractSource):
 
     def __init__(self, config: SourceConfig, session: ConnectorSession | None = None) -> None:
         super().__init__(config, session)
-        self.simple = self.simple_class()
-        try:
-            self.simple.config = config
-            self.simple.session = self.session
-        except AttributeError:
-            pass
+        self.simple = _simple_instance(self.simple_class, config, self.session)
         self._iter: Iterator[Any] | None = None
         self._page = 0
 
@@ -160,9 +203,10 @@ class SimpleSourceAdapter(AbstractSource):
         """A subclass of the adapter bound to ``simple_class``."""
         return type(simple_class.__name__, (cls,), {"simple_class": simple_class})
 
-    # ignored below: AbstractSource.streams is a staticmethod; the adapter needs its simple class's instance
-    def streams(self) -> list[str]:  # type: ignore[override]
-        return list(self.simple_class().get_streams())
+    # ignored below: AbstractSource.streams is a staticmethod; the adapter lists its simple class's streams
+    @classmethod
+    def streams(cls) -> list[str]:
+        return list(_simple_instance(cls.simple_class, None, None).get_streams())
 
     @staticmethod
     def get_config_class() -> type[SourceConfig]:

@@ -31,6 +31,7 @@ from cdk.testing.modes import CassetteMode, RecordMode
 from cdk.testing.redact import Redactor, recording_secrets, scan_tree
 
 HARNESS_KEY = pytest.StashKey["Harness"]()
+PREVIOUS_CLOCK_KEY = pytest.StashKey[Any]()
 REPORT_KEY = pytest.StashKey[dict[str, pytest.TestReport]]()
 RECORD_HINT = "run `cdk test --record`"
 
@@ -581,6 +582,19 @@ def activate(pytest_config: Any, root: Path) -> None:
         )
     pytest_config.stash[HARNESS_KEY] = harness
     pytest_config.pluginmanager.register(sys.modules[__name__], "cdk-connector")
+    if pytest_config.stash[HARNESS_KEY].mode is RecordMode.NONE:
+        # replay: retries and rate limits never really sleep. Set here, in the test process only — no
+        # environment variable can turn waits off in production.
+        from cdk.sdk.http import VirtualClock, set_default_clock
+
+        pytest_config.stash[PREVIOUS_CLOCK_KEY] = set_default_clock(VirtualClock())
+
+
+def pytest_unconfigure(config: Any) -> None:
+    if PREVIOUS_CLOCK_KEY in config.stash:
+        from cdk.sdk.http import set_default_clock
+
+        set_default_clock(config.stash[PREVIOUS_CLOCK_KEY])
 
 
 def pytest_collect_file(file_path: Path, parent: Any) -> Any:

@@ -158,8 +158,6 @@ def run_tests(
             )
 
     env = dict(os.environ)
-    if mode is RecordMode.NONE:
-        env["CDK_VIRTUAL_TIME"] = "1"  # retries and rate limits of replayed traffic never sleep
     if output is None:
         env["NO_COLOR"] = "1"
     started = time.perf_counter()

@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...], bool]] = [
             "cdk.errors",
             "cdk.findings",
             "cdk.secrets",
+            "cdk.secret_refs",
             "cdk.settings",
             "cdk.manifest",
             "cdk.project",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -29,39 +30,66 @@ def test_each_pagination_style_reads_exactly_n_records(demo_api, source, write_c
     assert demo_api.count("/users") == 5
 
 
-def test_429_retry_after_is_honoured_without_sleeping(demo_api, source, write_config):
+def run_cdk_virtual_time(*args: str, cwd, monkeypatch) -> tuple[int, bytes, str]:
+    """`cdk ARGS` in this process on a virtual clock, as `cdk test` replay runs connectors: the exit code,
+    stdout bytes and stderr text. (A real subprocess always really waits: no variable turns that off.)"""
+    import contextlib
+    import io
+
+    from cdk.cli.main import main
+    from cdk.sdk.http import VirtualClock, set_default_clock
+
+    monkeypatch.chdir(cwd)
+    out, err = io.BytesIO(), io.StringIO()
+    stdout = io.TextIOWrapper(out, encoding="utf-8")
+    previous = set_default_clock(VirtualClock())
+    code = 0
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(err):
+            try:
+                main(list(args))
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+            stdout.flush()
+    finally:
+        set_default_clock(previous)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_429_retry_after_is_honoured_without_sleeping(demo_api, source, write_config, monkeypatch, caplog):
     demo_api.script("/users", {"status": 429, "headers": {"Retry-After": "40"}})
     cfg = write_config({"api_url": demo_api.url})
-    # CDK_VIRTUAL_TIME makes waits virtual: a real 40 s sleep would hit the 20 s timeout below
-    result = run_cdk("read", "--config", str(cfg), cwd=source, env={"CDK_VIRTUAL_TIME": "1"}, timeout=20)
+    started = time.monotonic()
+    code, out, _err = run_cdk_virtual_time("read", "--config", str(cfg), cwd=source, monkeypatch=monkeypatch)
+    assert code == 0, caplog.text
+    assert time.monotonic() - started < 20  # a real 40 s wait did not happen
+    assert len(jsonl(out)) == 100
+    assert "429 from" in caplog.text and "retrying in 40.0 s" in caplog.text
+
+
+def test_virtual_time_variable_does_not_skip_waits_in_production(demo_api, source, write_config):
+    """CDK_VIRTUAL_TIME used to switch every backoff off; a production run must really wait."""
+    demo_api.script("/users", {"status": 503, "headers": {"Retry-After": "2"}})
+    cfg = write_config({"api_url": demo_api.url})
+    started = time.monotonic()
+    result = run_cdk("read", "--config", str(cfg), cwd=source, env={"CDK_VIRTUAL_TIME": "1"})
     assert result.returncode == 0, result.stderr
+    assert time.monotonic() - started >= 2.0
     assert len(jsonl(result.stdout)) == 100
-    assert b"429 from" in result.stderr and b"retrying in 40.0 s" in result.stderr
 
 
-def test_500_twice_then_success(demo_api, source, write_config):
+def test_500_twice_then_success(demo_api, source, write_config, monkeypatch):
     demo_api.script("/users", {"status": 500}, {"status": 502})
-    result = run_cdk(
-        "read",
-        "--config",
-        str(write_config({"api_url": demo_api.url})),
-        cwd=source,
-        env={"CDK_VIRTUAL_TIME": "1"},
-    )
-    assert result.returncode == 0 and len(jsonl(result.stdout)) == 100
+    cfg = str(write_config({"api_url": demo_api.url}))
+    code, out, _ = run_cdk_virtual_time("read", "--config", cfg, cwd=source, monkeypatch=monkeypatch)
+    assert code == 0 and len(jsonl(out)) == 100
 
 
-def test_endless_500_fails_with_exit_3_and_clear_message(demo_api, source, write_config):
+def test_endless_500_fails_with_exit_3_and_clear_message(demo_api, source, write_config, monkeypatch):
     demo_api.script("/users", *[{"status": 500}] * 20)
-    result = run_cdk(
-        "read",
-        "--config",
-        str(write_config({"api_url": demo_api.url})),
-        cwd=source,
-        env={"CDK_VIRTUAL_TIME": "1"},
-    )
-    assert result.returncode == 3
-    err = result.stderr.decode()
+    cfg = str(write_config({"api_url": demo_api.url}))
+    code, _, err = run_cdk_virtual_time("read", "--config", cfg, cwd=source, monkeypatch=monkeypatch)
+    assert code == 3
     assert "answered 500" in err and "gave up after 5 retries" in err and "Traceback" not in err
 
 
