@@ -60,6 +60,7 @@ def test_publish_to_pypiserver_install_pinned_and_version_rules(
     assert sorted(pypiserver.listing()) == [
         "acme_connector-1.4.2-py3-none-any.whl",
         "acme_connector-1.4.2.tar.gz",
+        "connector_cdk-0.1.0-py3-none-any.whl",  # the SDK it depends on, which the registry lacked
     ]
     # the version is written, comments and layout kept
     assert "version: 1.4.2   # written by cdk publish\n" in (connector / "connector.yaml").read_text()
@@ -169,6 +170,7 @@ def test_publish_to_pypiserver_install_pinned_and_version_rules(
         "build",
         "twine-check",
         "scan",
+        "sdk",
         "upload",
     ]
     listed = cdk("versions", "acme-connector", "--repository", pypiserver.url, env=env)
