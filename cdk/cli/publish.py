@@ -173,12 +173,15 @@ def _progress(quiet: bool) -> Iterator[Callable[[str], None]]:
 
 
 def _interrupt_on_sigterm() -> None:
+    """Every catchable signal that ends a process (TERM, HUP — a closed terminal —, QUIT) interrupts the
+    publish like Ctrl-C does, so the workflow restores connector.yaml and pyproject.toml."""
     import signal
 
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, handler)
 
 
 @click.command("versions")

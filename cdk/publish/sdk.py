@@ -21,7 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from cdk.errors import OutsideError
+from cdk.errors import AlreadyPublished, OutsideError
 
 SDK_DIST = "connector-cdk"
 
@@ -96,7 +96,14 @@ def ensure_sdk(
         return result
     progress(f"building the connector-cdk {mine} wheel the connector depends on")
     wheel = sdk_wheel(workdir)
-    registry.upload([wheel], progress=progress)
+    try:
+        registry.upload([wheel], progress=progress)
+    except AlreadyPublished as exc:  # a concurrent publish uploaded it since the index was read
+        result.present = mine
+        result.note = f"connector-cdk {mine} arrived in {registry.display} from another publish meanwhile" + (
+            "" if exc.identical else " (a different build of the same version)"
+        )
+        return result
     result.uploaded = wheel.name
     result.note = (
         f"uploaded {wheel.name} to {registry.display}: the connector requires {requirement}, which the "

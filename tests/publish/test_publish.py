@@ -220,7 +220,7 @@ def test_a_read_protected_registry_with_a_wrong_password_stops_before_building(
         )
         assert result.returncode == 3, result.stderr
         assert (
-            f"the registry {server.url} refused the credentials (HTTP 403 for {server.url}simple/acme-connector/)"
+            f"the registry {server.url} refused the credentials (HTTP 403 for {server.url}simple/)"
             in result.stderr
         )
         assert "building" not in result.stderr and wrong not in result.stderr + result.stdout
@@ -405,7 +405,10 @@ def test_cdk_connectors_lists_nothing_here_in_json() -> None:
     assert all({"name", "object", "distribution", "version"} <= set(c) for c in json.loads(result.stdout))
 
 
-def test_a_killed_publish_restores_the_working_tree(connector: Path, cdk_env: dict[str, str]) -> None:
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP", "SIGQUIT"])
+def test_a_killed_publish_restores_the_working_tree(
+    signame: str, connector: Path, cdk_env: dict[str, str]
+) -> None:
     import signal
     import threading
     import time
@@ -433,7 +436,7 @@ def test_a_killed_publish_restores_the_working_tree(connector: Path, cdk_env: di
         assert arrived.wait(60), "the upload never started"
         assert "version: 1.4.2 " in (connector / "connector.yaml").read_text()  # written, upload under way
         time.sleep(0.2)  # let twine settle into waiting for the answer
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(getattr(signal, signame))
         out, err = proc.communicate(timeout=60)
     finally:
         release.set()

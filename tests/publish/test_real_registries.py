@@ -5,7 +5,10 @@ is at USER/INDEX/+simple/, not /simple/). Every refusal leaves the registry's fi
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,12 +103,40 @@ def test_version_rules_hold_and_an_unreadable_index_fails_closed(
     for version in ("0.1.0", "0.2.0"):
         code, out = publish(version)
         assert code == 0, out
+    # the install command publish printed is true: pip finds the pin (and connector-cdk) through it
+    [line] = [ln for ln in out.splitlines() if "on a machine without cdk: pip install" in ln]
+    command = shlex.split(line.split(": ", 1)[1])
+    assert command[:3] == ["pip", "install", "--extra-index-url"] and command[4] == "acme-connector==0.2.0"
+    for requirement in ("acme-connector==0.2.0", "connector-cdk"):
+        got = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "-q",
+                "--no-deps",
+                "--disable-pip-version-check",
+                "--no-input",
+                "--index-url",
+                command[3],
+                "-d",
+                str(tmp_path / "dl"),
+                requirement,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=tmp_path,
+        )
+        assert got.returncode == 0, got.stderr
     published = target.listing()
     assert sorted(n.rsplit("/", 1)[-1] for n in published if n.endswith((".whl", ".tar.gz"))) == [
         "acme_connector-0.1.0-py3-none-any.whl",
         "acme_connector-0.1.0.tar.gz",
         "acme_connector-0.2.0-py3-none-any.whl",
         "acme_connector-0.2.0.tar.gz",
+        "connector_cdk-0.1.0-py3-none-any.whl",  # uploaded by the first publish: the connector requires it
     ]
     versions = cdk("versions", "acme", "--repository", target.repository, env=target.env)
     assert versions.stdout.split() == ["0.1.0", "0.2.0"], versions.stderr
@@ -164,6 +195,7 @@ def test_a_registry_without_authentication_needs_no_credentials(tmp_path: Path, 
         assert sorted(server.listing()) == [
             "acme_connector-0.1.0-py3-none-any.whl",
             "acme_connector-0.1.0.tar.gz",
+            "connector_cdk-0.1.0-py3-none-any.whl",
         ]
     finally:
         server.stop()
@@ -179,9 +211,27 @@ def test_the_index_url_may_be_given_as_the_repository(tmp_path: Path, cdk: CdkRu
         assert sorted(devpi.listing()) == [
             "acme_connector-0.1.0-py3-none-any.whl",
             "acme_connector-0.1.0.tar.gz",
+            "connector_cdk-0.1.0-py3-none-any.whl",
         ]
         again = cdk("publish", "0.1.0", "--repository", devpi.url, GATE, cwd=connector, env=env)
         assert again.returncode == 1, again.stderr
     finally:
         devpi.stop()
     shutil.rmtree(tmp_path / "devpi", ignore_errors=True)
+
+
+def test_ci_without_a_registry_says_what_publish_would_use(
+    tmp_path: Path, cdk: CdkRunner, cdk_env: dict[str, str]
+) -> None:
+    import json
+
+    connector = write_connector(tmp_path / "acme")
+    r = cdk(
+        "ci", "--skip", "validate", "--skip", "test", "--skip", "build", "--format", "json", cwd=connector
+    )
+    [release] = [s for s in json.loads(r.stdout)["stages"] if s["stage"] == "release"]
+    assert release["status"] == "skipped"
+    assert release["summary"] == (
+        "version rules not checked: no registry given (--repository or CDK_REGISTRY_URL); "
+        f"cdk publish would use the folder registry {Path(cdk_env['CDK_HOME']) / 'registry'}"
+    )
