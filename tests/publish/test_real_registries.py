@@ -283,7 +283,15 @@ def test_credentials_from_pypirc_and_from_the_keyring(
             KEYRING_BACKEND.format(url=server.url, user=REGISTRY_USER, password=REGISTRY_PASSWORD)
         )
         keyring_env = {"PYTHONPATH": str(backend), "PYTHON_KEYRING_BACKEND": "cdk_test_keyring.Backend"}
-        r = cdk("publish", "0.2.0", "--repository", server.url, GATE, cwd=connector, env=keyring_env)
+        # a real process: the keyring backend is chosen at import, from the environment and sys.path
+        r = subprocess.run(
+            [sys.executable, "-m", "cdk", "publish", "0.2.0", "--repository", server.url, GATE],
+            cwd=connector,
+            env={**cdk_env, **keyring_env},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert r.returncode == 0, r.stderr
         assert REGISTRY_PASSWORD not in r.stdout + r.stderr
         assert "acme_connector-0.2.0-py3-none-any.whl" in server.listing()
