@@ -134,7 +134,14 @@ def publish(
             if repository is None
             else f" --repository {repository if '@' not in repository else '<registry>'}"
         )
+        if index_url:
+            where += f" --index-url {index_url if '@' not in index_url else '<index>'}"
         click.echo(f"pin it in pipelines; install with: cdk install {result.requirement}{where}", err=True)
+        click.echo(
+            f"or, on a machine without cdk: pip install --extra-index-url {result.install_index} "
+            f"{result.requirement}",
+            err=True,
+        )
         if result.tag:
             click.echo(f"tagged {result.tag}", err=True)
     click.echo(result.requirement)
@@ -166,12 +173,15 @@ def _progress(quiet: bool) -> Iterator[Callable[[str], None]]:
 
 
 def _interrupt_on_sigterm() -> None:
+    """Every catchable signal that ends a process (TERM, HUP — a closed terminal —, QUIT) interrupts the
+    publish like Ctrl-C does, so the workflow restores connector.yaml and pyproject.toml."""
     import signal
 
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, handler)
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, handler)
 
 
 @click.command("versions")

@@ -60,27 +60,69 @@ def install_pinned(
     pins = [s for s in req.specifier if s.operator in ("==", "===")]
     if len(pins) != 1 or len(req.specifier) != 1:
         raise CdkError(f"{requirement!r} is not pinned to one version: write NAME==VERSION")
+    # the registry is an extra index: pip's own index (PyPI or the organisation's mirror) still serves the
+    # connector's public dependencies (click, pydantic, ...); connector-cdk is in the registry (cdk publish
+    # uploads it when the registry lacks it)
     cmd = [sys.executable, "-m", "pip"]
     if python:
         cmd += ["--python", python]
-    cmd += ["install", "--disable-pip-version-check", "--no-input", "--index-url", registry.pip_index_url()]
+    cmd += [
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "--extra-index-url",
+        registry.pip_index_url(),
+    ]
     for url in extra_index_urls or []:
         cmd += ["--extra-index-url", url]
     cmd.append(str(req))
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
     if proc.returncode != 0:
         scrub = getattr(registry, "scrub", lambda t: t)
-        tail = "\n".join(scrub(proc.stdout + proc.stderr).strip().splitlines()[-12:])
-        if "No matching distribution" in tail or "Could not find a version" in tail:
+        output = scrub(proc.stdout + proc.stderr)
+        tail = "\n".join(output.strip().splitlines()[-12:])
+        missing = unresolved(output)
+        if missing is not None:
+            from packaging.utils import canonicalize_name
+
+            if _name_of(missing) == canonicalize_name(req.name):
+                raise CdkError(
+                    f"{req} is not in {registry.display}:\n{tail}",
+                    hint=f"cdk versions {req.name} lists the published versions",
+                )
             raise CdkError(
-                f"{req} is not in {registry.display}:\n{tail}",
-                hint=f"cdk versions {req.name} lists the published versions",
+                f"{req} is in {registry.display}, but its dependency {missing} is in none of the indexes pip "
+                f"used (the registry, and pip's own index and extra indexes):\n{tail}",
+                hint=(
+                    "publish the connector again with cdk (cdk publish uploads the connector-cdk it needs to "
+                    "the registry)"
+                    if _name_of(missing) == "connector-cdk"
+                    else "pass --extra-index-url with an index that has it, or configure pip's index"
+                ),
             )
         raise OutsideError(
             f"pip could not install {req} from {registry.display}:\n{tail}",
             hint="check the registry is reachable and the credentials are right",
         )
     return str(req)
+
+
+def unresolved(pip_output: str) -> str | None:
+    """The requirement pip could not find ("No matching distribution found for X"), or None."""
+    import re
+
+    found = re.findall(r"No matching distribution found for (\S[^\n]*)", pip_output)
+    return found[-1].strip() if found else None
+
+
+def _name_of(requirement: str) -> str:
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        return str(canonicalize_name(Requirement(requirement).name))
+    except InvalidRequirement:
+        return str(canonicalize_name(requirement.split()[0]))
 
 
 def installed_connectors() -> list[dict[str, Any]]:

@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{PEP691_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
 Progress = Callable[[str], None]
+# Called with the index's files for the project right before the upload (under the registry lock where the
+# registry has one): raises (e.g. VersionRefused) when what was decided earlier no longer holds.
+Guard = Callable[[list["RegistryFile"]], None]
 
 
 def _quiet(_: str) -> None:
@@ -77,7 +80,9 @@ class Registry(Protocol):
 
     def fetch(self, file: RegistryFile) -> bytes: ...
 
-    def upload(self, artifacts: list[Path], *, progress: Progress = _quiet) -> UploadReport: ...
+    def upload(
+        self, artifacts: list[Path], *, progress: Progress = _quiet, guard: Guard | None = None
+    ) -> UploadReport: ...
 
     def pip_index_url(self) -> str: ...
 
@@ -236,12 +241,53 @@ class FolderRegistry:
         return self.simple / canonical(name)
 
     def files(self, name: str) -> list[RegistryFile]:
+        """The files the index lists for ``name``; [] only when the index does not list the project.
+        An index that exists but cannot be read is an outside failure (exit 3), never "nothing published"."""
         index = self.project_dir(name) / "index.html"
         try:
             text = index.read_text(encoding="utf-8")
         except FileNotFoundError:
+            if canonical(name) in self._root_projects():
+                raise OutsideError(
+                    f"the registry {self.display} lists {canonical(name)} but {index} is missing",
+                    hint="the registry folder was changed by hand; restore the file or the project's folder",
+                ) from None
             return []
+        except (OSError, UnicodeDecodeError) as exc:
+            raise OutsideError(
+                f"the index {index} of the registry {self.display} cannot be read: {exc.__class__.__name__}: "
+                f"{getattr(exc, 'strerror', None) or exc}",
+                hint="check the folder's permissions; nothing was published",
+            ) from None
         return parse_simple_html(text, index.as_uri())
+
+    def _root_projects(self) -> set[str]:
+        root = self.simple / "index.html"
+        try:
+            text = root.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return set()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise OutsideError(
+                f"the index {root} of the registry {self.display} cannot be read: {exc.__class__.__name__}",
+                hint="check the folder's permissions; nothing was published",
+            ) from None
+        parser = _Anchors()
+        parser.feed(text)
+        return {canonical(label or href.rstrip("/")) for href, label in parser.links}
+
+    def sweep(self) -> list[Path]:
+        """Delete temporary files left by interrupted writes (``.NAME.XXXX.tmp``). Call under the lock only:
+        every writer holds it, so any temporary file seen then belongs to a process that is gone."""
+        removed = []
+        if self.simple.is_dir():
+            for tmp in [*self.simple.glob(".*.tmp"), *self.simple.glob("*/.*.tmp")]:
+                try:
+                    tmp.unlink()
+                    removed.append(tmp)
+                except FileNotFoundError:
+                    pass
+        return removed
 
     def fetch(self, file: RegistryFile) -> bytes:
         from urllib.request import url2pathname
@@ -257,12 +303,18 @@ class FolderRegistry:
             else []
         )
 
-    def upload(self, artifacts: list[Path], *, progress: Progress = _quiet) -> UploadReport:
-        """Copy artifacts in and update the indexes, all under the registry lock."""
+    def upload(
+        self, artifacts: list[Path], *, progress: Progress = _quiet, guard: Guard | None = None
+    ) -> UploadReport:
+        """Copy artifacts in and update the indexes, all under the registry lock: ``guard`` sees the index
+        under the same lock, so a version check it makes cannot be overtaken by a concurrent publish."""
         from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
         report = UploadReport(attempts=1)
         with file_lock(self.root / ".lock"):
+            self.sweep()
+            if guard is not None and artifacts:
+                guard(self.files(_dist_name(artifacts[0])))
             for n, artifact in enumerate(artifacts, 1):
                 name = (
                     parse_wheel_filename(artifact.name)[0]
@@ -378,13 +430,16 @@ class HttpRegistry:
             )
         self.credentials = creds
         self.url = url if url.endswith("/") else url + "/"
+        given_simple = re.search(r"/\+?simple/$", self.url)
         if index_url:
-            self.index_url = strip_userinfo(index_url)[0].rstrip("/") + "/"
-        elif self.url.rstrip("/").endswith("/simple"):
-            self.index_url = self.url
-            self.url = self.url.rstrip("/")[: -len("simple")]
-        else:
-            self.index_url = self.url + "simple/"
+            self.candidates = [strip_userinfo(index_url)[0].rstrip("/") + "/"]
+        elif given_simple:  # an index URL given as the repository: upload to its parent (pypiserver, devpi)
+            self.candidates = [self.url]
+            self.url = self.url[: given_simple.start() + 1]
+        else:  # PEP 503's URL/simple/, then devpi's URL/+simple/
+            self.candidates = [self.url + "simple/", self.url + "+simple/"]
+        self.index_url = self.candidates[0]
+        self._projects: set[str] | None = None  # the root index's projects, once it was read
         self.display = self.url
         self.timeout = timeout
         self.attempts = attempts
@@ -407,6 +462,7 @@ class HttpRegistry:
 
     def pip_index_url(self) -> str:
         """The index URL for pip, with credentials in it when there are any (never print it)."""
+        self.discover()
         auth = self._auth()
         if not auth:
             return self.index_url
@@ -450,20 +506,58 @@ class HttpRegistry:
             )
         return response
 
+    def discover(self) -> str:
+        """The simple index's URL, found by reading its root page (PEP 691 JSON or PEP 503 HTML) at each
+        candidate in turn; fails closed (OutsideError, exit 3) when none can be read, because a version is
+        only "new" when an index that was read does not list it."""
+        if self._projects is not None:
+            return self.index_url
+        tried = []
+        for candidate in self.candidates:
+            response = self._get(candidate, ACCEPT)
+            projects = _root_projects(response) if response.status_code == 200 else None
+            if projects is not None:
+                self.index_url, self._projects = candidate, projects
+                return candidate
+            tried.append(
+                f"{candidate} (HTTP {response.status_code}{'' if response.status_code != 200 else ', not a simple index'})"
+            )
+        raise OutsideError(
+            f"the index of the registry {self.display} cannot be read: tried {', '.join(tried)}; "
+            "without it cdk cannot tell which versions are published, so nothing was uploaded",
+            hint="pass the registry's simple index with --index-url (CDK_REGISTRY_INDEX_URL), e.g. "
+            "https://HOST/simple/ (pypiserver, Artifactory, Nexus) or https://HOST/USER/INDEX/+simple/ (devpi)",
+        )
+
     def files(self, name: str) -> list[RegistryFile]:
-        page = f"{self.index_url}{canonical(name)}/"
+        """The files the index lists for ``name``; [] only when the index was read and does not list it."""
+        index = self.discover()
+        page = f"{index}{canonical(name)}/"
         response = self._get(page, ACCEPT)
         if response.status_code == 404:
+            if canonical(name) in (self._projects or set()):
+                raise OutsideError(
+                    f"the registry {self.display} lists {canonical(name)} in {index} but answers HTTP 404 "
+                    f"for {page}",
+                    hint="the registry is inconsistent; try again later or ask its administrator",
+                )
             return []
         if response.status_code >= 400:
             raise OutsideError(
                 f"the registry {self.display} answered HTTP {response.status_code} for {page}",
-                hint="try again later, or check the index URL",
+                hint="try again later, or check the index URL (--index-url / CDK_REGISTRY_INDEX_URL)",
             )
         ctype = response.headers.get("Content-Type", "").split(";")[0].strip()
-        if ctype == PEP691_JSON:
-            return parse_simple_json(response.json(), response.url)
-        return parse_simple_html(response.text, response.url)
+        try:
+            if ctype == PEP691_JSON:
+                return parse_simple_json(response.json(), response.url)
+            return parse_simple_html(response.text, response.url)
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise OutsideError(
+                f"the registry {self.display} answered {page} with a page that is not a simple index "
+                f"({type(exc).__name__})",
+                hint="check the index URL (--index-url / CDK_REGISTRY_INDEX_URL)",
+            ) from None
 
     def fetch(self, file: RegistryFile) -> bytes:
         response = self._get(file.url)
@@ -483,6 +577,11 @@ class HttpRegistry:
             env["TWINE_USERNAME"] = self.credentials.username
         if self.credentials.password is not None:
             env["TWINE_PASSWORD"] = self.credentials.password
+        if self.credentials.username is None and self.credentials.password is None:
+            # nothing configured: the keyring (as twine would ask it), else a registry without
+            # authentication — twine --non-interactive would otherwise stop, asking for a username
+            user, password = _keyring_credentials(self.url)
+            env["TWINE_USERNAME"], env["TWINE_PASSWORD"] = user or "", password or ""
         cmd = [
             sys.executable,
             "-m",
@@ -496,13 +595,19 @@ class HttpRegistry:
         ]
         return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
 
-    def upload(self, artifacts: list[Path], *, progress: Progress = _quiet) -> UploadReport:
+    def upload(
+        self, artifacts: list[Path], *, progress: Progress = _quiet, guard: Guard | None = None
+    ) -> UploadReport:
         """Upload with twine; after any failure the index says what landed (by sha256), so retries
-        upload only what is missing and a conflict is classified exactly."""
+        upload only what is missing and a conflict is classified exactly. ``guard`` sees the index read
+        right before the upload (an HTTP registry has no lock cdk can hold; the window is that short)."""
         report = UploadReport()
         local = {a.name: sha256_file(a) for a in artifacts}
         name = _dist_name(artifacts[0])
-        pending, present = self._missing(artifacts, self.files(name), local)
+        listed = self.files(name)
+        if guard is not None:
+            guard(listed)
+        pending, present = self._missing(artifacts, listed, local)
         report.already_identical += present
         if not pending:
             return report
@@ -569,6 +674,36 @@ class HttpRegistry:
             return self.files(name)
         except OutsideError:
             return []
+
+
+def _keyring_credentials(url: str) -> tuple[str | None, str | None]:
+    """(username, password) the keyring holds for ``url``, as twine looks them up; (None, None) when
+    keyring is missing, has no backend, or holds nothing."""
+    try:
+        import keyring
+
+        cred = keyring.get_credential(url, None)
+    except Exception:  # noqa: BLE001 - any keyring failure means "no credentials from the keyring"
+        return None, None
+    return (cred.username, cred.password) if cred is not None else (None, None)
+
+
+def _root_projects(response: Any) -> set[str] | None:
+    """The projects a simple index's root page lists (canonical names), or None when the page is not one."""
+    ctype = response.headers.get("Content-Type", "").split(";")[0].strip()
+    if ctype == PEP691_JSON or ctype == "application/json":
+        try:
+            data = response.json()
+        except ValueError:
+            return None
+        if not isinstance(data, dict) or not isinstance(data.get("projects"), list):
+            return None
+        return {canonical(str(p.get("name", ""))) for p in data["projects"] if isinstance(p, dict)}
+    if ctype in ("text/html", "application/vnd.pypi.simple.v1+html", ""):
+        parser = _Anchors()
+        parser.feed(response.text)
+        return {canonical(label or href.rstrip("/").rsplit("/", 1)[-1]) for href, label in parser.links}
+    return None
 
 
 def _dist_name(artifact: Path) -> str:

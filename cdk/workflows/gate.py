@@ -285,7 +285,7 @@ def run_gate(
                     root,
                     stage,
                     "skipped",
-                    summary="no registry configured (CDK_REGISTRY_URL or --repository)",
+                    summary=_no_registry_summary(),
                 )
             else:
                 res = release_stage(root, project, registry)
@@ -425,3 +425,13 @@ def write_reports(result: GateResult, out_dir: Path) -> list[Path]:
         atomic_write_text(path, text + "\n")
         written.append(path)
     return written
+
+
+def _no_registry_summary() -> str:
+    """Why the release stage was skipped, and what publish would use instead (a true statement)."""
+    from cdk.publish.registry import default_registry_path
+
+    return (
+        "version rules not checked: no registry given (--repository or CDK_REGISTRY_URL); "
+        f"cdk publish would use the folder registry {default_registry_path()}"
+    )

@@ -64,6 +64,8 @@ class PublishResult:
     gate: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     tag: str | None = None
+    sdk_uploaded: str | None = None  # the connector-cdk wheel uploaded because the registry lacked it
+    install_index: str = ""  # the registry's simple index for pip (never with credentials)
     steps: list[tuple[str, float]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -140,14 +142,14 @@ def publish(
                 raise VersionRefused(
                     f"{dist_name} {version} is already published in {registry.display} "
                     f"({', '.join(sorted(f.filename for f in same))}); a published version is never overwritten",
-                    hint=f"publish a greater version, e.g. cdk publish {version.bump('patch')}",
+                    hint=_greater_hint(latest),
                 )
             resume = True  # an interrupted publish left part of this version: finish it if the bytes match
         elif latest is not None and not v.is_greater(version, latest):
             raise VersionRefused(
                 f"{dist_name} {version} is not greater than the latest published version {latest} "
                 f"in {registry.display}",
-                hint=f"publish a greater version, e.g. cdk publish patch ({bumped(latest, 'patch')})",
+                hint=_greater_hint(latest),
             )
     if options.tag and not options.dry_run:
         check_tag_free(project.root, f"v{version}")
@@ -188,6 +190,7 @@ def publish(
 
     # 4.-6. write, build, check, scan, upload, tag — undone on failure ----------------------------
     from cdk.publish.edit import VersionWrite
+    from cdk.publish.sdk import ensure_sdk, sdk_requirement
 
     workdir = tempfile.mkdtemp(prefix="cdk-publish-")
     build_root = project.root
@@ -215,11 +218,23 @@ def publish(
         result.artifacts = [p.name for p in artifacts]
         if resume:
             artifacts = resume_upload(registry, same, artifacts, result.resumed, result.notes)
+        sdk_req = sdk_requirement(pyproject)
+        if sdk_req is not None:
+            with timer.step("sdk", f"checking that {registry.display} serves {sdk_req}"):
+                sdk = ensure_sdk(
+                    registry, sdk_req, Path(workdir) / "sdk", upload=not options.dry_run, progress=progress
+                )
+                result.sdk_uploaded = sdk.uploaded
+                if sdk.note:
+                    result.notes.append(sdk.note)
         if not options.dry_run:
             with timer.step("upload", f"uploading to {registry.display}"):
-                report = registry.upload(artifacts, progress=progress)
+                report = registry.upload(
+                    artifacts, progress=progress, guard=_still_new(dist_name, version, registry.display)
+                )
                 result.uploaded = report.uploaded
                 result.resumed += report.already_identical
+            result.install_index = _public_index(registry)
             changed = list(writer.originals)
             writer.originals.clear()  # published: from here on the new version stays written
             if options.tag:
@@ -235,3 +250,44 @@ def publish(
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return result
+
+
+def _greater_hint(latest: str | None) -> str:
+    """A hint naming a version that is really free: the next patch after the latest published."""
+    from cdk.publish.publish import bumped
+
+    if latest is None:
+        return "publish a greater version"
+    return f"publish a version greater than {latest}, e.g. cdk publish patch ({bumped(latest, 'patch')})"
+
+
+def _still_new(dist_name: str, version: Any, display: str) -> Callable[[list[Any]], None]:
+    """The version check again, on the index read under the registry lock right before the upload: a
+    concurrent publish of a greater version since step 1 refuses this one (exit 1)."""
+
+    def guard(listed: list[Any]) -> None:
+        from cdk.publish import versions as v
+        from cdk.publish.registry import versions_of
+
+        others = [f for f in listed if f.version != version.pep440]
+        latest = v.latest(versions_of(others))
+        if latest is not None and not v.is_greater(version, latest):
+            raise VersionRefused(
+                f"{dist_name} {version} is not greater than {latest}, which another publish put into "
+                f"{display} while this one ran; nothing was uploaded",
+                hint=_greater_hint(latest),
+            )
+
+    return guard
+
+
+def _public_index(registry: Any) -> str:
+    """The registry's simple index as pip takes it, with the user name but never the password."""
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    index = str(registry.index_url)
+    user = getattr(getattr(registry, "credentials", None), "username", None)
+    if not user or not index.startswith(("http://", "https://")):
+        return index
+    parts = urlsplit(index)
+    return urlunsplit((parts.scheme, f"{quote(user, safe='')}@{parts.netloc}", parts.path, "", ""))

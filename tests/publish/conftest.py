@@ -221,14 +221,15 @@ def free_port() -> int:
 
 
 class PyPIServer:
-    def __init__(self, root: Path, authenticate: str = "update") -> None:
+    def __init__(self, root: Path, authenticate: str = "update", *, htpasswd: bool = True) -> None:
         from passlib.apache import HtpasswdFile
 
         self.packages = root / "packages"
         self.packages.mkdir(parents=True)
-        htpasswd = HtpasswdFile(str(root / "htpasswd"), new=True)
-        htpasswd.set_password(REGISTRY_USER, REGISTRY_PASSWORD)
-        htpasswd.save()
+        if htpasswd:
+            passwords = HtpasswdFile(str(root / "htpasswd"), new=True)
+            passwords.set_password(REGISTRY_USER, REGISTRY_PASSWORD)
+            passwords.save()
         self.log = open(root / "pypiserver.log", "wb")  # noqa: SIM115 - closed in stop()
         # free_port() lets the port go before pypiserver binds it; under xdist another worker may take it
         # in between, so a server that exits at once is started again on another port
@@ -246,7 +247,7 @@ class PyPIServer:
                     "-p",
                     str(self.port),
                     "-P",
-                    str(root / "htpasswd"),
+                    str(root / "htpasswd") if htpasswd else ".",
                     "-a",
                     authenticate,
                     "--disable-fallback",
@@ -313,3 +314,91 @@ def built_dists(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     result = build_project(root, root / "dist", isolation="none")
     assert result.sdist and result.wheel
     return result.sdist, result.wheel
+
+
+# --- a real devpi-server on 127.0.0.1 -------------------------------------------------------------
+
+DEVPI_USER = "bob"
+DEVPI_PASSWORD = "devpi-Secret-PW-4410"
+
+
+class DevpiServer:
+    """devpi-server in a temporary server directory, with a user and an index ``USER/dev`` that has no
+    base (nothing mirrored from PyPI). ``url`` is the upload URL; its simple index is ``url + "+simple/"``."""
+
+    def __init__(self, root: Path) -> None:
+        import shutil
+
+        self.serverdir = root / "server"
+        bindir = Path(sys.executable).parent
+        init = shutil.which("devpi-init", path=str(bindir)) or shutil.which("devpi-init")
+        server = shutil.which("devpi-server", path=str(bindir)) or shutil.which("devpi-server")
+        if not init or not server:
+            raise RuntimeError("devpi-server is not installed (pip install -e '.[dev]')")
+        subprocess.run(
+            [init, "--serverdir", str(self.serverdir), "--no-root-pypi"],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}/"
+        self.url = f"{self.base}{DEVPI_USER}/dev/"
+        self.log = open(root / "devpi.log", "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [server, "--serverdir", str(self.serverdir), "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        self._wait(root)
+        self._api("PUT", DEVPI_USER, {"password": DEVPI_PASSWORD, "email": "bob@example.com"}, auth=False)
+        self._api("PUT", f"{DEVPI_USER}/dev", {"bases": [], "volatile": False})
+
+    def _api(self, method: str, path: str, body: dict[str, object], *, auth: bool = True) -> None:
+        import requests
+
+        response = requests.request(
+            method,
+            self.base + path,
+            json=body,
+            auth=(DEVPI_USER, DEVPI_PASSWORD) if auth else None,
+            headers={"Accept": "application/json"},
+            timeout=30,
+        )
+        if response.status_code >= 300:
+            raise RuntimeError(f"devpi {method} {path}: HTTP {response.status_code} {response.text[:300]}")
+
+    def _wait(self, root: Path, attempts: int = 600) -> None:
+        import time
+        import urllib.request
+
+        for _ in range(attempts):  # bounded: at most ~60 s (devpi starts slowly on a busy machine)
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"devpi-server exited: {(root / 'devpi.log').read_text()}")
+            try:
+                with urllib.request.urlopen(self.base + "+api", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("devpi-server did not answer within 60 s")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self.log.close()
+
+    def listing(self) -> dict[str, bytes]:
+        """Every distribution file devpi stores (its +files tree), by name."""
+        files = self.serverdir / "+files"
+        if not files.is_dir():
+            return {}
+        return {
+            p.name: p.read_bytes()
+            for p in sorted(files.rglob("*"))
+            if p.is_file() and p.name.endswith((".whl", ".tar.gz"))
+        }

@@ -60,6 +60,7 @@ def test_publish_to_pypiserver_install_pinned_and_version_rules(
     assert sorted(pypiserver.listing()) == [
         "acme_connector-1.4.2-py3-none-any.whl",
         "acme_connector-1.4.2.tar.gz",
+        "connector_cdk-0.1.0-py3-none-any.whl",  # the SDK it depends on, which the registry lacked
     ]
     # the version is written, comments and layout kept
     assert "version: 1.4.2   # written by cdk publish\n" in (connector / "connector.yaml").read_text()
@@ -169,6 +170,7 @@ def test_publish_to_pypiserver_install_pinned_and_version_rules(
         "build",
         "twine-check",
         "scan",
+        "sdk",
         "upload",
     ]
     listed = cdk("versions", "acme-connector", "--repository", pypiserver.url, env=env)
@@ -218,7 +220,7 @@ def test_a_read_protected_registry_with_a_wrong_password_stops_before_building(
         )
         assert result.returncode == 3, result.stderr
         assert (
-            f"the registry {server.url} refused the credentials (HTTP 403 for {server.url}simple/acme-connector/)"
+            f"the registry {server.url} refused the credentials (HTTP 403 for {server.url}simple/)"
             in result.stderr
         )
         assert "building" not in result.stderr and wrong not in result.stderr + result.stdout
@@ -403,7 +405,10 @@ def test_cdk_connectors_lists_nothing_here_in_json() -> None:
     assert all({"name", "object", "distribution", "version"} <= set(c) for c in json.loads(result.stdout))
 
 
-def test_a_killed_publish_restores_the_working_tree(connector: Path, cdk_env: dict[str, str]) -> None:
+@pytest.mark.parametrize("signame", ["SIGTERM", "SIGHUP", "SIGQUIT"])
+def test_a_killed_publish_restores_the_working_tree(
+    signame: str, connector: Path, cdk_env: dict[str, str]
+) -> None:
     import signal
     import threading
     import time
@@ -431,7 +436,7 @@ def test_a_killed_publish_restores_the_working_tree(connector: Path, cdk_env: di
         assert arrived.wait(60), "the upload never started"
         assert "version: 1.4.2 " in (connector / "connector.yaml").read_text()  # written, upload under way
         time.sleep(0.2)  # let twine settle into waiting for the answer
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(getattr(signal, signame))
         out, err = proc.communicate(timeout=60)
     finally:
         release.set()

@@ -198,3 +198,42 @@ def test_open_registry_resolution(tmp_path: Path) -> None:
         "flag-pw",
     )
     assert "flag-pw" not in flagged.scrub("failed for https://u:flag-pw@reg.corp.test/ with flag-pw")
+
+
+def test_temporary_files_left_by_a_killed_copy_are_swept_under_the_lock(tmp_path: Path) -> None:
+    reg = FolderRegistry(tmp_path / "reg")
+    reg.upload([fake_wheel(tmp_path / "a", "1.0.0")])
+    stale = reg.project_dir("acme-connector") / ".acme_connector-1.1.0-py3-none-any.whl.k1l2x.tmp"
+    stale.write_bytes(b"\0" * 4096)  # what a SIGKILL during the copy leaves
+    root_stale = reg.simple / ".index.html.q9z.tmp"
+    root_stale.write_bytes(b"<html")
+    reg.upload([fake_wheel(tmp_path / "b", "1.1.0")])
+    assert not stale.exists() and not root_stale.exists()
+    assert [f.version for f in reg.files("acme-connector")] == ["1.0.0", "1.1.0"]
+
+
+def test_an_index_that_cannot_be_read_is_an_outside_failure_never_empty(tmp_path: Path) -> None:
+    reg = FolderRegistry(tmp_path / "reg")
+    reg.upload([fake_wheel(tmp_path / "a", "1.0.0")])
+    index = reg.project_dir("acme-connector") / "index.html"
+    index.unlink()  # the root still lists the project: its page is gone, not "nothing published"
+    with pytest.raises(OutsideError, match="lists acme-connector but .* is missing"):
+        reg.files("acme-connector")
+    assert reg.files("other-connector") == []  # a project the root does not list is simply unpublished
+
+
+def test_the_version_guard_sees_the_index_under_the_lock(tmp_path: Path) -> None:
+    from cdk.errors import VersionRefused
+
+    reg = FolderRegistry(tmp_path / "reg")
+    reg.upload([fake_wheel(tmp_path / "a", "2.0.0")])
+    seen: list[list[str]] = []
+
+    def guard(listed: list) -> None:  # type: ignore[type-arg]
+        seen.append([f.version for f in listed])
+        raise VersionRefused("1.9.0 is not greater than 2.0.0")
+
+    with pytest.raises(VersionRefused):
+        reg.upload([fake_wheel(tmp_path / "b", "1.9.0")], guard=guard)
+    assert seen == [["2.0.0"]]
+    assert [f.version for f in reg.files("acme-connector")] == ["2.0.0"]

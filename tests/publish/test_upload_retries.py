@@ -53,6 +53,9 @@ class ScriptedRegistry:
                         ],
                     }
                     self._send(200, json.dumps(page).encode(), "application/vnd.pypi.simple.v1+json")
+                elif self.path.rstrip("/") == "/simple":  # the root index: cdk reads it before any project
+                    listed = '<a href="/simple/acme-connector/">acme-connector</a>' if registry.files else ""
+                    self._send(200, f"<html><body>{listed}</body></html>".encode())
                 elif self.path.startswith("/f/") and self.path[3:] in registry.files:
                     self._send(200, registry.files[self.path[3:]], "application/octet-stream")
                 elif self.path.rstrip("/") == "/simple/acme-connector" and registry.files:
