@@ -48,6 +48,30 @@ class SecurityProfile:
     allowed_imports: set[str]
     blocked_builtins: set[str]
     blocked_calls: dict[str, str]  # dotted name -> rule code
+    # the allowlist: module -> "*" (every public attribute the reachability table lets through) or the
+    # attribute names allowed on it
+    modules: dict[str, str | list[str]] = field(default_factory=dict)
+
+    def allowed_module(self, module: str) -> bool:
+        return module in self.modules
+
+    def module_prefix(self, dotted: str) -> tuple[str | None, list[str]]:
+        """The longest allowed module that ``dotted`` starts with, and the attribute names after it."""
+        parts = dotted.split(".")
+        for i in range(len(parts), 0, -1):
+            head = ".".join(parts[:i])
+            if head in self.modules:
+                return head, parts[i:]
+        return None, parts
+
+    def category_rule(self, module: str) -> str:
+        """The rule a refused import of ``module`` is reported under (its blocklist category, else S001)."""
+        parts = module.split(".")
+        for i in range(len(parts), 0, -1):
+            rule = self.blocked_imports.get(".".join(parts[:i]))
+            if rule:
+                return rule
+        return "S001"
 
     def import_rule(self, module: str) -> str | None:
         """The rule an import of ``module`` breaks, or None. ``a.b.c`` is blocked when ``a`` or ``a.b`` is."""
@@ -76,7 +100,11 @@ class Policy:
     # --- reading the data ----------------------------------------------------------------------
     @property
     def waivable(self) -> set[str]:
-        return {str(r).upper() for r in self.data.get("waivable", [])}
+        """Rules a connector may waive: the policy's list, less the rules that can never be waived
+        (each re-opens an escape; an organisation can still turn them off with [severity])."""
+        from cdk.validators.security import NEVER_WAIVABLE
+
+        return {str(r).upper() for r in self.data.get("waivable", [])} - NEVER_WAIVABLE
 
     def severity_of(self, rule: str, default: str) -> str:
         """``error``, ``warning`` or ``off`` for ``rule`` after the policy's overrides."""
@@ -97,12 +125,22 @@ class Policy:
             blocked.pop(module, None)
         for module in self.extra_blocked:
             blocked.setdefault(module, "S001")
+        modules: dict[str, str | list[str]] = {}
+        for name, attrs in (raw.get("modules") or {}).items():
+            modules[str(name)] = attrs if attrs == "*" else [str(a) for a in attrs]
+        for name in [*raw.get("allowed_imports", []), *raw.get("unblock", [])]:
+            modules.setdefault(str(name), "*")
+        for name in self.extra_blocked:
+            for known in list(modules):
+                if known == name or known.startswith(name + "."):
+                    del modules[known]
         return SecurityProfile(
             name=self.profile,
             blocked_imports=blocked,
             allowed_imports=set(raw.get("allowed_imports", [])),
             blocked_builtins=set(raw.get("blocked_builtins", [])),
             blocked_calls=_calls(raw.get("blocked_calls")),
+            modules=modules,
         )
 
     def _resolved_profile(self, name: str, profiles: dict[str, Any], depth: int = 0) -> dict[str, Any]:
@@ -136,6 +174,11 @@ def _calls(raw: Any) -> dict[str, str]:
     if isinstance(raw, list):
         return {str(name): "S004" for name in raw}
     return {str(name): str(rule) for rule, names in (raw or {}).items() for name in names}
+
+
+def load_policy_data() -> dict[str, Any]:
+    """The shipped default policy, as data."""
+    return _read_toml(DEFAULT_POLICY_FILE)
 
 
 def load_policy(file: str | Path | None = None, *, profile: str | None = None) -> Policy:
@@ -213,13 +256,10 @@ def apply_connector_settings(
         if code not in known:
             refused.append(("L003", "waive", f"[tool.cdk.validate] waives unknown rule {code}"))
         elif code not in policy.waivable:
-            refused.append(
-                (
-                    "L002",
-                    "waive",
-                    f"[tool.cdk.validate] cannot waive {code}: the policy does not mark it waivable",
-                )
-            )
+            from cdk.validators.security import NEVER_WAIVABLE
+
+            why = "it can never be waived" if code in NEVER_WAIVABLE else "the policy does not mark it waivable"
+            refused.append(("L002", "waive", f"[tool.cdk.validate] cannot waive {code}: {why}"))
         else:
             eff.waived[code] = str(reason)
     deps = settings.get("dependencies") or {}
