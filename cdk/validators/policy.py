@@ -258,7 +258,9 @@ def apply_connector_settings(
         elif code not in policy.waivable:
             from cdk.validators.security import NEVER_WAIVABLE
 
-            why = "it can never be waived" if code in NEVER_WAIVABLE else "the policy does not mark it waivable"
+            why = (
+                "it can never be waived" if code in NEVER_WAIVABLE else "the policy does not mark it waivable"
+            )
             refused.append(("L002", "waive", f"[tool.cdk.validate] cannot waive {code}: {why}"))
         else:
             eff.waived[code] = str(reason)

@@ -64,7 +64,17 @@ DANGEROUS_MODULES = (
     "gc",
 )
 # C modules the functions of DANGEROUS_MODULES really live in
-NATIVE_HOMES = ("posix", "nt", "_socket", "_imp", "_thread", "_pickle", "_ctypes", "_posixsubprocess", "marshal")
+NATIVE_HOMES = (
+    "posix",
+    "nt",
+    "_socket",
+    "_imp",
+    "_thread",
+    "_pickle",
+    "_ctypes",
+    "_posixsubprocess",
+    "marshal",
+)
 DANGEROUS_BUILTINS = (
     "open",
     "eval",
