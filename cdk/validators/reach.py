@@ -455,6 +455,8 @@ def compute(allowed: dict[str, Any]) -> dict[str, Any]:
                 continue
             value = vars(module)[attr]
             reason = _exposure(value, dangerous if name not in DANGEROUS_MODULES else {}, allowed_set)
+            if inspect.ismodule(value) and value.__name__.startswith(name + "."):
+                reason = None  # a submodule: recorded below from the file system, loaded or not
             if reason:
                 exposes[attr] = reason
             eff = analyzer.effects(f"{name}.{attr}") or analyzer.effects(_origin(value) or "")
@@ -467,7 +469,24 @@ def compute(allowed: dict[str, Any]) -> dict[str, Any]:
                     reason = _exposure(cvalue, dangerous, allowed_set)
                     if reason:
                         exposes[f"{attr}.{cattr}"] = reason
-        modules[name] = {"exposes": exposes, "effects": effects, "version": _version_of(name)}
+        if hasattr(module, "__path__"):  # every submodule, loaded or not: attributes once imported
+            import pkgutil
+
+            for info in pkgutil.iter_modules(module.__path__):
+                sub = f"{name}.{info.name}"
+                if sub not in allowed_set:
+                    exposes[info.name] = f"module {sub}"
+                else:
+                    exposes.pop(info.name, None)
+        for native, effect in NATIVE.items():  # lazy attributes (pydantic) are not in vars()
+            owner, _, attr = native.rpartition(".")
+            if owner == name and effect and attr not in effects:
+                effects[attr] = [effect]
+        modules[name] = {
+            "exposes": dict(sorted(exposes.items())),
+            "effects": dict(sorted(effects.items())),
+            "version": _version_of(name),
+        }
     return {
         "python": f"{sys.version_info.major}.{sys.version_info.minor}",
         "generator": "python -m cdk.validators.reach",

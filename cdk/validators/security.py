@@ -317,7 +317,17 @@ TAMPER_ATTRS = {
 SDK_OBJECT_ROOTS = ("self.session", "self._session", "self.authenticator", "self._authenticator", "self.auth")
 SUPER_TAMPER = {"send", "request", "merge_environment_settings", "rebuild_proxies", "mount", "get_adapter"}
 FORMAT_FIELD_ATTR = re.compile(r"\{[^{}!:]*?\.[A-Za-z_]\w*[^{}]*\}")
-SAFE_CODECS = {"utf-8", "utf-8-sig", "latin-1", "iso-8859-1", "ascii", "cp1252", "iso-8859-15"}
+SAFE_CODECS = {
+    "utf-8",
+    "utf-8-sig",
+    "latin-1",
+    "iso-8859-1",
+    "iso8859-1",
+    "ascii",
+    "cp1252",
+    "iso8859-15",
+    "iso-8859-15",
+}
 LINE_SHIFTERS = re.compile("[\x0b\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -335,7 +345,13 @@ def attr_path_problem(profile: SecurityProfile, dotted: str, depth: int = 0) -> 
     mod, rest = profile.module_prefix(dotted)
     parts = dotted.split(".")
     if mod is None:
-        return profile.category_rule(dotted), f"module '{parts[0]}' is not on the allowlist", 0
+        known = 0  # `import urllib.parse` binds urllib: `urllib.request` is refused at `.request`
+        for i in range(1, len(parts)):
+            head = ".".join(parts[:i])
+            if any(m.startswith(head + ".") for m in profile.modules):
+                known = i
+        what = ".".join(parts[: known + 1])
+        return profile.category_rule(what), f"module '{what}' is not on the allowlist", known
     if not rest or depth > 8:
         return None
     index = len(parts) - len(rest)
