@@ -457,6 +457,8 @@ def compute(allowed: dict[str, Any]) -> dict[str, Any]:
             reason = _exposure(value, dangerous if name not in DANGEROUS_MODULES else {}, allowed_set)
             if inspect.ismodule(value) and value.__name__.startswith(name + "."):
                 reason = None  # a submodule: recorded below from the file system, loaded or not
+                if allowed[name] != "*":
+                    continue
             if reason:
                 exposes[attr] = reason
             eff = analyzer.effects(f"{name}.{attr}") or analyzer.effects(_origin(value) or "")
@@ -469,7 +471,9 @@ def compute(allowed: dict[str, Any]) -> dict[str, Any]:
                     reason = _exposure(cvalue, dangerous, allowed_set)
                     if reason:
                         exposes[f"{attr}.{cattr}"] = reason
-        if hasattr(module, "__path__"):  # every submodule, loaded or not: attributes once imported
+        if hasattr(module, "__path__") and allowed[name] == "*":
+            # every submodule, loaded or not, is an attribute once imported (for an explicit list the
+            # list decides, so a new submodule of cdk does not change the table)
             import pkgutil
 
             for info in pkgutil.iter_modules(module.__path__):

@@ -37,7 +37,8 @@ def test_shipped_reachability_table_equals_a_fresh_computation() -> None:
         assert shipped["modules"][module] == fresh["modules"][module], (
             f"{module}: the table differs from the interpreter; run `python -m cdk.validators.reach`"
         )
-    assert sorted(shipped["modules"]) == sorted(fresh["modules"])
+    stdlib = sorted(m for m, v in fresh["modules"].items() if v["version"].startswith("python "))
+    assert stdlib == sorted(m for m, v in shipped["modules"].items() if v["version"].startswith("python "))
 
 
 def test_table_knows_the_classic_reexports() -> None:
@@ -205,3 +206,76 @@ def test_reexport_through_a_sibling_module_is_resolved(make_connector) -> None:
     )
     found = rules_at(validate_project(root))
     assert ("S015", "demo_connector/use.py", 2) in found
+
+
+# --- packaging: nothing runs at build, install or interpreter start -----------------------------------
+def _packaging(report) -> list[tuple[str, str]]:
+    return sorted(
+        (f.rule, f.file) for f in report.findings if f.rule in ("P009", "P010", "P011", "P012", "D008")
+    )
+
+
+def test_default_connector_has_no_build_time_findings(make_connector) -> None:
+    assert _packaging(validate_project(make_connector())) == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "files", "expected"),
+    [
+        (
+            ('build-backend = "hatchling.build"', 'build-backend = "backend"\nbackend-path = ["."]'),
+            {},
+            [("P009", "pyproject.toml")],
+        ),
+        (
+            ('build-backend = "hatchling.build"', 'build-backend = "maturin"'),
+            {},
+            [("P009", "pyproject.toml")],
+        ),
+        (None, {"hatch_build.py": "print(1)\n"}, [("P010", "hatch_build.py")]),
+        (None, {"setup.py": "print(1)\n"}, [("P010", "setup.py")]),
+        (
+            ("[project]", '[tool.hatch.build.hooks.custom]\npath = "x.py"\n\n[project]'),
+            {},
+            [("P010", "pyproject.toml")],
+        ),
+        (None, {"demo_connector/boot.pth": "import os\n"}, [("P011", "demo_connector/boot.pth")]),
+        (
+            ("[project]", '[project.scripts]\npip = "demo_connector.source:main"\n\n[project]'),
+            {},
+            [("P012", "pyproject.toml")],
+        ),
+        (
+            ("[project]", '[project.entry-points.pytest11]\nx = "demo_connector.source"\n\n[project]'),
+            {},
+            [("P012", "pyproject.toml")],
+        ),
+        (
+            None,
+            {"requirements.txt": "--extra-index-url https://pypi.evil.example/simple\nrequests>=2.31,<3\n"},
+            [("D008", "requirements.txt")],
+        ),
+        (
+            None,
+            {"requirements-dev.txt": "-i https://pypi.evil.example/simple\n"},
+            [("D008", "requirements-dev.txt")],
+        ),
+    ],
+)
+def test_build_and_install_time_code_is_refused(make_connector, edit, files, expected) -> None:
+    pyproject = PYPROJECT
+    if edit:
+        assert edit[0] in pyproject
+        pyproject = pyproject.replace(edit[0], edit[1], 1)
+    root = make_connector(files={"pyproject.toml": pyproject, **files})
+    report = validate_project(root)
+    assert _packaging(report) == expected
+    assert all(f.severity == "error" for f in report.findings if f.rule in dict(expected))
+
+
+def test_packaging_rules_cannot_be_waived(make_connector) -> None:
+    pyproject = PYPROJECT + '\n[tool.cdk.validate]\nwaive = ["P011"]\n'
+    root = make_connector(files={"pyproject.toml": pyproject, "demo_connector/boot.pth": "import os\n"})
+    report = validate_project(root)
+    assert ("P011", "demo_connector/boot.pth") in _packaging(report)
+    assert any(f.rule == "L002" and "never be waived" in f.message for f in report.findings)
