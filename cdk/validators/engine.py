@@ -96,7 +96,7 @@ class CodeProject:
         self.allowed_hosts = allowed_hosts
         self._path = Path(filename)
         self.python_files = [self._path]
-        self._code = code
+        self._code = code.removeprefix("\ufeff")  # a UTF-8 BOM, as the interpreter reads a file with one
         self._ast: ast.Module | SyntaxError | None = None
 
     def source(self, path: Path) -> str:
