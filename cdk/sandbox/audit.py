@@ -31,6 +31,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 
 from cdk.errors import SandboxViolation
 
@@ -185,7 +186,7 @@ def _inside(path: str, folders: Sequence[str]) -> bool:
 
 def _where(cfg: _Config) -> str | None:
     """file:line of the innermost frame inside an allowed root (the connector's code)."""
-    frame = sys._getframe(2)
+    frame: FrameType | None = sys._getframe(2)
     fallback = None
     while frame is not None:
         filename = frame.f_code.co_filename
@@ -198,7 +199,7 @@ def _where(cfg: _Config) -> str | None:
             and "cdk/sandbox" not in filename
         ):
             fallback = f"{filename}:{frame.f_lineno}"
-        frame = frame.f_back  # type: ignore[assignment]
+        frame = frame.f_back
     return fallback
 
 
@@ -227,7 +228,7 @@ def _path_allowed(cfg: _Config, raw: object, write: bool) -> bool:
         raw = os.fsdecode(raw)
     if not isinstance(raw, str | os.PathLike):
         return True
-    path = _norm(os.fspath(raw))  # type: ignore[arg-type]
+    path = _norm(os.fsdecode(raw))
     if _inside(path, cfg.roots):
         real = os.path.realpath(path)  # a symlink inside a root must not lead outside it
         return real == path or _inside(real, cfg.roots) or (not write and _inside(real, cfg.python))
@@ -301,7 +302,8 @@ def _hook(event: str, args: tuple[object, ...]) -> None:
             if not _path_allowed(cfg, raw, True):
                 _refuse(cfg, event, args, f"changing {raw!r} is outside the connector")
     elif event == "os.chdir":
-        if not _path_allowed(cfg, args[0], False) or not _inside(_norm(os.fspath(args[0])), cfg.roots):  # type: ignore[arg-type]
+        target = args[0]
+        if isinstance(target, str | bytes | os.PathLike) and not _inside(_norm(os.fsdecode(target)), cfg.roots):
             _refuse(cfg, event, args, f"changing directory to {args[0]!r}")
     elif event in PROCESS_EVENTS:
         _refuse(cfg, event, args, f"starting a process ({args[0]!r})" if args else "starting a process")

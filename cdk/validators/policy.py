@@ -125,22 +125,22 @@ class Policy:
             blocked.pop(module, None)
         for module in self.extra_blocked:
             blocked.setdefault(module, "S001")
-        modules: dict[str, str | list[str]] = {}
+        allow: dict[str, str | list[str]] = {}
         for name, attrs in (raw.get("modules") or {}).items():
-            modules[str(name)] = attrs if attrs == "*" else [str(a) for a in attrs]
+            allow[str(name)] = attrs if attrs == "*" else [str(a) for a in attrs]
         for name in [*raw.get("allowed_imports", []), *raw.get("unblock", [])]:
-            modules.setdefault(str(name), "*")
+            allow.setdefault(str(name), "*")
         for name in self.extra_blocked:
-            for known in list(modules):
+            for known in list(allow):
                 if known == name or known.startswith(name + "."):
-                    del modules[known]
+                    del allow[known]
         return SecurityProfile(
             name=self.profile,
             blocked_imports=blocked,
             allowed_imports=set(raw.get("allowed_imports", [])),
             blocked_builtins=set(raw.get("blocked_builtins", [])),
             blocked_calls=_calls(raw.get("blocked_calls")),
-            modules=modules,
+            modules=allow,
         )
 
     def _resolved_profile(self, name: str, profiles: dict[str, Any], depth: int = 0) -> dict[str, Any]:

@@ -523,7 +523,7 @@ def _version_of(module: str) -> str:
     if top in sys.stdlib_module_names:
         return f"python {sys.version_info.major}.{sys.version_info.minor}"
     if top == "cdk":
-        from cdk import __version__
+        from cdk._version import __version__
 
         return f"connector-cdk {__version__}"
     from importlib import metadata

@@ -476,16 +476,16 @@ def encoding_findings(source: str | bytes, file: str) -> list[Finding]:
         if line.strip() and not line.lstrip().startswith("#"):
             break
     text = source if isinstance(source, str) else source.decode("utf-8", "replace")
-    for m in LINE_SHIFTERS.finditer(text):
-        line = text.count("\n", 0, m.start()) + 1
-        col = m.start() - (text.rfind("\n", 0, m.start()) + 1)
+    for shift in LINE_SHIFTERS.finditer(text):
+        lineno = text.count("\n", 0, shift.start()) + 1
+        col = shift.start() - (text.rfind("\n", 0, shift.start()) + 1)
         out.append(
             make(
                 R["S018"],
                 file,
-                line,
+                lineno,
                 col,
-                f"control character {m.group(0)!r} splits lines differently"
+                f"control character {shift.group(0)!r} splits lines differently"
                 " for tools than for the interpreter",
             )
         )
@@ -655,18 +655,18 @@ def check_tree(
         elif isinstance(node, ast.Attribute):
             line, col = attr_position(node)
             attr = node.attr
-            full = resolve(node, aliases) or ""
+            resolved = resolve(node, aliases)
             if attr in DUNDER_ESCAPES:
                 add("S005", line, col, f"attribute '{attr}' reaches outside the sandbox")
-            elif full in IMPORT_SYSTEM:
+            elif resolved in IMPORT_SYSTEM:
                 rule = "S007" if attr == "_getframe" else "S009"
-                add(rule, line, col, f"'{full}' is not allowed")
+                add(rule, line, col, f"'{resolved}' is not allowed")
             elif attr in FRAME_ATTRS:
                 add("S007", line, col, f"frame attribute '{attr}' walks into other scopes")
             elif attr in CODE_ATTRS:
                 add("S008", line, col, f"'{attr}' builds or inspects code objects")
-            elif full in profile.blocked_calls:
-                add(profile.blocked_calls[full], line, col, f"'{full}' is not allowed")
+            elif resolved in profile.blocked_calls:
+                add(profile.blocked_calls[resolved], line, col, f"'{resolved}' is not allowed")
             elif attr in ("mro",) and isinstance(node.value, ast.Name) and node.value.id == "type":
                 add("S005", line, col, "type.mro walks the class hierarchy")
             elif attr in TAMPER_ATTRS:
@@ -748,9 +748,9 @@ def check_tree(
                 f"string '{const.value}' names an attribute that reaches outside the sandbox",
             )
     for const in _annotation_strings(tree):
-        problem = _string_annotation_problem(const)
-        if problem:
-            add("S002", const.lineno, const.col_offset, f"string annotation {problem}")
+        why = _string_annotation_problem(const)
+        if why:
+            add("S002", const.lineno, const.col_offset, f"string annotation {why}")
     if not source.isascii():
         out.extend(_unicode_identifiers(source, file))
     out.extend(encoding_findings(source, file))
