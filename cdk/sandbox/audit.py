@@ -303,7 +303,9 @@ def _hook(event: str, args: tuple[object, ...]) -> None:
                 _refuse(cfg, event, args, f"changing {raw!r} is outside the connector")
     elif event == "os.chdir":
         target = args[0]
-        if isinstance(target, str | bytes | os.PathLike) and not _inside(_norm(os.fsdecode(target)), cfg.roots):
+        if isinstance(target, str | bytes | os.PathLike) and not _inside(
+            _norm(os.fsdecode(target)), cfg.roots
+        ):
             _refuse(cfg, event, args, f"changing directory to {args[0]!r}")
     elif event in PROCESS_EVENTS:
         _refuse(cfg, event, args, f"starting a process ({args[0]!r})" if args else "starting a process")

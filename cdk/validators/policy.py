@@ -51,6 +51,8 @@ class SecurityProfile:
     # the allowlist: module -> "*" (every public attribute the reachability table lets through) or the
     # attribute names allowed on it
     modules: dict[str, str | list[str]] = field(default_factory=dict)
+    # added to the allowlist for the connector's tests (tests/, conftest.py): pytest, reading fixtures
+    test_modules: dict[str, str | list[str]] = field(default_factory=dict)
 
     def allowed_module(self, module: str) -> bool:
         return module in self.modules
@@ -141,6 +143,10 @@ class Policy:
             blocked_builtins=set(raw.get("blocked_builtins", [])),
             blocked_calls=_calls(raw.get("blocked_calls")),
             modules=allow,
+            test_modules={
+                str(k): (v if v == "*" else [str(a) for a in v])
+                for k, v in (raw.get("test_modules") or {}).items()
+            },
         )
 
     def _resolved_profile(self, name: str, profiles: dict[str, Any], depth: int = 0) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import io
 import re
 import tokenize
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -883,7 +884,11 @@ def check(project: Project | CodeProject, policy: Policy) -> list[Finding]:
         if isinstance(tree, SyntaxError):
             continue
         siblings = None if code_only else _sibling_resolver(project, Path(path))
-        out.extend(check_tree(tree, project.source(Path(path)), project.rel(path), profile, siblings))
+        rel = project.rel(path)
+        used = profile
+        if profile.test_modules and (rel.startswith("tests/") or Path(rel).name == "conftest.py"):
+            used = replace(profile, modules={**profile.modules, **profile.test_modules})
+        out.extend(check_tree(tree, project.source(Path(path)), rel, used, siblings))
     for path in getattr(project, "unchecked_files", []):
         out.append(
             make(R["S019"], project.rel(path), 1, 0, f"'{project.rel(path)}' runs without source to check")

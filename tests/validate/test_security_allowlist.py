@@ -279,3 +279,16 @@ def test_packaging_rules_cannot_be_waived(make_connector) -> None:
     report = validate_project(root)
     assert ("P011", "demo_connector/boot.pth") in _packaging(report)
     assert any(f.rule == "L002" and "never be waived" in f.message for f in report.findings)
+
+
+def test_connector_tests_may_use_pytest_and_read_their_fixtures(make_connector) -> None:
+    test = (
+        "import json\nfrom pathlib import Path\n\nimport pytest\n\n\n@pytest.fixture\ndef page():\n"
+        "    return json.loads((Path(__file__).parent / 'page.json').read_text())\n"
+    )
+    root = make_connector(
+        files={"tests/test_pages.py": test, "demo_connector/util.py": "from pathlib import Path\n"}
+    )
+    found = rules_at(validate_project(root))
+    assert [f for f in found if f[1] == "tests/test_pages.py"] == []
+    assert ("S014", "demo_connector/util.py", 1) in found  # the connector's own code still may not
