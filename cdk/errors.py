@@ -289,6 +289,7 @@ __all__ = [
     "RequestTimeoutError",
     "SandboxError",
     "SandboxUnavailable",
+    "SandboxViolation",
     "SecretLeakError",
     "ServiceError",
     "StandardTestFailure",

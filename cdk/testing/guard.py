@@ -10,7 +10,6 @@ caused it, naming the event and the connector's line, even when the connector sw
 from __future__ import annotations
 
 import getpass
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -64,9 +63,13 @@ def install_for_run(early_config: Any) -> bool:
         value = getattr(ns, name, None)
         if value:
             roots.append(Path(value).resolve().parent)
+    from cdk.settings import Settings
+
     reads = [Path.home() / ".config" / "cdk"]
-    if os.environ.get("CDK_HOME"):
-        reads.append(Path(os.environ["CDK_HOME"]))
+    try:
+        reads.append(Path(str(Settings().get("home"))))
+    except Exception:  # noqa: BLE001 - a broken user config is reported elsewhere; the guard still goes in
+        pass
     config = getattr(ns, "cdk_config", None)
     if config:
         reads.append(Path(config).resolve())
