@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,17 @@ _PROFILE_RANK = {"standard": 0, "strict": 1}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if path == DEFAULT_POLICY_FILE:  # parsed once per process (the allowlist made it the largest file read)
+        return copy.deepcopy(_default_policy_data())
+    return _parse_toml(path)
+
+
+@lru_cache(maxsize=1)
+def _default_policy_data() -> dict[str, Any]:
+    return _parse_toml(DEFAULT_POLICY_FILE)
+
+
+def _parse_toml(path: Path) -> dict[str, Any]:
     from cdk._compat import tomllib
 
     try:

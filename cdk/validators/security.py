@@ -545,17 +545,18 @@ def check_tree(
                                     f"'{alias.name}' re-exports '{target}': {problem[1]}",
                                 )
 
+    # one pass over the tree collects what the checks below look up (a walk per question was most of
+    # the suite's time)
+    nodes = list(ast.walk(tree))
     inner_attrs: set[int] = set()
     call_funcs: set[int] = set()
-    for node in ast.walk(tree):
+    format_receivers: dict[str, ast.Constant] = {}
+    for node in nodes:
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
             inner_attrs.add(id(node.value))
         elif isinstance(node, ast.Call):
             call_funcs.add(id(node.func))
-
-    format_receivers: dict[str, ast.Constant] = {}
-    for node in ast.walk(tree):
-        if (
+        elif (
             isinstance(node, ast.Assign)
             and len(node.targets) == 1
             and isinstance(node.targets[0], ast.Name)
@@ -564,7 +565,7 @@ def check_tree(
         ):
             format_receivers[node.targets[0].id] = node.value
 
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if allowlist:
@@ -731,17 +732,18 @@ def check_tree(
                 add("S005", sl.lineno, sl.col_offset, f"subscript '{sl.value}' reaches outside the sandbox")
 
     reported = {(f.line, f.column) for f in out}
-    for const in iter_strings(tree):  # "{0.__globals__}".format(fn) walks attributes inside a format string
-        m = FORMAT_WALK.search(str(const.value))  # iter_strings yields str constants only
-        if m and (const.lineno, const.col_offset) not in reported:
+    escapes = DUNDER_ESCAPES | FRAME_ATTRS
+    for const in iter_strings(tree):
+        # "{0.__globals__}".format(fn) walks attributes inside a format string
+        m = FORMAT_WALK.search(str(const.value))
+        where = (const.lineno, const.col_offset)
+        if m and where not in reported:
             add(
                 "S005", const.lineno, const.col_offset, f"format field '{m.group(0)}' walks to '{m.group(1)}'"
             )
-            reported.add((const.lineno, const.col_offset))
-    for const in iter_strings(
-        tree
-    ):  # e.g. operator.attrgetter("__globals__"), a dunder name kept in a variable
-        if const.value in DUNDER_ESCAPES | FRAME_ATTRS and (const.lineno, const.col_offset) not in reported:
+            reported.add(where)
+        elif const.value in escapes and where not in reported:
+            # e.g. operator.attrgetter("__globals__"), a dunder name kept in a variable
             add(
                 "S005",
                 const.lineno,
