@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ast
 import importlib
-import inspect
 import json
 import sys
 from collections.abc import Iterable
@@ -243,6 +242,8 @@ BLOCKING_EFFECTS = ("file", "process", "network", "code", "attribute by name", "
 
 
 def _module_source(name: str) -> tuple[Any, ast.Module | None]:
+    import inspect
+
     try:
         module = importlib.import_module(name)
     except Exception:  # noqa: BLE001 - a module that is not installed has no entry
@@ -439,6 +440,8 @@ def _dangerous_objects() -> dict[int, str]:
 def compute(allowed: dict[str, Any]) -> dict[str, Any]:
     """The table for the modules named in ``allowed`` (module -> "*" or attribute list) and the running
     interpreter."""
+    import inspect
+
     names = sorted(m for m in allowed if not m.endswith(".*"))
     analyzer = Analyzer(names)
     dangerous = _dangerous_objects()
@@ -507,6 +510,8 @@ def _origin(value: Any) -> str | None:
 
 
 def _exposure(value: Any, dangerous: dict[int, str], allowed: set[str]) -> str | None:
+    import inspect
+
     if inspect.ismodule(value):
         return None if value.__name__ in allowed else f"module {value.__name__}"
     hit = dangerous.get(id(value))
