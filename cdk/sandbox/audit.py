@@ -147,11 +147,11 @@ def python_installation() -> list[Path]:
 
 def install(
     *,
-    allowed_roots: Sequence[Path],
+    allowed_roots: Sequence[str | os.PathLike[str]],
     allowed_hosts: Sequence[str],
     allow_loopback: bool = True,
     on_violation: Handler | None = None,
-    read_only_roots: Sequence[Path] = (),
+    read_only_roots: Sequence[str | os.PathLike[str]] = (),
 ) -> None:
     """Install the guard (once per process; a second call replaces the configuration). Code running
     after this call cannot open files outside ``allowed_roots`` and the Python installation, start

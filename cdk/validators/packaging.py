@@ -267,12 +267,12 @@ def build_time_code(project: Project, data: dict[str, Any], text: str, policy: P
         out.append(
             make(R["P011"], project.rel(path), 1, 0, f"'{project.rel(path)}' would run at interpreter start")
         )
-    for table in (
+    for mapping in (
         hb.get("force-include") or {},
         ((hb.get("targets") or {}).get("wheel") or {}).get("force-include") or {},
         ((hb.get("targets") or {}).get("wheel") or {}).get("shared-data") or {},
     ):
-        for dest in table.values():
+        for dest in mapping.values():
             if str(dest).endswith(".pth"):
                 line, col = find_key_line(text, str(dest))
                 out.append(
@@ -319,7 +319,7 @@ def build_time_code(project: Project, data: dict[str, Any], text: str, policy: P
 def _walk_files(root: Path, suffix: str) -> list[Path]:
     import os
 
-    out = []
+    out: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         here = Path(dirpath)
         dirnames[:] = [
