@@ -190,6 +190,9 @@ def _where(cfg: _Config) -> str | None:
     fallback = None
     while frame is not None:
         filename = frame.f_code.co_filename
+        if filename == __file__:
+            frame = frame.f_back
+            continue
         if not filename.startswith("<") and _inside(_norm(filename), cfg.roots):
             return f"{filename}:{frame.f_lineno}"
         if (
