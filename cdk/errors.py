@@ -24,6 +24,7 @@ traceback and exits with its ``exit_code``, which is one of:
     ├── SecretLeakError                 (1)  a secret survived redaction; the cassette was not written
     ├── CassetteFormatError             (1)  a cassette that is missing or cannot be read
     ├── RequestRefused                  (1)  `cdk serve` refuses an HTTP request (4xx/503 with a JSON body)
+    ├── SandboxViolation                (1)  the runtime guard refused an operation (also a PermissionError)
     ├── ConnectorError                  (1)  running connector code failed
     │   ├── AuthenticationError         (1)  401/403
     │   ├── EgressDeniedError           (1)  a host outside allowed_hosts
@@ -221,6 +222,24 @@ class ApiUnreachableError(TransientError):
     timeout). Raised at once, never retried: recording stops and every cassette stays as it was."""
 
 
+class SandboxViolation(CdkError, PermissionError):
+    """The runtime guard (:mod:`cdk.sandbox.audit`) refused an operation of connector code: a file
+    outside the allowed folders, a process, ctypes, a socket to a host outside ``allowed_hosts``.
+    ``event`` is the audit event (``open``, ``subprocess.Popen``, ``socket.connect``...), ``where`` the
+    connector's file:line that caused it when known. Also a :class:`PermissionError`, so that library
+    code that tolerates a refused write (a ``.pyc`` cache) goes on."""
+
+    def __init__(self, event: str, detail: str = "", *, where: str | None = None) -> None:
+        self.event = event
+        self.detail = detail
+        self.where = where
+        at = f" at {where}" if where else ""
+        super().__init__(
+            f"sandbox refused '{event}'{at}: {detail}".rstrip(": "),
+            hint="connector code reaches the outside only through the SDK (self.session, the config, records)",
+        )
+
+
 class OutsideError(CdkError):
     """Something outside the connector failed: registry, build backend, permissions."""
 
@@ -284,6 +303,7 @@ __all__ = [
     "RequestTimeoutError",
     "SandboxError",
     "SandboxUnavailable",
+    "SandboxViolation",
     "SecretLeakError",
     "ServiceError",
     "StandardTestFailure",

@@ -17,6 +17,19 @@ from cdk.errors import ManifestError
 from cdk.findings import Finding
 from cdk.manifest import MANIFEST_FILE, Manifest, Positions, load_manifest
 
+# never Python a connector ships
+ALWAYS_SKIP = {
+    ".git",
+    ".hg",
+    "__pycache__",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    "node_modules",
+}
+# skipped at the top level unless they are packages (a wheel may ship a package called build or env)
 SKIP_DIRS = {
     ".git",
     ".hg",
@@ -105,19 +118,65 @@ class Project:
     # --- Python files ---------------------------------------------------------------------------
     @cached_property
     def python_files(self) -> list[Path]:
-        """Every .py file of the connector, tests excluded, in a stable order."""
-        out = []
-        for path in sorted(self.root.rglob("*.py")):
-            parts = path.relative_to(self.root).parts
-            if any(p in SKIP_DIRS or p.startswith(".") for p in parts[:-1]):
-                continue
-            if parts[0] == "tests":
-                continue
-            out.append(path)
-        return out
+        """Every .py file Python could run from the connector: the package, tests/ (conftest.py runs
+        during `cdk test`) and folders such as build/ or env/ when they are packages a wheel would ship;
+        skipped are VCS and cache folders, virtual environments (a pyvenv.cfg) and top-level build
+        output that is not a package. Symlinks are never followed."""
+        return self._walk()[0]
+
+    @cached_property
+    def unchecked_files(self) -> list[Path]:
+        """Compiled (.pyc/.pyo outside __pycache__) and native (.so/.pyd) files: code with no source."""
+        return self._walk()[1]
+
+    def _walk(self) -> tuple[list[Path], list[Path]]:
+        cached = self.__dict__.get("_walked")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        import os
+
+        sources: list[Path] = []
+        compiled: list[Path] = []
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+            here = Path(dirpath)
+            rel = here.relative_to(self.root).parts
+            keep = []
+            for d in sorted(dirnames):
+                sub = here / d
+                if sub.is_symlink() or d in ALWAYS_SKIP or (d.startswith(".") and d != ".cdk"):
+                    continue
+                if (sub / "pyvenv.cfg").exists():
+                    continue  # a virtual environment: installed packages, not the connector's code
+                if not rel and d in SKIP_DIRS and not (sub / "__init__.py").is_file():
+                    continue  # top-level build output, env/ or secrets/: not a package a wheel ships
+                keep.append(d)
+            dirnames[:] = keep
+            for name in sorted(filenames):
+                path = here / name
+                if path.is_symlink():
+                    continue
+                if name.endswith(".py"):
+                    sources.append(path)
+                elif name.endswith((".pyc", ".pyo")) and "__pycache__" not in rel:
+                    compiled.append(path)
+                elif name.endswith((".so", ".pyd")):
+                    compiled.append(path)
+        result = (sorted(sources), sorted(compiled))
+        self.__dict__["_walked"] = result
+        return result
 
     def source(self, path: Path) -> str:
-        return Path(path).read_text(encoding="utf-8")
+        """The text of a Python file as the interpreter decodes it (BOM and coding cookie honoured;
+        a cookie the security suite refuses still decodes here so that it can be reported)."""
+        raw = Path(path).read_bytes()
+        import io
+        import tokenize
+
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+        except SyntaxError:
+            encoding = "utf-8"
+        return raw.decode(encoding)
 
     def parse(self, path: Path) -> ast.Module | SyntaxError:
         """The AST of a Python file (parsed once), or the SyntaxError it raised."""

@@ -158,7 +158,7 @@ def _preimport() -> None:
 def _second_layer(req: dict[str, Any]) -> None:
     """PEP 578 audit hooks, when this installation has them (cdk/sandbox/audit.py)."""
     try:
-        from cdk.sandbox import audit  # type: ignore[attr-defined]
+        from cdk.sandbox import audit
     except ImportError:
         return
     audit.install(

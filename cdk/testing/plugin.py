@@ -34,11 +34,24 @@ def pytest_addoption(parser: Any) -> None:
     )
     group.addoption("--cdk-connector", default=None, help="connector folder (default: the rootdir)")
     group.addoption(
+        "--cdk-no-guard",
+        action="store_true",
+        default=False,
+        help="do not install the runtime guard (audit hooks) that `cdk test` runs connector code under",
+    )
+    group.addoption(
         "--cdk-report",
         default=None,
         metavar="PATH",
         help="write one JSON result per test here when the session ends (what run_tests reads)",
     )
+
+
+def pytest_load_initial_conftests(early_config: Any, parser: Any, args: Any) -> None:
+    """Before any conftest.py or connector module is imported: the runtime guard of a `cdk test` run."""
+    from cdk.testing.guard import install_for_run
+
+    install_for_run(early_config)
 
 
 def connector_root(config: Any) -> Path | None:

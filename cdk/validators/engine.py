@@ -96,7 +96,7 @@ class CodeProject:
         self.allowed_hosts = allowed_hosts
         self._path = Path(filename)
         self.python_files = [self._path]
-        self._code = code
+        self._code = code.removeprefix("\ufeff")  # a UTF-8 BOM, as the interpreter reads a file with one
         self._ast: ast.Module | SyntaxError | None = None
 
     def source(self, path: Path) -> str:
@@ -213,7 +213,9 @@ def _line_of(project: Project | CodeProject, file: str, line: int, cache: dict[s
                 text = project.source(Path(file))
             else:
                 text = (Path(project.root) / file).read_text(encoding="utf-8")
-            cache[file] = text.splitlines()
+            from cdk.validators.security import python_lines
+
+            cache[file] = python_lines(text)  # the interpreter's line numbers, not str.splitlines()
         except (OSError, UnicodeDecodeError, ValueError):
             cache[file] = []
     lines = cache[file]
@@ -228,7 +230,7 @@ def apply_policy(
     suppressed: list[Finding] = []
     cache: dict[str, list[str]] = {}
     reported_ignores: set[tuple[str, int, str]] = set()
-    waivable = policy.waivable
+    waivable = policy.waivable  # NEVER_WAIVABLE already taken out
     for f in findings:
         sev = policy.severity_of(f.rule, f.severity)
         if sev == "off":

@@ -96,7 +96,48 @@ RULES = [
         bad='build-backend = "maturin"',
         good='build-backend = "hatchling.build"',
     ),
+    Rule(
+        "P009",
+        "packaging",
+        "build backend not allowed",
+        "the build backend is not on the allowlist, or is loaded from the connector itself (backend-path):"
+        " `cdk build`, `cdk ci` and `cdk publish` would run its code",
+        "use one of the allowed backends (hatchling.build, setuptools.build_meta, flit_core.buildapi,"
+        " pdm.backend) from the registry",
+        bad='[build-system]\nrequires = ["hatchling"]\nbuild-backend = "backend"\nbackend-path = ["."]',
+        good='[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"',
+    ),
+    Rule(
+        "P010",
+        "packaging",
+        "code that runs at build time",
+        "build hooks (hatch hooks, a setup.py, setuptools cmdclass, pdm build scripts) run the connector's"
+        " code on every build, outside any check",
+        "remove the hook; a connector's wheel needs no build-time code",
+        bad='[tool.hatch.build.hooks.custom]\npath = "hatch_build.py"',
+        good='[tool.hatch.build.targets.wheel]\npackages = ["notion_connector"]',
+    ),
+    Rule(
+        "P011",
+        "packaging",
+        ".pth file",
+        "a .pth file in a wheel runs at every interpreter start once installed",
+        "delete the .pth file",
+        bad="notion_connector/setup_path.pth",
+        good="(no .pth file)",
+    ),
+    Rule(
+        "P012",
+        "packaging",
+        "entry point outside cdk.connectors",
+        "console scripts and other entry-point groups (pytest11, ...) run the connector's code from pip,"
+        " pytest or a shell, and may shadow `pip` or `cdk`",
+        'register the connector only under [project.entry-points."cdk.connectors"]',
+        bad='[project.scripts]\npip = "notion_connector.source:main"',
+        good='[project.entry-points."cdk.connectors"]\nnotion = "notion_connector.source:NotionSource"',
+    ),
 ]
+DEFAULT_BACKENDS = ("hatchling.build", "setuptools.build_meta", "flit_core.buildapi", "pdm.backend")
 R = {r.code: r for r in RULES}
 
 
@@ -167,6 +208,131 @@ def _included(rel: str, project: Project, data: dict[str, Any], backend: str, pa
     return True
 
 
+def build_time_code(project: Project, data: dict[str, Any], text: str, policy: Policy) -> list[Finding]:
+    """P009-P012: nothing of the connector runs at build, install or interpreter start."""
+    out: list[Finding] = []
+    root = Path(project.root)
+    build = data.get("build-system") or {}
+    allowed = tuple((policy.data.get("packaging") or {}).get("build_backends") or DEFAULT_BACKENDS)
+    backend = str(build.get("build-backend") or "")
+    if build.get("backend-path") is not None:
+        line, col = find_key_line(text, "backend-path")
+        out.append(
+            make(
+                R["P009"],
+                "pyproject.toml",
+                line,
+                col,
+                "backend-path loads the build backend from the connector",
+            )
+        )
+    elif backend and backend not in allowed:
+        line, col = find_key_line(text, "build-backend")
+        out.append(
+            make(
+                R["P009"],
+                "pyproject.toml",
+                line,
+                col,
+                f"build backend '{backend}' is not one of {list(allowed)}",
+            )
+        )
+    tool = data.get("tool") or {}
+    hatch = tool.get("hatch") or {}
+    hook_tables: list[str] = []
+    hb = hatch.get("build") or {}
+    if hb.get("hooks"):
+        hook_tables.append("tool.hatch.build.hooks")
+    for target, conf in (hb.get("targets") or {}).items():
+        if isinstance(conf, dict) and conf.get("hooks"):
+            hook_tables.append(f"tool.hatch.build.targets.{target}.hooks")
+    if (hatch.get("metadata") or {}).get("hooks"):
+        hook_tables.append("tool.hatch.metadata.hooks")
+    if (hatch.get("version") or {}).get("source") == "code":
+        hook_tables.append("tool.hatch.version (source = code)")
+    if (tool.get("setuptools") or {}).get("cmdclass"):
+        hook_tables.append("tool.setuptools.cmdclass")
+    if ((tool.get("pdm") or {}).get("build") or {}).get("run-setuptools") or (
+        root / "pdm_build.py"
+    ).is_file():
+        hook_tables.append("tool.pdm.build")
+    for table in hook_tables:
+        key = table.split(" ")[0].rsplit(".", 1)[-1]
+        line, col = find_key_line(text, key)
+        out.append(make(R["P010"], "pyproject.toml", line, col, f"[{table}] runs code at build time"))
+    for name in ("setup.py", "hatch_build.py", "pdm_build.py"):
+        if (root / name).is_file():
+            out.append(make(R["P010"], name, 1, 0, f"{name} is run by the build backend"))
+    for path in _walk_files(root, ".pth"):
+        out.append(
+            make(R["P011"], project.rel(path), 1, 0, f"'{project.rel(path)}' would run at interpreter start")
+        )
+    for mapping in (
+        hb.get("force-include") or {},
+        ((hb.get("targets") or {}).get("wheel") or {}).get("force-include") or {},
+        ((hb.get("targets") or {}).get("wheel") or {}).get("shared-data") or {},
+    ):
+        for dest in mapping.values():
+            if str(dest).endswith(".pth"):
+                line, col = find_key_line(text, str(dest))
+                out.append(
+                    make(
+                        R["P011"],
+                        "pyproject.toml",
+                        line,
+                        col,
+                        f"'{dest}' in the wheel would run at interpreter start",
+                    )
+                )
+    proj = data.get("project") or {}
+    for key in ("scripts", "gui-scripts"):
+        for name in proj.get(key) or {}:
+            line, col = (
+                find_key_line(text, f"{name} =")
+                if find_key_line(text, f"{name} =") != (1, 0)
+                else find_key_line(text, f"[project.{key}]")
+            )
+            out.append(
+                make(
+                    R["P012"],
+                    "pyproject.toml",
+                    line,
+                    col,
+                    f"[project.{key}] '{name}' would install a command",
+                )
+            )
+    for group in proj.get("entry-points") or {}:
+        if group != "cdk.connectors":
+            line, col = find_key_line(text, group)
+            out.append(
+                make(
+                    R["P012"],
+                    "pyproject.toml",
+                    line,
+                    col,
+                    f"entry-point group '{group}' runs code outside cdk",
+                )
+            )
+    return out
+
+
+def _walk_files(root: Path, suffix: str) -> list[Path]:
+    import os
+
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        here = Path(dirpath)
+        dirnames[:] = [
+            d
+            for d in dirnames
+            if not d.startswith(".")
+            and d not in ("__pycache__", "node_modules")
+            and not (here / d / "pyvenv.cfg").exists()
+        ]
+        out.extend(here / f for f in filenames if f.endswith(suffix))
+    return sorted(out)
+
+
 def check(project: Project, policy: Policy) -> list[Finding]:
     if getattr(project, "code_only", False):
         return []
@@ -177,7 +343,7 @@ def check(project: Project, policy: Policy) -> list[Finding]:
         return [make(R["P001"], "pyproject.toml", 1, 0)]
     m = project.manifest
     text = (Path(project.root) / "pyproject.toml").read_text(encoding="utf-8")
-    out: list[Finding] = []
+    out: list[Finding] = build_time_code(project, data, text, policy)
     proj = data.get("project") or {}
     if m is not None:
         version = proj.get("version") if "version" in proj else _hatch_version(project, data)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,17 @@ _PROFILE_RANK = {"standard": 0, "strict": 1}
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    if path == DEFAULT_POLICY_FILE:  # parsed once per process (the allowlist made it the largest file read)
+        return copy.deepcopy(_default_policy_data())
+    return _parse_toml(path)
+
+
+@lru_cache(maxsize=1)
+def _default_policy_data() -> dict[str, Any]:
+    return _parse_toml(DEFAULT_POLICY_FILE)
+
+
+def _parse_toml(path: Path) -> dict[str, Any]:
     from cdk._compat import tomllib
 
     try:
@@ -48,6 +60,32 @@ class SecurityProfile:
     allowed_imports: set[str]
     blocked_builtins: set[str]
     blocked_calls: dict[str, str]  # dotted name -> rule code
+    # the allowlist: module -> "*" (every public attribute the reachability table lets through) or the
+    # attribute names allowed on it
+    modules: dict[str, str | list[str]] = field(default_factory=dict)
+    # added to the allowlist for the connector's tests (tests/, conftest.py): pytest, reading fixtures
+    test_modules: dict[str, str | list[str]] = field(default_factory=dict)
+
+    def allowed_module(self, module: str) -> bool:
+        return module in self.modules
+
+    def module_prefix(self, dotted: str) -> tuple[str | None, list[str]]:
+        """The longest allowed module that ``dotted`` starts with, and the attribute names after it."""
+        parts = dotted.split(".")
+        for i in range(len(parts), 0, -1):
+            head = ".".join(parts[:i])
+            if head in self.modules:
+                return head, parts[i:]
+        return None, parts
+
+    def category_rule(self, module: str) -> str:
+        """The rule a refused import of ``module`` is reported under (its blocklist category, else S001)."""
+        parts = module.split(".")
+        for i in range(len(parts), 0, -1):
+            rule = self.blocked_imports.get(".".join(parts[:i]))
+            if rule:
+                return rule
+        return "S001"
 
     def import_rule(self, module: str) -> str | None:
         """The rule an import of ``module`` breaks, or None. ``a.b.c`` is blocked when ``a`` or ``a.b`` is."""
@@ -76,7 +114,11 @@ class Policy:
     # --- reading the data ----------------------------------------------------------------------
     @property
     def waivable(self) -> set[str]:
-        return {str(r).upper() for r in self.data.get("waivable", [])}
+        """Rules a connector may waive: the policy's list, less the rules that can never be waived
+        (each re-opens an escape; an organisation can still turn them off with [severity])."""
+        from cdk.validators.security import NEVER_WAIVABLE
+
+        return {str(r).upper() for r in self.data.get("waivable", [])} - NEVER_WAIVABLE
 
     def severity_of(self, rule: str, default: str) -> str:
         """``error``, ``warning`` or ``off`` for ``rule`` after the policy's overrides."""
@@ -97,12 +139,26 @@ class Policy:
             blocked.pop(module, None)
         for module in self.extra_blocked:
             blocked.setdefault(module, "S001")
+        allow: dict[str, str | list[str]] = {}
+        for name, attrs in (raw.get("modules") or {}).items():
+            allow[str(name)] = attrs if attrs == "*" else [str(a) for a in attrs]
+        for name in [*raw.get("allowed_imports", []), *raw.get("unblock", [])]:
+            allow.setdefault(str(name), "*")
+        for name in self.extra_blocked:
+            for known in list(allow):
+                if known == name or known.startswith(name + "."):
+                    del allow[known]
         return SecurityProfile(
             name=self.profile,
             blocked_imports=blocked,
             allowed_imports=set(raw.get("allowed_imports", [])),
             blocked_builtins=set(raw.get("blocked_builtins", [])),
             blocked_calls=_calls(raw.get("blocked_calls")),
+            modules=allow,
+            test_modules={
+                str(k): (v if v == "*" else [str(a) for a in v])
+                for k, v in (raw.get("test_modules") or {}).items()
+            },
         )
 
     def _resolved_profile(self, name: str, profiles: dict[str, Any], depth: int = 0) -> dict[str, Any]:
@@ -136,6 +192,11 @@ def _calls(raw: Any) -> dict[str, str]:
     if isinstance(raw, list):
         return {str(name): "S004" for name in raw}
     return {str(name): str(rule) for rule, names in (raw or {}).items() for name in names}
+
+
+def load_policy_data() -> dict[str, Any]:
+    """The shipped default policy, as data."""
+    return _read_toml(DEFAULT_POLICY_FILE)
 
 
 def load_policy(file: str | Path | None = None, *, profile: str | None = None) -> Policy:
@@ -213,13 +274,12 @@ def apply_connector_settings(
         if code not in known:
             refused.append(("L003", "waive", f"[tool.cdk.validate] waives unknown rule {code}"))
         elif code not in policy.waivable:
-            refused.append(
-                (
-                    "L002",
-                    "waive",
-                    f"[tool.cdk.validate] cannot waive {code}: the policy does not mark it waivable",
-                )
+            from cdk.validators.security import NEVER_WAIVABLE
+
+            why = (
+                "it can never be waived" if code in NEVER_WAIVABLE else "the policy does not mark it waivable"
             )
+            refused.append(("L002", "waive", f"[tool.cdk.validate] cannot waive {code}: {why}"))
         else:
             eff.waived[code] = str(reason)
     deps = settings.get("dependencies") or {}

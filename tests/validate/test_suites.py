@@ -380,24 +380,24 @@ def test_cassette_with_unredacted_header_and_query_secret(make_connector) -> Non
 
 # --- policy layering ----------------------------------------------------------------------------
 def test_inline_ignore_only_for_waivable_rules(make_connector) -> None:
-    source = SOURCE + "\n\ndef call(obj, name):\n    return getattr(obj, name)  # cdk: ignore[S006]\n"
+    source = SOURCE + "\n\nDOCS = 'https://docs.elsewhere.example/guide'  # cdk: ignore[E001]\n"
     source += "\n\nimport os  # cdk: ignore[S001]\n"
     r = validate_project(make_connector(files={"demo_connector/source.py": source}))
-    assert hits(r, "S006") == [] and [f.rule for f in r.suppressed] == ["S006"]
+    assert hits(r, "E001") == [] and [f.rule for f in r.suppressed] == ["E001"]
     assert one(r, "S001").line == line_of(source, "import os")
     assert one(r, "L001").line == line_of(source, "import os")
 
 
 def test_connector_may_waive_waivable_but_not_loosen(make_connector) -> None:
-    source = SOURCE + "\n\ndef call(obj, name):\n    return getattr(obj, name)\n\n\nimport os\n"
+    source = SOURCE + "\n\nDOCS = 'https://docs.elsewhere.example/guide'\n\n\nimport os\n"
     pyproject = (
         PYPROJECT
-        + '\n[tool.cdk.validate]\nprofile = "standard"\nwaive = {S006 = "fixed dispatch", S001 = "please"}\n'
+        + '\n[tool.cdk.validate]\nprofile = "standard"\nwaive = {E001 = "documentation link", S001 = "please"}\n'
     )
     r = validate_project(
         make_connector(files={"demo_connector/source.py": source, "pyproject.toml": pyproject})
     )
-    assert hits(r, "S006") == []
+    assert hits(r, "E001") == []
     assert one(r, "S001")
     assert sorted(f.line for f in hits(r, "L002")) == [
         line_of(pyproject, "profile ="),

@@ -1,4 +1,4 @@
-# expect: S004 line 4
+# expect: S015 line 2; S004 line 4
 from gzip import open as gopen
 
 fh = gopen('a.gz')

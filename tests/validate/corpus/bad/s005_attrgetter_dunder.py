@@ -1,4 +1,4 @@
-# expect: S005 line 5 col 23
+# expect: S015 line 2; S005 line 5 col 23
 from operator import attrgetter
 
 

@@ -1,2 +1,5 @@
-# expect: S014 line 2
+# expect: S015 line 4
 import io
+
+with io.open("/etc/passwd") as handle:
+    secret = handle.read()

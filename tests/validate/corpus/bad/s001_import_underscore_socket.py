@@ -1,0 +1,2 @@
+# expect: S001 line 2
+import _socket

@@ -1,0 +1,2 @@
+# expect: S014 line 2
+import zipfile

@@ -1,0 +1,3 @@
+# expect: S002 line 3
+class Config:
+    token: "__import__('os').getenv('TOKEN')"

@@ -1,0 +1,3 @@
+# expect: S002 line 2
+def f() -> "exec('import os')":
+    return None

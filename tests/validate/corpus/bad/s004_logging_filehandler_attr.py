@@ -1,0 +1,4 @@
+# expect: S004 line 4
+import logging
+
+logging.FileHandler('/tmp/exfil.log')

@@ -1,0 +1,2 @@
+# expect: S006 line 2
+g = getattr

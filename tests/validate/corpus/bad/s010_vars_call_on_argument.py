@@ -1,0 +1,3 @@
+# expect: S010 line 3
+def peek(obj):
+    return vars(obj)

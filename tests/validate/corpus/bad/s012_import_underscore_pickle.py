@@ -1,0 +1,2 @@
+# expect: S012 line 2
+import _pickle

@@ -1,0 +1,2 @@
+# expect: S013 line 2
+import multiprocessing

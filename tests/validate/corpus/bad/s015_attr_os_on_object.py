@@ -1,0 +1,3 @@
+# expect: S015 line 3
+def run(thing):
+    return thing.os.system('id')

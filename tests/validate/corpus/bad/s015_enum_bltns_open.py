@@ -1,0 +1,4 @@
+# expect: S015 line 4
+import enum
+
+enum.bltns.open('/etc/passwd')

@@ -1,0 +1,4 @@
+# expect: S015 line 4
+import typing
+
+os = typing.sys.modules['os']

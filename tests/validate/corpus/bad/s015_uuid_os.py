@@ -1,0 +1,2 @@
+# expect: S015 line 2
+from uuid import os

@@ -1,0 +1,2 @@
+# expect: S016 line 2
+from cdk.sdk import runner

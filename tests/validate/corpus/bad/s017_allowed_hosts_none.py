@@ -1,0 +1,4 @@
+# expect: S017 line 4
+class S:
+    def get(self):
+        self.session.allowed_hosts = None

@@ -1,0 +1,2 @@
+# expect: S018 line 2
+x = 1  # note  here

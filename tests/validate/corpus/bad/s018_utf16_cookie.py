@@ -1,0 +1,2 @@
+# expect: S018 line 2
+# coding: utf-16

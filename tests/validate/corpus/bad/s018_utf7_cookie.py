@@ -1,0 +1,3 @@
+# expect: S018 line 2
+# -*- coding: utf-7 -*-
+# +AAo-import os

@@ -1,0 +1,30 @@
+# allowed_hosts: exports.acme.io
+"""CSV export parsed in memory with io.StringIO."""
+from __future__ import annotations
+
+from typing import Any
+
+from cdk import AbstractSource, SourceConfig, SourceIteration, SourceRecord
+import csv
+import io
+
+
+class CsvStringioReaderSource(AbstractSource):
+    @staticmethod
+    def streams() -> list[str]:
+        return ["items"]
+
+    @staticmethod
+    def get_config_class() -> type[SourceConfig]:
+        return SourceConfig
+
+    def check_connection(self) -> tuple[bool, str | None]:
+        return self.session.get("https://exports.acme.io/v1/ping").ok, None
+
+    def parse(self, text: str) -> list[dict[str, str]]:
+        return list(csv.DictReader(io.StringIO(text)))
+
+    def get(self, pagination: dict[str, Any] | None = None) -> SourceIteration:
+        resp = self.session.get("https://exports.acme.io/v1/items", params=pagination or {})
+        items = [item for item in resp.json()["items"]]
+        return SourceIteration(records=[SourceRecord(id=str(i["id"]), data=i) for i in items], next_pagination={})

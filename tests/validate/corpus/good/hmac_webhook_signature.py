@@ -1,0 +1,30 @@
+# allowed_hosts: api.hooks.io
+"""Verifies an HMAC signature."""
+from __future__ import annotations
+
+from typing import Any
+
+from cdk import AbstractSource, SourceConfig, SourceIteration, SourceRecord
+import hashlib
+import hmac
+
+
+class HmacWebhookSignatureSource(AbstractSource):
+    @staticmethod
+    def streams() -> list[str]:
+        return ["items"]
+
+    @staticmethod
+    def get_config_class() -> type[SourceConfig]:
+        return SourceConfig
+
+    def check_connection(self) -> tuple[bool, str | None]:
+        return self.session.get("https://api.hooks.io/v1/ping").ok, None
+
+    def signed(self, body: bytes, key: bytes, sig: str) -> bool:
+        return hmac.compare_digest(hmac.new(key, body, hashlib.sha256).hexdigest(), sig)
+
+    def get(self, pagination: dict[str, Any] | None = None) -> SourceIteration:
+        resp = self.session.get("https://api.hooks.io/v1/items", params=pagination or {})
+        items = [item for item in resp.json()["items"]]
+        return SourceIteration(records=[SourceRecord(id=str(i["id"]), data=i) for i in items], next_pagination={})

@@ -1,0 +1,30 @@
+# allowed_hosts: api.chunks.io
+"""itertools.islice batches."""
+from __future__ import annotations
+
+from typing import Any
+
+from cdk import AbstractSource, SourceConfig, SourceIteration, SourceRecord
+import itertools
+
+
+class ItertoolsChunksSource(AbstractSource):
+    @staticmethod
+    def streams() -> list[str]:
+        return ["items"]
+
+    @staticmethod
+    def get_config_class() -> type[SourceConfig]:
+        return SourceConfig
+
+    def check_connection(self) -> tuple[bool, str | None]:
+        return self.session.get("https://api.chunks.io/v1/ping").ok, None
+
+    def batches(self, items: list[Any], size: int) -> list[list[Any]]:
+        it = iter(items)
+        return list(iter(lambda: list(itertools.islice(it, size)), []))
+
+    def get(self, pagination: dict[str, Any] | None = None) -> SourceIteration:
+        resp = self.session.get("https://api.chunks.io/v1/items", params=pagination or {})
+        items = [item for item in resp.json()["items"]]
+        return SourceIteration(records=[SourceRecord(id=str(i["id"]), data=i) for i in items], next_pagination={})

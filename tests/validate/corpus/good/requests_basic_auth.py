@@ -1,0 +1,29 @@
+# allowed_hosts: api.basic.io
+"""HTTPBasicAuth from requests.auth."""
+from __future__ import annotations
+
+from typing import Any
+
+from cdk import AbstractSource, SourceConfig, SourceIteration, SourceRecord
+from requests.auth import HTTPBasicAuth
+
+
+class RequestsBasicAuthSource(AbstractSource):
+    @staticmethod
+    def streams() -> list[str]:
+        return ["items"]
+
+    @staticmethod
+    def get_config_class() -> type[SourceConfig]:
+        return SourceConfig
+
+    def check_connection(self) -> tuple[bool, str | None]:
+        return self.session.get("https://api.basic.io/v1/ping").ok, None
+
+    def auth(self, user: str, password: str) -> HTTPBasicAuth:
+        return HTTPBasicAuth(user, password)
+
+    def get(self, pagination: dict[str, Any] | None = None) -> SourceIteration:
+        resp = self.session.get("https://api.basic.io/v1/items", params=pagination or {})
+        items = [item for item in resp.json()["items"]]
+        return SourceIteration(records=[SourceRecord(id=str(i["id"]), data=i) for i in items], next_pagination={})
