@@ -195,3 +195,33 @@ def parse_python(source: str, shown: str) -> object:
 
 #: Deeper Python syntax trees are refused: the validators walk trees recursively.
 MAX_AST_DEPTH = 200
+
+
+def special_files(
+    root: str | os.PathLike[str], skip: frozenset[str] | set[str] = frozenset()
+) -> list[tuple[str, str, str]]:
+    """Entries under ``root`` that are not regular files or folders: ``(relative path, kind, detail)``.
+
+    ``kind`` is ``"symlink"`` (detail: the link's target as written), ``"fifo"``, ``"socket"`` or
+    ``"device"``. Links are never followed; folders named in ``skip`` (virtualenvs, caches, git) are not
+    entered. Sorted by path."""
+    base = Path(root)
+    found: list[tuple[str, str, str]] = []
+    for folder, dirs, files in os.walk(base, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d not in skip or (Path(folder) / d).is_symlink())
+        for name in [*dirs, *files]:
+            path = Path(folder) / name
+            rel = path.relative_to(base).as_posix()
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError:
+                continue
+            if stat.S_ISLNK(mode):
+                found.append((rel, "symlink", os.readlink(path)))
+            elif stat.S_ISFIFO(mode):
+                found.append((rel, "fifo", ""))
+            elif stat.S_ISSOCK(mode):
+                found.append((rel, "socket", ""))
+            elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+                found.append((rel, "device", ""))
+    return sorted(found)

@@ -121,7 +121,7 @@ def test_fifo_schema_path_does_not_hang_validate(tmp_path):
     os.mkfifo(tmp_path / "schemas" / "items.json")
     proc = run_cdk("validate", str(tmp_path), "--format", "json", timeout=60)
     assert proc.returncode == 1, proc.stderr.decode()
-    assert "a FIFO" in proc.stdout.decode() and "Traceback" not in proc.stderr.decode()
+    assert "is a fifo" in proc.stdout.decode() and "Traceback" not in proc.stderr.decode()
 
 
 def test_fifo_connector_yaml_and_answers_file_are_refused(tmp_path):
