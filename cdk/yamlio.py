@@ -150,6 +150,8 @@ def parse_yaml(text: str, file: str, *, limits: Limits = DEFAULT_LIMITS) -> tupl
     except yaml.YAMLError as exc:  # unmarked: e.g. a reader error on a control character
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "mark", None)
         raise _fail(file, mark, f"not valid YAML: {exc}") from None
+    except UnicodeError as exc:  # a str holding lone surrogates (never read from a UTF-8 file)
+        raise _fail(file, None, f"not valid text: {exc}") from None
     positions = Positions()
     if root is None:
         return None, positions
@@ -174,8 +176,9 @@ def _construct(node: Any, constructor: Any, file: str) -> Any:
         return constructor.construct_object(node, deep=True)
     except yaml.MarkedYAMLError as exc:
         raise _fail(file, exc.problem_mark or node.start_mark, str(exc.problem or exc)) from None
-    except (ValueError, TypeError, OverflowError, yaml.YAMLError) as exc:
-        raise _fail(file, node.start_mark, f"cannot read this value: {exc}") from None
+    except (ValueError, TypeError, OverflowError, LookupError, ArithmeticError, yaml.YAMLError) as exc:
+        # PyYAML's scalar constructors fail on some odd scalars (IndexError on "0b", the int digit limit)
+        raise _fail(file, node.start_mark, f"cannot read this value: {type(exc).__name__}: {exc}") from None
 
 
 def _to_data(node: Any, path: tuple[Any, ...], positions: Positions, constructor: Any, file: str) -> Any:
