@@ -97,9 +97,8 @@ def environment(template: Template, *, trusted: bool, **kwargs: Any) -> Any:
 def environment_class(trusted: bool) -> type[Any]:
     from cookiecutter.environment import StrictEnvironment
 
-    if trusted:
-        return StrictEnvironment
-    return _sandboxed_class()
+    cls: type[Any] = StrictEnvironment if trusted else _sandboxed_class()
+    return cls
 
 
 _SANDBOXED: type[Any] | None = None
@@ -112,7 +111,7 @@ def _sandboxed_class() -> type[Any]:
         from jinja2 import StrictUndefined
         from jinja2.sandbox import SandboxedEnvironment
 
-        class SandboxedStrictEnvironment(ExtensionLoaderMixin, SandboxedEnvironment):
+        class SandboxedStrictEnvironment(ExtensionLoaderMixin, SandboxedEnvironment):  # type: ignore[misc]
             """cookiecutter's strict environment (undefined is an error; its default extensions) in the sandbox."""
 
             def __init__(self, **kwargs: Any) -> None:
