@@ -156,7 +156,8 @@ def check_requirement(text: str, file: str, line: int, col: int, allowed: dict[s
 
 def _pyproject(project: Project, allowed: dict[str, str]) -> list[Finding]:
     data = project.pyproject or {}
-    proj = data.get("project") if isinstance(data.get("project"), dict) else {}
+    found_project = data.get("project")
+    proj: dict[str, Any] = found_project if isinstance(found_project, dict) else {}
     sources: list[tuple[str, Any, bool]] = [("dependencies", proj.get("dependencies"), True)]
     extras = proj.get("optional-dependencies")
     if isinstance(extras, dict):
