@@ -6,7 +6,6 @@ Only the run commands, tests and the sandboxed service import connector code; ``
 from __future__ import annotations
 
 import importlib
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from cdk.errors import CdkError, ConfigError, ConnectorError, ManifestError
-from cdk.findings import Finding
 from cdk.project import Project
 from cdk.sdk.config import SourceConfig
 from cdk.sdk.source import (
@@ -158,24 +156,21 @@ def read_config_file(path: str | Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}", hint="pass --config FILE (JSON)") from None
-    if path.suffix in (".yaml", ".yml"):
-        from cdk.manifest import parse_yaml_with_positions
+    from cdk.errors import InputError
+    from cdk.fsutil import parse_json, read_input_text
+    from cdk.yamlio import parse_yaml
 
-        try:
-            data, _ = parse_yaml_with_positions(text, str(path))
-        except ManifestError as exc:
-            raise ConfigError(exc.message) from None
-    else:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(
-                f"{Finding(file=str(path), line=exc.lineno, column=exc.colno - 1, message='not valid JSON: ' + exc.msg)}"
-            ) from None
+    if not path.exists() and not path.is_symlink():
+        raise ConfigError(f"config file not found: {path}", hint="pass --config FILE (JSON)")
+    try:
+        text = read_input_text(path)
+        data = (
+            parse_yaml(text, str(path))[0]
+            if path.suffix in (".yaml", ".yml")
+            else parse_json(text, str(path))
+        )
+    except InputError as exc:
+        raise ConfigError(str(exc), hint=exc.hint) from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: a config is a JSON object")
     return data

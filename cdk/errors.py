@@ -25,6 +25,8 @@ traceback and exits with its ``exit_code``, which is one of:
     ├── CassetteFormatError             (1)  a cassette that is missing or cannot be read
     ├── RequestRefused                  (1)  `cdk serve` refuses an HTTP request (4xx/503 with a JSON body)
     ├── SandboxViolation                (1)  the runtime guard refused an operation (also a PermissionError)
+    ├── InputError                      (1)  an input file cdk cannot read safely: not a regular file, too large,
+    │                                        not UTF-8, not YAML, over a YAML limit, a duplicate key; located
     ├── ConnectorError                  (1)  running connector code failed
     │   ├── AuthenticationError         (1)  401/403
     │   ├── EgressDeniedError           (1)  a host outside allowed_hosts
@@ -175,6 +177,16 @@ class RequestRefused(CdkError):
         self.extra = extra
 
 
+class InputError(CdkError):
+    """An input file that cdk refuses to read or parse; ``problem`` says where (file, line, column).
+
+    Raised by the one YAML loader (:mod:`cdk.yamlio`) and by :func:`cdk.fsutil.read_input_text`."""
+
+    def __init__(self, message: str, *, problem: Finding | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.problem = problem
+
+
 class ConnectorError(CdkError):
     """Connector code failed while running."""
 
@@ -288,6 +300,7 @@ __all__ = [
     "DestinationError",
     "EgressDeniedError",
     "FolderNotEmptyError",
+    "InputError",
     "InvalidModeError",
     "InvalidResponseError",
     "ManifestError",

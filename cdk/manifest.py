@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cdk.errors import ManifestError
 from cdk.findings import Finding
+from cdk.yamlio import Positions
+
+__all__ = ["MANIFEST_FILE", "Manifest", "Positions", "load_manifest", "parse_yaml_with_positions"]
 
 MANIFEST_FILE = "connector.yaml"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
@@ -175,75 +178,22 @@ class Manifest(_Strict):
 # YAML with positions
 
 
-class Positions:
-    """Line/column of every key and value of a YAML document, by path (tuple of keys and indexes)."""
-
-    def __init__(self) -> None:
-        self.values: dict[tuple[Any, ...], tuple[int, int]] = {}
-        self.keys: dict[tuple[Any, ...], tuple[int, int]] = {}
-
-    def locate(self, path: tuple[Any, ...], *, key: bool = False) -> tuple[int, int]:
-        """Best position for ``path``: the exact key/value, else the closest enclosing one. 1-based line, 0-based col."""
-        path = tuple(path)
-        table = self.keys if key else self.values
-        if path in table:
-            return table[path]
-        for i in range(len(path), -1, -1):
-            prefix = path[:i]
-            if prefix in self.keys and i < len(path):
-                return self.keys[prefix]
-            if prefix in self.values:
-                return self.values[prefix]
-        return (1, 0)
-
-
-def _yaml() -> tuple[Any, Any]:  # (the yaml module, its fastest safe Loader): imported on first use
-    import yaml
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml, loader
-
-
 def parse_yaml_with_positions(text: str, file: str) -> tuple[Any, Positions]:
-    """Parse YAML text once; return plain data and the position of every node."""
-    yaml, loader = _yaml()
+    """Parse YAML text with the one safe loader (:mod:`cdk.yamlio`); ManifestError with the located problem."""
+    from cdk.errors import InputError
+    from cdk.yamlio import parse_yaml
+
     try:
-        root = yaml.compose(text, Loader=loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column) if mark else (1, 0)
-        problem = exc.problem or str(exc)
-        raise ManifestError(
-            f"{file} is not valid YAML",
-            problems=[Finding(file=file, line=line, column=col, message=f"YAML syntax error: {problem}")],
-        ) from None
-    except yaml.YAMLError as exc:  # pragma: no cover - unmarked errors are rare
-        raise ManifestError(f"{file} is not valid YAML: {exc}") from None
-    positions = Positions()
-    if root is None:
-        return None, positions
-    constructor = loader(text)
-    try:
-        data = _to_data(root, (), positions, constructor)
-    finally:
-        constructor.dispose()
-    return data, positions
+        return parse_yaml(text, file)
+    except InputError as exc:
+        raise _manifest_error(exc, file) from None
 
 
-def _to_data(node: Any, path: tuple[Any, ...], positions: Positions, constructor: Any) -> Any:
-    import yaml
-
-    positions.values[path] = (node.start_mark.line + 1, node.start_mark.column)
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node, deep=True)
-            positions.keys[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column)
-            out[key] = _to_data(value_node, path + (key,), positions, constructor)
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_to_data(item, path + (i,), positions, constructor) for i, item in enumerate(node.value)]
-    return constructor.construct_object(node, deep=True)
+def _manifest_error(exc: Any, file: str) -> ManifestError:
+    problem = exc.problem
+    if problem is None or not problem.line:
+        return ManifestError(str(exc), hint=exc.hint)
+    return ManifestError(f"{file} cannot be read", problems=[problem], hint=exc.hint)
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:
@@ -341,15 +291,18 @@ def load_manifest(path: str | Path) -> tuple[Manifest, Positions]:
     if path.is_dir():
         path = path / MANIFEST_FILE
     shown = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    from cdk.errors import InputError
+    from cdk.fsutil import read_input_text
+
+    if not path.exists() and not path.is_symlink():
         raise ManifestError(
             f"no {MANIFEST_FILE} at {path.parent}",
             hint="run cdk in a connector folder, pass --connector PATH, or create one with `cdk init`",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ManifestError(f"cannot read {shown}: {exc}") from None
+        )
+    try:
+        text = read_input_text(path, shown=shown)
+    except InputError as exc:
+        raise _manifest_error(exc, shown) from None
     data, positions = parse_yaml_with_positions(text, shown)
     return manifest_from_data(data, positions, shown), positions
 

@@ -7,14 +7,12 @@ parsed twice in one command.
 from __future__ import annotations
 
 import ast
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from cdk.errors import ManifestError
-from cdk.findings import Finding
 from cdk.manifest import MANIFEST_FILE, Manifest, Positions, load_manifest
 
 # never Python a connector ships
@@ -88,26 +86,20 @@ class Project:
     @cached_property
     def pyproject(self) -> dict[str, Any] | None:
         """Parsed pyproject.toml, or None when absent. A TOML error raises ManifestError with line:col."""
-        try:
-            text = self.pyproject_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        from cdk._compat import tomllib
+        from cdk.errors import InputError
+        from cdk.fsutil import parse_toml, read_input_text
 
+        if not self.pyproject_path.exists() and not self.pyproject_path.is_symlink():
+            return None
         try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            line, col = _toml_position(str(exc))
+            return parse_toml(read_input_text(self.pyproject_path, shown="pyproject.toml"), "pyproject.toml")
+        except InputError as exc:
             raise ManifestError(
-                "pyproject.toml is not valid TOML",
-                problems=[
-                    Finding(
-                        file="pyproject.toml",
-                        line=line,
-                        column=col,
-                        message=str(exc).split(" (at line")[0],
-                    )
-                ],
+                "pyproject.toml cannot be read"
+                if not exc.problem or not exc.problem.line
+                else "pyproject.toml is not valid TOML",
+                problems=[exc.problem] if exc.problem and exc.problem.line else [],
+                hint=exc.hint,
             ) from None
 
     @property
@@ -167,11 +159,14 @@ class Project:
 
     def source(self, path: Path) -> str:
         """The text of a Python file as the interpreter decodes it (BOM and coding cookie honoured;
-        a cookie the security suite refuses still decodes here so that it can be reported)."""
-        raw = Path(path).read_bytes()
+        a cookie the security suite refuses still decodes here so that it can be reported).
+        Regular files only, within the input size limit: InputError otherwise."""
         import io
         import tokenize
 
+        from cdk.fsutil import read_input_bytes
+
+        raw = read_input_bytes(path, shown=self.rel(path))
         try:
             encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
         except SyntaxError:
@@ -179,13 +174,27 @@ class Project:
         return raw.decode(encoding)
 
     def parse(self, path: Path) -> ast.Module | SyntaxError:
-        """The AST of a Python file (parsed once), or the SyntaxError it raised."""
+        """The AST of a Python file (parsed once), or the SyntaxError it raised; a file that cannot be
+        read or parsed safely (not UTF-8, a FIFO, nested too deeply) is a SyntaxError with a position too."""
+        from cdk.errors import InputError
+        from cdk.fsutil import parse_python
+
         path = Path(path)
         if path not in self._asts:
             try:
-                self._asts[path] = ast.parse(self.source(path), filename=str(path))
+                tree = parse_python(self.source(path), str(path))
+                assert isinstance(tree, ast.Module)
+                self._asts[path] = tree
             except SyntaxError as exc:
                 self._asts[path] = exc
+            except (UnicodeDecodeError, LookupError) as exc:  # bytes that its encoding cannot decode
+                self._asts[path] = SyntaxError(f"cannot decode the file: {exc}", (str(path), 1, 1, None))
+            except InputError as exc:
+                p = exc.problem
+                self._asts[path] = SyntaxError(
+                    p.message if p else str(exc),
+                    (str(path), max(p.line if p else 1, 1), (p.column if p else 0) + 1, None),
+                )
         return self._asts[path]
 
     def module_path(self, module: str) -> Path | None:
@@ -209,14 +218,17 @@ class Project:
             return ref
         path = (self.root / ref).resolve()
         if path not in self._json:
+            from cdk.errors import InputError
+            from cdk.fsutil import parse_json, read_input_text
+
+            if not path.exists():
+                raise ManifestError(f"{ref}: file not found (named in {MANIFEST_FILE})")
             try:
-                self._json[path] = json.loads(path.read_text(encoding="utf-8"))
-            except FileNotFoundError:
-                raise ManifestError(f"{ref}: file not found (named in {MANIFEST_FILE})") from None
-            except json.JSONDecodeError as exc:
+                self._json[path] = parse_json(read_input_text(path, shown=str(ref)), str(ref))
+            except InputError as exc:
                 raise ManifestError(
-                    f"{ref} is not valid JSON",
-                    problems=[Finding(file=ref, line=exc.lineno, column=exc.colno - 1, message=exc.msg)],
+                    str(exc) if not exc.problem or not exc.problem.line else f"{ref} is not valid JSON",
+                    problems=[exc.problem] if exc.problem and exc.problem.line else [],
                 ) from None
         return self._json[path]
 

@@ -24,22 +24,14 @@ def _parse_sets(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _read_answers(path: str) -> dict[str, Any]:
-    import yaml
-
-    from cdk.errors import UsageError
+    """An answers file (YAML or JSON, read with cdk's one safe YAML loader): a mapping of scalars."""
+    from cdk.errors import InputError, UsageError
+    from cdk.yamlio import read_yaml
 
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read answers file {path}: {exc.strerror}") from None
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
-        raise UsageError(
-            f"{where}: answers file is not valid YAML/JSON: {getattr(exc, 'problem', exc)}"
-        ) from None
+        data = read_yaml(path)[0] or {}
+    except InputError as exc:
+        raise UsageError(f"answers file: {exc}", hint=exc.hint) from None
     if not isinstance(data, dict) or not all(isinstance(v, str | int | float | bool) for v in data.values()):
         raise UsageError(
             f"{path}: answers file must be a mapping of key: value (scalars), e.g. 'auth: api_key'"
@@ -109,6 +101,11 @@ def _print_list(fmt: str) -> None:
     show_default=True,
     help="Record tests/cassettes against the built-in demo API so `cdk test` passes offline at once.",
 )
+@click.option(
+    "--trust-template",
+    is_flag=True,
+    help="Run the hooks and Jinja extensions of a template that is not shipped with cdk (read them first).",
+)
 @format_option("text", "json")
 def init(
     directory: str | None,
@@ -120,6 +117,7 @@ def init(
     answers_file: str | None,
     force: bool,
     fixtures: bool,
+    trust_template: bool,
     fmt: str,
 ) -> None:
     """Scaffold a connector: package, connector.yaml, schemas, tests, CI workflow, pre-commit hook.
@@ -152,6 +150,7 @@ def init(
             ask=None if no_input else _ask,
             force=force,
             fixtures=fixtures,
+            trust_template=trust_template,
         )
     except click.exceptions.Abort:
         if sys.stdin.isatty():
@@ -172,6 +171,8 @@ def init(
     )
     if result.fixtures:
         click.echo(f"Fixtures: {result.fixtures}")
+    if result.code_run:
+        click.echo(f"Ran the template's code (--trust-template): {', '.join(result.code_run)}")
     if (result.path / "connector.yaml").exists():
         click.echo("Next:")
         for line in (

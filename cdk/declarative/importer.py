@@ -50,21 +50,34 @@ def read_spec_json(path: Path) -> Any:
 
     Syntax errors are reported at their line and column in the file as written.
     """
+    from cdk.errors import InputError
+    from cdk.fsutil import parse_json, read_input_text
+
+    if not path.exists() and not path.is_symlink():
+        raise UsageError(f"no such file: {path}")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"no such file: {path}") from None
+        text = read_input_text(path)
+    except InputError as exc:
+        raise UsageError(str(exc), hint=exc.hint) from None
     stripped = text.lstrip()
     fragment = stripped.startswith('"')
     source = "{\n" + text + "\n}" if fragment else text
     try:
-        return json.loads(source)
-    except json.JSONDecodeError as exc:
-        line = exc.lineno - 1 if fragment else exc.lineno
+        return parse_json(source, str(path))
+    except InputError as exc:
+        p = exc.problem
+        line = (p.line - 1 if fragment else p.line) if p else 1
         line = max(1, min(line, text.count("\n") + 1))
         raise ManifestError(
             f"{path} is not valid JSON",
-            problems=[Finding(file=str(path), line=line, column=exc.colno - 1, message=exc.msg)],
+            problems=[
+                Finding(
+                    file=str(path),
+                    line=line,
+                    column=p.column if p else 0,
+                    message=p.message if p else str(exc),
+                )
+            ],
             hint="fix the JSON (trailing commas and comments are not allowed) and run the import again",
         ) from None
 

@@ -121,6 +121,25 @@ class _Runner:
             raise subprocess.CalledProcessError(proc.returncode, cmd, proc.stdout, proc.stderr)
 
 
+def _refuse_special_files(root: Path) -> None:
+    """Symlinks (and FIFOs, sockets, devices) are never built: the wheel would carry what a link points
+    to (``/etc/passwd``), the sdist the link itself."""
+    from cdk.fsutil import special_files
+    from cdk.project import SKIP_DIRS
+
+    found = special_files(root, set(SKIP_DIRS))
+    if found:
+        shown = ", ".join(
+            f"{rel} -> {detail}" if kind == "symlink" else f"{rel} ({kind})"
+            for rel, kind, detail in found[:5]
+        )
+        more = f" (and {len(found) - 5} more)" if len(found) > 5 else ""
+        raise PackagingError(
+            f"{root}: will not build a connector holding symlinks or special files: {shown}{more}",
+            hint="replace each link with the file it points to; `cdk validate` reports them as I001/I002",
+        )
+
+
 def build_project(
     root: str | Path,
     out: str | Path | None = None,
@@ -143,6 +162,7 @@ def build_project(
             f"{root}: no pyproject.toml, so there is nothing to build",
             hint="cdk init creates one; or add [build-system] and [project] tables",
         )
+    _refuse_special_files(root)
     stamp = source_date_epoch(root, env) if epoch is None else epoch
     runner = _Runner(stamp)
     notes: list[str] = []

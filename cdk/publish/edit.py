@@ -19,7 +19,13 @@ from cdk.publish.versions import Version
 def set_manifest_version(text: str, version: str, file: str = "connector.yaml") -> str:
     import yaml
 
-    root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    from cdk.errors import InputError
+    from cdk.yamlio import compose_yaml, load_yaml
+
+    try:
+        root = compose_yaml(text, file)
+    except InputError as exc:
+        raise ManifestError(str(exc), hint=exc.hint) from None
     if not isinstance(root, yaml.MappingNode):
         raise ManifestError(f"{file} is not a mapping")
     for key, value in root.value:
@@ -28,7 +34,7 @@ def set_manifest_version(text: str, version: str, file: str = "connector.yaml") 
                 raise ManifestError(f"{file}:{value.start_mark.line + 1}: version is not a scalar")
             quote = value.style if value.style in ('"', "'") else ""
             new = text[: value.start_mark.index] + f"{quote}{version}{quote}" + text[value.end_mark.index :]
-            if yaml.safe_load(new).get("version") != version:  # pragma: no cover - a parser disagreement
+            if load_yaml(new, file).get("version") != version:  # pragma: no cover - a parser disagreement
                 raise ManifestError(f"could not write the version into {file}")
             return new
     raise ManifestError(f"{file} has no 'version' key", hint="add `version: 0.1.0` to it")

@@ -20,7 +20,7 @@ from cdk.errors import (
     AnswerError,
     UsageError,
 )
-from cdk.scaffold.catalog import CONTEXT_FILE, Template
+from cdk.scaffold.catalog import Template
 
 # The manifest's own rules (cdk.manifest.NAME_RE / HOST_RE), repeated here because importing
 # cdk.manifest builds its pydantic models, which would double `cdk init`'s start-up time;
@@ -96,9 +96,18 @@ def _check_url(value: str) -> str:
         problems.append(f"'{host}' is not a valid host name")
     if parts.query or parts.fragment or any(ch.isspace() for ch in value):
         problems.append("it may not contain spaces, a query (?...) or a fragment (#...)")
+    shown = value
+    if (
+        "@" in parts.netloc
+    ):  # user:password@ would be written into connector.yaml, the config and the cassettes
+        shown = parts._replace(netloc="***@" + parts.netloc.rpartition("@")[2]).geturl()
+        problems.append(
+            "it may not carry credentials (user:password@); put them in secrets/config.json "
+            "(the template's auth answer) and give the URL without them"
+        )
     if problems:
         raise AnswerError(
-            f"base URL {value!r} is not valid: {'; '.join(problems)} (e.g. https://api.example.com/v1)"
+            f"base URL {shown!r} is not valid: {'; '.join(problems)} (e.g. https://api.example.com/v1)"
         )
     return value.rstrip("/")
 
@@ -158,16 +167,27 @@ def check_answer(question: Question, value: Any) -> Any:
     return check(str(value)) if check else value
 
 
-def render_default(template: Template, question: Question, answered: Mapping[str, Any]) -> Any:
-    """The default a prompt shows: the template's raw default rendered with the answers so far."""
+def render_default(
+    template: Template, question: Question, answered: Mapping[str, Any], *, trust: bool = False
+) -> Any:
+    """The default a prompt shows: the template's raw default rendered with the answers so far (as data).
+
+    A template that is not shipped renders in Jinja's sandbox unless ``trust``."""
     if question.choices:
         current = answered.get(question.key)
         return current if current is not None else question.choices[0]
-    from cookiecutter.environment import StrictEnvironment
     from cookiecutter.prompt import render_variable
+    from jinja2 import TemplateError
 
-    env = StrictEnvironment(context={"cookiecutter": dict(template.context)})
-    return render_variable(env, question.default, dict(answered))
+    from cdk.scaffold.trust import environment, is_trusted
+
+    env = environment(template, trusted=is_trusted(template, trust))
+    try:
+        return render_variable(env, question.default, dict(answered))
+    except (TemplateError, ValueError, TypeError, LookupError, AttributeError) as exc:
+        raise UsageError(
+            f"template '{template.name}' cannot render the default of '{question.key}': {type(exc).__name__}: {exc}"
+        ) from None
 
 
 def resolve_answers(
@@ -177,11 +197,14 @@ def resolve_answers(
     defaults: Mapping[str, Any] | None = None,
     ask: Callable[[Question, Any], Any] | None = None,
     internal: Mapping[str, Any] | None = None,
+    trust: bool = False,
 ) -> dict[str, Any]:
     """The full cookiecutter context for rendering: given answers checked, open ones asked (``ask``) or
     defaulted, derived (``__``) values rendered, and the result checked again.
 
     ``internal`` sets derived keys the user is never asked (e.g. ``__cdk_version``) when the template has them.
+    Answers are data: they are never rendered as Jinja. A template that is not shipped renders its own
+    values in Jinja's sandbox unless ``trust``.
     Raises UsageError (exit 2) naming the key and the rule for any bad answer or unknown key.
     """
     qs = questions(template)
@@ -209,11 +232,11 @@ def resolve_answers(
                 continue
             default = (defaults or {}).get(q.key)
             if default is None:
-                default = render_default(template, q, ordered)
+                default = render_default(template, q, ordered, trust=trust)
             ordered[q.key] = ask(q, default)
         answers = ordered
     hidden = {k: v for k, v in (internal or {}).items() if k in template.context}
-    context = _render_context(template, {**hidden, **answers})
+    context = _render_context(template, {**hidden, **answers}, trust=trust)
     for key, value in list(context.items()):
         if key in by_key and key not in given:
             try:
@@ -223,15 +246,8 @@ def resolve_answers(
     return context
 
 
-def _render_context(template: Template, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """cookiecutter's own context resolution (choices, derived ``__`` variables), without prompting."""
-    from cookiecutter.exceptions import CookiecutterException
-    from cookiecutter.generate import generate_context
-    from cookiecutter.prompt import prompt_for_config
+def _render_context(template: Template, answers: Mapping[str, Any], *, trust: bool = False) -> dict[str, Any]:
+    """cookiecutter's context resolution (choices, derived ``__`` variables) with the answers as data."""
+    from cdk.scaffold.trust import is_trusted, render_context
 
-    extra = dict(answers)
-    try:
-        context = generate_context(context_file=str(template.path / CONTEXT_FILE), extra_context=extra)
-        return dict(prompt_for_config(context, no_input=True))
-    except (CookiecutterException, ValueError) as exc:
-        raise UsageError(f"template '{template.name}' cannot use these answers: {exc}") from None
+    return render_context(template, answers, trusted=is_trusted(template, trust))

@@ -77,9 +77,9 @@ def base_url(folder: Path, sample: dict[str, Any]) -> str:
     """Where replay sends requests: the sample config's ``api_url``, else the declarative spec's one host."""
     if sample.get("api_url"):
         return str(sample["api_url"]).rstrip("/")
-    import yaml
+    from cdk.yamlio import read_yaml
 
-    data = yaml.safe_load((folder / "connector.yaml").read_text(encoding="utf-8"))
+    data, _ = read_yaml(folder / "connector.yaml", shown="connector.yaml")
     hosts = {str(u["host"]).rstrip("/") for u in _declarative_hosts(data)}
     if len(hosts) != 1 or "{" in next(iter(hosts)):
         raise CdkError(
@@ -97,8 +97,10 @@ def demo_manifest(folder: Path, base_url: str, demo_url: str) -> Iterator[None]:
     import yaml
 
     manifest = folder / "connector.yaml"
+    from cdk.yamlio import load_yaml
+
     original = manifest.read_bytes()
-    data = yaml.safe_load(original)
+    data = load_yaml(original.decode("utf-8"), "connector.yaml")
     hosts = list(data.get("allowed_hosts") or [])
     changed = False
     if "127.0.0.1" not in hosts:

@@ -60,17 +60,23 @@ def render(
     context: dict[str, Any],
     *,
     force: bool = False,
-    accept_hooks: bool = True,
+    trust: bool = False,
     finish: Callable[[Path], list[str]] | None = None,
 ) -> RenderResult:
     """Render ``template`` with the resolved ``context`` (see :func:`cdk.scaffold.resolve_answers`)
-    into ``target``. ``finish`` runs on the rendered folder while it is still in staging (e.g. recording
+    into ``target``. A template that is not shipped renders in Jinja's sandbox, and its hooks and
+    extensions run only with ``trust`` (otherwise UsageError, exit 2); symlinks out of any template are
+    refused (CdkError). ``finish`` runs on the rendered folder while it is still in staging (e.g. recording
     fixtures); if it raises, nothing is moved into place. Raises FolderNotEmptyError (unless ``force``), UsageError, or CdkError when the
     template itself fails; in every failure case nothing is left at ``target`` that was not there before."""
     from cookiecutter.exceptions import CookiecutterException
     from cookiecutter.generate import generate_files
     from jinja2 import TemplateError
 
+    from cdk.scaffold.trust import check_template, is_trusted, rendering_environment
+
+    check_template(template, trust=trust)
+    trusted = is_trusted(template, trust)
     target = Path(target).absolute()
     check_target(target, force)
     created_parents: list[Path] = []
@@ -86,14 +92,15 @@ def render(
         ctx["_output_dir"] = str(staging)
         ctx["_repo_dir"] = str(template.path)
         try:
-            rendered = Path(
-                generate_files(
-                    repo_dir=str(template.path),
-                    context={"cookiecutter": ctx},
-                    output_dir=str(staging),
-                    accept_hooks=accept_hooks,
+            with rendering_environment(trusted):
+                rendered = Path(
+                    generate_files(
+                        repo_dir=str(template.path),
+                        context={"cookiecutter": ctx},
+                        output_dir=str(staging),
+                        accept_hooks=trusted,
+                    )
                 )
-            )
         except (CookiecutterException, TemplateError, OSError, ValueError) as exc:
             raise CdkError(
                 f"template '{template.name}' failed to render: {type(exc).__name__}: {exc}",

@@ -144,13 +144,43 @@ def parse_retry_after(value: str | None, *, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def host_allowed(host: str, allowed: Iterable[str]) -> bool:
-    """True when ``host`` matches an entry: exact (case-insensitive) or ``*.example.com`` for subdomains."""
+DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
+
+
+def split_host_entry(entry: str) -> tuple[str, int | None]:
+    """An ``allowed_hosts`` entry as (host, port): ``api.example.com:8443`` -> ("api.example.com", 8443),
+    ``[::1]:8080`` -> ("::1", 8080); no port -> None (any port)."""
+    entry = entry.strip().lower()
+    port = ""
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif entry.count(":") == 1:
+        host, port = entry.split(":")
+    else:
+        host = entry
+    return host.rstrip("."), int(port) if port.isdigit() else None
+
+
+def url_port(url: str) -> int | None:
+    """The port a request to ``url`` goes to: the explicit one, else the scheme's default; None if unknown.
+
+    Raises ValueError for a port that is not a number in 0-65535 (as urllib does)."""
+    parts = urlsplit(url)
+    return parts.port if parts.port is not None else DEFAULT_PORTS.get(parts.scheme.lower())
+
+
+def host_allowed(host: str, allowed: Iterable[str], port: int | None = None) -> bool:
+    """True when ``host`` (and ``port``) match an entry: the host exact (case-insensitive) or
+    ``*.example.com`` for subdomains; an entry with a port (``api.example.com:8443``) admits that port
+    only, an entry without one any port. ``port=None`` (unknown) matches only entries without a port."""
     host = host.lower().rstrip(".")
-    for pattern in allowed:
-        pattern = pattern.lower()
-        if ":" in pattern and not pattern.startswith("["):
-            pattern = pattern.rsplit(":", 1)[0]
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    for entry in allowed:
+        pattern, want = split_host_entry(entry)
+        if want is not None and want != port:
+            continue
         if pattern.startswith("*."):
             if fnmatchcase(host, pattern) and host.count(".") >= pattern.count("."):
                 return True
@@ -330,9 +360,16 @@ class ConnectorSession(requests.Session):
         if self.allowed_hosts is None:
             return
         host = urlsplit(url).hostname or ""
-        if not host_allowed(host, self.allowed_hosts):
+        try:
+            port = url_port(url)
+        except ValueError:
+            port = -1  # not a port: no entry admits it
+        if not host_allowed(host, self.allowed_hosts, port):
+            shown = (
+                host if port in (None, DEFAULT_PORTS.get(urlsplit(url).scheme.lower())) else f"{host}:{port}"
+            )
             raise EgressDeniedError(
-                f"request to host '{host}' refused: it is not in allowed_hosts {self.allowed_hosts}",
+                f"request to host '{shown}' refused: it is not in allowed_hosts {self.allowed_hosts}",
                 hint="add the host to allowed_hosts in connector.yaml if the connector really needs it",
             )
 

@@ -457,20 +457,24 @@ def read_interactions(path: Path) -> list[dict[str, Any]]:
 
 def read_cassette(path: Path) -> tuple[list[dict[str, Any]], float | None]:
     """Interactions of a cassette file (our JSON or vcrpy's YAML, normalised to our shape) and the
-    recorded clock instant ("now" while recording; None in cassettes recorded before it was kept)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise CassetteFormatError(f"cassette {path} does not exist", hint=RECORD_HINT) from None
-    if path.suffix in (".yaml", ".yml"):
-        import yaml
+    recorded clock instant ("now" while recording; None in cassettes recorded before it was kept).
 
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        try:
-            doc = yaml.load(raw, Loader=loader)  # noqa: S506 - a safe loader
-        except yaml.YAMLError as exc:
-            raise CassetteFormatError(f"{path}: not valid YAML: {exc}") from None
-    else:
+    Read with cdk's safe reads: regular files only, the one YAML loader with cassette limits."""
+    from cdk.errors import InputError
+    from cdk.fsutil import read_input_bytes
+    from cdk.yamlio import CASSETTE_LIMITS, parse_yaml
+
+    if not path.exists() and not path.is_symlink():
+        raise CassetteFormatError(f"cassette {path} does not exist", hint=RECORD_HINT)
+    try:
+        raw = read_input_bytes(path, max_bytes=CASSETTE_LIMITS.max_bytes)
+        if path.suffix in (".yaml", ".yml"):
+            doc = parse_yaml(raw.decode("utf-8"), str(path), limits=CASSETTE_LIMITS)[0]
+    except InputError as exc:
+        raise CassetteFormatError(str(exc), hint=exc.hint or RECORD_HINT) from None
+    except UnicodeDecodeError as exc:
+        raise CassetteFormatError(f"{path}: not UTF-8 at byte {exc.start}", hint=RECORD_HINT) from None
+    if path.suffix not in (".yaml", ".yml"):
         import orjson
 
         try:
@@ -482,7 +486,16 @@ def read_cassette(path: Path) -> tuple[list[dict[str, Any]], float | None]:
     if not isinstance(doc, dict) or not isinstance(doc.get("interactions"), list):
         raise CassetteFormatError(f"{path}: not a cassette (no 'interactions' list)")
     out = []
-    for inter in doc["interactions"]:
+    for i, inter in enumerate(doc["interactions"]):
+        if not (
+            isinstance(inter, dict)
+            and isinstance(inter.get("request"), dict)
+            and isinstance(inter.get("response"), dict)
+        ):
+            raise CassetteFormatError(
+                f"{path}: interaction {i} is not a mapping with 'request' and 'response' mappings",
+                hint=RECORD_HINT,
+            )
         resp = inter["response"]
         status = resp.get("status")
         if isinstance(status, dict):  # vcrpy: {"code": 200, "message": "OK"}

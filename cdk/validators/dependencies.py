@@ -1,7 +1,15 @@
 """Dependencies suite: every requirement names an allowed distribution and stays inside its allowed range.
 
-Sources: ``[project].dependencies`` of pyproject.toml, ``requirements*.txt`` (dev/test/docs files are
-skipped: they do not ship with the connector), and lock-file pins in ``uv.lock`` and ``pylock.toml``.
+Sources — every place a connector declares a requirement that ships with it or runs when it is built:
+
+* pyproject.toml: ``[project].dependencies``, every ``[project].optional-dependencies`` extra (a user
+  installs ``connector[extra]``), ``[dependency-groups]`` (PEP 735) except dev/test/docs/lint/ci groups,
+  and ``[build-system].requires`` — checked for direct URL/VCS requirements and syntax only (D004,
+  D005): a build backend is not a runtime dependency, and which backends may build a connector is the
+  packaging rules' decision;
+* ``requirements*.txt`` and ``requirements/*.txt`` (dev/test/docs files skipped: they do not ship),
+  following ``-r``/``-c`` includes inside the connector (an included file is checked whatever its name);
+* lock-file pins in ``uv.lock`` and ``pylock.toml``.
 Names are compared in PEP 503 form; ranges by true set containment (:mod:`cdk.validators.specifiers`).
 """
 
@@ -9,7 +17,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cdk.findings import Finding
 from cdk.validators.astutil import find_key_line
@@ -148,33 +156,96 @@ def check_requirement(text: str, file: str, line: int, col: int, allowed: dict[s
 
 def _pyproject(project: Project, allowed: dict[str, str]) -> list[Finding]:
     data = project.pyproject or {}
-    deps = (data.get("project") or {}).get("dependencies") or []
-    if not deps:
+    found_project = data.get("project")
+    proj: dict[str, Any] = found_project if isinstance(found_project, dict) else {}
+    sources: list[tuple[str, Any, bool]] = [("dependencies", proj.get("dependencies"), True)]
+    extras = proj.get("optional-dependencies")
+    if isinstance(extras, dict):
+        sources += [(f"optional-dependencies.{k}", v, True) for k, v in extras.items()]
+    groups = data.get("dependency-groups")
+    if isinstance(groups, dict):
+        sources += [
+            (f"dependency-groups.{k}", v, True)
+            for k, v in groups.items()
+            if not SKIP_REQ_FILES.search(str(k))
+        ]
+    build = data.get("build-system")
+    if isinstance(build, dict):
+        sources.append(("build-system.requires", build.get("requires"), False))
+    if not any(deps for _, deps, _ in sources):
         return []
+    from cdk.errors import CdkError
+    from cdk.fsutil import read_input_text
+
     try:
-        text = (Path(project.root) / "pyproject.toml").read_text(encoding="utf-8")
-    except OSError:
+        text = read_input_text(Path(project.root) / "pyproject.toml")
+    except CdkError:
         text = ""
     out = []
-    for dep in deps:
-        line, col = find_key_line(text, f'"{dep}"')
-        if (line, col) == (1, 0):
-            line, col = find_key_line(text, f"'{dep}'")
-        out.extend(check_requirement(str(dep), "pyproject.toml", line, col + 1, allowed))
+    for where, deps, full in sources:
+        if not isinstance(deps, list):
+            continue
+        for dep in deps:
+            if not isinstance(dep, str):  # e.g. {include-group = "x"} in a dependency group
+                continue
+            line, col = find_key_line(text, f'"{dep}"')
+            if (line, col) == (1, 0):
+                line, col = find_key_line(text, f"'{dep}'")
+            found = check_requirement(dep, "pyproject.toml", line, col + 1, allowed)
+            if not full:
+                found = [f for f in found if f.rule in ("D004", "D005")]
+            if where != "dependencies":
+                found = [_in(f, where) for f in found]
+            out.extend(found)
     return out
 
 
+def _in(finding: Finding, where: str) -> Finding:
+    """The finding with the table it came from named in its message."""
+    from dataclasses import replace
+
+    return replace(finding, message=f"{finding.message} (in [{where.split('.')[0]}] {where})")
+
+
+INCLUDE_RE = re.compile(r"^(-r|--requirement|-c|--constraint)(\s+|=)(\S+)")
+
+
+def _requirement_files(root: Path) -> list[tuple[Path, bool]]:
+    """(file, skipped): dev/test/docs files are read for their index options only."""
+    files = [*sorted(root.glob("requirements*.txt")), *sorted(root.glob("requirements/*.txt"))]
+    return [(p, bool(SKIP_REQ_FILES.search(p.relative_to(root).as_posix()))) for p in files]
+
+
 def _requirements(project: Project, allowed: dict[str, str]) -> list[Finding]:
-    out = []
-    for path in sorted(Path(project.root).glob("requirements*.txt")):
+    from cdk.errors import CdkError
+    from cdk.fsutil import read_input_text
+
+    root = Path(project.root).resolve()
+    out: list[Finding] = []
+    queue = _requirement_files(root)
+    seen: set[Path] = set()
+    while queue:
+        found, skipped = queue.pop(0)
+        path = found.resolve()
+        if path in seen or not path.is_relative_to(root):
+            continue
+        seen.add(path)
         rel = project.rel(path)
-        skipped = bool(SKIP_REQ_FILES.search(path.name))  # dev/test files: only their index options
-        for i, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            text = read_input_text(path)
+        except CdkError as exc:  # a missing include, a FIFO, not UTF-8: say so, go on
+            out.append(make(R["D005"], rel, 1, 0, f"cannot read requirements file: {exc}"))
+            continue
+        for i, raw in enumerate(text.splitlines(), 1):
             line = raw.split(" #", 1)[0].strip()
             if not line or line.startswith("#"):
                 continue
             if INDEX_OPTION.match(line):
                 out.append(make(R["D008"], rel, i, raw.find(line[:1]), f"'{line.split()[0]}' in {rel}"))
+                continue
+            include = INCLUDE_RE.match(line)
+            if include:  # an included file counts as its includer (a dev file's includes are dev too)
+                queue.append((path.parent / include.group(3), skipped))
                 continue
             if skipped:
                 continue
@@ -182,7 +253,7 @@ def _requirements(project: Project, allowed: dict[str, str]) -> list[Finding]:
                 out.append(make(R["D004"], rel, i, 0, f"'{line}': editable/direct requirements are refused"))
                 continue
             if line.startswith("-"):
-                continue  # -r, -c, --index-url ...: options, not requirements
+                continue  # --index-url, --hash ...: options, not requirements
             line = re.split(r"\s+--hash", line)[0].rstrip(" \\")
             if re.match(r"^(git\+|hg\+|svn\+|bzr\+|https?://|file:|\.{0,2}/)", line):
                 out.append(make(R["D004"], rel, i, 0, f"'{line}': direct URL/VCS requirements are refused"))

@@ -41,29 +41,39 @@ RULES = [
     ),
 ]
 R = {r.code: r for r in RULES}
-URL_RE = re.compile(r"^(?:https?|wss?|ftp)://([^/:?#\s@]+@)?(\[[^\]]+\]|[^/:?#\s]+)", re.I)
+URL_RE = re.compile(r"^(https?|wss?|ftp)://([^/:?#\s@]+@)?(\[[^\]]+\]|[^/:?#\s]+)(?::(\d+))?", re.I)
 HOST_KEYWORDS = {"host", "hostname", "domain", "server", "base_host"}
 BARE_HOST = re.compile(r"^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I)
 
 
-def host_allowed(host: str, allowed: list[str]) -> bool:
-    host = host.lower().rstrip(".").split(":")[0]
-    for entry in allowed:
-        entry = entry.lower().split(":")[0]
-        if entry.startswith("*."):
-            if host.endswith(entry[1:]):
-                return True
-        elif host == entry:
-            return True
-    return False
+def host_allowed(host: str, allowed: list[str], port: int | None = None) -> bool:
+    """The runtime guard's own rule (:func:`cdk.sdk.http.host_allowed`), so validate and the session
+    agree on ports: an entry with a port admits that port only. ``host`` may carry an explicit
+    ``:port`` (as :func:`url_host` returns it); else ``port`` is the scheme's default."""
+    from cdk.sdk.http import host_allowed as runtime_allowed
+    from cdk.sdk.http import split_host_entry
+
+    name, explicit = split_host_entry(host)
+    return runtime_allowed(name, allowed, explicit if explicit is not None else port)
+
+
+def default_port(url: str) -> int | None:
+    """The default port of a literal URL's scheme (80, 443, ...), or None."""
+    from cdk.sdk.http import DEFAULT_PORTS
+
+    m = URL_RE.match(url.strip())
+    return DEFAULT_PORTS.get(m.group(1).lower()) if m else None
 
 
 def url_host(value: str) -> str | None:
+    """The host of a literal URL, with ``:port`` when the URL writes one; None when not literal."""
     m = URL_RE.match(value.strip())
     if not m:
         return None
-    host = m.group(2)
-    return None if "{" in host or "%" in host or not host else host
+    host = m.group(3)
+    if "{" in host or "%" in host or not host:
+        return None
+    return f"{host}:{m.group(4)}" if m.group(4) else host
 
 
 def _fstring_host(node: ast.JoinedStr) -> tuple[str | None, bool]:
@@ -75,12 +85,16 @@ def _fstring_host(node: ast.JoinedStr) -> tuple[str | None, bool]:
     if not m:
         return None, False
     end = m.end()
+    if m.group(4) is None and end < len(first.value) and first.value[end] == ":":
+        return None, True  # the port is not literal
     complete = (
         end < len(first.value)
         and first.value[end] in "/:?#"
         or (end == len(first.value) and len(node.values) == 1)
     )
-    return (m.group(2), True) if complete else (None, True)
+    if not complete:
+        return None, True
+    return (f"{m.group(3)}:{m.group(4)}" if m.group(4) else m.group(3)), True
 
 
 def check_tree(tree: ast.Module, file: str, allowed: list[str]) -> list[Finding]:
@@ -90,7 +104,7 @@ def check_tree(tree: ast.Module, file: str, allowed: list[str]) -> list[Finding]
         if id(const) in in_fstrings:
             continue
         host = url_host(str(const.value))  # iter_strings yields str constants only
-        if host and not host_allowed(host, allowed):
+        if host and not host_allowed(host, allowed, default_port(str(const.value))):
             out.append(
                 make(
                     R["E001"],
@@ -103,7 +117,9 @@ def check_tree(tree: ast.Module, file: str, allowed: list[str]) -> list[Finding]
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr) and node.values:
             host, _ = _fstring_host(node)
-            if host and "{" not in host and not host_allowed(host, allowed):
+            first = node.values[0]
+            text = first.value if isinstance(first, ast.Constant) and isinstance(first.value, str) else ""
+            if host and "{" not in host and not host_allowed(host, allowed, default_port(text)):
                 out.append(
                     make(
                         R["E001"],
@@ -169,7 +185,7 @@ def check(project: Project | CodeProject, policy: Policy) -> list[Finding]:
         data, positions = raw
         for key_path, url in _manifest_urls(data):
             host = url_host(url)
-            if host and not host_allowed(host, allowed):
+            if host and not host_allowed(host, allowed, default_port(url)):
                 line, col = positions.locate(key_path)
                 out.append(
                     make(

@@ -16,6 +16,7 @@ from cdk.findings import Finding, Severity
 SUITES = (
     "syntax",
     "policy",
+    "files",
     "manifest",
     "config",
     "capabilities",

@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cdk.errors import CdkError, InputError
 from cdk.findings import Finding
 from cdk.validators.findings import Rule, make
 from cdk.validators.policy import Policy
@@ -171,8 +172,12 @@ def raw_manifest(project: Project) -> tuple[Any, Any] | None:
         from cdk.manifest import parse_yaml_with_positions
 
         try:
-            cached = parse_yaml_with_positions(project.manifest_path.read_text(encoding="utf-8"), MANIFEST)
-        except Exception:  # noqa: BLE001 - an unreadable manifest is reported by the loader
+            from cdk.fsutil import read_input_text
+
+            cached = parse_yaml_with_positions(
+                read_input_text(project.manifest_path, shown=MANIFEST), MANIFEST
+            )
+        except CdkError:  # an unreadable manifest is reported by the loader
             cached = (None, None)
         project.__dict__["_raw_manifest"] = cached
     return None if cached[1] is None else cached
@@ -198,17 +203,18 @@ def load_schema_file(project: Project, ref: Any, where: tuple[Any, ...]) -> tupl
     if ref is None or isinstance(ref, dict):
         return ref, []
     line, col = project.positions.locate(where)
-    path = Path(project.root) / ref
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (FileNotFoundError, IsADirectoryError):
+    path = Path(project.root) / str(ref)
+    from cdk.fsutil import parse_json, read_input_text
+
+    if not path.exists():
         return None, [make(R["M006"], MANIFEST, line, col, f"schema file '{ref}' not found")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [make(R["M006"], MANIFEST, line, col, f"cannot read schema file '{ref}': {exc}")]
     try:
-        return json.loads(text), []
-    except json.JSONDecodeError as exc:
-        return None, [make(R["M006"], str(ref), exc.lineno, exc.colno - 1, f"not valid JSON: {exc.msg}")]
+        return parse_json(read_input_text(path, shown=str(ref)), str(ref)), []
+    except InputError as exc:
+        p = exc.problem
+        if p is not None and p.line:
+            return None, [make(R["M006"], str(ref), p.line, p.column, p.message)]
+        return None, [make(R["M006"], MANIFEST, line, col, f"cannot read schema file {exc}")]
 
 
 def _props(schema: Any) -> set[str] | None:

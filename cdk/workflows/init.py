@@ -36,6 +36,7 @@ class InitResult:
     name: str | None
     files: list[str] = field(default_factory=list)
     fixtures: str | None = None
+    code_run: list[str] = field(default_factory=list)  # hooks and extensions of a trusted template
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +45,7 @@ class InitResult:
             "name": self.name,
             "files": self.files,
             "fixtures": self.fixtures,
+            "code_run": self.code_run,
         }
 
 
@@ -56,10 +58,14 @@ def init(
     ask: Ask | None = None,
     force: bool = False,
     fixtures: bool = True,
+    trust_template: bool = False,
 ) -> InitResult:
     """Render ``template_spec`` (a shipped template, a folder or a git URL) into ``directory`` (default:
     ./NAME). Answers come from ``given``, then ``ask(question, default)`` when given, then the
-    template's defaults. Nothing is written when an answer is bad or the fixture recording fails."""
+    template's defaults. Nothing is written when an answer is bad or the fixture recording fails.
+
+    A template that is not shipped is checked before anything is asked: symlinks out of it are refused,
+    and its hooks or Jinja extensions need ``trust_template`` (UsageError naming them otherwise)."""
     from cdk._version import __version__
     from cdk.scaffold import find_template, render, resolve_answers
     from cdk.scaffold import fixtures as demo
@@ -70,7 +76,11 @@ def init(
         base = Path(directory).absolute().name
         if base and "name" not in answers:
             defaults["name"] = base
+    from cdk.scaffold.trust import check_template, code_it_runs
+
     with find_template(template_spec, checkout=checkout) as template:
+        check_template(template, trust=trust_template)
+        ran = [] if template.builtin else code_it_runs(template)
         if directory:  # refuse early, before asking anything
             from cdk.scaffold.render import check_target
 
@@ -81,6 +91,7 @@ def init(
             defaults=defaults,
             ask=ask,
             internal={"__cdk_version": __version__},
+            trust=trust_template,
         )
         target = Path(directory) if directory else Path(str(context.get("name") or template.name))
         finish: Callable[[Path], list[str]] | None = None
@@ -98,9 +109,11 @@ def init(
                 note = (
                     "recorded against the cdk demo API (re-record against your API with `cdk test --record`)"
                 )
-        result = render(template, target, context, force=force, finish=finish)
+        result = render(template, target, context, force=force, trust=trust_template, finish=finish)
     name = context.get("name")
-    return InitResult(result.path, result.template, None if name is None else str(name), result.files, note)
+    return InitResult(
+        result.path, result.template, None if name is None else str(name), result.files, note, ran
+    )
 
 
 def fixtures_available() -> bool:

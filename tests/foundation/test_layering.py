@@ -45,6 +45,7 @@ LAYERS: list[tuple[str, tuple[str, ...], bool]] = [
             "cdk.manifest",
             "cdk.project",
             "cdk.fsutil",
+            "cdk.yamlio",
             "cdk.mappings",
             "cdk._compat",
             "cdk._version",

@@ -75,8 +75,9 @@ JSON = r"""{
   "connector": "connectors/demo"
 }"""
 JUNIT = r"""<?xml version="1.0" encoding="UTF-8"?>
-<testsuites name="cdk validate" tests="10" failures="1">
-  <testsuite name="connectors/demo" tests="10" failures="1" errors="0">
+<testsuites name="cdk validate" tests="11" failures="1">
+  <testsuite name="connectors/demo" tests="11" failures="1" errors="0">
+    <testcase classname="connectors/demo.files" name="files" />
     <testcase classname="connectors/demo.manifest" name="M002 connectors/demo/connector.yaml:12:5" file="connectors/demo/connector.yaml" line="12">
       <system-out>warning M002: a warning, with: commas
 and a newline

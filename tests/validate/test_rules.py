@@ -25,6 +25,7 @@ def test_every_rule_has_code_text_and_examples() -> None:
         "policy": "L",
         "declarative": "R",
         "release": "V",
+        "files": "I",
     }
     for code, rule in rules.items():
         assert re.fullmatch(r"[A-Z]\d{3}", code)
