@@ -54,6 +54,13 @@ class _Progress:
     type=click.Path(dir_okay=False),
     help="State file (default: .cdk/state/<pipeline name>.json beside the pipeline file).",
 )
+@click.option(
+    "--concurrency",
+    type=click.IntRange(min=1),
+    default=2,
+    show_default=True,
+    help="Streams read at the same time (each with its own checkpoint).",
+)
 @click.option("--dry-run", is_flag=True, help="Check both ends and print the plan; read and write nothing.")
 @click.option("--ignore-checkpoint", is_flag=True, help="Start from the first page, whatever the state says.")
 @click.option(
@@ -70,6 +77,7 @@ def run(
     custom_source: str | None,
     streams: tuple[str, ...],
     state_path: str | None,
+    concurrency: int,
     dry_run: bool,
     ignore_checkpoint: bool,
     log_level: str,
@@ -109,6 +117,7 @@ def run(
             ignore_checkpoint=ignore_checkpoint,
             on_progress=progress,
             count_totals=progress.live,
+            concurrency=concurrency,
         )
     finally:
         progress.clear()

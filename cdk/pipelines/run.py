@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -340,11 +341,31 @@ def split_batches(
     return out
 
 
-class _DeliveringSink:
-    """The runner's sink: returns only when the destination acknowledged every record of the page."""
+class _LockedStateStore(StateStore):
+    """The state file shared by streams read concurrently: one ``put`` (rewrite + rename) at a time."""
 
-    def __init__(self, dest: Any, result: StreamResult) -> None:
+    def __init__(self, path: str | Path | None) -> None:
+        super().__init__(path)
+        self.lock = threading.Lock()
+
+    def get(self, stream: str) -> dict[str, Any]:
+        with self.lock:
+            return super().get(stream)
+
+    def put(self, stream: str, entry: dict[str, Any]) -> None:
+        with self.lock:
+            super().put(stream, entry)
+
+
+class _DeliveringSink:
+    """The runner's sink: returns only when the destination acknowledged every record of the page.
+
+    Streams are read concurrently, but a destination sees one ``write`` at a time (``lock``): no
+    destination has to be thread-safe."""
+
+    def __init__(self, dest: Any, result: StreamResult, lock: threading.Lock) -> None:
         self.dest = dest
+        self.lock = lock
         self.result = result
         self.max_records, self.max_bytes = limits_of(dest)
         self.name = type(dest).__name__
@@ -356,7 +377,8 @@ class _DeliveringSink:
                 f"batch {self.result.batches + 1} ({len(batch)} records, ids {batch[0].id}..{batch[-1].id})"
             )
             try:
-                ack = self.dest.write(stream, batch)
+                with self.lock:
+                    ack = self.dest.write(stream, batch)
             except Exception as exc:  # noqa: BLE001 - destination code may raise anything
                 raise _destination_error(where, "write()", exc) from exc
             if not isinstance(ack, WriteResult):
@@ -393,11 +415,13 @@ def run_pipeline(
     destination: Any = None,
     on_progress: ProgressCallback | None = None,
     count_totals: bool = False,
+    concurrency: int = 2,
 ) -> PipelineResult:
     """Run the pipeline of ``pipeline_path`` (or, with ``dry_run``, check both ends and plan it).
 
     ``destination``: an already built destination object to use instead of the file's (tests, embedding).
     ``count_totals``: ask the source's ``get_total_records_count()`` for progress (it may cost a request).
+    ``concurrency``: streams read at the same time, each with its own source instance and checkpoint.
     """
     path = Path(pipeline_path)
     config = load_pipeline(path)
@@ -440,12 +464,44 @@ def run_pipeline(
             f"{path}: destination {config.destination.name}: connection check failed: {reason}",
             hint="fix destination.config (`cdk run --dry-run` checks both ends without reading)",
         )
-    state = StateStore(state_file)
+    if concurrency < 1:
+        raise UsageError(f"--concurrency {concurrency}: give 1 or more")
+    state = _LockedStateStore(state_file)
+    lock = threading.Lock()
     try:
-        for stream in chosen:
-            result.streams.append(
-                _run_stream(source, stream, dest, state, ignore_checkpoint, on_progress, count_totals)
-            )
+        if concurrency == 1 or len(chosen) == 1:
+            for stream in chosen:
+                result.streams.append(
+                    _run_stream(
+                        source, stream, dest, state, lock, ignore_checkpoint, on_progress, count_totals
+                    )
+                )
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=min(concurrency, len(chosen))) as pool:
+                futures = [
+                    pool.submit(
+                        _run_stream,
+                        source,
+                        s,
+                        dest,
+                        state,
+                        lock,
+                        ignore_checkpoint,
+                        on_progress,
+                        count_totals,
+                    )
+                    for s in chosen
+                ]
+                errors = []
+                for future in futures:
+                    try:
+                        result.streams.append(future.result())
+                    except BaseException as exc:  # noqa: BLE001 - the other streams finish; then report
+                        errors.append(exc)
+                if errors:
+                    raise errors[0]
     except BaseException:
         try:
             dest.finalize()
@@ -492,7 +548,7 @@ def _choose_streams(source: _Source, spec: dict[str, Any], flags: list[str] | No
                 close = difflib.get_close_matches(s, known, n=1)
                 raise ConfigError(
                     f"{path}: source {source.ref} has no stream '{s}'; streams: {', '.join(known)}",
-                    hint=f"did you mean '{close[0]}'?" if close else "fix source.stream",
+                    hint=f"did you mean '{close[0]}'?" if close else "fix source.stream (or source.streams)",
                 )
     return list(dict.fromkeys(wanted))
 
@@ -502,6 +558,7 @@ def _run_stream(
     stream: str,
     dest: Any,
     state: StateStore,
+    lock: threading.Lock,
     ignore_checkpoint: bool,
     on_progress: ProgressCallback | None,
     count_totals: bool,
@@ -511,7 +568,7 @@ def _run_stream(
     if count_totals:
         result.total = total_records(conn)
     incremental = _sync_mode(conn) == "incremental"
-    sink = _DeliveringSink(dest, result)
+    sink = _DeliveringSink(dest, result, lock)
     start = time.monotonic()
 
     def on_page(summary: ReadSummary) -> None:

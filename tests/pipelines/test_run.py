@@ -42,7 +42,7 @@ LOGGER = "  name: logger\n  config: {}\n"
 
 @pytest.fixture
 def api():
-    with GuideAPI({"users": 250, "orders": 42, "products": 7}, api_key=TOKEN) as server:
+    with GuideAPI({"users": 250, "orders": 42}, api_key=TOKEN) as server:
         yield server
 
 
@@ -269,3 +269,31 @@ def test_errors_name_what_where_and_next(tmp_path, api):
     setup(tmp_path, api)
     result = run_cdk("run", "config.yml", "--custom-source", "./nope.py", cwd=tmp_path)
     assert result.returncode == 2 and "nope.py" in result.stderr.decode()
+
+
+def test_several_streams_read_concurrently_each_with_its_own_checkpoint(tmp_path, api):
+    config = setup(tmp_path, api, "  name: sql\n  config:\n    url: sqlite:///multi.db\n")
+    config.write_text(
+        config.read_text().replace("  stream: users\n", "  stream: users\n  streams: [users, orders]\n")
+    )
+    result = cdk_run(tmp_path, "--concurrency", "2", "--format", "json")
+    assert result.returncode == 0, result.stderr.decode()
+    summary = json.loads(result.stdout)
+    assert {s["stream"]: s["records"] for s in summary["streams"]} == {
+        "users": 250,
+        "orders": 42,
+    }
+    state = json.loads((tmp_path / ".cdk" / "state" / "my-custom-pipeline.json").read_text())["streams"]
+    assert {k: v["status"] for k, v in state.items()} == {
+        "users": "done",
+        "orders": "done",
+    }
+    db = sqlite3.connect(tmp_path / "multi.db")
+    for table, n in (("users", 250), ("orders", 42)):
+        assert db.execute(f"select count(distinct id), min(stream), max(stream) from {table}").fetchone() == (
+            n,
+            table,
+            table,
+        )
+    only = cdk_run(tmp_path, "-s", "orders", "--format", "json")
+    assert [s["stream"] for s in json.loads(only.stdout)["streams"]] == ["orders"]
