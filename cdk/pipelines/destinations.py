@@ -109,7 +109,12 @@ class JsonlConfig(LimitsConfig):
 
 class JsonlDestination(BuiltinDestination):
     """``jsonl``: one file ``DIR/<table_name(target)>.jsonl`` per target, appended and fsync'ed per batch;
-    a failed write truncates the file back to its last complete line (``cdk read``'s sink)."""
+    a failed write truncates the file back to its last complete line (``cdk read``'s sink).
+
+    Exactly once, not only at least once: the size of each file a stream wrote is saved with the stream's
+    checkpoint (``positions``), and a run first truncates those files back to it (``rewind``), so lines
+    written after the last checkpoint (a kill between the fsync and the state's rename) are removed before
+    their page is sent again. Holds as long as two streams of one pipeline do not share a target."""
 
     config_class = JsonlConfig
 
@@ -120,6 +125,24 @@ class JsonlDestination(BuiltinDestination):
         folder = Path(self.config.path).expanduser()
         self.folder = folder if folder.is_absolute() or base is None else base / folder
         self._files: dict[str, Any] = {}
+        self._by_stream: dict[str, set[str]] = {}
+
+    def positions(self, stream: str) -> dict[str, int]:
+        """The size of every file ``stream`` wrote (all its writes acknowledged)."""
+        out = {}
+        for name in sorted(self._by_stream.get(stream, ())):
+            out[name] = os.fstat(self._files[name].out.fileno()).st_size
+        return out
+
+    def rewind(self, positions: dict[str, int]) -> None:
+        """Truncate each file back to the size a checkpoint recorded (lines past it were never covered)."""
+        for name, size in positions.items():
+            path = self.folder / f"{table_name(name)}.jsonl"
+            try:
+                if path.stat().st_size > size:
+                    os.truncate(path, size)
+            except FileNotFoundError:
+                continue
 
     def check_connection(self) -> tuple[bool, str | None]:
         try:
@@ -140,6 +163,7 @@ class JsonlDestination(BuiltinDestination):
             path = self.folder / f"{name}.jsonl"
             sink = JsonLinesSink(open(path, "ab"), name=str(path))  # noqa: SIM115 - closed in finalize
             self._files[name] = sink
+        self._by_stream.setdefault(stream, set()).add(name)
         sink(stream, records)
         return WriteResult(written=len(records))
 

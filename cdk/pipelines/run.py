@@ -342,17 +342,28 @@ def split_batches(
 
 
 class _LockedStateStore(StateStore):
-    """The state file shared by streams read concurrently: one ``put`` (rewrite + rename) at a time."""
+    """The state file shared by streams read concurrently: one ``put`` (rewrite + rename) at a time.
 
-    def __init__(self, path: str | Path | None) -> None:
+    With a destination that has ``positions(stream)`` (jsonl), each checkpoint also records where the
+    destination stood, in the same atomic rewrite: what ``rewind`` goes back to on the next run."""
+
+    def __init__(
+        self, path: str | Path | None, dest: Any = None, dest_lock: threading.Lock | None = None
+    ) -> None:
         super().__init__(path)
         self.lock = threading.Lock()
+        self.dest = dest
+        self.dest_lock = dest_lock or threading.Lock()
 
     def get(self, stream: str) -> dict[str, Any]:
         with self.lock:
             return super().get(stream)
 
     def put(self, stream: str, entry: dict[str, Any]) -> None:
+        positions = getattr(self.dest, "positions", None)
+        if callable(positions):
+            with self.dest_lock:
+                entry = {**entry, "destination_positions": positions(stream)}
         with self.lock:
             super().put(stream, entry)
 
@@ -466,8 +477,14 @@ def run_pipeline(
         )
     if concurrency < 1:
         raise UsageError(f"--concurrency {concurrency}: give 1 or more")
-    state = _LockedStateStore(state_file)
     lock = threading.Lock()
+    state = _LockedStateStore(state_file, dest, lock)
+    rewind = getattr(dest, "rewind", None)
+    if callable(rewind):
+        for stream in chosen:
+            saved = state.get(stream).get("destination_positions")
+            if isinstance(saved, dict):
+                rewind(saved)
     try:
         if concurrency == 1 or len(chosen) == 1:
             for stream in chosen:

@@ -297,3 +297,28 @@ def test_several_streams_read_concurrently_each_with_its_own_checkpoint(tmp_path
         )
     only = cdk_run(tmp_path, "-s", "orders", "--format", "json")
     assert [s["stream"] for s in json.loads(only.stdout)["streams"]] == ["orders"]
+
+
+def test_jsonl_is_exactly_once_after_a_crash_between_the_write_and_the_checkpoint(tmp_path, api, monkeypatch):
+    from cdk.sdk.runner import StateStore
+
+    monkeypatch.setenv("API_TOKEN", TOKEN)
+    config = setup(tmp_path, api, "  name: jsonl\n  config:\n    path: out\n")
+    real = StateStore.put
+    calls: list[str] = []
+
+    def dies_before_the_second_checkpoint(self: StateStore, stream: str, entry: dict) -> None:
+        calls.append(stream)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # page 2 is written and fsync'ed; its checkpoint never saved
+        real(self, stream, entry)
+
+    monkeypatch.setattr(StateStore, "put", dies_before_the_second_checkpoint)
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(config, custom_source=tmp_path / "my_source.py")
+    out = tmp_path / "out" / "users.jsonl"
+    assert len(jsonl(out.read_bytes())) == 200  # page 2 is in the file but not covered by the state
+    monkeypatch.setattr(StateStore, "put", real)
+    result = run_pipeline(config, custom_source=tmp_path / "my_source.py")
+    assert result.streams[0].resumed_from == {"page": 2}
+    assert [int(r["id"]) for r in jsonl(out.read_bytes())] == list(range(1, 251))  # each line once
