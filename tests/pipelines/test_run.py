@@ -322,3 +322,21 @@ def test_jsonl_is_exactly_once_after_a_crash_between_the_write_and_the_checkpoin
     result = run_pipeline(config, custom_source=tmp_path / "my_source.py")
     assert result.streams[0].resumed_from == {"page": 2}
     assert [int(r["id"]) for r in jsonl(out.read_bytes())] == list(range(1, 251))  # each line once
+
+
+def test_routing_into_duckdb_upserts_on_the_id(tmp_path, api):
+    pytest.importorskip("duckdb_engine", reason="duckdb-engine is not installed ([sql] extra)")
+    import duckdb
+
+    setup(tmp_path, api, "  name: sql\n  config:\n    url: duckdb:///out.duckdb\n", code=examples.ROUTING)
+    config = tmp_path / "config.yml"
+    config.write_text(config.read_text().replace("stream: users", "stream: orders"))
+    for _ in range(2):
+        result = cdk_run(tmp_path)
+        assert result.returncode == 0, result.stderr.decode()
+    db = duckdb.connect(str(tmp_path / "out.duckdb"), read_only=True)
+    for kind in ("click", "view"):
+        assert db.execute(f"select count(*), count(distinct id) from {kind}_events").fetchone() == (21, 21)
+        assert db.execute(
+            f"select distinct json_extract_string(data, '$.type') from {kind}_events"
+        ).fetchall() == [(kind,)]
