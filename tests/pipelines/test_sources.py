@@ -62,3 +62,23 @@ def test_a_pinned_folder_source_refuses_another_version(tmp_path, api):
     config.write_text(PIPELINE.format(ref="./guide-source==0.1.0", url=api.url))
     result = run_cdk("run", "pipeline.yml", "--log-level", "WARNING", "--format", "json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr.decode()
+
+
+def test_a_destination_connector_folder_receives_the_records(tmp_path, api, demo_api, connector_copy):
+    from tests.pipelines.test_run import GUIDE_CONFIG, TOKEN
+
+    connector_copy("demo_destination")
+    api.api_key = TOKEN
+    (tmp_path / "my_source.py").write_text(examples.QUICKSTART)
+    destination = f"  name: ./demo_destination{{pin}}\n  config:\n    api_url: {demo_api.url}\n"
+    config = tmp_path / "config.yml"
+    config.write_text(GUIDE_CONFIG.format(url=api.url, destination=destination.format(pin="==0.1.0")))
+    env = {"API_TOKEN": TOKEN}
+    result = run_cdk(
+        "run", "config.yml", "--custom-source", "my_source.py", "--format", "json", cwd=tmp_path, env=env
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert [row["id"] for row in demo_api.ingested["users"]] == list(range(1, 96))
+    config.write_text(GUIDE_CONFIG.format(url=api.url, destination=destination.format(pin="==2.0.0")))
+    result = run_cdk("run", "config.yml", "--custom-source", "my_source.py", cwd=tmp_path, env=env)
+    assert result.returncode == 1 and "0.1.0, not 2.0.0" in result.stderr.decode()
