@@ -43,6 +43,7 @@ from cdk.errors import (
     ConfigError,
     ConnectorError,
     DestinationError,
+    ManifestError,
     RecordTooLargeError,
     UsageError,
 )
@@ -276,7 +277,21 @@ def _open_destination(spec: DestinationSpec, pipeline_path: Path) -> Any:
     target: str | Path = name
     if "/" in name or name.startswith("."):
         target = (pipeline_path.parent / name) if not Path(name).is_absolute() else Path(name)
-    project = open_connector(target, version=version)
+    try:
+        project = open_connector(target, version=version)
+    except ManifestError as exc:
+        if isinstance(target, Path) or not exc.message.startswith("no such folder"):
+            raise
+        import difflib
+
+        close = difflib.get_close_matches(name, list(BUILTIN), n=1)
+        raise ConfigError(
+            f"{pipeline_path}: destination.name '{spec.name}' is neither a built-in destination "
+            f"({', '.join(BUILTIN)}) nor an installed connector",
+            hint=f"did you mean '{close[0]}'?"
+            if close
+            else f"`cdk connectors` lists the installed ones; `cdk install {name}==VERSION` installs one",
+        ) from None
     cls = load_connector_class(project)
     if not issubclass(cls, AbstractDestination):
         raise UsageError(

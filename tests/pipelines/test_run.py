@@ -266,6 +266,10 @@ def test_errors_name_what_where_and_next(tmp_path, api):
     result = cdk_run(tmp_path)
     err = result.stderr.decode()
     assert result.returncode == 1 and "destination.config" in err and "pth" in err and "Traceback" not in err
+    setup(tmp_path, api, "  name: loger\n  config: {}\n")
+    result = cdk_run(tmp_path)
+    err = result.stderr.decode()
+    assert result.returncode == 1 and "destination.name 'loger'" in err and "did you mean 'logger'?" in err
     setup(tmp_path, api)
     result = run_cdk("run", "config.yml", "--custom-source", "./nope.py", cwd=tmp_path)
     assert result.returncode == 2 and "nope.py" in result.stderr.decode()
