@@ -128,3 +128,40 @@ def test_sigkill_at_random_moments_into_postgresql_loses_and_duplicates_nothing(
         ids = {int(i) for (i,) in conn.execute(sa.text("select id from users"))}
     engine.dispose()
     assert ids == set(range(1, TOTAL + 1))
+
+
+def test_a_sql_destination_raising_on_random_batches_loses_and_duplicates_nothing(tmp_path):
+    import sqlite3
+
+    from cdk.errors import ConnectorError
+    from cdk.pipelines import run_pipeline
+    from cdk.pipelines.destinations import SqlDestination
+
+    class Flaky(SqlDestination):
+        """Commits the batch or raises before committing, on a random 5% of batches."""
+
+        rng = random.Random(5)
+        failures = 0
+
+        def write(self, stream, records):
+            if self.rng.random() < 0.05:
+                Flaky.failures += 1
+                raise RuntimeError("the warehouse went away")
+            return super().write(stream, records)
+
+    (tmp_path / "my_source.py").write_text(examples.QUICKSTART)
+    with GuideAPI({"users": TOTAL}) as api:
+        (tmp_path / "config.yml").write_text(PIPELINE.format(url=api.url, page=PAGE, db="sqlite:///flaky.db"))
+        dest = Flaky({"url": "sqlite:///flaky.db", "max_batch_records": 50}, base=tmp_path)
+        for _ in range(500):
+            try:
+                result = run_pipeline(
+                    tmp_path / "config.yml", custom_source=tmp_path / "my_source.py", destination=dest
+                )
+            except ConnectorError:
+                continue
+            break
+    assert result.streams[0].completed and result.streams[0].resumed_from is not None
+    assert Flaky.failures >= 5
+    db = sqlite3.connect(tmp_path / "flaky.db")
+    assert db.execute("select count(*), count(distinct id) from users").fetchone() == (TOTAL, TOTAL)
