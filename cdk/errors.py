@@ -35,6 +35,7 @@ traceback and exits with its ``exit_code``, which is one of:
     │   ├── UnrecordedRequestError      (1)  a request in replay that the cassette does not hold
     │   ├── NetworkBlockedError         (1)  a connection attempt in replay
     │   ├── DestinationError            (1)  a destination's write()/finalize() raised; names the batch
+    │   │   └── RecordTooLargeError     (1)  one record exceeds the destination's max_batch_bytes; names its id
     │   └── TransientError              (3)  retries exhausted on connection errors / 5xx
     │       ├── RateLimitedError        (3)  retries exhausted on 429
     │       ├── RequestTimeoutError     (3)  the API did not answer in time
@@ -43,7 +44,8 @@ traceback and exits with its ``exit_code``, which is one of:
         ├── ServiceError                (3)  `cdk serve` cannot start or reach its database
         ├── SandboxError                (3)  the sandbox for user code cannot be set up
         │   └── SandboxUnavailable      (3)  no OS isolation here (no bubblewrap): user code refused
-        └── OutputWriteError            (3)  records or state could not be written (disk full); resumable
+        ├── OutputWriteError            (3)  records or state could not be written (disk full); resumable
+        └── MissingExtraError           (3)  an optional dependency is not installed (e.g. connector-cdk[sql])
 
     AssertionError                           not a CdkError: a test's verdict, not a command's failure
     └── StandardTestFailure                  a standard test found the connector at fault
@@ -280,6 +282,16 @@ class DestinationError(ConnectorError):
     and the batch. Exit 1 (its code is at fault) unless the cause was an outside failure (exit 3)."""
 
 
+class RecordTooLargeError(DestinationError):
+    """One record is larger than the destination's ``max_batch_bytes``: no batch can carry it. The message
+    names the record's id, its size and the limit; nothing of its page was acknowledged."""
+
+
+class MissingExtraError(OutsideError):
+    """An optional dependency is not installed (e.g. SQLAlchemy for the ``sql`` destination): the hint names
+    the extra to install."""
+
+
 class StandardTestFailure(AssertionError):
     """A standard test found the connector at fault; the message says where."""
 
@@ -304,6 +316,7 @@ __all__ = [
     "InvalidModeError",
     "InvalidResponseError",
     "ManifestError",
+    "MissingExtraError",
     "NetworkBlockedError",
     "OutsideError",
     "OutputWriteError",
@@ -312,6 +325,7 @@ __all__ = [
     "PaginationNeverEnds",
     "Problem",
     "RateLimitedError",
+    "RecordTooLargeError",
     "RequestRefused",
     "RequestTimeoutError",
     "SandboxError",

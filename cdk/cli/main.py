@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "install": ("cdk.cli.publish:install", "Install a pinned connector (NAME==VERSION) from a registry."),
     "connectors": ("cdk.cli.publish:connectors", "List the connectors installed here, with their versions."),
     "config": ("cdk.cli.config:config", "Show every effective setting and where it came from."),
+    "run": ("cdk.cli.pipeline:run", "Run a pipeline (config.yml): a source into a destination."),
     "serve": ("cdk.cli.serve:serve", "Serve the custom-sources API; `serve keys` manages its API keys."),
 }
 

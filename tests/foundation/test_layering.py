@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, tuple[str, ...], bool]] = [
     ("cli", ("cdk.cli",), False),
     ("service", ("cdk.server",), False),  # `cdk serve`: a front end like the CLI, never importing it
     # cdk/__init__.py: the curated public API (lazy re-exports of the layers below)
-    ("workflows", ("cdk.workflows", "cdk"), False),
+    ("workflows", ("cdk.workflows", "cdk.pipelines", "cdk"), False),
     ("suites", ("cdk.validators", "cdk.testing", "cdk.publish", "cdk.scaffold"), False),
     # the declarative engine builds an AbstractSource; connector.py loads both kinds of connector
     # cdk.sandbox runs a source's code in an OS-isolated child through the runtime (cdk.connector)

@@ -1,0 +1,293 @@
+"""The built-in destinations of ``cdk run``: ``logger``, ``jsonl`` and ``sql``.
+
+Each has the shape of :class:`cdk.sdk.source.AbstractDestination` (``write(stream, records) ->
+WriteResult``, ``check_connection``, ``finalize``) plus the batch limits a destination may declare,
+``max_batch_records`` and ``max_batch_bytes``. A batch given to ``write`` is homogeneous: every record has
+the same ``destination_id`` (or none), and its target — one file or table — is that id, else the stream.
+
+``write`` returns only once the batch is durable (fsync'ed, committed): its return is the acknowledgement
+after which the pipeline commits the state that covers the batch.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any, ClassVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+from cdk.errors import ConfigError, MissingExtraError
+from cdk.sdk.records import SourceRecord, WriteResult
+
+log = logging.getLogger("cdk.pipelines.logger")
+
+
+def target_of(stream: str, records: list[SourceRecord]) -> str:
+    """Where a homogeneous batch goes: its records' ``destination_id``, else the stream."""
+    return (records[0].destination_id if records else None) or stream
+
+
+def table_name(target: str) -> str:
+    """A file or table name for a target: its last dotted part (``project.dataset.click_events`` →
+    ``click_events``), characters other than letters, digits, ``_`` and ``-`` replaced by ``_``."""
+    last = target.rsplit(".", 1)[-1] or target
+    return re.sub(r"[^A-Za-z0-9_-]", "_", last) or "records"
+
+
+def record_row(stream: str, record: SourceRecord) -> dict[str, Any]:
+    row: dict[str, Any] = {"stream": stream, "id": record.id, "data": record.data}
+    if record.timestamp is not None:
+        row["timestamp"] = record.timestamp.isoformat()
+    if record.destination_id is not None:
+        row["destination_id"] = record.destination_id
+    return row
+
+
+def record_bytes(stream: str, record: SourceRecord) -> bytes:
+    """A record as the JSON line the destinations carry: what ``max_batch_bytes`` measures."""
+    return orjson.dumps(record_row(stream, record), default=str)
+
+
+class LimitsConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_batch_records: int | None = Field(None, ge=1, description="At most this many records per write()")
+    max_batch_bytes: int | None = Field(None, ge=1, description="At most this many bytes (JSON) per write()")
+
+
+class BuiltinDestination:
+    """Base of the built-ins: config validated by ``config_class``, limits from the class or the config."""
+
+    config_class: ClassVar[type[LimitsConfig]] = LimitsConfig
+    max_batch_records: int | None = 1000
+    max_batch_bytes: int | None = None
+
+    def __init__(
+        self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
+    ) -> None:
+        from cdk.connector import build_config
+
+        self.config: Any = build_config(self.config_class, dict(config or {}), source=where)
+        if self.config.max_batch_records is not None:
+            self.max_batch_records = self.config.max_batch_records
+        if self.config.max_batch_bytes is not None:
+            self.max_batch_bytes = self.config.max_batch_bytes
+
+    def check_connection(self) -> tuple[bool, str | None]:
+        return True, None
+
+    def write(self, stream: str, records: list[SourceRecord]) -> WriteResult:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def finalize(self) -> None:
+        """Nothing to flush: every write() is durable when it returns."""
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+class LoggerDestination(BuiltinDestination):
+    """The guide's ``logger``: each record logged at INFO on ``cdk.pipelines.logger`` (stderr)."""
+
+    def write(self, stream: str, records: list[SourceRecord]) -> WriteResult:
+        target = target_of(stream, records)
+        for r in records:
+            log.info("%s %s %s", target, r.id, orjson.dumps(r.data, default=str).decode())
+        return WriteResult(written=len(records))
+
+    def describe(self) -> str:
+        return "logger (records logged at INFO on stderr)"
+
+
+class JsonlConfig(LimitsConfig):
+    path: str = Field(..., description="Folder of the files: one DIR/<destination_id or stream>.jsonl")
+
+
+class JsonlDestination(BuiltinDestination):
+    """``jsonl``: one file ``DIR/<table_name(target)>.jsonl`` per target, appended and fsync'ed per batch;
+    a failed write truncates the file back to its last complete line (``cdk read``'s sink).
+
+    Exactly once, not only at least once: the size of each file a stream wrote is saved with the stream's
+    checkpoint (``positions``), and a run first truncates those files back to it (``rewind``), so lines
+    written after the last checkpoint (a kill between the fsync and the state's rename) are removed before
+    their page is sent again. Holds as long as two streams of one pipeline do not share a target."""
+
+    config_class = JsonlConfig
+
+    def __init__(
+        self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
+    ) -> None:
+        super().__init__(config, where=where, base=base)
+        folder = Path(self.config.path).expanduser()
+        self.folder = folder if folder.is_absolute() or base is None else base / folder
+        self._files: dict[str, Any] = {}
+        self._by_stream: dict[str, set[str]] = {}
+
+    def positions(self, stream: str) -> dict[str, int]:
+        """The size of every file ``stream`` wrote (all its writes acknowledged)."""
+        out = {}
+        for name in sorted(self._by_stream.get(stream, ())):
+            out[name] = os.fstat(self._files[name].out.fileno()).st_size
+        return out
+
+    def rewind(self, positions: dict[str, int]) -> None:
+        """Truncate each file back to the size a checkpoint recorded (lines past it were never covered)."""
+        for name, size in positions.items():
+            path = self.folder / f"{table_name(name)}.jsonl"
+            try:
+                if path.stat().st_size > size:
+                    os.truncate(path, size)
+            except FileNotFoundError:
+                continue
+
+    def check_connection(self) -> tuple[bool, str | None]:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return False, f"cannot create {self.folder}: {exc.strerror or exc}"
+        if not os.access(self.folder, os.W_OK):
+            return False, f"{self.folder} is not writable"
+        return True, None
+
+    def write(self, stream: str, records: list[SourceRecord]) -> WriteResult:
+        from cdk.sdk.runner import JsonLinesSink
+
+        name = table_name(target_of(stream, records))
+        sink = self._files.get(name)
+        if sink is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self.folder / f"{name}.jsonl"
+            sink = JsonLinesSink(open(path, "ab"), name=str(path))  # noqa: SIM115 - closed in finalize
+            self._files[name] = sink
+        self._by_stream.setdefault(stream, set()).add(name)
+        sink(stream, records)
+        return WriteResult(written=len(records))
+
+    def finalize(self) -> None:
+        for sink in self._files.values():
+            sink.out.close()
+        self._files.clear()
+
+    def describe(self) -> str:
+        return f"jsonl into {self.folder}/<destination_id or stream>.jsonl"
+
+
+class SqlConfig(LimitsConfig):
+    url: str = Field(..., description="SQLAlchemy URL, e.g. sqlite:///out.db or postgresql+psycopg://...")
+
+
+class SqlDestination(BuiltinDestination):
+    """``sql``: one table per target (``id`` primary key, ``stream``, ``data`` JSON, ``timestamp``,
+    ``destination_id``); every batch is one transaction that upserts on ``id``, so a batch sent again
+    after a crash leaves no duplicate row."""
+
+    config_class = SqlConfig
+    max_batch_records = 500
+
+    def __init__(
+        self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
+    ) -> None:
+        super().__init__(config, where=where, base=base)
+        try:
+            import sqlalchemy as sa
+        except ImportError:
+            raise MissingExtraError(
+                "the sql destination needs SQLAlchemy, which is not installed",
+                hint="pip install 'connector-cdk[sql]' (plus a driver for your database, e.g. psycopg)",
+            ) from None
+        self._sa = sa
+        url = self.config.url
+        if base is not None and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            rel = url[len("sqlite:///") :]
+            if rel and rel != ":memory:" and not rel.startswith("/"):
+                url = f"sqlite:///{base / rel}"  # relative to the pipeline file, not the working directory
+        try:
+            self.engine = sa.create_engine(url)
+        except Exception as exc:  # noqa: BLE001 - bad URL or missing driver
+            from sqlalchemy.engine import make_url
+
+            try:
+                shown = make_url(url).render_as_string(hide_password=True)
+            except Exception:  # noqa: BLE001
+                shown = "(unparseable URL)"
+            raise ConfigError(
+                f"{where}.url: cannot use {shown}: {type(exc).__name__}: {exc}",
+                hint="a SQLAlchemy URL such as sqlite:///out.db or postgresql+psycopg://user@host/db; "
+                "install the database's driver",
+            ) from None
+        self.metadata = sa.MetaData()
+        self._tables: dict[str, Any] = {}
+
+    def _table(self, name: str) -> Any:
+        sa = self._sa
+        table = self._tables.get(name)
+        if table is None:
+            table = sa.Table(
+                name,
+                self.metadata,
+                sa.Column("id", sa.String, primary_key=True),
+                sa.Column("stream", sa.String, nullable=False),
+                sa.Column("data", sa.JSON, nullable=False),
+                sa.Column("timestamp", sa.String, nullable=True),
+                sa.Column("destination_id", sa.String, nullable=True),
+            )
+            table.create(self.engine, checkfirst=True)
+            self._tables[name] = table
+        return table
+
+    def check_connection(self) -> tuple[bool, str | None]:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(self._sa.text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any driver error is a failed check
+            return False, f"{type(exc).__name__}: {exc}"
+        return True, None
+
+    def write(self, stream: str, records: list[SourceRecord]) -> WriteResult:
+        if not records:
+            return WriteResult(written=0)
+        table = self._table(table_name(target_of(stream, records)))
+        rows: dict[str, dict[str, Any]] = {}
+        for r in records:  # the last version of an id within one batch wins, as a later upsert would
+            rows[r.id] = {
+                "id": r.id,
+                "stream": stream,
+                "data": orjson.loads(orjson.dumps(r.data, default=str)),
+                "timestamp": r.timestamp.isoformat() if r.timestamp is not None else None,
+                "destination_id": r.destination_id,
+            }
+        values = list(rows.values())
+        dialect = self.engine.dialect.name
+        with self.engine.begin() as conn:
+            if dialect in ("sqlite", "postgresql"):
+                if dialect == "sqlite":
+                    from sqlalchemy.dialects.sqlite import insert
+                else:
+                    from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
+                stmt = insert(table)
+                stmt = stmt.on_conflict_do_update(
+                    index_elements=[table.c.id],
+                    set_={c: stmt.excluded[c] for c in ("stream", "data", "timestamp", "destination_id")},
+                )
+                conn.execute(stmt, values)
+            else:  # any other database: delete then insert, in the same transaction
+                conn.execute(table.delete().where(table.c.id.in_(list(rows))))
+                conn.execute(table.insert(), values)
+        return WriteResult(written=len(records))
+
+    def finalize(self) -> None:
+        self.engine.dispose()
+
+    def describe(self) -> str:
+        return f"sql {self.engine.url.render_as_string(hide_password=True)} (upsert on id)"
+
+
+BUILTIN: dict[str, type[BuiltinDestination]] = {
+    "logger": LoggerDestination,
+    "jsonl": JsonlDestination,
+    "sql": SqlDestination,
+}
