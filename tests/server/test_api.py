@@ -319,12 +319,6 @@ def test_preview_and_test_connection_run_in_the_sandbox_and_forget_the_credentia
 
 
 @needs_sandbox
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime (issue 14): the document's example subclasses AbstractSource with the simple contract "
-    "and no get_config_class, and cdk.connector crashes with \"'NoneType' object has no attribute "
-    "'model_fields'\"",
-)
 def test_preview_of_the_document_example(service: Any) -> None:
     with service.client() as c:
         body = c.post(
