@@ -3,11 +3,15 @@ PostgreSQL server."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +50,42 @@ class Postgres:
         with psycopg.connect(self.url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url.rsplit("/", 1)[0] + "/" + name
+
+
+@contextmanager
+def running_postgres(prefix: str) -> Iterator[Postgres]:
+    """A real PostgreSQL server (initdb + pg_ctl on a temp dir and a free port), run as `nobody` when we are
+    root (initdb refuses root); skips with the reason where the binaries are absent."""
+    if not (shutil.which("initdb") and shutil.which("pg_ctl")):
+        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) are not on PATH")
+    pytest.importorskip("psycopg", reason="psycopg is not installed ([server] extra)")
+    # our own folder, not pytest's basetemp: parallel pytest runs of the same user prune old basetemps
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    user = None
+    if os.geteuid() == 0:
+        if not shutil.which("runuser"):
+            pytest.skip("running as root and runuser is missing: initdb refuses to run as root")
+        user = "nobody"
+        shutil.chown(root, user)
+    port = free_port()
+    pg = Postgres(url=f"postgresql+psycopg://cdk@127.0.0.1:{port}/postgres", root=root, user=user)
+    init = ["initdb", "-D", str(root / "data"), "-A", "trust", "-U", "cdk", "--no-sync"]
+    subprocess.run(
+        ["runuser", "-u", user, "--", *init] if user else init, check=True, capture_output=True, timeout=120
+    )
+    pg.pg_ctl(
+        "-o",
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
+        "-l",
+        str(root / "log"),
+        "-w",
+        "start",
+    )
+    try:
+        yield pg
+    finally:
+        pg.pg_ctl("-m", "immediate", "stop")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @dataclass
