@@ -271,14 +271,24 @@ def _read_sandboxed(
         max_records=max_records,
         allowed_hosts=project.manifest.allowed_hosts,
     )
-    import orjson
+    from datetime import datetime
+
+    from cdk.sdk.records import SourceRecord
+    from cdk.sdk.runner import JsonLinesSink
 
     name = stream or (project.manifest.stream_names or [""])[0]
-    for record in result.records:  # the lines `cdk read` writes (cdk.sdk.runner.JsonLinesSink)
-        row = {"stream": name, "id": record["id"], "data": record["data"]}
-        row.update({k: record[k] for k in ("timestamp", "destination_id") if record.get(k) is not None})
-        sys.stdout.buffer.write(orjson.dumps(row, default=str) + b"\n")
-    sys.stdout.flush()
+    JsonLinesSink(sys.stdout.buffer)(  # the same lines, written the same durable way, as a plain `cdk read`
+        name,
+        [
+            SourceRecord(
+                id=r["id"],
+                data=r["data"],
+                timestamp=datetime.fromisoformat(r["timestamp"]) if r.get("timestamp") else None,
+                destination_id=r.get("destination_id"),
+            )
+            for r in result.records
+        ],
+    )
     if not quiet:
         for e in result.http_log:
             click.echo(
