@@ -512,12 +512,16 @@ def choose_streams(
     project: Project, config_path: str | Path | None, streams: list[str] | None, *, all_streams: bool = False
 ) -> list[str | None]:
     """The streams one ``cdk read`` reads, in order: the ``-s`` flags (each checked, duplicates
-    dropped), every stream with ``all_streams``, else the config's ``stream:``, else the first stream."""
+    dropped), every stream with ``all_streams``, else the config's ``stream:``, else every stream (a
+    config that names no stream means "all of them", as ``--all-streams`` would)."""
     from cdk.errors import UsageError
 
     if streams and all_streams:
         raise UsageError("give --stream or --all-streams, not both")
     cls = load_connector_class(project)
+    if not streams and not all_streams and config_path is not None:
+        named = read_config_file(config_path).get("stream")
+        all_streams = not (isinstance(named, str) and named)
     if all_streams:
         names = project.manifest.stream_names
         if not names and hasattr(cls, "streams"):

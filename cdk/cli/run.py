@@ -139,9 +139,14 @@ class _Progress:
     "-s",
     "streams",
     multiple=True,
-    help="Stream to read; repeat to read several (default: the config's stream:, else the first).",
+    help="Stream to read; repeat to read several (default: the config's stream:, else every stream).",
 )
-@click.option("--all-streams", is_flag=True, help="Read every stream of the connector, one after the other.")
+@click.option(
+    "--all-streams",
+    is_flag=True,
+    help="Read every stream of the connector, one after the other (the default when the config names no "
+    "stream).",
+)
 @click.option(
     "--state",
     "state_path",

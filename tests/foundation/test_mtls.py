@@ -160,7 +160,7 @@ def test_cdk_read_over_mtls_session_verify_wins_over_requests_ca_bundle(
         }
     )
     env = {"REQUESTS_CA_BUNDLE": str(pki["other_ca"]), "CLIENT_KEY": pki["client_key"].read_text()}
-    result = run_cdk("read", "--config", str(cfg), cwd=folder, env=env)
+    result = run_cdk("read", "-s", "users", "--config", str(cfg), cwd=folder, env=env)
     assert result.returncode == 0, result.stderr.decode()
     assert len(jsonl(result.stdout)) == 100
     assert "BEGIN PRIVATE KEY" not in result.stderr.decode()

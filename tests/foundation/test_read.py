@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 
 import pytest
 
@@ -21,7 +22,7 @@ def source(connector_copy):
 def test_each_pagination_style_reads_exactly_n_records(demo_api, source, write_config, style):
     demo_api.counts["users"] = 237
     cfg = write_config({"api_url": demo_api.url, "page_size": 50, "pagination": style})
-    result = run_cdk("read", "--config", str(cfg), "--stream", "users", cwd=source)
+    result = run_cdk("read", "-s", "users", "--config", str(cfg), "--stream", "users", cwd=source)
     assert result.returncode == 0, result.stderr
     rows = jsonl(result.stdout)
     assert [r["data"]["id"] for r in rows] == list(range(1, 238))
@@ -60,7 +61,9 @@ def test_429_retry_after_is_honoured_without_sleeping(demo_api, source, write_co
     demo_api.script("/users", {"status": 429, "headers": {"Retry-After": "40"}})
     cfg = write_config({"api_url": demo_api.url})
     started = time.monotonic()
-    code, out, _err = run_cdk_virtual_time("read", "--config", str(cfg), cwd=source, monkeypatch=monkeypatch)
+    code, out, _err = run_cdk_virtual_time(
+        "read", "-s", "users", "--config", str(cfg), cwd=source, monkeypatch=monkeypatch
+    )
     assert code == 0, caplog.text
     assert time.monotonic() - started < 20  # a real 40 s wait did not happen
     assert len(jsonl(out)) == 100
@@ -72,7 +75,7 @@ def test_virtual_time_variable_does_not_skip_waits_in_production(demo_api, sourc
     demo_api.script("/users", {"status": 503, "headers": {"Retry-After": "2"}})
     cfg = write_config({"api_url": demo_api.url})
     started = time.monotonic()
-    result = run_cdk("read", "--config", str(cfg), cwd=source, env={"CDK_VIRTUAL_TIME": "1"})
+    result = run_cdk("read", "-s", "users", "--config", str(cfg), cwd=source, env={"CDK_VIRTUAL_TIME": "1"})
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - started >= 2.0
     assert len(jsonl(result.stdout)) == 100
@@ -81,20 +84,26 @@ def test_virtual_time_variable_does_not_skip_waits_in_production(demo_api, sourc
 def test_500_twice_then_success(demo_api, source, write_config, monkeypatch):
     demo_api.script("/users", {"status": 500}, {"status": 502})
     cfg = str(write_config({"api_url": demo_api.url}))
-    code, out, _ = run_cdk_virtual_time("read", "--config", cfg, cwd=source, monkeypatch=monkeypatch)
+    code, out, _ = run_cdk_virtual_time(
+        "read", "-s", "users", "--config", cfg, cwd=source, monkeypatch=monkeypatch
+    )
     assert code == 0 and len(jsonl(out)) == 100
 
 
 def test_endless_500_fails_with_exit_3_and_clear_message(demo_api, source, write_config, monkeypatch):
     demo_api.script("/users", *[{"status": 500}] * 20)
     cfg = str(write_config({"api_url": demo_api.url}))
-    code, _, err = run_cdk_virtual_time("read", "--config", cfg, cwd=source, monkeypatch=monkeypatch)
+    code, _, err = run_cdk_virtual_time(
+        "read", "-s", "users", "--config", cfg, cwd=source, monkeypatch=monkeypatch
+    )
     assert code == 3
     assert "answered 500" in err and "gave up after 5 retries" in err and "Traceback" not in err
 
 
 def test_host_outside_allowed_hosts_is_refused(source, write_config):
-    result = run_cdk("read", "--config", str(write_config({"api_url": "http://example.com"})), cwd=source)
+    result = run_cdk(
+        "read", "-s", "users", "--config", str(write_config({"api_url": "http://example.com"})), cwd=source
+    )
     assert result.returncode == 1
     assert b"host 'example.com' refused" in result.stderr
 
@@ -102,7 +111,7 @@ def test_host_outside_allowed_hosts_is_refused(source, write_config):
 def test_crash_after_page_k_resumes_at_k_plus_1_without_duplicates(demo_api, source, write_config, tmp_path):
     state = tmp_path / "state.json"
     crash = write_config({"api_url": demo_api.url, "page_size": 10, "fail_on_page": 4}, "crash.json")
-    first = run_cdk("read", "--config", str(crash), "--state", str(state), cwd=source)
+    first = run_cdk("read", "-s", "users", "--config", str(crash), "--state", str(state), cwd=source)
     assert first.returncode == 1 and b"simulated crash on page 4" in first.stderr
     assert b"Traceback" not in first.stderr
     got_first = [r["data"]["id"] for r in jsonl(first.stdout)]
@@ -110,7 +119,7 @@ def test_crash_after_page_k_resumes_at_k_plus_1_without_duplicates(demo_api, sou
     saved = json.loads(state.read_text())["streams"]["users"]
     assert saved["status"] == "running" and saved["pagination"]["offset"] == 30
     ok = write_config({"api_url": demo_api.url, "page_size": 10}, "ok.json")
-    second = run_cdk("read", "--config", str(ok), "--state", str(state), cwd=source)
+    second = run_cdk("read", "-s", "users", "--config", str(ok), "--state", str(state), cwd=source)
     assert second.returncode == 0, second.stderr
     got_second = [r["data"]["id"] for r in jsonl(second.stdout)]
     assert got_second == list(range(31, 101))
@@ -121,25 +130,41 @@ def test_crash_after_page_k_resumes_at_k_plus_1_without_duplicates(demo_api, sou
 def test_incremental_state_advances_and_second_run_reads_only_newer(demo_api, source, write_config, tmp_path):
     state = tmp_path / "state.json"
     cfg = write_config({"api_url": demo_api.url, "page_size": 30, "sync_mode": "incremental"})
-    first = run_cdk("read", "--config", str(cfg), "--state", str(state), cwd=source)
+    first = run_cdk("read", "-s", "users", "--config", str(cfg), "--state", str(state), cwd=source)
     assert first.returncode == 0, first.stderr
     assert len(jsonl(first.stdout)) == 100
     entry = json.loads(state.read_text())["streams"]["users"]
     assert entry["incremental"]["last_run"] == "2024-01-01T01:40:00Z"  # updated_at of record 100
     demo_api.counts["users"] = 130  # 30 newer records appear
     demo_api._cache.clear()
-    second = run_cdk("read", "--config", str(cfg), "--state", str(state), cwd=source)
+    second = run_cdk("read", "-s", "users", "--config", str(cfg), "--state", str(state), cwd=source)
     assert second.returncode == 0, second.stderr
     assert [r["data"]["id"] for r in jsonl(second.stdout)] == list(range(101, 131))
     assert "updated_since=2024-01-01T01%3A40%3A00Z" in demo_api.requests[-1]["query"]
-    third = run_cdk("read", "--config", str(cfg), "--state", str(state), cwd=source)
+    third = run_cdk("read", "-s", "users", "--config", str(cfg), "--state", str(state), cwd=source)
     assert jsonl(third.stdout) == []
 
 
 def test_max_records_and_max_iterations(demo_api, source, write_config):
     cfg = write_config({"api_url": demo_api.url, "page_size": 10})
-    assert len(jsonl(run_cdk("read", "--config", str(cfg), "--max-records", "15", cwd=source).stdout)) == 15
-    assert len(jsonl(run_cdk("read", "--config", str(cfg), "--max-iterations", "3", cwd=source).stdout)) == 30
+    assert (
+        len(
+            jsonl(
+                run_cdk("read", "-s", "users", "--config", str(cfg), "--max-records", "15", cwd=source).stdout
+            )
+        )
+        == 15
+    )
+    assert (
+        len(
+            jsonl(
+                run_cdk(
+                    "read", "-s", "users", "--config", str(cfg), "--max-iterations", "3", cwd=source
+                ).stdout
+            )
+        )
+        == 30
+    )
 
 
 def test_check_ok_and_failing(demo_api, source, write_config):
@@ -164,7 +189,7 @@ def test_env_references_in_config(demo_api, source, write_config):
     )
     missing = run_cdk("check", "--config", str(cfg), cwd=source)
     assert missing.returncode == 1 and b"environment variable DEMO_TOKEN" in missing.stderr
-    ok = run_cdk("read", "--config", str(cfg), cwd=source, env={"DEMO_TOKEN": "s3cret-token"})
+    ok = run_cdk("read", "-s", "users", "--config", str(cfg), cwd=source, env={"DEMO_TOKEN": "s3cret-token"})
     assert ok.returncode == 0 and len(jsonl(ok.stdout)) == 100
     assert b"s3cret-token" not in ok.stdout + ok.stderr
     assert b"CDK_ENV_NAME" in run_cdk("read", "--help").stdout
@@ -172,13 +197,15 @@ def test_env_references_in_config(demo_api, source, write_config):
 
 def test_401_on_read_is_authentication_error(demo_api, source, write_config):
     demo_api.api_key = "needed"
-    result = run_cdk("read", "--config", str(write_config({"api_url": demo_api.url})), cwd=source)
+    result = run_cdk(
+        "read", "-s", "users", "--config", str(write_config({"api_url": demo_api.url})), cwd=source
+    )
     assert result.returncode == 1 and b"authentication failed" in result.stderr
 
 
 def test_config_failing_schema_names_every_field(source, write_config):
     cfg = write_config({"api_url": 5, "page_size": "many", "colour": "red"})
-    result = run_cdk("read", "--config", str(cfg), cwd=source)
+    result = run_cdk("read", "-s", "users", "--config", str(cfg), cwd=source)
     assert result.returncode == 1
     err = result.stderr.decode()
     for field in ("api_url", "page_size", "colour: unknown field"):
@@ -187,14 +214,22 @@ def test_config_failing_schema_names_every_field(source, write_config):
 
 def test_non_json_body_is_a_clear_error(demo_api, source, write_config):
     demo_api.script("/users", {"status": 200, "body": "<html>maintenance</html>"})
-    result = run_cdk("read", "--config", str(write_config({"api_url": demo_api.url})), cwd=source)
+    result = run_cdk(
+        "read", "-s", "users", "--config", str(write_config({"api_url": demo_api.url})), cwd=source
+    )
     assert result.returncode == 1
     assert b"not JSON" in result.stderr and b"Traceback" not in result.stderr
 
 
 def test_debug_shows_traceback(source, write_config):
     result = run_cdk(
-        "--debug", "read", "--config", str(write_config({"api_url": "http://example.com"})), cwd=source
+        "--debug",
+        "read",
+        "-s",
+        "users",
+        "--config",
+        str(write_config({"api_url": "http://example.com"})),
+        cwd=source,
     )
     assert result.returncode == 1 and b"Traceback" in result.stderr
 
@@ -204,7 +239,9 @@ def test_entrypoint_that_does_not_resolve(source, write_config):
     manifest.write_text(
         manifest.read_text().replace("demo_source.source:DemoSource", "demo_source.source:Nope")
     )
-    result = run_cdk("read", "--config", str(write_config({"api_url": "http://127.0.0.1:1"})), cwd=source)
+    result = run_cdk(
+        "read", "-s", "users", "--config", str(write_config({"api_url": "http://127.0.0.1:1"})), cwd=source
+    )
     assert result.returncode == 1
     assert b"connector.yaml:8:13: entrypoint 'demo_source.source:Nope' does not resolve" in result.stderr
 
@@ -235,7 +272,7 @@ def test_destination_write_from_read_output(demo_api, connector_copy, write_conf
     source = connector_copy("demo_source")
     dest = connector_copy("demo_destination")
     cfg = write_config({"api_url": demo_api.url})
-    records = run_cdk("read", "--config", str(cfg), cwd=source).stdout
+    records = run_cdk("read", "-s", "users", "--config", str(cfg), cwd=source).stdout
     result = run_cdk(
         "write",
         "--config",
@@ -293,3 +330,18 @@ def test_discover_lists_declarative_streams_without_a_streams_section(tmp_path):
     assert [s["name"] for s in found["streams"]] == ["users", "orders"]
     assert found["streams"][0]["schema"]["type"] == "object"
     assert "port" in json.loads(run_cdk("spec", cwd=folder).stdout)["properties"]
+
+
+def test_read_without_a_stream_reads_every_stream_unless_the_config_names_one(demo_api, source, write_config):
+    """Issue 14: `--all-streams` is the default when neither -s nor the config's stream: names one."""
+    demo_api.counts["users"] = 30
+    demo_api.counts["orders"] = 20
+    every = run_cdk("read", "--config", str(write_config({"api_url": demo_api.url})), cwd=source)
+    assert every.returncode == 0, every.stderr
+    assert Counter(r["stream"] for r in jsonl(every.stdout)) == {"users": 30, "orders": 20}
+    named = write_config({"api_url": demo_api.url, "stream": "orders"}, name="named.json")
+    one = run_cdk("read", "--config", str(named), cwd=source)
+    assert one.returncode == 0, one.stderr
+    assert Counter(r["stream"] for r in jsonl(one.stdout)) == {"orders": 20}
+    flag = run_cdk("read", "-s", "users", "--config", str(named), cwd=source)
+    assert Counter(r["stream"] for r in jsonl(flag.stdout)) == {"users": 30}

@@ -125,13 +125,21 @@ def test_cdk_read_with_vault_reference_never_writes_the_value(
     state = tmp_path / "state.json"
     demo_api.script("/users", {"status": 503})  # a retry warning in the log
     env = {"VAULT_ADDR": vault.url, "VAULT_TOKEN": VAULT_TOKEN}
-    result = run_cdk("--debug", "read", "--config", str(cfg), "--state", str(state), cwd=folder, env=env)
+    result = run_cdk(
+        "--debug", "read", "-s", "users", "--config", str(cfg), "--state", str(state), cwd=folder, env=env
+    )
     assert result.returncode == 0, result.stderr.decode()
     assert len(jsonl(result.stdout)) == 100
     assert demo_api.requests[-1]["headers"]["Authorization"] == f"Bearer {API_KEY}"
     _assert_nowhere(API_KEY, result.stderr.decode(), state.read_text(), cfg.read_text())
     unset = run_cdk(
-        "read", "--config", str(cfg), cwd=folder, env={"VAULT_ADDR": vault.url, "VAULT_TOKEN": ""}
+        "read",
+        "-s",
+        "users",
+        "--config",
+        str(cfg),
+        cwd=folder,
+        env={"VAULT_ADDR": vault.url, "VAULT_TOKEN": ""},
     )
     assert unset.returncode == 1 and b"VAULT_TOKEN is not set" in unset.stderr
 
@@ -139,7 +147,7 @@ def test_cdk_read_with_vault_reference_never_writes_the_value(
 def test_file_and_bizon_env_references(demo_api, connector_copy, write_config, tmp_path):
     (tmp_path / "token.txt").write_text(API_KEY + "\n")  # a mounted secret, trailing newline
     folder, cfg = _source(connector_copy, demo_api, write_config, "file:token.txt")  # relative to the config
-    result = run_cdk("read", "--config", str(cfg), cwd=folder)
+    result = run_cdk("read", "-s", "users", "--config", str(cfg), cwd=folder)
     assert result.returncode == 0, result.stderr.decode()
     assert len(jsonl(result.stdout)) == 100
     cfg2 = write_config(
@@ -149,8 +157,8 @@ def test_file_and_bizon_env_references(demo_api, connector_copy, write_config, t
         },
         "bizon.json",
     )
-    ok = run_cdk("read", "--config", str(cfg2), cwd=folder, env={"API_TOKEN": API_KEY})
+    ok = run_cdk("read", "-s", "users", "--config", str(cfg2), cwd=folder, env={"API_TOKEN": API_KEY})
     assert ok.returncode == 0 and len(jsonl(ok.stdout)) == 100
-    unset = run_cdk("read", "--config", str(cfg2), cwd=folder)
+    unset = run_cdk("read", "-s", "users", "--config", str(cfg2), cwd=folder)
     assert unset.returncode == 1
     assert b"authentication.params.token" in unset.stderr and b"API_TOKEN is not set" in unset.stderr
