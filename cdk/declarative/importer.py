@@ -8,6 +8,7 @@ package whose ``Source`` is built from connector.yaml.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -188,7 +189,8 @@ def import_source_spec(
     # record schema
     custom = params.get("schema")
     rec_schema = record_schema(parsed, custom if isinstance(custom, dict) else None)
-    rec_schema = {"$schema": "http://json-schema.org/draft-07/schema#", **rec_schema}
+    # a deep copy: record_schema shares nodes (its permissive OBJECT) that ensure_field must not change
+    rec_schema = copy.deepcopy({"$schema": "http://json-schema.org/draft-07/schema#", **rec_schema})
     # the keys named on the command line are properties of the schema (nested for dotted names), so the
     # connector passes its own validator (M008/M009) and records are checked against what they hold
     for key in primary_key or []:
@@ -197,7 +199,8 @@ def import_source_spec(
     if cursor_field and ensure_field(rec_schema, cursor_field, CURSOR_TYPES, "cursor (--cursor-field)"):
         result.notes.append(f"schema: '{cursor_field}' added to schemas/{stream}.json for --cursor-field")
     rec_schema = mark_generated(
-        rec_schema, f"written by `cdk import source-spec` from {path.name}; `cdk discover --infer --write` refines it"
+        rec_schema,
+        f"written by `cdk import source-spec` from {path.name}; `cdk discover --infer --write` refines it",
     )
     stream_params = {k: v for k, v in params.items() if k != "schema"}
 

@@ -128,7 +128,9 @@ def _digest(schema: dict[str, Any]) -> str:
 def mark_generated(schema: dict[str, Any], how: str) -> dict[str, Any]:
     """``schema`` with a ``$comment`` saying who wrote it and the hash that proves it unedited."""
     body = {k: v for k, v in schema.items() if k != "$comment"}
-    comment = f"{how}; edit freely (cdk discover --write then needs --force) [cdk-generated sha256={_digest(body)}]"
+    comment = (
+        f"{how}; edit freely (cdk discover --write then needs --force) [cdk-generated sha256={_digest(body)}]"
+    )
     out: dict[str, Any] = {}
     if "$schema" in body:
         out["$schema"] = body.pop("$schema")

@@ -54,7 +54,7 @@ def test_imported_schema_has_nested_properties_for_dotted_keys(tmp_path: Path) -
     assert member["properties"]["id"]["type"] == ["string", "integer"]
     assert "last_changed" in member["properties"]
     assert "additionalProperties" not in member  # the rest of the member stays admitted
-    assert any("'member.id' added" in n for n in report["notes"])
+    assert any("'member.id' added" in n for n in report["notes"]), report
     # the validator's own verdict, with no finding of any severity
     validate = invoke_cdk("validate", str(tmp_path / "mc"), "--format", "json", text=True)
     assert validate.returncode == 0, validate.stdout + validate.stderr
