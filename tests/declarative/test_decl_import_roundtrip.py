@@ -136,3 +136,16 @@ def test_seed_import_validates_records_and_replays_offline(tmp_path: Path) -> No
     assert report["counts"]["failed"] == 0 and report["counts"]["passed"] >= 4
     manifest = yaml.safe_load((out / "connector.yaml").read_text())
     assert manifest["streams"][0]["primary_key"] == ["member.id"]
+
+    # the importer's schema is marked generated: `discover --infer --write` refines it without --force,
+    # from the recording, offline; the connector still validates and its tests still pass
+    infer = run_cdk("discover", "--infer", "--write", cwd=out)
+    assert infer.returncode == 0, infer.stderr
+    schema = json.loads((out / "schemas" / "members.json").read_text())
+    member = schema["properties"]["member"]["properties"]
+    assert member["last_changed"] == {"type": "string", "format": "date-time"}
+    assert member["merge_fields"]["properties"]["AGE"] == {"type": "integer"}
+    assert set(schema["properties"]) == {"member"}  # _links, total_items, list_id were skipped
+    assert invoke_cdk("validate", str(out), text=True).returncode == 0
+    again = run_cdk("test", "--format", "json", cwd=out, timeout=300)
+    assert again.returncode == 0, json.loads(again.stdout)
