@@ -14,6 +14,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cdk.testing.demo_api import DemoAPI, make_record
 from cdk.workflows.discover import infer_schema, string_format
@@ -194,3 +196,26 @@ def test_infer_schema_types_nullable_nested_arrays_and_formats() -> None:
 )
 def test_string_format(value: str, fmt: str | None) -> None:
     assert string_format(value) == fmt
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53), max_value=2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+    | st.sampled_from(["2024-01-01T00:00:00Z", "2024-01-01", "2024-02-30"]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(st.text(max_size=4), JSON, max_size=4), min_size=1, max_size=4))
+def test_every_sample_is_valid_against_what_is_inferred_from_it(samples: list[dict[str, Any]]) -> None:
+    schema = infer_schema(samples)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    for sample in samples:
+        assert not list(validator.iter_errors(sample)), (sample, schema)
