@@ -437,19 +437,12 @@ def _normalise_discovered(found: Any, manifest: dict[str, dict[str, Any]]) -> li
     return out
 
 
-def discover_streams(
-    project: Project, config_path: str | Path | None = None, *, infer: bool = False, sample: int = 100
-) -> list[dict[str, Any]]:
+def discover_streams(project: Project, config_path: str | Path | None = None) -> list[dict[str, Any]]:
     """What ``cdk discover`` reports. With a config, a source's own ``discover()`` (dynamic) wins, then
-    its ``get_json_schema(stream)`` per stream; otherwise the manifest. ``infer`` reads up to ``sample``
-    records of each stream (live, with the config) and proposes a JSON Schema for them (genson); each
-    stream says where its schema came from (``origin``)."""
-    from cdk.errors import UsageError
-
+    its ``get_json_schema(stream)`` per stream; otherwise the manifest. Each stream says where its schema
+    came from (``origin``). Schemas inferred from records: :mod:`cdk.workflows.discover`."""
     streams = [{**s, "origin": "manifest"} for s in describe_streams(project)]
     if config_path is None:
-        if infer:
-            raise UsageError("--infer reads records: give --config FILE")
         return streams
     cls = load_connector_class(project)
     if issubclass(cls, AbstractDestination):
@@ -468,30 +461,11 @@ def discover_streams(
         if found is not None:
             streams = _normalise_discovered(found, {s["name"]: s for s in streams})
     elif _overrides(conn, "get_json_schema"):
+        origins = getattr(conn, "schema_origins", {})
         for s in streams:
             schema = conn.get_json_schema(s["name"])
             if schema is not None:
-                s["schema"], s["origin"] = schema, "get_json_schema()"
-    if infer:
-        from genson import SchemaBuilder  # type: ignore[import-untyped]
-
-        from cdk.sdk.records import SourceRecord
-
-        for s in streams:
-            builder = SchemaBuilder(schema_uri="https://json-schema.org/draft/2020-12/schema")
-            seen: list[SourceRecord] = []
-            read_stream(
-                project,
-                config_path,
-                s["name"],
-                lambda _s, rs, seen=seen: seen.extend(rs),
-                max_records=sample,
-                incremental=False,
-            )
-            for record in seen:
-                builder.add_object(record.data)
-            if seen:
-                s["schema"], s["origin"] = builder.to_schema(), f"inferred from {len(seen)} records"
+                s["schema"], s["origin"] = schema, origins.get(s["name"], "get_json_schema()")
     return streams
 
 

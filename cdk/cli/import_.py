@@ -42,10 +42,19 @@ def source_spec(
 ) -> None:
     """Turn a sourceSpec (or a whole connection specification) JSON FILE into a declarative connector.
 
+    Writes connector.yaml, schemas/ (config and record; --primary-key/--cursor-field become properties of
+    the record schema, nested for dotted names), secrets/config.example.json (secrets as CDK_ENV_NAME
+    references) and tests/sample_config.json (the replay config, filled by the first `cdk test --record`).
+    The result passes `cdk validate` as written.
+
     \b
     Example:
       cdk import source-spec mailchimp-members.json --out mailchimp
-      cd mailchimp && cdk validate && cdk read --config secrets/config.json
+          --primary-key member.id --cursor-field member.last_changed
+      cd mailchimp && cdk validate
+      cp secrets/config.example.json secrets/config.json   # fill it in
+      cdk test --record && cdk test                         # record, then replay offline
+      cdk discover --infer --write                          # record schema from the recording
     """
     from cdk.declarative.importer import import_source_spec
 
@@ -77,5 +86,6 @@ def source_spec(
     click.echo(
         f"next: cp {result.folder}/secrets/config.example.json {result.folder}/secrets/config.json, "
         "fill it in, then `cdk read -C "
-        f"{result.folder} --config {result.folder}/secrets/config.json`"
+        f"{result.folder} --config {result.folder}/secrets/config.json`; "
+        f"`cdk test -C {result.folder} --record` records the tests (then `cdk test` replays them offline)"
     )

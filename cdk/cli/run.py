@@ -60,39 +60,84 @@ def check(connector: str, config_path: str, fmt: str) -> None:
     "--config",
     "config_path",
     type=click.Path(dir_okay=False),
-    help="Config file: lets a source discover its streams itself (discover(), get_json_schema()). "
+    help="Config file: lets a source discover its streams itself (discover(), get_json_schema(), a "
+    "declarative stream's schemaParams metadata endpoint); with --infer, records are read live. "
     + CONFIG_HELP,
 )
-@click.option("--infer", is_flag=True, help="Read sample records (live, needs --config) and propose schemas.")
 @click.option(
+    "--infer",
+    is_flag=True,
+    help="Propose each stream's JSON Schema from its records: the recordings of `cdk test --record` "
+    "(offline), or a live read with --config.",
+)
+@click.option(
+    "--limit",
     "--sample",
+    "limit",
     type=click.IntRange(min=1),
-    default=100,
-    show_default=True,
-    help="Records per stream for --infer.",
+    default=None,
+    help="Records per stream for --infer (default: every recorded record; 100 when read live).",
+)
+@click.option("--stream", "-s", "streams", multiple=True, help="Only this stream (repeatable).")
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Write the proposed schemas into the streams' schema files (atomically, all or nothing).",
+)
+@click.option(
+    "--force", is_flag=True, help="With --write: also replace schema files written or edited by hand."
 )
 @format_option("text", "json", default="json")
-def discover(connector: str, config_path: str | None, infer: bool, sample: int, fmt: str) -> None:
+def discover(
+    connector: str,
+    config_path: str | None,
+    infer: bool,
+    limit: int | None,
+    streams: tuple[str, ...],
+    write: bool,
+    force: bool,
+    fmt: str,
+) -> None:
     """List the streams with their primary keys, cursor fields and record schemas.
 
     Without --config: the manifest's streams. With --config: the source's own discover() when it has
-    one (dynamic discovery), else its get_json_schema(stream), else the manifest. --infer proposes a
-    JSON Schema from sampled records (review it, then save it under schemas/).
-    """
-    from cdk.connector import discover_streams
+    one (dynamic discovery), else its get_json_schema(stream) (for a declarative stream with
+    schemaParams: the fields its metadata endpoint lists), else the manifest.
 
+    --infer proposes a schema from records (genson, plus date-time/date formats; no `required`):
+    replayed from tests/cassettes/read-STREAM.json without --config, read live (--limit each) with it.
+    --write saves the proposals into the schema files connector.yaml names; a file not written by cdk
+    (or edited since) is refused unless --force, and then nothing is written (exit 2).
+
+    \b
+    Example:
+      cdk test --record && cdk discover --infer --format text
+      cdk discover --infer --write --stream members
+      cdk discover --config secrets/config.json --infer --limit 500 --write --force
+    """
+    import logging
+
+    from cdk.workflows.discover import discover as run_discover
+
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
     project = _project(connector)
-    streams = discover_streams(project, config_path, infer=infer, sample=sample)
+    found = run_discover(
+        project, config_path, infer=infer, limit=limit, streams=streams, write=write, force=force
+    )
     if fmt == "json":
-        print_json(
-            {"connector": project.manifest.name, "version": project.manifest.version, "streams": streams}
-        )
-        return
-    for s in streams:
-        keys = ",".join(s["primary_key"]) or "-"
-        click.echo(
-            f"{s['name']:<24} primary_key={keys:<12} cursor={s['cursor_field'] or '-':<16} schema: {s['origin']}"
-        )
+        print_json(found.as_dict())
+    else:
+        for s in found.streams:
+            keys = ",".join(s["primary_key"]) or "-"
+            click.echo(
+                f"{s['name']:<24} primary_key={keys:<12} cursor={s['cursor_field'] or '-':<16} schema: {s['origin']}"
+            )
+            if s.get("note"):
+                click.echo(f"  note: {s['note']}")
+    for path in found.written:
+        click.echo(f"wrote {path}", err=True)
 
 
 class _Progress:

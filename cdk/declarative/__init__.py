@@ -119,6 +119,7 @@ def build_source_class(project: Project) -> type[DeclarativeSource]:
             "config_class": config_class_from_schema(project.manifest.name, user_schema),
             "stream_keys": keys,
             "stream_names": list(spec.streams),
+            "base_schema": staticmethod(lambda name: stream_schema(project, name)),
             "__module__": "cdk.declarative.generated",
         },
     )

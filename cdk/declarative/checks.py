@@ -28,7 +28,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     ),
     "R003": (
         "error",
-        "a JSONPath (contentPath, explodeEntityPath, pointerPath, continuationTokenPath, endConditionName, endPageIndex) does not parse",
+        "a JSONPath (contentPath, explodeEntityPath, pointerPath, continuationTokenPath, endConditionName, endPageIndex, schemaParams.fieldsPath) does not parse",
     ),
     "R004": ("error", "a ${param} / {param} placeholder names no property of the config schema"),
     "R005": ("error", "urlParams.host is outside allowed_hosts"),
@@ -217,6 +217,7 @@ def _check_paths(name: str, stream: StreamSpec, add: Any) -> None:
         (("paginationParams", "pointerPath"), pag.pointerPath),
         (("paginationParams", "continuationTokenPath"), pag.continuationTokenPath),
         (("paginationParams", "endConditionName"), pag.endConditionName),
+        (("schemaParams", "fieldsPath"), stream.schemaParams.fieldsPath if stream.schemaParams else None),
     ]
     if isinstance(pag.endPageIndex, str) and not pag.endPageIndex.lower().startswith("headers."):
         paths.append((("paginationParams", "endPageIndex"), pag.endPageIndex))
@@ -248,6 +249,14 @@ def _check_placeholders(name: str, stream: StreamSpec, names: set[str] | None, a
         (("headerParams",), stream.headerParams),
         (("bodyParams",), stream.bodyParams),
     ]
+    if stream.schemaParams is not None:
+        meta = stream.schemaParams
+        sections += [
+            (("schemaParams", "host"), meta.host),
+            (("schemaParams", "path"), meta.path),
+            (("schemaParams", "queryParams"), meta.queryParams),
+            (("schemaParams", "headerParams"), meta.headerParams),
+        ]
     for where, value in sections:
         strings = walk_strings(value, where)
         if isinstance(value, dict):

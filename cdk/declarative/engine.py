@@ -419,6 +419,8 @@ class DeclarativeSource(AbstractSource):
     config_class: type[SourceConfig] = SourceConfig
     stream_keys: dict[str, tuple[list[str], str | None]] = {}
     stream_names: list[str] = []
+    #: the stream's schema without metadata (manifest file, else derived from the custom schema)
+    base_schema: Callable[[str], dict[str, Any] | None] | None = None
 
     def __init__(self, config: Any, session: Any = None) -> None:
         super().__init__(config, session)
@@ -431,6 +433,7 @@ class DeclarativeSource(AbstractSource):
             raise ConfigError(
                 f"no stream '{stream}' in this declarative source; streams: {', '.join(self.stream_names)}"
             )
+        self._values = values  # the config, for the placeholders of other requests (schemaParams)
         pk, cursor = self.stream_keys.get(stream, ([], None))
         self.plan = StreamPlan(
             stream, self.declarative.streams[stream], values, primary_key=pk, cursor_field=cursor
@@ -449,6 +452,27 @@ class DeclarativeSource(AbstractSource):
     @classmethod
     def get_config_class(cls) -> type[SourceConfig]:
         return cls.config_class
+
+    def get_json_schema(self, stream: str) -> dict[str, Any] | None:
+        """A stream with ``schemaParams``: its schema with the fields its metadata endpoint lists (one
+        request through this source's session); None for the others (the manifest's schema stands)."""
+        spec = self.declarative.streams.get(stream)
+        if spec is None or spec.schemaParams is None:
+            return None
+        from cdk.declarative.metadata import metadata_schema
+
+        base_of = type(self).base_schema
+        base = base_of(stream) if base_of is not None else None
+        return metadata_schema(self.session, spec, self._values, stream, base)
+
+    @property
+    def schema_origins(self) -> dict[str, str]:
+        """What ``cdk discover`` shows as the origin of the schemas :meth:`get_json_schema` returns."""
+        return {
+            name: f"metadata endpoint {s.schemaParams.method} {s.schemaParams.path}"
+            for name, s in self.declarative.streams.items()
+            if s.schemaParams is not None
+        }
 
     def check_connection(self) -> tuple[bool, str | None]:
         """Fetch the first page of the stream: it proves host, credentials and contentPath at once."""

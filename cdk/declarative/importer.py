@@ -8,6 +8,7 @@ package whose ``Source`` is built from connector.yaml.
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from dataclasses import dataclass, field
@@ -107,7 +108,13 @@ def import_source_spec(
     from cdk.declarative.checks import validate_declarative
     from cdk.declarative.engine import RESERVED, placeholders, walk_strings
     from cdk.declarative.paths import compile_path
-    from cdk.declarative.schema import record_schema
+    from cdk.declarative.schema import (
+        CURSOR_TYPES,
+        KEY_TYPES,
+        ensure_field,
+        mark_generated,
+        record_schema,
+    )
     from cdk.declarative.spec import StreamSpec, extract_source_spec
 
     path = Path(path)
@@ -182,7 +189,19 @@ def import_source_spec(
     # record schema
     custom = params.get("schema")
     rec_schema = record_schema(parsed, custom if isinstance(custom, dict) else None)
-    rec_schema = {"$schema": "http://json-schema.org/draft-07/schema#", **rec_schema}
+    # a deep copy: record_schema shares nodes (its permissive OBJECT) that ensure_field must not change
+    rec_schema = copy.deepcopy({"$schema": "http://json-schema.org/draft-07/schema#", **rec_schema})
+    # the keys named on the command line are properties of the schema (nested for dotted names), so the
+    # connector passes its own validator (M008/M009) and records are checked against what they hold
+    for key in primary_key or []:
+        if ensure_field(rec_schema, key, KEY_TYPES, "record id (--primary-key)"):
+            result.notes.append(f"schema: '{key}' added to schemas/{stream}.json for --primary-key")
+    if cursor_field and ensure_field(rec_schema, cursor_field, CURSOR_TYPES, "cursor (--cursor-field)"):
+        result.notes.append(f"schema: '{cursor_field}' added to schemas/{stream}.json for --cursor-field")
+    rec_schema = mark_generated(
+        rec_schema,
+        f"written by `cdk import source-spec` from {path.name}; `cdk discover --infer --write` refines it",
+    )
     stream_params = {k: v for k, v in params.items() if k != "schema"}
 
     manifest: dict[str, Any] = {
@@ -326,9 +345,16 @@ def _ui(ui: dict[str, Any]) -> dict[str, Any]:
 def _example_config(
     schema: dict[str, Any], stream: str, auth_type: str | None, auth_params: dict[str, Any]
 ) -> dict[str, Any]:
+    """A config for the schema: defaults, ``...`` for the user's values (``cdk test --record`` fills them
+    in tests/sample_config.json), ``CDK_ENV_NAME`` references for secrets (never a value)."""
+    from cdk.secrets import is_marked_secret, is_secret_name
+
     out: dict[str, Any] = {"name": "example", "stream": stream}
     for prop, sub in (schema.get("properties") or {}).items():
-        out[prop] = sub.get("default", "...") if isinstance(sub, dict) else "..."
+        if is_marked_secret(sub) or is_secret_name(prop):
+            out[prop] = f"CDK_ENV_{slug(prop).upper().replace('-', '_')}"
+        else:
+            out[prop] = sub.get("default", "...") if isinstance(sub, dict) else "..."
     if auth_type:
         out["authentication"] = {"type": auth_type, "params": auth_params}
     return out

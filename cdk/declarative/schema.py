@@ -9,6 +9,9 @@ wrapper name, the carried attributes beside it, skip/keep applied, and the explo
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
+import re
 from typing import Any
 
 from cdk.declarative.engine import wrapper_name
@@ -80,4 +83,66 @@ def _explode(schema: dict[str, Any], spec: ContentPath) -> dict[str, Any]:
     return schema
 
 
-__all__ = ["record_schema"]
+#: a key's property added by :func:`ensure_field` when the schema does not describe it: the types keys and
+#: cursors take in APIs (ids: strings or integers; cursors: date-time strings or epoch numbers)
+KEY_TYPES: dict[str, Any] = {"type": ["string", "integer"]}
+CURSOR_TYPES: dict[str, Any] = {"type": ["string", "integer", "number"]}
+
+
+def ensure_field(schema: dict[str, Any], dotted: str, leaf: dict[str, Any], why: str) -> bool:
+    """Make the dotted record field ``dotted`` (``member.id``) a property of ``schema``, in place.
+
+    Every object on the way gets ``properties`` (an object typed ``{type: object}`` alone keeps
+    admitting any other name: ``additionalProperties`` is not touched); a leaf already described is
+    left as it is. Returns whether anything was added, so callers can say so.
+    """
+    node = schema
+    parts = dotted.split(".")
+    added = False
+    for i, part in enumerate(parts):
+        props = node.get("properties")
+        if not isinstance(props, dict):
+            props = node["properties"] = {}
+            node.setdefault("type", "object")
+        if part not in props or not isinstance(props[part], dict):
+            last = i == len(parts) - 1
+            props[part] = dict(leaf, description=why) if last else {"type": "object", "properties": {}}
+            added = True
+        node = props[part]
+    return added
+
+
+# -- generated schema files --------------------------------------------------------------------------
+# A schema file cdk writes (the importer's, `cdk discover --write`) says so in its $comment, with a hash of
+# its content: while the hash matches, nobody edited it and a later `discover --write` may replace it; a
+# file without the mark, or edited since, is hand-written and is only replaced with --force.
+
+_MARK_RE = re.compile(r"\[cdk-generated sha256=([0-9a-f]{16})\]")
+
+
+def _digest(schema: dict[str, Any]) -> str:
+    body = {k: v for k, v in schema.items() if k != "$comment"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def mark_generated(schema: dict[str, Any], how: str) -> dict[str, Any]:
+    """``schema`` with a ``$comment`` saying who wrote it and the hash that proves it unedited."""
+    body = {k: v for k, v in schema.items() if k != "$comment"}
+    comment = (
+        f"{how}; edit freely (cdk discover --write then needs --force) [cdk-generated sha256={_digest(body)}]"
+    )
+    out: dict[str, Any] = {}
+    if "$schema" in body:
+        out["$schema"] = body.pop("$schema")
+    return {**out, "$comment": comment, **body}
+
+
+def is_generated(schema: Any) -> bool:
+    """Whether ``schema`` was written by cdk and not edited since (see :func:`mark_generated`)."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("$comment"), str):
+        return False
+    match = _MARK_RE.search(schema["$comment"])
+    return match is not None and match.group(1) == _digest(schema)
+
+
+__all__ = ["ensure_field", "is_generated", "mark_generated", "record_schema"]

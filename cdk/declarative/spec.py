@@ -36,7 +36,7 @@ PARAM_KEYS = (
     "scheduleParams",
 )
 #: keys a stream entry may hold besides the params (the custom schema and record identity)
-STREAM_EXTRA_KEYS = ("schema", "primaryKey", "cursorField")
+STREAM_EXTRA_KEYS = ("schema", "schemaParams", "primaryKey", "cursorField")
 
 
 class _Spec(BaseModel):
@@ -152,6 +152,52 @@ class ScheduleParams(_Spec):
         return []
 
 
+JSON_TYPES = ("string", "integer", "number", "boolean", "object", "array", "null")
+
+
+class SchemaParams(_Spec):
+    """A metadata endpoint whose response lists the stream's fields (cdk extension; docs/declarative.md).
+
+    Modelled on how APIs describe their records: Mailchimp's ``/lists/{id}/merge-fields``
+    (``{merge_fields: [{tag, name, type, required}]}``), Salesforce's ``/sobjects/X/describe``
+    (``{fields: [{name, label, type, nillable}]}``). One request, through the connector session.
+    """
+
+    host: str | None = Field(None, description="default: the stream's urlParams.host")
+    path: str = Field(description="e.g. /3.0/lists/${listId}/merge-fields")
+    method: Literal["GET", "POST"] = "GET"
+    queryParams: dict[str, Any] = Field(default_factory=dict)
+    headerParams: dict[str, Any] = Field(default_factory=dict)
+    fieldsPath: str = Field(description="JSONPath of the array of field entries, e.g. $.merge_fields")
+    nameKey: str = "name"
+    typeKey: str = "type"
+    descriptionKey: str | None = None
+    nullableKey: str | None = Field(
+        None, description="entry attribute that is false when null is not allowed"
+    )
+    target: str | None = Field(
+        None, description="dotted record path the fields go under (default: the item, i.e. the wrapper)"
+    )
+    typeMap: dict[str, str | dict[str, Any]] = Field(
+        default_factory=dict, description="API type name -> JSON type name or schema (over the built-in map)"
+    )
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("typeMap")
+    @classmethod
+    def _json_types(cls, value: dict[str, Any]) -> dict[str, Any]:
+        bad = {k: v for k, v in value.items() if isinstance(v, str) and v not in JSON_TYPES}
+        if bad:
+            raise ValueError(
+                f"typeMap values must be JSON Schema types ({', '.join(JSON_TYPES)}) or schemas: {bad}"
+            )
+        return value
+
+
 class StreamSpec(_Spec):
     """One stream: the specification's params plus the custom schema."""
 
@@ -162,6 +208,7 @@ class StreamSpec(_Spec):
     explodeEntityPath: ContentPath | None = None
     paginationParams: PaginationParams = Field(default_factory=PaginationParams)
     scheduleParams: ScheduleParams | None = None
+    schemaParams: SchemaParams | None = None
     schema_: dict[str, Any] | str | None = Field(None, alias="schema", description="custom schema")
     primaryKey: list[str] | None = None
     cursorField: str | None = None
@@ -265,6 +312,7 @@ __all__ = [
     "PAGINATION_TYPES",
     "PaginationParams",
     "ScheduleParams",
+    "SchemaParams",
     "StreamSpec",
     "UrlParams",
     "deep_merge",

@@ -65,6 +65,16 @@ class Harness:
         self._planned_done = False
         self._schemas: list[dict[str, Any]] | None = None
 
+    @classmethod
+    def replaying(cls, root: Path) -> Harness:
+        """A harness outside pytest that only replays: what ``cdk discover --infer`` reads records with."""
+
+        class _NoOptions:
+            def getoption(self, name: str) -> Any:
+                return None
+
+        return cls(_NoOptions(), root)
+
     # -- connector and configs ----------------------------------------------------------------
     @property
     def cls(self) -> Any:

@@ -3,6 +3,9 @@
 * ``GET /3.0/lists/<list>/members?count&offset[&since_last_changed&before_last_changed]`` — Mailchimp
   members: ``{"members": [...], "list_id", "total_items", "_links"}``; the schedule parameters must be in
   seed 003's format ``yyyy-MM-ddTHH:mm:ss:fffffffK`` or the server answers 400.
+  With ``mailchimp_key`` set, Mailchimp's HTTP Basic auth is required (any user name, the key as password).
+* ``GET /3.0/lists/<list>/merge-fields?count`` — Mailchimp's field metadata: ``{"merge_fields": [{"tag",
+  "name", "type", "required"}, ...]}`` (``merge_fields`` below; members carry them under ``merge_fields``).
 * ``GET /3.0/reports/<campaign>/email-activity?count&offset`` — ``{"emails": [{..., "activity": [...]}], ...}``.
 * ``GET /api/v2/search/export.json?query&page[size]&page[after]`` — Zendesk export: continuation token at
   ``meta.after_cursor``, ``meta.has_more``; the token may come as the ``X-After`` header instead.
@@ -25,6 +28,16 @@ BASE = datetime(2024, 1, 1, tzinfo=timezone.utc)
 MC_FORMAT = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d):(\d{7})Z$")
 
 
+#: Mailchimp's merge fields of a list (its types: text, number, address, phone, date, url, imageurl,
+#: radio, dropdown, birthday, zip); ``members`` carry their values under ``merge_fields``
+MERGE_FIELDS: list[dict[str, Any]] = [
+    {"tag": "FNAME", "name": "First Name", "type": "text", "required": False},
+    {"tag": "AGE", "name": "Age", "type": "number", "required": False},
+    {"tag": "ADDRESS", "name": "Address", "type": "address", "required": False},
+    {"tag": "SIGNUP", "name": "Signed up", "type": "date", "required": True},
+]
+
+
 def member(list_id: str, i: int) -> dict[str, Any]:
     changed = BASE + timedelta(hours=i)
     return {
@@ -32,6 +45,12 @@ def member(list_id: str, i: int) -> dict[str, Any]:
         "email_address": f"m{i}@example.com",
         "status": "subscribed",
         "list_id": list_id,
+        "merge_fields": {
+            "FNAME": f"Name{i}",
+            "AGE": 20 + i % 50,
+            "ADDRESS": {"addr1": f"{i} Main St", "city": "Springfield", "zip": "12345"} if i % 3 else "",
+            "SIGNUP": changed.strftime("%Y-%m-%d"),
+        },
         "last_changed": changed.strftime("%Y-%m-%dT%H:%M:%S+00:00"),
         "_links": [{"rel": "self", "href": f"/lists/{list_id}/members/m{i:05d}"}],
     }
@@ -53,6 +72,8 @@ class FakeAPIs:
         self.emails = emails
         self.users = users
         self.rows = rows
+        self.mailchimp_key: str | None = None  # set: Mailchimp's Basic auth is required
+        self.merge_fields = list(MERGE_FIELDS)
         self.requests: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = getattr(self, "_server", None)
 
@@ -104,9 +125,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake.requests.append(
             {"method": "GET", "path": parts.path, "query": parts.query, "headers": dict(self.headers)}
         )
+        if parts.path.startswith("/3.0/") and not self._mailchimp_auth():
+            return self._send(401, {"title": "API Key Missing", "status": 401})
         m = re.fullmatch(r"/3\.0/lists/([^/]+)/members", parts.path)
         if m:
             return self._members(m.group(1), q)
+        if re.fullmatch(r"/3\.0/lists/([^/]+)/merge-fields", parts.path):
+            count = int(q.get("count", ["10"])[0])  # Mailchimp's default page of 10
+            fields = self.fake.merge_fields
+            return self._send(200, {"merge_fields": fields[:count], "total_items": len(fields)})
         m = re.fullmatch(r"/3\.0/reports/([^/]+)/email-activity", parts.path)
         if m:
             return self._emails(m.group(1), q)
@@ -141,6 +168,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, {"data": {"rows": rows}, "more": offset + limit < self.fake.rows})
 
     # -- Mailchimp ----------------------------------------------------------------------------------
+    def _mailchimp_auth(self) -> bool:
+        if self.fake.mailchimp_key is None:
+            return True
+        import base64
+
+        header = self.headers.get("Authorization") or ""
+        if not header.startswith("Basic "):
+            return False
+        _, _, password = base64.b64decode(header[6:]).decode().partition(":")
+        return password == self.fake.mailchimp_key
+
     def _members(self, list_id: str, q: dict[str, list[str]]) -> None:
         count, offset = int(q.get("count", ["10"])[0]), int(q.get("offset", ["0"])[0])
         items = [member(list_id, i) for i in range(1, self.fake.members + 1)]
