@@ -371,8 +371,8 @@ class StreamPlan:
                 hint="set urlParams.method: POST, or parameterType: QUERYPARAM",
             )
         if self.params_in_body:  # a name that collides with bodyParams fails here, before any request
-            names = (pag.limitName, pag.offSetName, pag.pageParamName, pag.parameterName)
-            with_body_params(self.body, {n: 0 for n in names if n})
+            paging_names = (pag.limitName, pag.offSetName, pag.pageParamName, pag.parameterName)
+            with_body_params(self.body, {n: 0 for n in paging_names if n})
         self.end_path = compile_path(pag.endConditionName) if pag.endConditionName else None
         self.end_value = parse_end_value(pag.endConditionValue)
         self.pointer_path = compile_path(pag.pointerPath) if pag.pointerPath else None
