@@ -4,8 +4,10 @@ Everything that can be prepared once is prepared when the source is built — pl
 config, JSONPaths compiled, date formats compiled, record shaping chosen — so a page costs one request,
 one JSON parse and one tight loop over its items.
 
-All state of a read lives in ``next_pagination`` (offset, page, pointer URL, token, request count, the
-schedule window), so the runner's checkpoints resume a read exactly where it stopped.
+All state of a read lives in ``next_pagination`` (offset, page, pointer URL, next link, token, request
+count, the schedule window), so the runner's checkpoints resume a read exactly where it stopped. Only the
+``maximumRequest`` budget is the run's own (counted on the source object): a run that reaches it raises
+:class:`MaximumRequestReached` before the next request, and the run that resumes gets a full budget.
 
 Shapes (docs/declarative.md): with ``contentPath.path = $.members`` each item becomes the record
 ``{<wrapper>: item, <other attributes of the object holding the array>...}``; the wrapper is
