@@ -349,13 +349,15 @@ def read_stream(
     ignore_checkpoint: bool = False,
     on_page: Any = None,
     on_total: Any = None,
+    allow_partial: bool = False,
 ) -> Any:
     """Read one stream of a source folder into ``sink``: what ``cdk read`` (and a preview) does.
 
     ``incremental=None`` follows the config's sync_mode; the cursor field comes from the manifest.
     ``on_total``: called with the source's ``get_total_records_count()`` (when it implements one and it
     answers) before the read — a progress bar's total; not asked when None (it may cost a request).
-    Returns the runner's ReadSummary.
+    ``allow_partial``: a read stopped by the source's request cap returns (see :func:`cdk.sdk.runner.read`)
+    instead of raising MaximumRequestReached. Returns the runner's ReadSummary.
     """
     from cdk.errors import UsageError
     from cdk.sdk import runner
@@ -393,6 +395,7 @@ def read_stream(
         max_records=max_records,
         ignore_checkpoint=ignore_checkpoint or bool(getattr(conn.config, "force_ignore_checkpoint", False)),
         on_page=on_page,
+        allow_partial=allow_partial,
     )
     summary.extra["incremental"] = bool(incremental)
     return summary

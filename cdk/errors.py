@@ -6,6 +6,8 @@ traceback and exits with its ``exit_code``, which is one of:
 * 1 — the check said no: invalid manifest or config, failed check or test, refused version, connector errors
 * 2 — usage error: bad flags, arguments or answers
 * 3 — an outside failure: an API that stays down, a registry that cannot be reached, a missing backend
+* 4 — a partial read: a source stopped at its request cap (``maximumRequest``) with more to read; the
+  checkpoint holds where it stopped, so running the same command again continues from there
 
 ::
 
@@ -31,6 +33,7 @@ traceback and exits with its ``exit_code``, which is one of:
     │   ├── AuthenticationError         (1)  401/403
     │   ├── EgressDeniedError           (1)  a host outside allowed_hosts
     │   ├── PaginationLoopError         (1)  the same next_pagination twice
+    │   ├── MaximumRequestReached       (4)  the request cap of one run was reached with pages left; resumable
     │   ├── InvalidResponseError        (1)  a body that is not what the connector expects (e.g. not JSON)
     │   ├── UnrecordedRequestError      (1)  a request in replay that the cassette does not hold
     │   ├── NetworkBlockedError         (1)  a connection attempt in replay
@@ -205,6 +208,25 @@ class PaginationLoopError(ConnectorError):
     """A source returned the same next_pagination twice: it would loop forever."""
 
 
+class MaximumRequestReached(ConnectorError):
+    """A read made its run's ``maximumRequest`` requests and the API still had pages: nothing was lost.
+
+    Raised before the request past the cap, after the runner saved the checkpoint of the last page read,
+    so the same command run again continues at the next page. A distinct exit code (4) lets a scheduler
+    tell "run again" from a failure; ``cdk read --allow-partial`` accepts the partial run (exit 0).
+    """
+
+    exit_code = 4
+
+    def __init__(
+        self, message: str, *, stream: str, requests: int, records: int, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.stream = stream
+        self.requests = requests
+        self.records = records
+
+
 class InvalidResponseError(ConnectorError):
     """The API answered with something the connector cannot use (e.g. a non-JSON body)."""
 
@@ -316,6 +338,7 @@ __all__ = [
     "InvalidModeError",
     "InvalidResponseError",
     "ManifestError",
+    "MaximumRequestReached",
     "MissingExtraError",
     "NetworkBlockedError",
     "OutsideError",

@@ -92,7 +92,8 @@ def cli(ctx: click.Context, debug: bool) -> None:
       cdk read --stream users    run it locally, records as JSON Lines
       cdk publish 1.0.0          build and upload a versioned wheel
 
-    Exit codes: 0 success, 1 the check said no, 2 usage error, 3 an outside failure.
+    Exit codes: 0 success, 1 the check said no, 2 usage error, 3 an outside failure,
+    4 a partial read (a request cap was reached; run again to continue).
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug

@@ -52,6 +52,10 @@ RULES: dict[str, tuple[Severity, str]] = {
     ),
     "R015": ("warning", "bodyParams with method GET are not sent"),
     "R016": ("error", "urlParams.host is not an http(s) URL"),
+    "R017": (
+        "error",
+        "paginationParams.parameterType BODYPARAM without method POST, or with bodyParams that are not an object",
+    ),
 }
 
 
@@ -205,6 +209,25 @@ def _check_pagination(name: str, stream: StreamSpec, add: Any) -> None:
             f"paginationParams of type {pag.type} needs '{prop}'",
             "see the pagination types in docs/declarative.md",
         )
+    if pag.parameterType == "BODYPARAM" and pag.type != "NONE":
+        if stream.urlParams.method != "POST":
+            add(
+                "R017",
+                name,
+                ("paginationParams", "parameterType"),
+                f"paginationParams.parameterType BODYPARAM puts the pagination parameters in the JSON body, "
+                f"but urlParams.method is {stream.urlParams.method} (no body is sent)",
+                "set urlParams.method: POST, or parameterType: QUERYPARAM",
+            )
+        elif isinstance(stream.bodyParams, (str, list)):
+            add(
+                "R017",
+                name,
+                ("paginationParams", "parameterType"),
+                "paginationParams.parameterType BODYPARAM needs bodyParams that are a JSON object (or none), "
+                f"not a {type(stream.bodyParams).__name__}",
+                "write bodyParams as an object; the pagination parameters are added to it",
+            )
 
 
 def _check_paths(name: str, stream: StreamSpec, add: Any) -> None:

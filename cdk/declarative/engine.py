@@ -4,8 +4,10 @@ Everything that can be prepared once is prepared when the source is built — pl
 config, JSONPaths compiled, date formats compiled, record shaping chosen — so a page costs one request,
 one JSON parse and one tight loop over its items.
 
-All state of a read lives in ``next_pagination`` (offset, page, pointer URL, token, request count, the
-schedule window), so the runner's checkpoints resume a read exactly where it stopped.
+All state of a read lives in ``next_pagination`` (offset, page, pointer URL, next link, token, request
+count, the schedule window), so the runner's checkpoints resume a read exactly where it stopped. Only the
+``maximumRequest`` budget is the run's own (counted on the source object): a run that reaches it raises
+:class:`MaximumRequestReached` before the next request, and the run that resumes gets a full budget.
 
 Shapes (docs/declarative.md): with ``contentPath.path = $.members`` each item becomes the record
 ``{<wrapper>: item, <other attributes of the object holding the array>...}``; the wrapper is
@@ -23,14 +25,26 @@ import zlib
 from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, urljoin, urlsplit
 
 from cdk.declarative.paths import CompiledPath, compile_path
 from cdk.declarative.spec import ContentPath, DeclarativeSpec, PaginationParams, StreamSpec
 from cdk.declarative.timefmt import compile_format
-from cdk.errors import ConfigError, ConnectorError, InvalidResponseError, PaginationLoopError
+from cdk.errors import (
+    ConfigError,
+    ConnectorError,
+    EgressDeniedError,
+    InvalidResponseError,
+    MaximumRequestReached,
+    PaginationLoopError,
+)
 from cdk.sdk.config import SourceConfig
-from cdk.sdk.http import _safe_url  # the query string may hold an API key: never print it
+from cdk.sdk.http import (
+    _safe_url,  # the query string may hold an API key: never print it
+    host_allowed,
+    url_port,
+)
+from cdk.sdk.pagination import link_with_rel
 from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord
 from cdk.sdk.source import AbstractSource
 
@@ -120,6 +134,34 @@ def _place_schedule(value: Any, query: str) -> Any:
 
 def _has_schedule(value: Any) -> bool:
     return any("{" + SCHEDULE_QUERY + "}" in s for _, s in walk_strings(value))
+
+
+def with_body_params(body: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """``body`` (a JSON object, or None) with each pagination value set at its dotted name.
+
+    ``{"page.size": 100}`` gives ``{"page": {"size": 100}}`` beside the body's other keys; the objects on
+    the way are copied, so the prepared ``bodyParams`` of the stream are never changed.
+    """
+    out: dict[str, Any] = dict(body) if isinstance(body, dict) else {}
+    for name, value in values.items():
+        parts = name.split(".")
+        target = out
+        for i, part in enumerate(parts[:-1]):
+            inner = target.get(part)
+            if inner is None:
+                inner = {}
+            elif not isinstance(inner, dict):
+                raise ConfigError(
+                    f"pagination parameter '{name}' goes into the JSON body at {'.'.join(parts[: i + 1])}, "
+                    f"which bodyParams already holds as {type(inner).__name__} {inner!r}",
+                    hint="rename the pagination parameter or the bodyParams entry",
+                )
+            else:
+                inner = dict(inner)
+            target[part] = inner
+            target = inner
+        target[parts[-1]] = value
+    return out
 
 
 def parse_end_value(value: Any) -> Any:
@@ -323,6 +365,16 @@ class StreamPlan:
                 hint="see docs/declarative.md (pagination types)",
             )
         pag = self.pagination
+        self.params_in_body = pag.parameterType == "BODYPARAM" and pag.type != "NONE"
+        if self.params_in_body and (self.method != "POST" or isinstance(self.body, (str, list))):
+            raise ConfigError(
+                f"stream '{name}': paginationParams.parameterType BODYPARAM puts the pagination parameters in "
+                "the JSON body, which needs urlParams.method POST and bodyParams that are an object (or none)",
+                hint="set urlParams.method: POST, or parameterType: QUERYPARAM",
+            )
+        if self.params_in_body:  # a name that collides with bodyParams fails here, before any request
+            paging_names = (pag.limitName, pag.offSetName, pag.pageParamName, pag.parameterName)
+            with_body_params(self.body, {n: 0 for n in paging_names if n})
         self.end_path = compile_path(pag.endConditionName) if pag.endConditionName else None
         self.end_value = parse_end_value(pag.endConditionValue)
         self.pointer_path = compile_path(pag.pointerPath) if pag.pointerPath else None
@@ -439,6 +491,10 @@ class DeclarativeSource(AbstractSource):
             stream, self.declarative.streams[stream], values, primary_key=pk, cursor_field=cursor
         )
         self._last_request: float | None = None
+        # maximumRequest bounds one run: counted here, not in the checkpoint, so a resumed run gets its own
+        self._run_requests = 0
+        self._run_records = 0
+        self._fetched: set[str] = set()  # every URL requested in this run: a Link back to one is a loop
         import orjson
 
         self._loads = orjson.loads
@@ -525,8 +581,20 @@ class DeclarativeSource(AbstractSource):
         pag = plan.pagination
         state = dict(pagination or {})
         requests_done = int(state.get("requests", 0))
-        if requests_done >= plan.max_requests:
-            return SourceIteration(records=[], next_pagination={})
+        if not state:  # a read starts: the budget of maximumRequest is this run's
+            self._run_requests = self._run_records = 0
+            self._fetched.clear()
+        if self._run_requests >= plan.max_requests:
+            raise MaximumRequestReached(
+                f"stream '{plan.name}': stopped at maximumRequest={plan.max_requests} ({self._run_requests:,} "
+                f"requests, {self._run_records:,} records in this run) while the API still had pages",
+                hint="the checkpoint holds the next page: run the same command again with the same state "
+                "file (cdk read --state) to continue there; raise paginationParams.maximumRequest for longer "
+                "runs, or pass --allow-partial to accept a partial run",
+                stream=plan.name,
+                requests=self._run_requests,
+                records=self._run_records,
+            )
         if "window_end" in state:
             end = datetime.fromisoformat(state["window_end"])
         else:
@@ -551,14 +619,15 @@ class DeclarativeSource(AbstractSource):
         # parameter names (limitName, offSetName, ...) and paths that each pagination type uses
         params.update(schedule_params)  # type: ignore[union-attr]
         kind = pag.type
-        if kind in ("OFFSET", "PAGE", "POINTER", "CONTINUATION_TOKEN") and pag.limitName and pag.limitValue:
-            params[pag.limitName] = pag.limitValue  # type: ignore[index]
+        paging: dict[str, Any] = {}  # the pagination parameters, for the query or (BODYPARAM) the body
+        if kind != "NONE" and pag.limitName and pag.limitValue:
+            paging[pag.limitName] = pag.limitValue
         offset = int(state.get("offset", 0))
         page_no = int(state.get("page", pag.initialPageIndex))
         if kind == "OFFSET":
-            params[pag.offSetName] = offset  # type: ignore[index]
+            paging[pag.offSetName] = offset  # type: ignore[index]
         elif kind == "PAGE":
-            params[pag.pageParamName] = page_no  # type: ignore[index]
+            paging[pag.pageParamName] = page_no  # type: ignore[index]
         elif kind == "POINTER" and state.get("pointer"):
             pointer = str(state["pointer"])
             if pointer.startswith(("http://", "https://")):
@@ -566,12 +635,18 @@ class DeclarativeSource(AbstractSource):
             elif pointer.startswith("/"):
                 url, params = urljoin(plan.url_template, pointer), None
             else:
-                params[plan.pointer_path.last_name or "next"] = pointer  # type: ignore[union-attr,index]
+                paging[plan.pointer_path.last_name or "next"] = pointer  # type: ignore[union-attr]
+        elif kind == "LINK" and state.get("link"):
+            url, params = str(state["link"]), None  # the next link is a whole URL, query included
         elif kind == "CONTINUATION_TOKEN" and state.get("token") is not None:
             if pag.parameterType == "HEADERPARAM":
                 headers[pag.parameterName] = str(state["token"])  # type: ignore[index]
             else:
-                params[pag.parameterName] = state["token"]  # type: ignore[index]
+                paging[pag.parameterName] = state["token"]  # type: ignore[index]
+        if plan.params_in_body:
+            body = with_body_params(body, paging)
+        elif params is not None:
+            params.update(paging)
 
         if requests_done:
             self._sleep_between_requests()
@@ -586,6 +661,11 @@ class DeclarativeSource(AbstractSource):
             json=body if plan.method == "POST" and body is not None and not isinstance(body, str) else None,
             data=body if plan.method == "POST" and isinstance(body, str) else None,
         )
+        self._run_requests += 1
+        if kind == "LINK":
+            self._fetched.add(response.url.partition("#")[0])
+            if response.request is not None and response.request.url:
+                self._fetched.add(response.request.url.partition("#")[0])
         if response.status_code >= 400:
             raise ConnectorError(
                 f"stream '{plan.name}': {plan.method} {_safe_url(response.url)} answered {response.status_code} "
@@ -600,6 +680,7 @@ class DeclarativeSource(AbstractSource):
             ) from None
         data, count = plan.records(doc)
         records = self._to_records(data, int(state.get("n", 0)))
+        self._run_records += len(records)
         requests_done += 1
         nxt = self._next(state, doc, response, count, requests_done, offset, page_no)
         if nxt and data:
@@ -633,7 +714,7 @@ class DeclarativeSource(AbstractSource):
         plan = self.plan
         pag = plan.pagination
         kind = pag.type
-        if kind == "NONE" or count == 0 or requests_done >= plan.max_requests:
+        if kind == "NONE" or count == 0:
             return {}
         if plan.end_path is not None:
             found = plan.end_path.all(doc)
@@ -657,6 +738,8 @@ class DeclarativeSource(AbstractSource):
                     f"stream '{plan.name}': pointerPath {pag.pointerPath} returned the same next page twice ({pointer})"
                 )
             return {"pointer": pointer}
+        if kind == "LINK":
+            return self._next_link(response)
         if kind == "CONTINUATION_TOKEN":
             # ignored below: CONTINUATION_TOKEN pagination requires its token path (spec validation)
             token = plan.token_path.first(doc)  # type: ignore[union-attr]
@@ -668,6 +751,43 @@ class DeclarativeSource(AbstractSource):
                 )
             return {"token": token}
         return {}
+
+    def _next_link(self, response: Any) -> dict[str, Any]:
+        """The ``rel="next"`` target of the Link header, checked before it is ever requested.
+
+        Refused: a scheme other than http(s), a host outside allowed_hosts (EgressDeniedError, raised here
+        rather than by the session so that the refused URL never reaches the checkpoint), and a URL this run
+        already requested (PaginationLoopError).
+        """
+        plan = self.plan
+        link = link_with_rel(response.headers.get("Link"), "next", base=response.url)
+        if not link:
+            return {}
+        link = link.partition("#")[0]
+        parts = urlsplit(link)
+        try:
+            port = url_port(link)
+        except ValueError:
+            port = -1
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname or port == -1:
+            raise InvalidResponseError(
+                f"stream '{plan.name}': the Link header of {_safe_url(response.url)} names a next page that is "
+                f"not an http(s) URL: {_safe_url(link)!r}; not followed"
+            )
+        allowed = getattr(self.session, "allowed_hosts", None)
+        if allowed is not None and not host_allowed(parts.hostname, allowed, port):
+            raise EgressDeniedError(
+                f"stream '{plan.name}': the Link header of {_safe_url(response.url)} names the next page on host "
+                f"'{parts.hostname}', which is not in allowed_hosts {allowed}; not followed",
+                hint="if that host really serves the API's pages, add it to allowed_hosts in connector.yaml",
+            )
+        if link in self._fetched:
+            raise PaginationLoopError(
+                f"stream '{plan.name}': the Link header of {_safe_url(response.url)} names as next page "
+                f"{_safe_url(link)}, which this read already fetched; following it would loop",
+                hint='the API\'s rel="next" links go round in a circle; check the request parameters',
+            )
+        return {"link": link}
 
     def _last_page(self, doc: Any, response: Any) -> int | None:
         plan = self.plan
@@ -707,4 +827,12 @@ class DeclarativeSource(AbstractSource):
         return out
 
 
-__all__ = ["DeclarativeSource", "Renderer", "StreamPlan", "parse_end_value", "placeholders", "walk_strings"]
+__all__ = [
+    "DeclarativeSource",
+    "Renderer",
+    "StreamPlan",
+    "parse_end_value",
+    "placeholders",
+    "walk_strings",
+    "with_body_params",
+]

@@ -24,7 +24,9 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from cdk.mappings import deep_merge
 
-PAGINATION_TYPES = ("OFFSET", "POINTER", "CONTINUATION_TOKEN", "PAGE", "NONE")
+PAGINATION_TYPES = ("OFFSET", "POINTER", "CONTINUATION_TOKEN", "PAGE", "LINK", "NONE")
+#: where the pagination parameters go: the query (default), a header (the token only), the JSON body
+PARAMETER_TYPES = ("QUERYPARAM", "HEADERPARAM", "BODYPARAM")
 DEFAULT_MAXIMUM_REQUEST = 10000
 PARAM_KEYS = (
     "urlParams",
@@ -74,9 +76,14 @@ class ContentPath(_Spec):
 
 
 class PaginationParams(_Spec):
-    """All five pagination types in one model; :meth:`missing` names what a type still needs."""
+    """All pagination types in one model; :meth:`missing` names what a type still needs.
 
-    type: Literal["OFFSET", "POINTER", "CONTINUATION_TOKEN", "PAGE", "NONE"] = "NONE"
+    ``LINK`` (an extension: RFC 8288 ``Link: <url>; rel="next"``) and ``parameterType: BODYPARAM`` (the
+    pagination parameters in the JSON body of a POST, dotted names nested) are not in the specification;
+    they carry what other declarative tools call Link-header pagination and ``inject_into: body_json``.
+    """
+
+    type: Literal["OFFSET", "POINTER", "CONTINUATION_TOKEN", "PAGE", "LINK", "NONE"] = "NONE"
     limitName: str | None = None
     limitValue: int | None = Field(None, ge=1)
     offSetName: str | None = Field(None, validation_alias=AliasChoices("offSetName", "offsetName"))
@@ -84,7 +91,7 @@ class PaginationParams(_Spec):
     endConditionValue: Any = None
     pointerPath: str | None = None
     continuationTokenPath: str | None = None
-    parameterType: Literal["QUERYPARAM", "HEADERPARAM"] = "QUERYPARAM"
+    parameterType: Literal["QUERYPARAM", "HEADERPARAM", "BODYPARAM"] = "QUERYPARAM"
     parameterName: str | None = None
     delayRequestMillis: int = Field(0, ge=0)
     initialPageIndex: int = 0
@@ -114,6 +121,7 @@ class PaginationParams(_Spec):
         "POINTER": ("pointerPath",),
         "CONTINUATION_TOKEN": ("continuationTokenPath", "parameterName"),
         "PAGE": ("limitName", "limitValue", "pageParamName"),
+        "LINK": (),
         "NONE": (),
     }
 
@@ -122,7 +130,7 @@ class PaginationParams(_Spec):
         out = [name for name in self.REQUIRED[self.type] if getattr(self, name) in (None, "")]
         if (self.endConditionName is None) != (self.endConditionValue is None):
             out.append("endConditionValue" if self.endConditionValue is None else "endConditionName")
-        if self.type in ("POINTER", "CONTINUATION_TOKEN") and (self.limitName is None) != (
+        if self.type in ("POINTER", "CONTINUATION_TOKEN", "LINK") and (self.limitName is None) != (
             self.limitValue is None
         ):
             out.append("limitValue" if self.limitValue is None else "limitName")
@@ -310,6 +318,7 @@ __all__ = [
     "ContentPath",
     "DeclarativeSpec",
     "PAGINATION_TYPES",
+    "PARAMETER_TYPES",
     "PaginationParams",
     "ScheduleParams",
     "SchemaParams",

@@ -17,8 +17,11 @@ ends the read). A source's ``get`` then stays a few lines::
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
+
+_TOKEN_END = frozenset(' \t;,="')
 
 
 def dig(body: Any, path: str | None) -> Any:
@@ -34,6 +37,85 @@ def dig(body: Any, path: str | None) -> Any:
         else:
             return None
     return node
+
+
+def parse_link_header(value: str) -> list[tuple[str, dict[str, str]]]:
+    """The links of an RFC 8288 ``Link`` header value as (URI reference, params), in order.
+
+    Follows the parsing algorithm of RFC 8288 appendix B.2: quoted-string values may hold ``;``, ``,``
+    and ``=`` (``requests.utils.parse_header_links`` splits inside them and then drops the ``rel``), a
+    parameter given twice keeps its first value, names are lowercased. Several ``Link`` headers arrive
+    joined with ``,`` and parse as one list. A value with no ``<`` gives no link.
+    """
+    links: list[tuple[str, dict[str, str]]] = []
+    i, n = 0, len(value)
+    while i < n:
+        start = value.find("<", i)
+        if start < 0:
+            break
+        end = value.find(">", start + 1)
+        if end < 0:
+            break
+        target = value[start + 1 : end].strip()
+        params: dict[str, str] = {}
+        i = end + 1
+        while i < n:
+            while i < n and value[i] in " \t":
+                i += 1
+            if i >= n or value[i] == ",":
+                i += 1
+                break
+            if value[i] != ";":  # junk between params: skip to the next separator
+                i += 1
+                continue
+            i += 1
+            while i < n and value[i] in " \t":
+                i += 1
+            j = i
+            while j < n and value[j] not in _TOKEN_END:
+                j += 1
+            name = value[i:j].lower()
+            i = j
+            while i < n and value[i] in " \t":
+                i += 1
+            param = ""
+            if i < n and value[i] == "=":
+                i += 1
+                while i < n and value[i] in " \t":
+                    i += 1
+                if i < n and value[i] == '"':
+                    i += 1
+                    chars = []
+                    while i < n and value[i] != '"':
+                        if value[i] == "\\" and i + 1 < n:
+                            i += 1
+                        chars.append(value[i])
+                        i += 1
+                    i += 1  # the closing quote
+                    param = "".join(chars)
+                else:
+                    j = i
+                    while j < n and value[j] not in " \t;,":
+                        j += 1
+                    param, i = value[i:j], j
+            if name and name not in params:
+                params[name] = param
+        links.append((target, params))
+    return links
+
+
+def link_with_rel(value: str | None, rel: str = "next", *, base: str | None = None) -> str | None:
+    """The target of the first link whose ``rel`` (a space-separated list, case-insensitive) holds ``rel``.
+
+    A relative reference is resolved against ``base`` (the URL of the response, RFC 8288 section 3.2).
+    """
+    if not value:
+        return None
+    wanted = rel.lower()
+    for target, params in parse_link_header(value):
+        if wanted in params.get("rel", "").lower().split():
+            return urljoin(base, target) if base else target
+    return None
 
 
 class Paginator:
@@ -178,5 +260,5 @@ class LinkHeaderPaginator(NextUrlPaginator):
     def next(
         self, pagination: dict[str, Any] | None, response: requests.Response, items: list[Any]
     ) -> dict[str, Any]:
-        nxt = response.links.get(self.rel, {}).get("url")
+        nxt = link_with_rel(response.headers.get("Link"), self.rel, base=response.url)
         return {"url": nxt} if nxt and items else {}

@@ -6,6 +6,9 @@ Guarantees a user depends on:
   resumes at page k+1: no page lost, none duplicated;
 * ``max_iterations`` bounds the pages of one run; a source returning a pagination it already returned
   stops with :class:`PaginationLoopError` instead of looping forever;
+* a source that reaches its request cap raises :class:`MaximumRequestReached` before the request past it,
+  so the checkpoint saved after the last page read is where the next run continues; it propagates (exit
+  4) unless ``allow_partial``, which ends the read there as ``stopped_by="maximumRequest=N"``;
 * incremental reads pass :class:`SourceIncrementalState` to ``get_records_after`` and advance it from
   the records' cursor field only when a run completes, so a resumed run keeps the same filter.
 """
@@ -24,6 +27,7 @@ from cdk.errors import (
     ConnectorError,
     DestinationError,
     InvalidResponseError,
+    MaximumRequestReached,
     OutputWriteError,
     PaginationLoopError,
 )
@@ -208,8 +212,13 @@ def read(
     max_records: int | None = None,
     ignore_checkpoint: bool = False,
     on_page: Callable[[ReadSummary], None] | None = None,
+    allow_partial: bool = False,
 ) -> ReadSummary:
-    """Read ``stream`` of ``source`` page by page into ``sink``, checkpointing into ``state``."""
+    """Read ``stream`` of ``source`` page by page into ``sink``, checkpointing into ``state``.
+
+    ``allow_partial``: a :class:`MaximumRequestReached` of the source ends the read (not completed,
+    ``stopped_by`` says so, ``extra["partial"]`` holds the message) instead of propagating.
+    """
     state = state or StateStore(None)
     entry = state.get(stream)
     summary = ReadSummary(stream=stream)
@@ -244,6 +253,12 @@ def read(
                 page = source.get_records_after(source_state, pagination)
             else:
                 page = source.get(pagination)
+        except MaximumRequestReached as exc:
+            if not allow_partial:
+                raise
+            summary.stopped_by = f"maximumRequest={exc.requests}"
+            summary.extra["partial"] = exc.message
+            break
         except ConnectorError:
             raise
         except ValueError as exc:  # a non-JSON body surfaces as JSONDecodeError (a ValueError)

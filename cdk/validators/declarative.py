@@ -68,6 +68,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "urlParams: {method: POST}\nbodyParams: {query: x}",
     ),
     "R016": ("host: ftp://files.example.com", "host: https://api.example.com"),
+    "R017": (
+        "urlParams: {method: GET}\npaginationParams: {type: OFFSET, ..., parameterType: BODYPARAM}",
+        "urlParams: {method: POST}\npaginationParams: {type: OFFSET, ..., parameterType: BODYPARAM}",
+    ),
 }
 
 RULES = [

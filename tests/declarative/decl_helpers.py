@@ -45,6 +45,8 @@ class Run:
         incremental: bool = False,
         state: Any = None,
         max_iterations: int | None = None,
+        allow_partial: bool = False,
+        out: list[Any] | None = None,
     ) -> None:
         from cdk.connector import instantiate, load_connector_class
         from cdk.project import Project
@@ -57,7 +59,7 @@ class Run:
         session = ConnectorSession(allowed_hosts=project.manifest.allowed_hosts, clock=self.clock)
         stream = stream or cls.streams()[0]
         self.source = instantiate(project, cls, {"name": "t", **config}, stream=stream, session=session)
-        self.records: list[Any] = []
+        self.records: list[Any] = out if out is not None else []  # `out` keeps the records of a failed run
         cursor = None
         try:
             cursor = project.manifest.stream(stream).cursor_field
@@ -71,6 +73,7 @@ class Run:
             incremental=incremental,
             cursor_field=cursor,
             max_iterations=max_iterations,
+            allow_partial=allow_partial,
         )
 
     @property

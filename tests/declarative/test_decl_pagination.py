@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from decl_helpers import Run, write_connector
 
-from cdk.errors import PaginationLoopError
+from cdk.errors import MaximumRequestReached, PaginationLoopError
 
 
 def spec(pagination: dict[str, Any], path: str = "/users", **extra: Any) -> dict[str, Any]:
@@ -42,6 +42,13 @@ def ids(run: Run) -> list[int]:
 
 
 OFFSET = {"type": "OFFSET", "limitName": "limit", "limitValue": "50", "offSetName": "offset"}
+PAGE_1 = {
+    "type": "PAGE",
+    "limitName": "per_page",
+    "limitValue": 100,
+    "pageParamName": "page",
+    "initialPageIndex": 1,
+}
 
 
 @pytest.mark.parametrize(("path", "n", "requests"), [("/users", 237, 6), ("/orders", 200, 5)])
@@ -205,7 +212,9 @@ def test_page(tmp_path: Any, demo: Any, end_page: Any, n: int, requests: int) ->
     assert "page=1&" in demo.requests[0]["query"] or demo.requests[0]["query"].endswith("page=1")
 
 
-def test_page_maximum_request_bounds_the_run(tmp_path: Any, demo: Any) -> None:
+def test_page_maximum_request_stops_checkpoints_and_the_next_run_continues(tmp_path: Any, demo: Any) -> None:
+    from cdk.sdk.runner import StateStore
+
     pag = {
         "type": "PAGE",
         "limitName": "per_page",
@@ -214,23 +223,43 @@ def test_page_maximum_request_bounds_the_run(tmp_path: Any, demo: Any) -> None:
         "pageParamName": "page",
         "maximumRequest": 3,
     }
-    run = read(tmp_path, demo, pag)
-    assert ids(run) == list(range(1, 31))
-    assert demo.count("/users") == 3
+    state = StateStore(tmp_path / "state.json")
+    first: list[Any] = []
+    with pytest.raises(MaximumRequestReached, match=r"stream 's'.*maximumRequest=3.*30 records") as caught:
+        read(tmp_path, demo, pag, state=state, out=first)
+    assert caught.value.exit_code == 4 and (caught.value.requests, caught.value.records) == (3, 30)
+    assert [r.data["items"]["id"] for r in first] == list(range(1, 31))
+    assert demo.count("/users") == 3  # the 4th request was never sent
+    saved = StateStore(tmp_path / "state.json").get("s")
+    assert saved["status"] == "running" and saved["pagination"]["page"] == 4 and saved["records"] == 30
+    # each run has its own budget of 3 requests; runs 2..8 stop at the cap too, the 9th ends on its
+    # empty page (page 25); together they read every record exactly once
+    runs = 1
+    while True:
+        runs += 1
+        try:
+            Run(tmp_path / "c", {"base": demo.url}, state=StateStore(tmp_path / "state.json"), out=first)
+            break
+        except MaximumRequestReached:
+            assert runs < 20
+    assert [r.data["items"]["id"] for r in first] == list(range(1, 238))
+    assert runs == 9 and demo.count("/users") == 25
+    assert StateStore(tmp_path / "state.json").get("s")["status"] == "done"
+
+
+def test_maximum_request_with_allow_partial_ends_the_run_at_the_cap(tmp_path: Any, demo: Any) -> None:
+    from cdk.sdk.runner import StateStore
+
+    pag = {**PAGE_1, "maximumRequest": 1}
+    run = read(tmp_path, demo, pag, state=StateStore(tmp_path / "state.json"), allow_partial=True)
+    assert ids(run) == list(range(1, 101)) and not run.summary.completed
+    assert run.summary.stopped_by == "maximumRequest=1" and "maximumRequest=1" in run.summary.extra["partial"]
+    assert StateStore(tmp_path / "state.json").get("s")["pagination"]["page"] == 2
 
 
 def test_page_default_initial_index_is_zero(tmp_path: Any, demo: Any) -> None:
-    read(
-        tmp_path,
-        demo,
-        {
-            "type": "PAGE",
-            "limitName": "per_page",
-            "limitValue": 100,
-            "pageParamName": "page",
-            "maximumRequest": 1,
-        },
-    )
+    pag = {"type": "PAGE", "limitName": "per_page", "limitValue": 100, "pageParamName": "page"}
+    read(tmp_path, demo, {**pag, "maximumRequest": 1}, allow_partial=True)
     assert "page=0" in demo.requests[0]["query"]
 
 

@@ -19,6 +19,7 @@ DECLARATIVE_PAGINATIONS = {  # the source-declarative answer -> the sourceSpec p
     "page": "PAGE",
     "continuation_token": "CONTINUATION_TOKEN",
     "pointer": "POINTER",
+    "link": "LINK",
 }
 DECLARATIVE_PAGE_SIZE = 100  # limitValue in the template's connector.yaml
 SECRETS = {  # the params each auth method must mark writeOnly in the config schema
