@@ -9,6 +9,10 @@ from pathlib import Path
 
 MEMBERS_SOURCE = '''"""Members of organisations, generated: the record id changes every run, the primary key does not."""
 
+import base64
+import json
+from urllib.parse import quote
+
 from cdk import AbstractSource, SourceConfig, SourceIteration, SourceRecord
 
 
@@ -44,7 +48,10 @@ class MembersSource(AbstractSource):
             return [
                 {"org": org, "id": i, "role": f"role {run}"} for org in ("acme", "globex") for i in range(1, n + 1)
             ]
-        return [{"kind": "event", "n": i, "key": self.config.api_key} for i in range(1, n + 1)]
+        key = self.config.api_key or ""
+        echoes = [key, base64.b64encode(key.encode()).decode(), quote(key, safe=""), json.dumps(key)]
+        link = f"https://api.example.com/v1/events?page=2&api_key={quote(key, safe='')}"
+        return [{"kind": "event", "n": i, "echo": echoes[i % 4], "link": link} for i in range(1, n + 1)]
 
     def get(self, pagination=None):
         offset = (pagination or {}).get("offset", 0)
