@@ -150,9 +150,11 @@ def run(
     finally:
         progress.clear()
     if fmt == "json":
-        print_json(result.to_dict())
+        print_json(result.to_dict())  # stdout: the summary, its `totals` included
         if dry_run and not all(c["ok"] for c in result.checks.values()):
             sys.exit(1)
+        if not dry_run and not quiet:
+            _summary_table(result)  # stderr: the same figures for the person watching
         return
     if dry_run:
         click.echo(f"pipeline {result.name}: {result.source} -> {result.destination}")

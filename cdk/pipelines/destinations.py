@@ -387,7 +387,9 @@ class SqlDestination(BuiltinDestination):
                 if len(keys) == 1:
                     where = table.c[keys[0]].in_([k[0] for k in rows])
                 else:
-                    where = sa.or_(*(sa.and_(*(table.c[c] == v for c, v in zip(keys, k, strict=True))) for k in rows))
+                    where = sa.or_(
+                        *(sa.and_(*(table.c[c] == v for c, v in zip(keys, k, strict=True))) for k in rows)
+                    )
                 conn.execute(table.delete().where(where))
                 conn.execute(table.insert(), values)
         return WriteResult(written=len(records))
