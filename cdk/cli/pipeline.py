@@ -121,7 +121,11 @@ def run(
     {url: SQLALCHEMY_URL}; needs connector-cdk[sql]).
 
     The state is saved only after the destination acknowledged the records it covers: after a crash or
-    a failed write, the same command resumes without losing a record.
+    a failed write, the same command resumes without losing a record. The sql destination upserts on
+    each stream's primary_key from connector.yaml (the record id when there is none), so what is sent
+    again leaves no duplicate. A connector destination's batch limits come from its connector.yaml
+    `load:` section, else its class attributes. Progress per stream goes to stderr, then a summary
+    table (--quiet: neither).
 
     \b
     Example:
