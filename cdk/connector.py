@@ -245,8 +245,11 @@ def instantiate(
     stream: str | None = None,
     config_source: str = "config",
     session: Any = None,
+    secrets_out: list[Secret | str] | None = None,
 ) -> Any:
-    """A ready connector: config validated, session guarded by the manifest's allowed_hosts."""
+    """A ready connector: config validated, session guarded by the manifest's allowed_hosts.
+
+    ``secrets_out`` receives the config's secret values (what its output must be masked with)."""
     from cdk.sdk.http import ConnectorSession
 
     model = config_class(project, cls)
@@ -266,6 +269,8 @@ def instantiate(
         )
     secrets: list[Secret | str] = [*config_secrets(project, model, config), *resolved]
     PROCESS_SECRETS.add(*secrets)  # failure messages and --debug tracebacks are masked with them
+    if secrets_out is not None:
+        secrets_out.extend(secrets)
     if isinstance(session, ConnectorSession):
         session.secrets.add(*secrets)
     try:

@@ -11,7 +11,15 @@ import re
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from cdk.errors import ManifestError
 from cdk.findings import Finding
@@ -66,6 +74,15 @@ class ConfigSpec(_Strict):
         return value
 
 
+class LoadSpec(_Strict):
+    """How a destination takes its batches: the limits ``cdk run`` splits every page to fit."""
+
+    max_batch_records: int | None = Field(None, ge=1, description="At most this many records per write()")
+    max_batch_bytes: int | None = Field(
+        None, ge=1, description="At most this many bytes per write(), counted as the records' JSON lines"
+    )
+
+
 class UISpec(_Strict):
     """How catalogues show the connector."""
 
@@ -92,6 +109,7 @@ class Manifest(_Strict):
     allowed_hosts: list[str] = Field(default_factory=list, description="Egress allowlist")
     ui: UISpec | None = None
     declarative: dict[str, Any] | None = Field(None, description="Declarative REST source (sourceSpec)")
+    load: LoadSpec | None = Field(None, description="A destination's batch limits (kind: destination only)")
 
     @field_validator("name")
     @classmethod
@@ -126,6 +144,16 @@ class Manifest(_Strict):
                 raise ValueError(
                     f"{host!r} is not a host name or '*.' wildcard (write 'api.example.com' or '*.example.com', no scheme or path)"
                 )
+        return value
+
+    @field_validator("load")
+    @classmethod
+    def _load_is_for_destinations(cls, value: LoadSpec | None, info: ValidationInfo) -> LoadSpec | None:
+        kind = info.data.get("kind")
+        if value is not None and kind is not None and kind != "destination":
+            raise ValueError(
+                f"'load' describes how a destination takes batches; this connector is kind '{kind}'"
+            )
         return value
 
     @field_validator("capabilities")
@@ -213,7 +241,7 @@ def _model_at(path: tuple[Any, ...]) -> type[BaseModel] | None:
             return None
         ann = field.annotation
         model = None
-        for candidate in (StreamSpec, ConfigSpec, UISpec):
+        for candidate in (StreamSpec, ConfigSpec, UISpec, LoadSpec):
             if (
                 candidate is ann
                 or candidate in getattr(ann, "__args__", ())

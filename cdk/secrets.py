@@ -761,7 +761,12 @@ def _mask_query(match: re.Match[str]) -> str:
     return f"{match.group('base')}?{'&'.join(pairs)}"
 
 
+def mask_urls(text: str) -> str:
+    """``text`` with the value of every secret-named query parameter of a URL (``?api_key=...``) replaced."""
+    return _URL_QUERY.sub(_mask_query, text)
+
+
 def mask_for_display(text: str) -> str:
     """``text`` (a message, a traceback) safe to print: this process's secrets masked in every spelling,
     and the value of every secret-named query parameter of a URL (``?api_key=...``) replaced."""
-    return _URL_QUERY.sub(_mask_query, PROCESS_SECRETS.mask(text))
+    return mask_urls(PROCESS_SECRETS.mask(text))

@@ -173,3 +173,23 @@ _CONSOLE_SCRIPT = _ConsoleScript()
 
 def jsonl(stdout: bytes) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.strip()]
+
+
+def venv_seeing_this_env(folder: Path) -> Path:
+    """A brand-new virtualenv at ``folder`` (no pip of its own) that also sees this environment's packages
+    through a .pth file — cdk, editable, and its dependencies — so what a test installs into it is
+    found only there, nothing is downloaded, and this environment is left untouched. Returns its python.
+    Install into it with ``python -m pip --python VENV_PYTHON install ...`` from this environment."""
+    import sysconfig
+
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
+    python = folder / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    parent = sysconfig.get_paths()["purelib"]  # addsitedir also runs its .pth files (the editable cdk)
+    (Path(purelib) / "parent_env.pth").write_text(f"import site; site.addsitedir({parent!r})\n")
+    return python

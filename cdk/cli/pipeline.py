@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from typing import Any
 
@@ -12,27 +13,44 @@ import click
 from cdk.cli.output import format_option, print_json
 
 
-class _Progress:
-    """One status line on stderr per stream, refreshed at most every 0.2 s, only on a terminal."""
+def _progress_line(s: Any) -> str:
+    of = ""
+    if s.total is not None:
+        of = f"/{s.total:,}" + (f" ({100 * s.records / s.total:.0f}%)" if s.total else "")
+    return (
+        f"{s.stream}: {s.records:,}{of} records, {s.pages:,} pages, "
+        f"{s.batches:,} batches acknowledged, {s.records_per_second:,.0f} records/s"
+    )
 
-    def __init__(self, quiet: bool) -> None:
-        self.live = not quiet and sys.stderr.isatty()
-        self.last = 0.0
+
+class _Progress:
+    """Progress of each stream on stderr, never more often than ``every`` seconds per stream: on a terminal
+    one line rewritten in place (every 0.2 s), elsewhere (a log, a CI job) a plain ``progress`` line."""
+
+    def __init__(self, quiet: bool, every: float) -> None:
+        self.quiet = quiet
+        self.tty = not quiet and sys.stderr.isatty()
+        self.every = 0.2 if self.tty else every
+        self.last: dict[str, float] = {}
+        self.lock = threading.Lock()
 
     def __call__(self, s: Any) -> None:
+        if self.quiet:
+            return
         now = time.monotonic()
-        if self.live and now - self.last > 0.2:
-            self.last = now
-            of = f"/{s.total:,}" if s.total is not None else ""
-            rate = s.records / max(s.seconds, 1e-9)
-            sys.stderr.write(
-                f"\r\033[K{s.stream}: {s.records:,}{of} records, {s.pages:,} pages, "
-                f"{s.batches:,} batches acknowledged ({rate:,.0f} records/s)"
-            )
+        with self.lock:
+            key = "" if self.tty else s.stream  # one live line on a terminal; a clock per stream elsewhere
+            if now - self.last.get(key, float("-inf")) < self.every:
+                return
+            self.last[key] = now
+            if self.tty:
+                sys.stderr.write(f"\r\033[K{_progress_line(s)}")
+            else:
+                sys.stderr.write(f"progress {_progress_line(s)}\n")
             sys.stderr.flush()
 
     def clear(self) -> None:
-        if self.live:
+        if self.tty:
             sys.stderr.write("\r\033[K")
             sys.stderr.flush()
 
@@ -71,6 +89,15 @@ class _Progress:
     help="Logging on stderr (the logger destination logs records at INFO).",
 )
 @click.option("--quiet", "-q", is_flag=True, help="No progress or summary on stderr.")
+@click.option(
+    "--progress-every",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Off a terminal, a progress line per stream at most this often (a terminal's line refreshes "
+    "in place).",
+)
 @format_option("text", "json")
 def run(
     pipeline: str,
@@ -82,6 +109,7 @@ def run(
     ignore_checkpoint: bool,
     log_level: str,
     quiet: bool,
+    progress_every: float,
     fmt: str,
 ) -> None:
     """Run a pipeline: a source into a destination, with nothing lost.
@@ -93,7 +121,11 @@ def run(
     {url: SQLALCHEMY_URL}; needs connector-cdk[sql]).
 
     The state is saved only after the destination acknowledged the records it covers: after a crash or
-    a failed write, the same command resumes without losing a record.
+    a failed write, the same command resumes without losing a record. The sql destination upserts on
+    each stream's primary_key from connector.yaml (the record id when there is none), so what is sent
+    again leaves no duplicate. A connector destination's batch limits come from its connector.yaml
+    `load:` section, else its class attributes. Progress per stream goes to stderr, then a summary
+    table (--quiet: neither).
 
     \b
     Example:
@@ -106,7 +138,7 @@ def run(
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    progress = _Progress(quiet)
+    progress = _Progress(quiet, progress_every)
     try:
         result = run_pipeline(
             pipeline,
@@ -116,15 +148,17 @@ def run(
             dry_run=dry_run,
             ignore_checkpoint=ignore_checkpoint,
             on_progress=progress,
-            count_totals=progress.live,
+            count_totals=not quiet,
             concurrency=concurrency,
         )
     finally:
         progress.clear()
     if fmt == "json":
-        print_json(result.to_dict())
+        print_json(result.to_dict())  # stdout: the summary, its `totals` included
         if dry_run and not all(c["ok"] for c in result.checks.values()):
             sys.exit(1)
+        if not dry_run and not quiet:
+            _summary_table(result)  # stderr: the same figures for the person watching
         return
     if dry_run:
         click.echo(f"pipeline {result.name}: {result.source} -> {result.destination}")
@@ -133,9 +167,12 @@ def run(
             click.echo(f"  {end} connection: {verdict}")
         for p in result.plan:
             resume = f"resume at {p['resume_at']}" if p["resume_at"] else "from the start"
+            origin = ", ".join(f"{k} from {v}" for k, v in p["limits_from"].items())
+            key = f"primary key [{', '.join(p['primary_key'])}]" if p["primary_key"] else "no primary key"
             click.echo(
-                f"  stream {p['stream']}: {p['sync_mode']}, {resume}, batches of at most "
+                f"  stream {p['stream']}: {p['sync_mode']}, {resume}, {key}, batches of at most "
                 f"{p['max_batch_records'] or 'any'} records / {p['max_batch_bytes'] or 'any'} bytes"
+                + (f" ({origin})" if origin else "")
             )
         click.echo(f"  state: {result.state_path}")
         if not all(c["ok"] for c in result.checks.values()):
@@ -143,16 +180,32 @@ def run(
         return
     if quiet:
         return
-    click.echo(f"{'stream':<20} {'records':>10} {'pages':>7} {'batches':>8} {'rec/s':>9}  outcome", err=True)
+    _summary_table(result)
+
+
+def _summary_table(result: Any) -> None:
+    """The end of a run on stderr: one row per stream, then the totals."""
+    click.echo(
+        f"{'stream':<20} {'records':>10} {'of':>10} {'pages':>7} {'batches':>8} {'rec/s':>9}  outcome",
+        err=True,
+    )
     for s in result.streams:
         outcome = "complete" if s.completed else f"stopped by {s.stopped_by}"
         if s.resumed_from:
             outcome += f" (resumed at {s.resumed_from})"
-        rate = s.records / s.seconds if s.seconds > 0 else 0.0
+        total = f"{s.total:,}" if s.total is not None else "?"
         click.echo(
-            f"{s.stream:<20} {s.records:>10,} {s.pages:>7,} {s.batches:>8,} {rate:>9,.0f}  {outcome}",
+            f"{s.stream:<20} {s.records:>10,} {total:>10} {s.pages:>7,} {s.batches:>8,} "
+            f"{s.records_per_second:>9,.0f}  {outcome}",
             err=True,
         )
         for target, n in s.targets.items():
             click.echo(f"  -> {target}: {n:,}", err=True)
+    totals = result.to_dict()["totals"]
+    expected = f"{totals['expected']:,}" if totals["expected"] is not None else "?"
+    click.echo(
+        f"{'total':<20} {totals['records']:>10,} {expected:>10} {totals['pages']:>7,} "
+        f"{totals['batches']:>8,} {totals['records_per_second']:>9,.0f}  in {totals['seconds']:.1f}s",
+        err=True,
+    )
     click.echo(f"{result.records:,} records into {result.destination}; state {result.state_path}", err=True)

@@ -20,8 +20,9 @@ from typing import Any, ClassVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from cdk.errors import ConfigError, MissingExtraError
+from cdk.errors import ConfigError, DestinationError, MissingExtraError
 from cdk.sdk.records import SourceRecord, WriteResult
+from cdk.secrets import Secret, SecretSet, mask_urls
 
 log = logging.getLogger("cdk.pipelines.logger")
 
@@ -91,12 +92,28 @@ class BuiltinDestination:
 
 
 class LoggerDestination(BuiltinDestination):
-    """The guide's ``logger``: each record logged at INFO on ``cdk.pipelines.logger`` (stderr)."""
+    """The guide's ``logger``: each record logged at INFO on ``cdk.pipelines.logger`` (stderr).
+
+    What it prints is masked: the pipeline hands it the source config's secret values
+    (:meth:`mask_secrets`), and every spelling of them :mod:`cdk.secrets` knows (raw, URL-encoded,
+    base64, JSON- and HTML-escaped) prints as ``REDACTED``, as does the value of a secret-named query
+    parameter in a URL (``?api_key=...``). An API that echoes the key back cannot leak it into a log."""
+
+    def __init__(
+        self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
+    ) -> None:
+        super().__init__(config, where=where, base=base)
+        self.secrets = SecretSet()
+
+    def mask_secrets(self, *secrets: Secret | str) -> None:
+        """Learn secret values to mask in every line printed from now on."""
+        self.secrets.add(*secrets)
 
     def write(self, stream: str, records: list[SourceRecord]) -> WriteResult:
         target = target_of(stream, records)
         for r in records:
-            log.info("%s %s %s", target, r.id, orjson.dumps(r.data, default=str).decode())
+            line = f"{target} {r.id} {orjson.dumps(r.data, default=str).decode()}"
+            log.info("%s", mask_urls(self.secrets.mask(line)))
         return WriteResult(written=len(records))
 
     def describe(self) -> str:
@@ -180,10 +197,35 @@ class SqlConfig(LimitsConfig):
     url: str = Field(..., description="SQLAlchemy URL, e.g. sqlite:///out.db or postgresql+psycopg://...")
 
 
+RESERVED_COLUMNS = ("record_id", "stream", "data", "timestamp", "destination_id")
+
+
+def key_value(data: Any, path: str) -> Any:
+    """The value at dotted ``path`` of a record's data (``member.id`` → ``data["member"]["id"]``); a key of
+    the data that itself contains a dot (``{"member.id": 1}``) is found too. ``KeyError`` when absent."""
+    if isinstance(data, dict) and path in data:
+        return data[path]
+    head, dot, rest = path.partition(".")
+    if not dot or not isinstance(data, dict) or head not in data:
+        raise KeyError(path)
+    return key_value(data[head], rest)
+
+
+def key_text(value: Any) -> str:
+    """A primary key value as the text stored in its column: strings as they are, anything else as JSON
+    (``7`` → ``"7"``, ``true`` → ``"true"``), so a value and its table row compare the same everywhere."""
+    return value if isinstance(value, str) else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
 class SqlDestination(BuiltinDestination):
-    """``sql``: one table per target (``id`` primary key, ``stream``, ``data`` JSON, ``timestamp``,
-    ``destination_id``); every batch is one transaction that upserts on ``id``, so a batch sent again
-    after a crash leaves no duplicate row."""
+    """``sql``: one table per target; every batch is one transaction of upserts, so a batch sent again after
+    a crash leaves no duplicate row.
+
+    The upsert key is the stream's ``primary_key`` (connector.yaml), told by the pipeline through
+    :meth:`declare_stream`: one text column per key field, named as the field (``org``, ``id``,
+    ``member.id``: dotted paths reach into nested objects), plus ``record_id``, ``stream``, ``data`` (JSON),
+    ``timestamp`` and ``destination_id``. A stream without a primary key (a single-file source has no
+    manifest) is keyed on the record id instead: column ``id`` and the same four others."""
 
     config_class = SqlConfig
     max_batch_records = 500
@@ -221,22 +263,65 @@ class SqlDestination(BuiltinDestination):
             ) from None
         self.metadata = sa.MetaData()
         self._tables: dict[str, Any] = {}
+        self.primary_keys: dict[str, list[str]] = {}
 
-    def _table(self, name: str) -> Any:
-        sa = self._sa
-        table = self._tables.get(name)
-        if table is None:
-            table = sa.Table(
-                name,
-                self.metadata,
-                sa.Column("id", sa.String, primary_key=True),
-                sa.Column("stream", sa.String, nullable=False),
-                sa.Column("data", sa.JSON, nullable=False),
-                sa.Column("timestamp", sa.String, nullable=True),
-                sa.Column("destination_id", sa.String, nullable=True),
+    def declare_stream(self, stream: str, *, primary_key: list[str] | None = None) -> None:
+        """The pipeline tells each stream's primary key before its first batch (none: the record id)."""
+        key = [k for k in (primary_key or []) if k]
+        clash = sorted(set(key) & set(RESERVED_COLUMNS))
+        if clash:
+            raise ConfigError(
+                f"stream '{stream}': primary_key field {clash[0]!r} has the name of a column the sql "
+                f"destination keeps itself ({', '.join(RESERVED_COLUMNS)})",
+                hint="rename the field in the stream's primary_key, or load the stream with another destination",
             )
-            table.create(self.engine, checkfirst=True)
-            self._tables[name] = table
+        if len(set(key)) != len(key):
+            raise ConfigError(f"stream '{stream}': primary_key {key} names a field twice")
+        self.primary_keys[stream] = key
+
+    def _key_columns(self, stream: str) -> list[str]:
+        return self.primary_keys.get(stream) or ["id"]
+
+    def _table(self, name: str, stream: str) -> Any:
+        sa = self._sa
+        keys = self._key_columns(stream)
+        table = self._tables.get(name)
+        if table is not None:
+            if [c.name for c in table.primary_key.columns] != keys:
+                raise ConfigError(
+                    f"table '{name}' receives streams with different primary keys "
+                    f"({', '.join(c.name for c in table.primary_key.columns)} and {', '.join(keys)})",
+                    hint="route streams with different primary keys to different destination ids",
+                )
+            return table
+        keyed = self.primary_keys.get(stream)
+        columns = [sa.Column(k, sa.String, primary_key=True) for k in keys]
+        if keyed:
+            columns.append(sa.Column("record_id", sa.String, nullable=True))
+        columns += [
+            sa.Column("stream", sa.String, nullable=False),
+            sa.Column("data", sa.JSON, nullable=False),
+            sa.Column("timestamp", sa.String, nullable=True),
+            sa.Column("destination_id", sa.String, nullable=True),
+        ]
+        table = sa.Table(name, self.metadata, *columns)
+        with self.engine.begin() as conn:
+            existing = sa.inspect(conn)
+            if existing.has_table(name):
+                try:
+                    found = existing.get_pk_constraint(name).get("constrained_columns") or []
+                except Exception:  # noqa: BLE001 - a dialect that cannot reflect keys (duckdb-engine)
+                    found = keys
+                if list(found) != keys:
+                    raise ConfigError(
+                        f"table '{name}' already exists with primary key ({', '.join(found) or 'none'}), "
+                        f"but stream '{stream}' upserts on ({', '.join(keys)})",
+                        hint="drop or rename the table (it was made by an earlier run keyed otherwise), "
+                        "or point destination.config.url at another database",
+                    )
+            else:
+                table.create(conn, checkfirst=True)
+        self._tables[name] = table
         return table
 
     def check_connection(self) -> tuple[bool, str | None]:
@@ -247,19 +332,43 @@ class SqlDestination(BuiltinDestination):
             return False, f"{type(exc).__name__}: {exc}"
         return True, None
 
-    def write(self, stream: str, records: list[SourceRecord]) -> WriteResult:
-        if not records:
-            return WriteResult(written=0)
-        table = self._table(table_name(target_of(stream, records)))
-        rows: dict[str, dict[str, Any]] = {}
-        for r in records:  # the last version of an id within one batch wins, as a later upsert would
-            rows[r.id] = {
-                "id": r.id,
+    def _rows(self, stream: str, records: list[SourceRecord]) -> dict[tuple[str, ...], dict[str, Any]]:
+        keyed = self.primary_keys.get(stream)
+        rows: dict[tuple[str, ...], dict[str, Any]] = {}
+        for r in records:  # the last version of a key within one batch wins, as a later upsert would
+            row: dict[str, Any] = {
                 "stream": stream,
                 "data": orjson.loads(orjson.dumps(r.data, default=str)),
                 "timestamp": r.timestamp.isoformat() if r.timestamp is not None else None,
                 "destination_id": r.destination_id,
             }
+            if keyed:
+                row["record_id"] = r.id
+                for field in keyed:
+                    try:
+                        value = key_value(row["data"], field)
+                    except KeyError:
+                        value = None
+                    if value is None:
+                        raise DestinationError(
+                            f"stream '{stream}', record id '{r.id}': primary_key field '{field}' is "
+                            f"{'null' if _has(row['data'], field) else 'missing'}",
+                            hint=f"every record of '{stream}' needs a value at {field} (its primary_key "
+                            "in connector.yaml); fix the source or the primary_key",
+                        )
+                    row[field] = key_text(value)
+            else:
+                row["id"] = r.id
+            rows[tuple(row[k] for k in self._key_columns(stream))] = row
+        return rows
+
+    def write(self, stream: str, records: list[SourceRecord]) -> WriteResult:
+        if not records:
+            return WriteResult(written=0)
+        sa = self._sa
+        table = self._table(table_name(target_of(stream, records)), stream)
+        keys = self._key_columns(stream)
+        rows = self._rows(stream, records)
         values = list(rows.values())
         dialect = self.engine.dialect.name
         with self.engine.begin() as conn:
@@ -270,12 +379,18 @@ class SqlDestination(BuiltinDestination):
                     from sqlalchemy.dialects.postgresql import insert  # type: ignore[assignment]
                 stmt = insert(table)
                 stmt = stmt.on_conflict_do_update(
-                    index_elements=[table.c.id],
-                    set_={c: stmt.excluded[c] for c in ("stream", "data", "timestamp", "destination_id")},
+                    index_elements=[table.c[k] for k in keys],
+                    set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys},
                 )
                 conn.execute(stmt, values)
             else:  # any other database: delete then insert, in the same transaction
-                conn.execute(table.delete().where(table.c.id.in_(list(rows))))
+                if len(keys) == 1:
+                    where = table.c[keys[0]].in_([k[0] for k in rows])
+                else:
+                    where = sa.or_(
+                        *(sa.and_(*(table.c[c] == v for c, v in zip(keys, k, strict=True))) for k in rows)
+                    )
+                conn.execute(table.delete().where(where))
                 conn.execute(table.insert(), values)
         return WriteResult(written=len(records))
 
@@ -283,7 +398,15 @@ class SqlDestination(BuiltinDestination):
         self.engine.dispose()
 
     def describe(self) -> str:
-        return f"sql {self.engine.url.render_as_string(hide_password=True)} (upsert on id)"
+        return f"sql {self.engine.url.render_as_string(hide_password=True)} (upsert on the primary key)"
+
+
+def _has(data: Any, path: str) -> bool:
+    try:
+        key_value(data, path)
+    except KeyError:
+        return False
+    return True
 
 
 BUILTIN: dict[str, type[BuiltinDestination]] = {

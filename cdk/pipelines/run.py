@@ -47,6 +47,7 @@ from cdk.errors import (
     RecordTooLargeError,
     UsageError,
 )
+from cdk.manifest import LoadSpec
 from cdk.pipelines.destinations import BUILTIN, record_bytes, table_name
 from cdk.sdk.records import SourceRecord, WriteResult
 from cdk.sdk.runner import ReadSummary, StateStore, _destination_error, read
@@ -86,6 +87,11 @@ class StreamResult:
     resumed_from: dict[str, Any] | None = None
     total: int | None = None
     seconds: float = 0.0
+    primary_key: list[str] = field(default_factory=list)
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass
@@ -103,9 +109,27 @@ class PipelineResult:
     def records(self) -> int:
         return sum(s.records for s in self.streams)
 
+    @property
+    def pages(self) -> int:
+        return sum(s.pages for s in self.streams)
+
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        for entry, stream in zip(out["streams"], self.streams, strict=True):
+            entry["records_per_second"] = round(stream.records_per_second, 1)
+        seconds = max((s.seconds for s in self.streams), default=0.0)  # streams run side by side
+        known = [s.total for s in self.streams]
         out["records"] = self.records
+        out["totals"] = {
+            "records": self.records,
+            "pages": self.pages,
+            "batches": sum(s.batches for s in self.streams),
+            "seconds": round(seconds, 3),
+            "records_per_second": round(self.records / seconds, 1) if seconds > 0 else 0.0,
+            "expected": sum(t for t in known if t is not None)
+            if known and all(t is not None for t in known)
+            else None,
+        }
         return out
 
 
@@ -210,6 +234,8 @@ class _Source:
             )
         self.ref = ref
         self.project: Any = None
+        self.secrets: list[Secret | str] = []
+        """The secret values of the source's config (every stream opened so far): what the logger masks."""
         if custom_source is not None:
             path = Path(custom_source)
             self.cls: Any = _source_class(_import_file(path), path, ref)
@@ -233,6 +259,21 @@ class _Source:
         except Exception:  # noqa: BLE001 - a source whose streams() needs a config
             return []
 
+    def primary_key(self, stream: str) -> list[str]:
+        """The stream's ``primary_key`` from connector.yaml (a declarative spec's ``primaryKey``); empty for
+        a single-file source, which has no manifest."""
+        if self.project is None:
+            return []
+        spec = next((s for s in self.project.manifest.streams if s.name == stream), None)
+        if spec is not None:
+            return list(spec.primary_key)
+        if self.project.manifest.declarative is not None:
+            from cdk.connector import describe_streams
+
+            found = next((d for d in describe_streams(self.project) if d["name"] == stream), None)
+            return list(found["primary_key"]) if found else []
+        return []
+
     def cursor_field(self, stream: str) -> str | None:
         if self.project is None:
             return None
@@ -247,7 +288,12 @@ class _Source:
             if "name" not in model.model_fields:
                 data.pop("name", None)
             return instantiate(
-                self.project, self.cls, data, stream=stream, config_source=str(self.pipeline_path)
+                self.project,
+                self.cls,
+                data,
+                stream=stream,
+                config_source=str(self.pipeline_path),
+                secrets_out=self.secrets,
             )
         from cdk.sdk.http import ConnectorSession
 
@@ -260,6 +306,7 @@ class _Source:
         config = build_config(model, data, source=where, base=self.base, resolved=resolved)
         secrets: list[Secret | str] = [*secret_values(config.model_dump(), None, model=model), *resolved]
         PROCESS_SECRETS.add(*secrets)
+        self.secrets.extend(secrets)
         session = ConnectorSession(delay_request_ms=int(getattr(config, "delay_request_ms", 0) or 0))
         session.secrets.add(*secrets)
         try:
@@ -301,9 +348,28 @@ def _open_destination(spec: DestinationSpec, pipeline_path: Path) -> Any:
     dest = instantiate(
         project, cls, {"name": project.manifest.name, **spec.config}, config_source=str(pipeline_path)
     )
+    apply_load_limits(dest, project.manifest.load)
+    return dest
+
+
+def apply_load_limits(dest: Any, load: LoadSpec | None) -> None:
+    """A connector destination's batch limits: connector.yaml's ``load:`` wins over the class attributes
+    (the manifest is the declaration a packager or operator adjusts without touching code, and what
+    ``cdk validate`` checks); the class attributes count where ``load:`` is silent; without either, records
+    per batch fall back to the config's ``buffer_size``. Where each limit came from is kept in
+    ``dest.batch_limits_from`` for the plan."""
+    origin: dict[str, str] = {}
+    for name in ("max_batch_records", "max_batch_bytes"):
+        declared = getattr(load, name, None) if load is not None else None
+        if declared is not None:
+            setattr(dest, name, declared)
+            origin[name] = "connector.yaml load:"
+        elif getattr(dest, name, None) is not None:
+            origin[name] = f"{type(dest).__name__}.{name}"
     if getattr(dest, "max_batch_records", None) is None:
         dest.max_batch_records = int(getattr(dest.config, "buffer_size", 500) or 500)
-    return dest
+        origin["max_batch_records"] = "config buffer_size"
+    dest.batch_limits_from = origin
 
 
 def describe_destination(dest: Any) -> str:
@@ -481,6 +547,8 @@ def run_pipeline(
                     "max_iterations": getattr(conn.config, "max_iterations", None),
                     "max_batch_records": max_records,
                     "max_batch_bytes": max_bytes,
+                    "limits_from": dict(getattr(dest, "batch_limits_from", {}) or {}),
+                    "primary_key": source.primary_key(stream),
                 }
             )
         return result
@@ -492,6 +560,10 @@ def run_pipeline(
         )
     if concurrency < 1:
         raise UsageError(f"--concurrency {concurrency}: give 1 or more")
+    declare = getattr(dest, "declare_stream", None)
+    if callable(declare):
+        for stream in chosen:  # the sql destination upserts on each stream's primary key
+            declare(stream, primary_key=source.primary_key(stream))
     lock = threading.Lock()
     state = _LockedStateStore(state_file, dest, lock)
     rewind = getattr(dest, "rewind", None)
@@ -596,7 +668,11 @@ def _run_stream(
     count_totals: bool,
 ) -> StreamResult:
     conn = source.open(stream)
-    result = StreamResult(stream=stream)
+    learn = getattr(dest, "mask_secrets", None)
+    if callable(learn):
+        with lock:  # the logger masks the source config's secret values in what it prints
+            learn(*source.secrets)
+    result = StreamResult(stream=stream, primary_key=source.primary_key(stream))
     if count_totals:
         result.total = total_records(conn)
     incremental = _sync_mode(conn) == "incremental"

@@ -1,8 +1,8 @@
 """An installed connector runs by name: `cdk read acme` after `cdk install acme==1.4.2` (issue 14 item 11).
 
 The connector is built, put into a folder registry and installed with `cdk install` into a fresh
-environment (a venv that sees this one's packages through a .pth file, so nothing is downloaded and
-this environment is left untouched); `cdk read acme` then runs in that environment.
+environment (``venv_seeing_this_env``: a venv that sees this one's packages through a .pth file, so
+nothing is downloaded and this environment is left untouched); `cdk read acme` then runs in that environment.
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
 from cdk.publish.build import build_project
 from cdk.publish.registry import FolderRegistry
-from tests.conftest import FIXTURES, jsonl
+from tests.conftest import FIXTURES, jsonl, venv_seeing_this_env
 
 
 def _cdk(python: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -50,17 +49,7 @@ def installed_env(tmp_path_factory) -> tuple[Path, Path]:
     assert built.wheel is not None
     registry = root / "registry"
     FolderRegistry(registry).upload([built.wheel])
-    venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    purelib = subprocess.run(
-        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    parent = sysconfig.get_paths()["purelib"]  # addsitedir also runs its .pth files (the editable cdk)
-    (Path(purelib) / "parent_env.pth").write_text(f"import site; site.addsitedir({parent!r})\n")
+    python = venv_seeing_this_env(root / "venv")
     work = root / "work"
     work.mkdir()
     result = _cdk(

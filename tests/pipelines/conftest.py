@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """The URL of a fresh database on a real PostgreSQL server (initdb + pg_ctl; as `nobody` when root)."""
+def postgres_server() -> Iterator[Any]:
+    """A real PostgreSQL server (initdb + pg_ctl; as `nobody` when root), shared by the session."""
     from tests.server.harness import running_postgres
 
     with running_postgres("cdk-run-pg-") as pg:
-        yield pg.new_database("pipeline")
+        yield pg
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_server: Any) -> str:
+    """The URL of a fresh database on that server."""
+    return str(postgres_server.new_database("pipeline"))

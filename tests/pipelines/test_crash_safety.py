@@ -22,6 +22,7 @@ import pytest
 
 from tests.guides import examples
 from tests.guides.guide_api import GuideAPI
+from tests.guides.test_guide_examples import make_connector
 
 pytest.importorskip("sqlalchemy", reason="the sql destination needs connector-cdk[sql]")
 
@@ -48,25 +49,24 @@ def _state(path: Path) -> dict:
 
 
 def _run_with_kills(
-    tmp_path: Path, db_url: str, seed: int
+    tmp_path: Path, db_url: str, seed: int, *, folder: bool = False
 ) -> tuple[int, list[dict], subprocess.CompletedProcess]:
+    """``folder``: the guide's source as a connector folder, whose streams have ``primary_key: [id]`` (the
+    upsert key is then the data's id); else the single file, keyed on the record id."""
     rng = random.Random(seed)
-    (tmp_path / "my_source.py").write_text(examples.QUICKSTART)
     state = tmp_path / ".cdk" / "state" / "crash-safety.json"
-    cmd = [
-        sys.executable,
-        "-m",
-        "cdk",
-        "run",
-        "config.yml",
-        "--custom-source",
-        "my_source.py",
-        "--format",
-        "json",
-    ]
+    cmd = [sys.executable, "-m", "cdk", "run", "config.yml", "--format", "json"]
+    if folder:
+        make_connector(tmp_path, examples.QUICKSTART)
+    else:
+        (tmp_path / "my_source.py").write_text(examples.QUICKSTART)
+        cmd += ["--custom-source", "my_source.py"]
     env = {**os.environ, "NO_COLOR": "1"}
     with GuideAPI({"users": TOTAL}) as api:
-        (tmp_path / "config.yml").write_text(PIPELINE.format(url=api.url, page=PAGE, db=db_url))
+        pipeline = PIPELINE.format(url=api.url, page=PAGE, db=db_url)
+        if folder:
+            pipeline = pipeline.replace("name: my_source", "name: ./guide-source")
+        (tmp_path / "config.yml").write_text(pipeline)
         killed_mid_run: list[dict] = []
         kills = 0
         while kills < KILLS:
@@ -110,6 +110,24 @@ def test_sigkill_at_random_moments_into_sqlite_loses_and_duplicates_nothing(tmp_
     _check(kills, mid, final)
     db = sqlite3.connect(tmp_path / "crash.db")
     assert db.execute("select count(*), count(distinct id) from users").fetchone() == (TOTAL, TOTAL)
+    ids = {int(i) for (i,) in db.execute("select id from users")}
+    assert ids == set(range(1, TOTAL + 1))
+
+
+def test_sigkill_into_sqlite_upserting_on_the_streams_primary_key(tmp_path):
+    import sqlite3
+
+    kills, mid, final = _run_with_kills(tmp_path, "sqlite:///pk.db", seed=160, folder=True)
+    _check(kills, mid, final)
+    assert json.loads(final.stdout)["streams"][0]["primary_key"] == ["id"]
+    db = sqlite3.connect(tmp_path / "pk.db")
+    assert db.execute(
+        "select count(*), count(distinct id), count(distinct record_id) from users"
+    ).fetchone() == (
+        TOTAL,
+        TOTAL,
+        TOTAL,
+    )
     ids = {int(i) for (i,) in db.execute("select id from users")}
     assert ids == set(range(1, TOTAL + 1))
 
