@@ -95,6 +95,7 @@ def config_class_from_schema(name: str, schema: dict[str, Any] | None) -> type[S
 def build_source_class(project: Project) -> type[DeclarativeSource]:
     """The AbstractSource subclass that runs the project's ``declarative:`` specification."""
     from cdk.declarative.engine import DeclarativeSource
+    from cdk.declarative.templating import stream_origins
 
     spec = load_project_spec(project)
     user_schema = spec.spec if spec.spec is not None else project.config_schema()
@@ -119,6 +120,7 @@ def build_source_class(project: Project) -> type[DeclarativeSource]:
             "config_class": config_class_from_schema(project.manifest.name, user_schema),
             "stream_keys": keys,
             "stream_names": list(spec.streams),
+            "expression_origins": stream_origins(project, spec),
             "__module__": "cdk.declarative.generated",
         },
     )
