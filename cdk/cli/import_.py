@@ -85,9 +85,8 @@ def source_spec(
         primary_key=list(primary_key) or None,
         cursor_field=cursor_field,
         values=values,
+        on_warning=lambda text: click.echo(f"warning: {text}", err=True),
     )
-    for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
     if fmt == "json":
         print_json(
             {

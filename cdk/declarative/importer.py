@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,10 +121,12 @@ def import_source_spec(
     primary_key: list[str] | None = None,
     cursor_field: str | None = None,
     values: dict[str, str] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> ImportResult:
     """Write a declarative connector folder for the spec in ``path``; returns what was written.
 
-    ``values`` are the ``--set NAME=VALUE`` inputs of a generic REST sourceSpec (:mod:`cdk.declarative.generic`).
+    ``values`` are the ``--set NAME=VALUE`` inputs of a generic REST sourceSpec (:mod:`cdk.declarative.generic`);
+    ``on_warning`` hears each warning as soon as it is known (they are in ``ImportResult.warnings`` too).
     """
     from pydantic import ValidationError
 
@@ -137,6 +140,9 @@ def import_source_spec(
     path = Path(path)
     lenient: list[Finding] = []
     doc = read_spec_json(path, lenient)
+    for warning in lenient:  # at once: the user sees it even when the import fails further on
+        if on_warning is not None:
+            on_warning(str(warning))
     if not isinstance(doc, dict):
         raise ManifestError(f"{path}: expected a JSON object holding a sourceSpec")
     params, user_spec, ui = extract_source_spec(doc)
