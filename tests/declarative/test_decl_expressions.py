@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from cdk.declarative.checks import validate_declarative
 from cdk.declarative.expressions import FUNCTION_NAMES, Context, Origin, parse_template, render_template
-from cdk.errors import ExpressionError, ManifestError
+from cdk.errors import ConnectorError, ExpressionError, ManifestError
 from cdk.project import Project
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, 123456, tzinfo=timezone.utc)
@@ -266,3 +266,81 @@ declarative:
     messages = {f.rule: f.message for f in found}
     assert "unknown function 'toLowr'" in messages["R007"]
     assert "pipeline().parameters.regoin" in messages["R004"]
+
+
+def _mailchimp_connector(tmp_path: Path, url: str, path: str, headers: dict[str, str]) -> Path:
+    from decl_helpers import write_connector
+
+    return write_connector(
+        tmp_path,
+        {
+            "spec": {"type": "object", "properties": {"listId": {"type": "string"}}},
+            "streams": {
+                "members": {
+                    "urlParams": {"host": url, "path": path, "method": "GET"},
+                    "headerParams": headers,
+                    "contentPath": {"path": "$.members", "overrideWrapperAttribute": "member"},
+                    "paginationParams": {
+                        "type": "OFFSET",
+                        "limitName": "count",
+                        "limitValue": 100,
+                        "offSetName": "offset",
+                    },
+                    "scheduleParams": {
+                        "scheduleStartParamName": "since_last_changed",
+                        "scheduleEndParamName": "before_last_changed",
+                        "scheduleStartParamFormat": "yyyy-MM-ddTHH:mm:ss:fffffffK",
+                        "scheduleEndParamFormat": "yyyy-MM-ddTHH:mm:ss:fffffffK",
+                    },
+                }
+            },
+        },
+        streams=[{"name": "members", "primary_key": ["member.id"], "cursor_field": "member.last_changed"}],
+        capabilities=["batch_extract", "incremental"],
+    )
+
+
+def test_engine_fills_placeholders_in_expression_output_per_window(tmp_path: Path, fake: Any) -> None:
+    from decl_helpers import Run
+
+    folder = _mailchimp_connector(
+        tmp_path,
+        fake.url,
+        "/3.0/lists/@{if(empty(pipeline()?.parameters?.ingestionStart),'${listId}',concat(pipeline().parameters.listId,'-inc'))}/members",
+        {
+            "X-Window": "@{pipeline().parameters.ingestionStart}..@{formatDateTime(pipeline().parameters.ingestionEnd,'yyyy-MM-dd')}",
+            "X-Now": "@{utcnow('yyyy-MM-ddTHH:mm')}",
+            "X-Mail": "me@@example.com",
+        },
+    )
+    full = Run(folder, {"listId": "L 1"})
+    assert len(full.data) == 250
+    first = fake.requests[0]
+    assert first["path"] == "/3.0/lists/L%201/members"  # ${listId} from the expression, escaped as a segment
+    assert first["headers"]["X-Window"] == "..2026-01-01"  # no start on a full refresh; the window's end
+    assert first["headers"]["X-Now"] == "2026-01-01T00:00"  # the session's (virtual) clock
+    assert first["headers"]["X-Mail"] == "me@example.com"
+    fake.requests.clear()
+    Run(folder, {"listId": "L2"}, incremental=True)
+    assert fake.requests[0]["path"] == "/3.0/lists/L2-inc/members"
+    assert fake.requests[0]["headers"]["X-Window"] == "1970-01-01T00:00:00Z..2026-01-01"
+
+
+def test_engine_expression_errors_point_into_connector_yaml(tmp_path: Path, fake: Any) -> None:
+    from decl_helpers import Run
+
+    folder = _mailchimp_connector(
+        tmp_path, fake.url, "/3.0/lists/@{formatDateTime(pipeline().parameters.ingestionStart)}/members", {}
+    )
+    with pytest.raises(ConnectorError) as info:
+        Run(folder, {"listId": "L2"})  # a full refresh has no ingestionStart
+    err = info.value.__cause__  # the runner names the stream and page around it
+    assert isinstance(err, ExpressionError)
+    lines = (folder / "connector.yaml").read_text().splitlines()
+    assert err.file == "connector.yaml" and err.line is not None and err.column is not None
+    assert lines[err.line - 1][err.column :].startswith("formatDateTime(")
+    assert (
+        f"connector.yaml:{err.line}:{err.column + 1}: formatDateTime() needs a timestamp string, got null"
+        in str(info.value)
+    )
+    assert fake.requests == []  # failed before any request
