@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import invoke_cdk
 
@@ -294,3 +296,27 @@ def test_zendesk_style_spec_with_custom_schema_and_pipeline_expression(tmp_path:
     record = json.loads((tmp_path / "z" / "schemas" / "results.json").read_text())
     assert record["properties"]["user"]["properties"]["id"] == {"type": "integer"}
     assert "schema" not in manifest["declarative"]["streams"]["results"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.lists(
+            st.sampled_from(
+                ["{", "}", "[", "]", ",", ":", '"a"', "'b'", "1", "1e999", "// c\n", "/*", "*/", " "]
+            ),
+            max_size=60,
+        ).map("".join),
+    )
+)
+def test_fuzz_spec_text_is_data_or_a_located_input_error(text: str) -> None:
+    from cdk.declarative.lenient import load_spec_text
+    from cdk.errors import InputError
+
+    try:
+        _, warning = load_spec_text(text, "fuzz.json")
+    except InputError as exc:
+        assert exc.problem is not None and exc.problem.file == "fuzz.json" and exc.problem.line >= 1
+    else:
+        assert warning is None or warning.line >= 1
