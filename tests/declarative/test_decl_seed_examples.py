@@ -239,6 +239,12 @@ def test_e01_asks_for_missing_inputs_in_a_terminal(tmp_path: Path, fake: Any) ->
         "path": "/3.0/reports/C9/email-activity",
         "method": "GET",
     }
+    # the three answers are enough: it validates and reads (one request, no pagination given)
+    validate = cdk("validate", str(tmp_path / "o"))
+    assert validate.returncode == 0, validate.stdout + validate.stderr
+    rows = read(tmp_path / "o", {})
+    assert [r["data"]["emails"]["email_id"] for r in rows] == [f"e{i}" for i in range(1, 8)]
+    assert len(fake.queries("/3.0/reports/C9/")) == 1
 
 
 # -- E04-E07: Mailchimp members ----------------------------------------------------------------------
