@@ -16,6 +16,7 @@ traceback and exits with its ``exit_code``, which is one of:
     │   ├── AnswerError                 (2)  a `cdk init` answer fails its check (also a ValueError)
     │   └── InvalidModeError            (2)  not one of a mode enum's values; names the allowed ones (also a ValueError)
     ├── ManifestError                   (1)  connector.yaml cannot be loaded; carries file:line:col problems
+    │   └── ExpressionError             (1)  a pipeline expression '@{...}' does not parse or evaluate; located
     ├── ConfigError                     (1)  a config fails its schema or names a missing env variable
     ├── ValidationFailed                (1)  validation found errors
     ├── TestsFailed                     (1)  `cdk test` in replay reported failures (publish gate)
@@ -119,6 +120,42 @@ class ManifestError(CdkError):
         if self.problems:
             message = message + "\n" + "\n".join(f"  {p}" for p in self.problems)
         super().__init__(message, hint=hint)
+
+
+class ExpressionError(ManifestError):
+    """A pipeline expression (``@{...}`` in a declarative spec) that does not parse or cannot be evaluated.
+
+    ``offset`` is where in ``text`` the problem is; ``file``/``line``/``column`` (1-based line, 0-based
+    column) place it in connector.yaml when the caller knew where the string was written. A
+    ManifestError: the expression is part of the connector's description, not of the user's config.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        text: str,
+        offset: int,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.reason = message
+        self.text = text
+        self.offset = offset
+        self.file = file
+        self.line = line
+        self.column = column
+        shown = text if len(text) <= 200 else text[:200] + "..."
+        where = f" (at character {offset + 1} of {shown!r})"
+        problems = []
+        if file is not None and line is not None and column is not None:
+            problems = [Finding(file=file, line=line, column=column, message=message)]
+        super().__init__(
+            f"pipeline expression: {message}{where}",
+            problems=problems,
+            hint="docs/declarative.md lists the expression functions cdk evaluates",
+        )
 
 
 class ConfigError(CdkError):
@@ -333,6 +370,7 @@ __all__ = [
     "ConnectorError",
     "DestinationError",
     "EgressDeniedError",
+    "ExpressionError",
     "FolderNotEmptyError",
     "InputError",
     "InvalidModeError",

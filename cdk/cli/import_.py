@@ -28,6 +28,15 @@ def import_group() -> None:
 @click.option(
     "--cursor-field", help="Record field whose value advances incremental reads, e.g. member.last_changed."
 )
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="An input of a generic REST sourceSpec (whose spec describes urlParams, contentPath, ...), "
+    "e.g. --set urlParams.host=https://api.example.com --set contentPath.path=$.items (repeatable). "
+    "Missing required inputs are asked for in a terminal, listed in the error otherwise.",
+)
 @click.option("--force", is_flag=True, help="Overwrite an existing connector.yaml in the folder.")
 @format_option("text", "json")
 def source_spec(
@@ -37,6 +46,7 @@ def source_spec(
     stream: str | None,
     primary_key: tuple[str, ...],
     cursor_field: str | None,
+    sets: tuple[str, ...],
     force: bool,
     fmt: str,
 ) -> None:
@@ -55,9 +65,26 @@ def source_spec(
       cp secrets/config.example.json secrets/config.json   # fill it in
       cdk test --record && cdk test                         # record, then replay offline
       cdk discover --infer --write                          # record schema from the recording
-    """
-    from cdk.declarative.importer import import_source_spec
 
+    The generic REST form (the request itself is user input) takes its inputs with --set:
+
+    \b
+      cdk import source-spec generic-rest.json --out users \\
+          --set urlParams.host=https://api.example.com --set urlParams.path=/v1/users \\
+          --set contentPath.path=$.users
+
+    JSON with trailing commas or comments (as the specification prints its examples) is read as
+    JSON5, with a warning naming the line of the first such construct.
+    """
+    import sys
+
+    from cdk.declarative.generic import parse_sets
+    from cdk.declarative.importer import generic_missing, import_source_spec
+
+    values = parse_sets(list(sets))
+    if sys.stdin.isatty():
+        for item in generic_missing(file, values):
+            values[item.name] = click.prompt(item.describe(), err=True)
     result = import_source_spec(
         file,
         out,
@@ -66,6 +93,8 @@ def source_spec(
         force=force,
         primary_key=list(primary_key) or None,
         cursor_field=cursor_field,
+        values=values,
+        on_warning=lambda text: click.echo(f"warning: {text}", err=True),
     )
     if fmt == "json":
         print_json(
@@ -75,6 +104,7 @@ def source_spec(
                 "stream": result.stream,
                 "files": result.files,
                 "notes": result.notes,
+                "warnings": result.warnings,
             }
         )
         return

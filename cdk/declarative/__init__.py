@@ -95,6 +95,7 @@ def config_class_from_schema(name: str, schema: dict[str, Any] | None) -> type[S
 def build_source_class(project: Project) -> type[DeclarativeSource]:
     """The AbstractSource subclass that runs the project's ``declarative:`` specification."""
     from cdk.declarative.engine import DeclarativeSource
+    from cdk.declarative.templating import stream_origins
 
     spec = load_project_spec(project)
     user_schema = spec.spec if spec.spec is not None else project.config_schema()
@@ -120,6 +121,7 @@ def build_source_class(project: Project) -> type[DeclarativeSource]:
             "stream_keys": keys,
             "stream_names": list(spec.streams),
             "base_schema": staticmethod(lambda name: stream_schema(project, name)),
+            "expression_origins": stream_origins(project, spec),
             "__module__": "cdk.declarative.generated",
         },
     )

@@ -33,7 +33,10 @@ RULES: dict[str, tuple[Severity, str]] = {
     "R004": ("error", "a ${param} / {param} placeholder names no property of the config schema"),
     "R005": ("error", "urlParams.host is outside allowed_hosts"),
     "R006": ("warning", "urlParams.host comes entirely from the config: egress is only checked at run time"),
-    "R007": ("error", "a pipeline expression '@{...}' is used; the engine does not evaluate them"),
+    "R007": (
+        "error",
+        "a pipeline expression '@{...}' does not parse (syntax, unknown function, wrong number of arguments)",
+    ),
     "R008": ("error", "explodeEntityPath.path is not a chain of member names ($.a.b)"),
     "R009": (
         "warning",
@@ -113,8 +116,11 @@ def validate_declarative(project: Project) -> list[Finding]:
         hint: str | None = None,
         *,
         manifest_path: tuple[Any, ...] | None = None,
+        at: tuple[int, int] | None = None,
     ) -> None:
-        if manifest_path is not None:
+        if at is not None:
+            line, col = at
+        elif manifest_path is not None:
             line, col = project.positions.locate(manifest_path)
         else:
             line, col = loc.at(stream, path)
@@ -149,6 +155,7 @@ def validate_declarative(project: Project) -> list[Finding]:
         return findings
 
     _check_streams(project, spec, add)
+    _check_expressions(project, spec, add)
     return sorted(findings, key=lambda f: (f.line, f.column, f.rule))
 
 
@@ -197,6 +204,20 @@ def _check_streams(project: Project, spec: DeclarativeSpec, add: Any) -> None:
             f"add declarative.streams.{missing}",
             manifest_path=("streams", index, "name"),
         )
+
+
+def _check_expressions(project: Project, spec: DeclarativeSpec, add: Any) -> None:
+    """Pipeline expressions parse, call known functions and read known parameters (R007, R004)."""
+    from cdk.declarative.templating import check_stream, stream_origins
+
+    names = _config_names(project, spec)
+    origins = stream_origins(project, spec)
+    for name, stream in spec.streams.items():
+
+        def add_at(rule: str, line: int, col: int, msg: str, hint: str, _name: str = name) -> None:
+            add(rule, _name, (), msg, hint, at=(line, col))
+
+        check_stream(name, stream, origins.get(name, {}), names, add_at)
 
 
 def _check_pagination(name: str, stream: StreamSpec, add: Any) -> None:
@@ -263,7 +284,7 @@ def _check_paths(name: str, stream: StreamSpec, add: Any) -> None:
 
 
 def _check_placeholders(name: str, stream: StreamSpec, names: set[str] | None, add: Any) -> None:
-    from cdk.declarative.engine import EXPRESSION_RE, RESERVED, placeholders, walk_strings
+    from cdk.declarative.engine import RESERVED, placeholders, walk_strings
 
     sections: list[tuple[tuple[Any, ...], Any]] = [
         (("urlParams", "host"), stream.urlParams.host),
@@ -285,14 +306,6 @@ def _check_placeholders(name: str, stream: StreamSpec, names: set[str] | None, a
         if isinstance(value, dict):
             strings += [((*where, k), k) for k in value if isinstance(k, str)]
         for path, text in strings:
-            if EXPRESSION_RE.search(text):
-                add(
-                    "R007",
-                    name,
-                    path,
-                    f"{'.'.join(map(str, path))}: pipeline expression '@{{...}}' is not supported",
-                    "write the query parameters under urlParams.queryParams",
-                )
             for ph in placeholders(text):
                 if ph in RESERVED or names is None or ph.split(".")[0] in names:
                     continue

@@ -27,8 +27,10 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote, urljoin, urlsplit
 
+from cdk.declarative.expressions import Context, Origin, evaluate_all, parse_template, to_text
 from cdk.declarative.paths import CompiledPath, compile_path
 from cdk.declarative.spec import ContentPath, DeclarativeSpec, PaginationParams, StreamSpec
+from cdk.declarative.templating import PARTS, origin_lookup, request_parts, run_parameters, template_strings
 from cdk.declarative.timefmt import compile_format
 from cdk.errors import (
     ConfigError,
@@ -81,12 +83,6 @@ class Renderer:
         self.stream = stream
 
     def text(self, template: str, *, escape: bool = False, where: str = "") -> str:
-        if EXPRESSION_RE.search(template):
-            raise ConfigError(
-                f"stream '{self.stream}' {where}: pipeline expressions '@{{...}}' are not supported: {template!r}",
-                hint="write the query parameters under urlParams.queryParams instead",
-            )
-
         def sub(match: re.Match[str]) -> str:
             name = match.group(1) or match.group(2)
             if name in RESERVED:
@@ -337,26 +333,21 @@ class StreamPlan:
         *,
         primary_key: list[str] | None = None,
         cursor_field: str | None = None,
+        origins: dict[tuple[Any, ...], Origin] | None = None,
     ) -> None:
         self.name = name
         self.spec = spec
-        render = Renderer(config_values, name)
-        url = spec.urlParams
-        host = render.text(url.host, where="urlParams.host").rstrip("/")
-        path = render.text(url.path, escape=True, where="urlParams.path") if url.path else ""
-        if path and not path.startswith("/"):
-            path = "/" + path
-        self.url_template = host + path
-        self.method = url.method
-        self.query = render.deep(url.queryParams, "urlParams.queryParams")
-        self.headers = {str(k): str(v) for k, v in render.deep(spec.headerParams, "headerParams").items()}
-        self.body = render.deep(spec.bodyParams, "bodyParams") if spec.bodyParams is not None else None
-        self.schedule_in = {
-            "url": SCHEDULE_QUERY in self.url_template,
-            "query": _has_schedule(self.query),
-            "headers": _has_schedule(self.headers),
-            "body": _has_schedule(self.body),
-        }
+        self.method = spec.urlParams.method
+        self.config_values = config_values
+        # pipeline expressions (@{...}) are parsed now (a bad one fails before any request) and
+        # evaluated per page by with_expressions(), which then fills the placeholders again
+        self.origins = origins
+        self.dynamic = bool(template_strings(spec))
+        if self.dynamic:
+            for path, text, _ in template_strings(spec):
+                parse_template(text, (origins or {}).get(path))
+        else:
+            self._render_request(request_parts(spec))
         self.pagination: PaginationParams = spec.paginationParams
         missing = self.pagination.missing()
         if missing:
@@ -416,6 +407,42 @@ class StreamPlan:
                 self.fmt_start = compile_format(s.scheduleStartParamFormat)
                 self.fmt_end = compile_format(s.scheduleEndParamFormat)
 
+    def _render_request(self, parts: dict[str, Any]) -> None:
+        """Fill the placeholders of the request parts (as written, or after their expressions ran)."""
+        render = Renderer(self.config_values, self.name)
+        host = render.text(parts["host"], where="urlParams.host").rstrip("/")
+        path = render.text(parts["path"], escape=True, where="urlParams.path") if parts["path"] else ""
+        if path and not path.startswith("/"):
+            path = "/" + path
+        self.url_template = host + path
+        self.query = render.deep(parts["queryParams"], "urlParams.queryParams")
+        self.headers = {str(k): str(v) for k, v in render.deep(parts["headerParams"], "headerParams").items()}
+        body = parts["bodyParams"]
+        self.body = render.deep(body, "bodyParams") if body is not None else None
+        self.schedule_in = {
+            "url": SCHEDULE_QUERY in self.url_template,
+            "query": _has_schedule(self.query),
+            "headers": _has_schedule(self.headers),
+            "body": _has_schedule(self.body),
+        }
+
+    def with_expressions(self, start: datetime | None, end: datetime, now: datetime) -> None:
+        """Evaluate the request's pipeline expressions for this window, then fill its placeholders."""
+        ctx = Context(run_parameters(self.config_values, start, end), now)
+        lookup = origin_lookup(self.origins)
+        parts = {
+            part: evaluate_all(value, ctx, lookup, PARTS[part])
+            for part, value in request_parts(self.spec).items()
+        }
+        for part in ("host", "path"):
+            parts[part] = to_text(parts[part])
+        for part in ("queryParams", "headerParams"):
+            if not isinstance(parts[part], dict):
+                raise ConfigError(
+                    f"stream '{self.name}': {'.'.join(PARTS[part])} must give an object, its expression gave {parts[part]!r}"
+                )
+        self._render_request(parts)
+
     # -- the request of one page -----------------------------------------------------------------
     def schedule_values(self, start: datetime | None, end: datetime) -> tuple[dict[str, str], str | None]:
         """(query params, schedule query) for the window (start, end]; no start means a backfill."""
@@ -473,6 +500,8 @@ class DeclarativeSource(AbstractSource):
     stream_names: list[str] = []
     #: the stream's schema without metadata (manifest file, else derived from the custom schema)
     base_schema: Callable[[str], dict[str, Any] | None] | None = None
+    #: stream -> params path -> where each expression string is written (for located errors)
+    expression_origins: dict[str, dict[tuple[Any, ...], Origin]] = {}
 
     def __init__(self, config: Any, session: Any = None) -> None:
         super().__init__(config, session)
@@ -488,7 +517,12 @@ class DeclarativeSource(AbstractSource):
         self._values = values  # the config, for the placeholders of other requests (schemaParams)
         pk, cursor = self.stream_keys.get(stream, ([], None))
         self.plan = StreamPlan(
-            stream, self.declarative.streams[stream], values, primary_key=pk, cursor_field=cursor
+            stream,
+            self.declarative.streams[stream],
+            values,
+            primary_key=pk,
+            cursor_field=cursor,
+            origins=self.expression_origins.get(stream),
         )
         self._last_request: float | None = None
         # maximumRequest bounds one run: counted here, not in the checkpoint, so a resumed run gets its own
@@ -600,6 +634,8 @@ class DeclarativeSource(AbstractSource):
         else:
             end = self._now()
         schedule_params, schedule_query = plan.schedule_values(start, end)
+        if plan.dynamic:
+            plan.with_expressions(start, end, self._now())
 
         url = plan.url_template
         params: dict[str, Any] | None = dict(plan.query)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,15 +45,20 @@ class ImportResult:
     stream: str
     files: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: things the user must know about the input (e.g. JSON read leniently), printed as warnings
+    warnings: list[str] = field(default_factory=list)
 
 
-def read_spec_json(path: Path) -> Any:
+def read_spec_json(path: Path, warnings: list[Finding] | None = None) -> Any:
     """Parse the JSON file; a bare ``"sourceSpec": {...}`` fragment (as the specification prints it) is accepted.
 
-    Syntax errors are reported at their line and column in the file as written.
+    Trailing commas and comments (the specification's examples have them) are read as JSON5, and a
+    warning at the line of the first one is appended to ``warnings``. Errors are reported at their line
+    and column in the file as written.
     """
+    from cdk.declarative.lenient import load_spec_text
     from cdk.errors import InputError
-    from cdk.fsutil import parse_json, read_input_text
+    from cdk.fsutil import read_input_text
 
     if not path.exists() and not path.is_symlink():
         raise UsageError(f"no such file: {path}")
@@ -64,11 +70,10 @@ def read_spec_json(path: Path) -> Any:
     fragment = stripped.startswith('"')
     source = "{\n" + text + "\n}" if fragment else text
     try:
-        return parse_json(source, str(path))
+        doc, warning = load_spec_text(source, str(path), line_offset=1 if fragment else 0)
     except InputError as exc:
         p = exc.problem
-        line = (p.line - 1 if fragment else p.line) if p else 1
-        line = max(1, min(line, text.count("\n") + 1))
+        line = max(1, min(p.line if p else 1, text.count("\n") + 1))
         raise ManifestError(
             f"{path} is not valid JSON",
             problems=[
@@ -79,8 +84,23 @@ def read_spec_json(path: Path) -> Any:
                     message=p.message if p else str(exc),
                 )
             ],
-            hint="fix the JSON (trailing commas and comments are not allowed) and run the import again",
+            hint=exc.hint or "fix the JSON and run the import again",
         ) from None
+    if warning is not None and warnings is not None:
+        warnings.append(warning)
+    return doc
+
+
+def generic_missing(path: str | Path, values: dict[str, str]) -> list[Any]:
+    """The required inputs of a generic REST sourceSpec that ``values`` lacks (empty for other specs).
+
+    The CLI asks for them when it runs in a terminal; otherwise the import names them in its error.
+    """
+    from cdk.declarative.generic import find_template, missing_inputs
+
+    doc = read_spec_json(Path(path))
+    template = find_template(doc)
+    return missing_inputs(template, values) if template is not None else []
 
 
 def slug(text: str) -> str:
@@ -101,12 +121,19 @@ def import_source_spec(
     force: bool = False,
     primary_key: list[str] | None = None,
     cursor_field: str | None = None,
+    values: dict[str, str] | None = None,
+    on_warning: Callable[[str], None] | None = None,
 ) -> ImportResult:
-    """Write a declarative connector folder for the spec in ``path``; returns what was written."""
+    """Write a declarative connector folder for the spec in ``path``; returns what was written.
+
+    ``values`` are the ``--set NAME=VALUE`` inputs of a generic REST sourceSpec (:mod:`cdk.declarative.generic`);
+    ``on_warning`` hears each warning as soon as it is known (they are in ``ImportResult.warnings`` too).
+    """
     from pydantic import ValidationError
 
     from cdk.declarative.checks import validate_declarative
     from cdk.declarative.engine import RESERVED, placeholders, walk_strings
+    from cdk.declarative.generic import find_template, params_from_values
     from cdk.declarative.paths import compile_path
     from cdk.declarative.schema import (
         CURSOR_TYPES,
@@ -118,10 +145,24 @@ def import_source_spec(
     from cdk.declarative.spec import StreamSpec, extract_source_spec
 
     path = Path(path)
-    doc = read_spec_json(path)
+    lenient: list[Finding] = []
+    doc = read_spec_json(path, lenient)
+    for warning in lenient:  # at once: the user sees it even when the import fails further on
+        if on_warning is not None:
+            on_warning(str(warning))
     if not isinstance(doc, dict):
         raise ManifestError(f"{path}: expected a JSON object holding a sourceSpec")
     params, user_spec, ui = extract_source_spec(doc)
+    generic_notes: list[str] = []
+    template = find_template(doc) if "urlParams" not in params else None
+    if template is not None:
+        params, generic_notes = params_from_values(template, dict(values or {}))
+    elif values:
+        raise UsageError(
+            f"{path}: --set gives the inputs of a generic REST sourceSpec (one whose spec describes "
+            "urlParams, contentPath, ...); this specification has its own urlParams",
+            hint="edit connector.yaml after the import instead",
+        )
     if "urlParams" not in params:
         raise ManifestError(
             f"{path}: no urlParams found (looked under sourceSpec.attributes, sourceSpec and the top level)",
@@ -144,6 +185,8 @@ def import_source_spec(
     if (folder / "connector.yaml").exists() and not force:
         raise UsageError(f"{folder / 'connector.yaml'} exists; pass --force to overwrite")
     result = ImportResult(folder=folder, name=connector, stream=stream)
+    result.warnings.extend(str(w) for w in lenient)
+    result.notes.extend(generic_notes)
 
     # config schema: user inputs + placeholders + authSpec fields
     config_schema: dict[str, Any] = json.loads(json.dumps(user_spec)) if user_spec else {}
@@ -404,4 +447,4 @@ def _pyproject(name: str, package: str, description: str) -> str:
     return tomlkit.dumps(doc)
 
 
-__all__ = ["ImportResult", "import_source_spec", "read_spec_json", "slug"]
+__all__ = ["ImportResult", "generic_missing", "import_source_spec", "read_spec_json", "slug"]

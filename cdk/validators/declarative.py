@@ -37,8 +37,8 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "host: https://${region}.api.example.com\nallowed_hosts: ['*.api.example.com']",
     ),
     "R007": (
-        "path: /tickets?start=@{pipeline().start}",
-        "path: /tickets\nscheduleParams: {scheduleStartParamName: start}",
+        "path: /tickets@{iff(empty(pipeline()?.parameters?.ingestionStart), '?all=1', '')}",
+        "path: /tickets@{if(empty(pipeline()?.parameters?.ingestionStart), '?all=1', '')}",
     ),
     "R008": ("explodeEntityPath: {path: $.items[*].activity}", "explodeEntityPath: {path: $.email.activity}"),
     "R009": (

@@ -10,6 +10,12 @@
 * ``GET /api/v2/search/export.json?query&page[size]&page[after]`` — Zendesk export: continuation token at
   ``meta.after_cursor``, ``meta.has_more``; the token may come as the ``X-After`` header instead.
 * ``POST /search`` — JSON body ``{"filter": ..., "offset": N}``; records in ``data.rows``.
+* ``GET /api/v2/search/export`` — the Zendesk search export as seed 003 writes the path (no ``.json``): every
+  ``query`` parameter's ``updated > T`` / ``updated < T`` filters the users, records are copies of
+  ``zendesk_item`` (seed 003's response example, when the test sets it), ``meta.after_cursor`` paginates.
+* ``GET /catalog`` — one endpoint for seed 003's pagination examples: ``pageSize``+``pageNumber`` (PAGE,
+  from 1, ``x-pagecount`` header), ``limit``+``offset`` (OFFSET, ``hasMore``), ``limit`` alone or
+  ``cursor`` (POINTER: ``paging.next`` is an absolute URL), nothing (NONE: every item).
 * ``GET /loop`` — a broken API whose pointer always names the same next page.
 * ``GET /stuck`` — a broken API that ignores pagination parameters and serves the same page forever.
 """
@@ -67,13 +73,17 @@ def parse_mc(value: str) -> datetime:
 class FakeAPIs:
     """The server; ``members``/``emails``/``users`` are record counts. ``requests`` logs every request."""
 
-    def __init__(self, members: int = 250, emails: int = 7, users: int = 23, rows: int = 12) -> None:
+    def __init__(
+        self, members: int = 250, emails: int = 7, users: int = 23, rows: int = 12, catalog: int = 10
+    ) -> None:
         self.members = members
         self.emails = emails
         self.users = users
         self.rows = rows
         self.mailchimp_key: str | None = None  # set: Mailchimp's Basic auth is required
         self.merge_fields = list(MERGE_FIELDS)
+        self.catalog = catalog
+        self.zendesk_item: dict[str, Any] = {"id": 0, "name": "", "email": ""}
         self.requests: list[dict[str, Any]] = []
         self._server: ThreadingHTTPServer | None = getattr(self, "_server", None)
 
@@ -139,6 +149,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._emails(m.group(1), q)
         if parts.path == "/api/v2/search/export.json":
             return self._export(q)
+        if parts.path == "/api/v2/search/export":
+            return self._search_export(q)
+        if parts.path == "/catalog":
+            return self._catalog(q)
         if parts.path == "/stuck":  # ignores every pagination parameter
             return self._send(200, {"items": [{"id": 1}, {"id": 2}], "more": True})
         if parts.path == "/loop":
@@ -245,3 +259,65 @@ class _Handler(BaseHTTPRequestHandler):
                 "meta": {"has_more": more, "after_cursor": f"c{start + size}", "before_cursor": None},
             },
         )
+
+    def _search_export(self, q: dict[str, list[str]]) -> None:
+        """Zendesk's export: each ``query`` value may bound ``updated``; 10 users a page."""
+        users = []
+        for i in range(1, self.fake.users + 1):
+            uid = int(self.fake.zendesk_item.get("id") or 0) + i
+            users.append(
+                {
+                    **self.fake.zendesk_item,
+                    "id": uid,
+                    "url": f"https://dev.zendesk.com/api/v2/users/{uid}.json",
+                    "name": f"user{i}@zenaep.com",
+                    "email": f"user{i}@zenaep.com",
+                    "updated_at": (BASE + timedelta(days=i)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                }
+            )
+        for query in q.get("query", []):
+            for op, stamp in re.findall(r"updated ([<>]) (\S+)", query):
+                try:
+                    bound = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+                except ValueError:
+                    return self._send(400, {"error": f"bad time {stamp!r} in query {query!r}"})
+                users = [
+                    u
+                    for u in users
+                    if (datetime.fromisoformat(u["updated_at"].replace("Z", "+00:00")) > bound) == (op == ">")
+                ]
+        after = q.get("page[after]", [None])[0]
+        start = int(after[1:]) if after else 0
+        page = users[start : start + 10]
+        self._send(
+            200,
+            {
+                "results": page,
+                "facets": None,
+                "meta": {
+                    "has_more": start + 10 < len(users),
+                    "after_cursor": f"c{start + 10}" if page else None,
+                    "before_cursor": None,
+                },
+                "links": {"prev": None, "next": None},
+            },
+        )
+
+    def _catalog(self, q: dict[str, list[str]]) -> None:
+        items = [{"id": i, "name": f"item{i}"} for i in range(1, self.fake.catalog + 1)]
+        n = len(items)
+        if "pageNumber" in q:
+            size, page = int(q["pageSize"][0]), int(q["pageNumber"][0])
+            start = (page - 1) * size  # pages count from 1
+            pages = -(-n // size)
+            return self._send(200, {"items": items[start : start + size]}, {"x-pagecount": str(pages)})
+        if "offset" in q:
+            limit, offset = int(q["limit"][0]), int(q["offset"][0])
+            return self._send(200, {"items": items[offset : offset + limit], "hasMore": offset + limit < n})
+        if "limit" in q or "cursor" in q:
+            limit, cursor = int(q.get("limit", ["1"])[0]), int(q.get("cursor", ["0"])[0])
+            more = cursor + limit < n
+            host = self.headers.get("Host")
+            nxt = f"http://{host}/catalog?cursor={cursor + limit}&limit={limit}" if more else None
+            return self._send(200, {"items": items[cursor : cursor + limit], "paging": {"next": nxt}})
+        self._send(200, {"items": items})

@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import invoke_cdk
 
@@ -163,11 +166,67 @@ def test_connection_specification_with_auth_spec(tmp_path: Path) -> None:
 
 def test_json_errors_are_reported_at_line_and_column(tmp_path: Path) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text('"sourceSpec": {\n  "attributes": {\n    "urlParams": {"host": "x",}\n  }\n}\n')
+    # a missing comma: not JSON, and not JSON5 either
+    bad.write_text(
+        '"sourceSpec": {\n  "attributes": {\n    "urlParams": {"host": "x" "path": "/y"}\n  }\n}\n'
+    )
     result = cdk("import", "source-spec", str(bad), "--out", str(tmp_path / "o"))
     assert result.returncode == 1
-    assert f"{bad}:3:" in result.stderr and "Traceback" not in result.stderr
+    assert f"{bad}:3:31: not valid JSON: Expecting ',' delimiter" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_trailing_commas_and_comments_are_read_with_a_warning_at_their_line(tmp_path: Path) -> None:
+    pasted = tmp_path / "pasted.json"
+    pasted.write_text(
+        '"sourceSpec": {\n'
+        '  "attributes": {\n'
+        "    // the API of the example\n"
+        '    "urlParams": {"host": "https://api.example.com", "path": "/v1/users",},\n'
+        '    "contentPath": {"path": "$.users",},\n'
+        "  },\n"
+        "}\n"
+    )
+    result = cdk("import", "source-spec", str(pasted), "--out", str(tmp_path / "o"), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {pasted}:3:5: not strict JSON: a comment" in result.stderr
+    assert json.loads(result.stdout)["warnings"] == [
+        f"{pasted}:3:5: not strict JSON: a comment (read as JSON5; the first such construct is here, there may be more)"
+    ]
+    manifest = yaml.safe_load((tmp_path / "o" / "connector.yaml").read_text())
+    assert manifest["declarative"]["streams"]["users"]["urlParams"]["path"] == "/v1/users"
+
+    # the warning comes even when the import then fails
+    one_line = '"sourceSpec": {"attributes": {"contentPath": {"path": "$.users",}}}'
+    pasted.write_text(one_line + "\n")
+    failed = cdk("import", "source-spec", str(pasted), "--out", str(tmp_path / "p"))
+    assert failed.returncode == 1 and "no urlParams found" in failed.stderr
+    comma = one_line.index(",}") + 1  # 1-based column of the comma itself
+    assert f"warning: {pasted}:1:{comma}: not strict JSON: a trailing comma" in failed.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[" * 5000 + "]" * 5000, "nested more than 200 levels deep"),
+        ("{'a': [" * 300 + "]}" * 300, "nested more than 200 levels deep"),
+        ('{"n": ' + "9" * 5000 + "}", "not readable JSON"),
+        ('{"n": 1,, }', "not valid JSON"),
+        ("\x00\x01garbage", "not valid JSON"),
+        ("", "not valid JSON"),
+    ],
+    ids=["deep-strict", "deep-json5", "huge-int", "double-comma", "garbage", "empty"],
+)
+def test_hostile_json_is_a_located_error_never_a_traceback(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(content)
+    result = cdk("import", "source-spec", str(hostile), "--out", str(tmp_path / "o"))
+    assert result.returncode == 1, result.stderr
+    assert f"{hostile}:" in result.stderr and message in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "o").exists()
 
 
 def test_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
@@ -228,7 +287,8 @@ def test_zendesk_style_spec_with_custom_schema_and_pipeline_expression(tmp_path:
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["name"] == "zendesk-users" and report["stream"] == "results"
-    assert any("R007" in note and "connector.yaml:" in note for note in report["notes"])
+    # the path's pipeline expression is evaluated now, so the validator has nothing to say about it
+    assert not any("R007" in note for note in report["notes"]), report["notes"]
     manifest = yaml.safe_load((tmp_path / "z" / "connector.yaml").read_text())
     assert manifest["allowed_hosts"] == ["*.zendesk.com"]
     assert manifest["streams"][0]["primary_key"] == ["user.id"]
@@ -236,3 +296,27 @@ def test_zendesk_style_spec_with_custom_schema_and_pipeline_expression(tmp_path:
     record = json.loads((tmp_path / "z" / "schemas" / "results.json").read_text())
     assert record["properties"]["user"]["properties"]["id"] == {"type": "integer"}
     assert "schema" not in manifest["declarative"]["streams"]["results"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.lists(
+            st.sampled_from(
+                ["{", "}", "[", "]", ",", ":", '"a"', "'b'", "1", "1e999", "// c\n", "/*", "*/", " "]
+            ),
+            max_size=60,
+        ).map("".join),
+    )
+)
+def test_fuzz_spec_text_is_data_or_a_located_input_error(text: str) -> None:
+    from cdk.declarative.lenient import load_spec_text
+    from cdk.errors import InputError
+
+    try:
+        _, warning = load_spec_text(text, "fuzz.json")
+    except InputError as exc:
+        assert exc.problem is not None and exc.problem.file == "fuzz.json" and exc.problem.line >= 1
+    else:
+        assert warning is None or warning.line >= 1

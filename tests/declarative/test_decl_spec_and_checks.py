@@ -135,7 +135,7 @@ def test_checks_find_each_problem_at_its_line_and_column(tmp_path: Path) -> None
         ("R014", 28, 4),  # incremental without scheduleParams
         ("R004", 29, 18),  # ${base}
         ("R006", 29, 18),  # host entirely from config
-        ("R007", 29, 35),  # @{...} pipeline expression
+        ("R007", 29, 55),  # the bare name x inside the pipeline expression: not a value
         ("R002", 31, 25),  # CONTINUATION_TOKEN needs parameterName
     }
     messages = [str(f) for f in validate_declarative(Project.load(tmp_path))]
