@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -93,6 +94,7 @@ class FakeAPIs:
         #: (path, query substring, event): that request waits for the event (a crash test kills meanwhile)
         self.hold: tuple[str, str, threading.Event] | None = None
         self.email_times = False  #: emails carry last_changed (and the schedule filters apply)
+        self.delay = 0.0  #: seconds every GET waits before answering (a crash test kills meanwhile)
         self.users = users
         self.rows = rows
         self.mailchimp_key: str | None = None  # set: Mailchimp's Basic auth is required
@@ -159,6 +161,8 @@ class _Handler(BaseHTTPRequestHandler):
             count = int(q.get("count", ["10"])[0])  # Mailchimp's default page of 10
             fields = self.fake.merge_fields
             return self._send(200, {"merge_fields": fields[:count], "total_items": len(fields)})
+        if self.fake.delay:
+            time.sleep(self.fake.delay)
         hold = self.fake.hold
         if hold is not None and parts.path == hold[0] and hold[1] in parts.query:
             hold[2].wait(60)
