@@ -21,6 +21,9 @@ from typing import Any
 
 from decl_helpers import Run, write_connector
 
+from urllib.parse import parse_qs
+
+from cdk.declarative.children import partition_key
 from cdk.sdk.runner import StateStore
 
 SPEC = {
@@ -228,3 +231,44 @@ def test_repeated_sigkills_at_random_moments_lose_nothing(tmp_path: Path, fake: 
     every = rows(out)
     assert set(every) == {(c, f"e{i}") for c in fake.campaign_ids for i in range(1, 8)}
     assert len(every) == 5 * 7 + surplus
+
+
+def test_incremental_cursor_per_partition(tmp_path: Path, fake: Any) -> None:
+    """Each campaign's next window starts at its own cursor; a campaign new since then is read in full."""
+    fake.email_times = True
+    folder = connector(
+        tmp_path / "c",
+        activity(scheduleParams=SCHEDULE),
+        streams=[
+            {**STREAMS[0], "cursor_field": "create_time"},
+            {**STREAMS[1], "cursor_field": "email.last_changed"},
+        ],
+        capabilities=["batch_extract", "incremental"],
+    )
+    store = StateStore(tmp_path / "state.json")
+    first = Run(folder, {"base": fake.url}, stream="email_activity", incremental=True, state=store)
+    assert len(first.records) == 35
+    saved = json.loads((tmp_path / "state.json").read_text())["streams"]["email_activity"]
+    cursors = saved["incremental"]["state"]["cursors"]
+    assert cursors == {partition_key({"campaignId": c}): "2024-01-01T07:00:00+00:00" for c in fake.campaign_ids}
+    first_since = {q.get("since_last_changed", [None])[0] for q in fake.queries("/3.0/reports/")}
+    assert first_since == {"1970-01-01T00:00:00:0000000Z"}
+
+    fake.emails = 9  # two new emails in every campaign, and a new campaign
+    fake.campaign_ids.append("c6")
+    fake.requests.clear()
+    second = Run(
+        folder, {"base": fake.url}, stream="email_activity", incremental=True, state=StateStore(store.path)
+    )
+    got = sorted((d["campaign_id"], d["email"]["email_id"]) for d in second.data)
+    old = [c for c in fake.campaign_ids if c != "c6"]
+    assert got == sorted([(c, e) for c in old for e in ("e8", "e9")] + [("c6", f"e{i}") for i in range(1, 10)])
+    since = {
+        r["path"]: parse_qs(r["query"])["since_last_changed"][0]
+        for r in fake.requests
+        if r["path"].startswith("/3.0/reports/")
+    }
+    assert since["/3.0/reports/c1/email-activity"] == "2024-01-01T07:00:00:0000000Z"
+    assert since["/3.0/reports/c6/email-activity"] == "1970-01-01T00:00:00:0000000Z"
+    after = json.loads((tmp_path / "state.json").read_text())["streams"]["email_activity"]
+    assert set(after["incremental"]["state"]["cursors"].values()) == {"2024-01-01T09:00:00+00:00"}
