@@ -23,7 +23,9 @@ from decl_helpers import Run, write_connector
 
 from urllib.parse import parse_qs
 
+from cdk.declarative.checks import RULES, validate_declarative
 from cdk.declarative.children import partition_key
+from cdk.project import Project
 from cdk.sdk.runner import StateStore
 
 SPEC = {
@@ -272,3 +274,99 @@ def test_incremental_cursor_per_partition(tmp_path: Path, fake: Any) -> None:
     assert since["/3.0/reports/c6/email-activity"] == "1970-01-01T00:00:00:0000000Z"
     after = json.loads((tmp_path / "state.json").read_text())["streams"]["email_activity"]
     assert set(after["incremental"]["state"]["cursors"].values()) == {"2024-01-01T09:00:00+00:00"}
+
+
+# -- cdk validate: R030-R035 at their file:line:col ---------------------------------------------------
+
+CHECKED = """\
+manifest_version: 1
+name: children
+version: 0.1.0
+kind: source
+capabilities: [batch_extract]
+allowed_hosts: ["127.0.0.1"]
+declarative:
+  spec: {type: object, properties: {base: {type: string}}}
+  defaults:
+    urlParams: {host: "http://127.0.0.1"}
+    paginationParams: {type: NONE}
+  streams:
+    campaigns:
+      urlParams: {path: /campaigns}
+      contentPath: {path: $.campaigns, overrideWrapperAttribute: campaign}
+      schema: {type: object, properties: {campaigns: {type: array, items: {type: object, properties: {id: {type: string}, settings: {type: object, properties: {title: {type: string}}}}}}}}
+    activity:
+      urlParams: {path: "/reports/${campaignId}/x", queryParams: {t: "${parent.settings.title}", n: "${parent.nope}"}}
+      contentPath: {path: $.emails}
+      parent: {stream: campaigns, fields: {campaignId: id, other: missing.field}}
+    opaque:
+      urlParams: {path: "/opaque/${parent.anything}"}
+      contentPath: {path: $.rows}
+      parent: {stream: untyped}
+    untyped:
+      urlParams: {path: /untyped}
+      contentPath: {path: $.rows}
+    orphan:
+      urlParams: {path: "/orphan/${parent.id}"}
+      contentPath: {path: $.rows}
+    selfish:
+      urlParams: {path: "/s/${parent.id}"}
+      contentPath: {path: $.rows}
+      parent: {stream: selfish}
+    ping:
+      urlParams: {path: "/p/${parent.id}"}
+      contentPath: {path: $.rows}
+      parent: {stream: pong}
+    pong:
+      urlParams: {path: "/q/${parent.id}"}
+      contentPath: {path: $.rows}
+      parent: {stream: ping}
+    lost:
+      urlParams: {path: "/l/${parent.id}"}
+      contentPath: {path: $.rows}
+      parent: {stream: nowhere}
+    unused:
+      urlParams: {path: /u}
+      contentPath: {path: $.rows}
+      parent: {stream: campaigns}
+"""
+
+
+def at(text: str, needle: str, nth: int = 0) -> tuple[int, int]:
+    """1-based line and 0-based column of the nth occurrence of ``needle``."""
+    index = -1
+    for _ in range(nth + 1):
+        index = text.index(needle, index + 1)
+    line = text.count("\n", 0, index) + 1
+    return line, index - (text.rfind("\n", 0, index) + 1)
+
+
+def test_validator_locates_every_child_stream_problem(tmp_path: Path) -> None:
+    folder = tmp_path / "v"
+    folder.mkdir()
+    (folder / "connector.yaml").write_text(CHECKED)
+
+    found = {
+        (f.rule, f.line, f.column): f.message
+        for f in validate_declarative(Project.load(folder))
+        if f.rule >= "R030"
+    }
+    t = CHECKED
+    expected = {  # each at the key it is about
+        # a field the parent's schema lacks (campaign.id is fine: looked up inside the wrapper too)
+        ("R032", *at(t, "other: missing")): "parent field 'missing.field' is not in the schema of stream 'campaigns'",
+        ("R032", *at(t, 'n: "${parent.nope}')): "parent field 'nope' is not in the schema of stream 'campaigns'",
+        ("R033", *at(t, 'path: "/opaque/')): "parent field 'anything' cannot be checked: the schema of stream 'untyped'",
+        ("R034", *at(t, 'path: "/orphan/')): "urlParams.path: '${parent.id}' needs a parent stream, and 'orphan' declares none",
+        ("R031", *at(t, "stream: selfish}")): "parent streams form a cycle: selfish -> selfish",
+        ("R031", *at(t, "stream: pong}")): "parent streams form a cycle: ping -> pong -> ping",
+        ("R031", *at(t, "stream: ping}")): "parent streams form a cycle: pong -> ping -> pong",
+        ("R030", *at(t, "stream: nowhere}")): "parent.stream 'nowhere' is not a declarative stream",
+        ("R035", *at(t, "parent: {stream: campaigns}")): "stream 'unused' declares parent 'campaigns' but",
+    }
+    assert set(found) == set(expected), found
+    for key, start in expected.items():
+        assert found[key].startswith(start), (key, found[key])
+    assert RULES["R032"][0] == "error" and RULES["R033"][0] == "warning"
+    # the mapped and ${parent.*} placeholders are not reported as missing config properties (R004)
+    assert not [f for f in validate_declarative(Project.load(folder)) if f.rule == "R004"]
