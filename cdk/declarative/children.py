@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from cdk.declarative.engine import DeclarativeSource
 
 log = logging.getLogger("cdk.declarative")
+#: child requests one page may make while they return nothing (see :meth:`ChildReader.page`)
+EMPTY_RUN = 100
 
 
 def partition_key(partition: dict[str, Any]) -> str:
@@ -127,6 +129,19 @@ class ChildReader:
 
     # -- one page of the child ----------------------------------------------------------------------
     def page(
+        self, pagination: dict[str, Any] | None, source_state: SourceIncrementalState | None
+    ) -> SourceIteration:
+        """The next child page that has records, or the end: partitions with nothing (common in an
+        incremental read) are passed over in the same call, at most :data:`EMPTY_RUN` requests, so a
+        page of the runner is not a run of empty pages; their completion is in the pagination returned."""
+        page = self.step(pagination, source_state)
+        for _ in range(EMPTY_RUN - 1):
+            if page.records or not page.next_pagination:
+                break
+            page = self.step(page.next_pagination, source_state)
+        return page
+
+    def step(
         self, pagination: dict[str, Any] | None, source_state: SourceIncrementalState | None
     ) -> SourceIteration:
         """One request of the child (after as many parent requests as it takes to find a partition)."""

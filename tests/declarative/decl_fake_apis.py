@@ -9,7 +9,7 @@
 * ``GET /3.0/reports/<campaign>/email-activity?count&offset[&since_last_changed&before_last_changed]`` —
   ``{"emails": [{...[, "last_changed"], "activity": [...]}], "campaign_id", ...}``; the campaign id is the
   URL-unescaped path segment; with ``email_times`` emails carry ``last_changed`` (email i: BASE + i h).
-* ``GET /3.0/campaigns?count&offset`` — ``{"campaigns": [{"id", "title", "create_time"}], "total_items"}``: the parent of
+* ``GET /3.0/campaigns?count&offset`` — ``{"campaigns": [{"id", "title", "create_time"}], "total_items"}`` (``since_create_time`` filters): the parent of
   the email-activity child stream. ``campaign_ids`` lists the ids (one holds a space and a slash, so a
   path that did not escape it would miss); ``hold`` blocks one request path until released.
 * ``GET /api/v2/search/export.json?query&page[size]&page[after]`` — Zendesk export: continuation token at
@@ -240,6 +240,9 @@ class _Handler(BaseHTTPRequestHandler):
             {"id": c, "title": f"campaign {c}", "create_time": (BASE + timedelta(days=n)).isoformat()}
             for n, c in enumerate(self.fake.campaign_ids)
         ]
+        if "since_create_time" in q:  # yyyy-MM-ddTHH:mm:ssZ
+            since = datetime.fromisoformat(q["since_create_time"][0].replace("Z", "+00:00"))
+            campaigns = [c for c in campaigns if datetime.fromisoformat(c["create_time"]) > since]
         self._send(200, {"campaigns": campaigns[offset : offset + count], "total_items": len(campaigns)})
 
     def _emails(self, campaign: str, q: dict[str, list[str]]) -> None:

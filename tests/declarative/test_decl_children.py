@@ -21,7 +21,7 @@ from typing import Any
 
 from decl_helpers import Run, write_connector
 
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, urlsplit
 
 from cdk.declarative.checks import RULES, validate_declarative
 from cdk.declarative.children import partition_key
@@ -370,3 +370,59 @@ def test_validator_locates_every_child_stream_problem(tmp_path: Path) -> None:
     assert RULES["R032"][0] == "error" and RULES["R033"][0] == "warning"
     # the mapped and ${parent.*} placeholders are not reported as missing config properties (R004)
     assert not [f for f in validate_declarative(Project.load(folder)) if f.rule == "R004"]
+
+
+# -- cdk test: the standard suite records and replays a child stream -----------------------------------
+
+
+def test_cdk_test_records_then_replays_a_child_stream_offline(tmp_path: Path) -> None:
+    from decl_fake_apis import FakeAPIs
+
+    campaigns = {
+        **CAMPAIGNS,
+        "scheduleParams": {"scheduleStartParamName": "since_create_time", "scheduleEndParamName": "until"},
+    }
+    folder = write_connector(
+        tmp_path / "c",
+        {"spec": SPEC, "streams": {"campaigns": campaigns, "email_activity": activity(scheduleParams=SCHEDULE)}},
+        streams=[
+            {**STREAMS[0], "cursor_field": "create_time"},
+            {**STREAMS[1], "cursor_field": "email.last_changed"},
+        ],
+        capabilities=["batch_extract", "incremental"],
+    )
+    env = {**os.environ, "NO_COLOR": "1", "PYTEST_ADDOPTS": "-p no:hypothesispytest -p no:xdist"}
+
+    def cdk_test(*args: str) -> dict[str, Any]:
+        done = subprocess.run(
+            [sys.executable, "-m", "cdk", "test", "--format", "json", *args],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        report: dict[str, Any] = json.loads(done.stdout)
+        return report
+
+    with FakeAPIs() as api:
+        api.email_times = True
+        (folder / "secrets").mkdir()
+        (folder / "secrets" / "config.json").write_text(json.dumps({"name": "t", "base": api.url}))
+        recorded = cdk_test("--record")
+        served = [(r["path"], r["query"]) for r in api.requests]
+    # the server is gone: the replay can only use the cassettes
+    replayed = cdk_test()
+    for report in (recorded, replayed):
+        outcomes = {t["id"]: t["outcome"] for t in report["tests"]}
+        assert all(o == "passed" for o in outcomes.values()), outcomes
+        assert any("email_activity" in name and "incremental" in name for name in outcomes), outcomes
+    cassette = json.loads((folder / "tests" / "cassettes" / "read-email_activity.json").read_text())
+    uris = [i["request"]["uri"] for i in cassette["interactions"]]
+    paths = [urlsplit(u).path for u in uris]
+    assert sum(p == "/3.0/campaigns" for p in paths) == 4  # every parent page
+    children = Counter(p for p in paths if p.startswith("/3.0/reports/"))
+    assert sorted(children) == sorted(f"/3.0/reports/{quote(c, safe='')}/email-activity" for c in api.campaign_ids)
+    assert set(children.values()) == {4}  # every page of every partition
+    assert len(uris) == 4 + 5 * 4 and len(served) > len(uris)  # the other tests have their own cassettes
