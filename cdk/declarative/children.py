@@ -87,7 +87,7 @@ class ChildReader:
             if value is None or value == "":
                 self.skipped += 1
                 log.warning(
-                    "stream '%s': parent record %s of '%s' has no '%s'; its child requests are skipped",
+                    "stream '%s': parent record %r of '%s' has no '%s'; its child requests are skipped",
                     self.source.plan.name,
                     record.id,
                     self.parent.plan.name,

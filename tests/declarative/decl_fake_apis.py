@@ -253,7 +253,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "list_id": "L1",
                 "email_id": f"e{i}",
                 "email_address": f"e{i}@example.com",
-                **({"last_changed": (BASE + timedelta(hours=i)).isoformat()} if self.fake.email_times else {}),
+                **(
+                    {"last_changed": (BASE + timedelta(hours=i)).isoformat()} if self.fake.email_times else {}
+                ),
                 "activity": [
                     {"action": a, "timestamp": f"2024-01-0{1 + i % 9}T00:00:0{j}Z"}
                     for j, a in enumerate(("open", "click")[: 1 + i % 2])

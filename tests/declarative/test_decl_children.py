@@ -18,10 +18,9 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 from decl_helpers import Run, write_connector
-
-from urllib.parse import parse_qs, quote, urlsplit
 
 from cdk.declarative.checks import RULES, validate_declarative
 from cdk.declarative.children import partition_key
@@ -168,7 +167,9 @@ def test_sigkill_mid_partition_resumes_without_rereading_done_partitions(tmp_pat
     assert saved["status"] == "running"
     pagination = saved["pagination"]
     # parent page 2 (c3, c4) in progress, its first partition at its second page; keyed by value
-    assert pagination["partitions"] == {'{"campaignId":"c3"}': {"pagination": {"offset": 3, **fp(pagination)}}}
+    assert pagination["partitions"] == {
+        '{"campaignId":"c3"}': {"pagination": {"offset": 3, **fp(pagination)}}
+    }
     assert pagination["parent"]["offset"] == 2
     written = rows(out)
     assert len(written) == saved["records"] == 7 + 7 + 3  # blocked in a request: nothing uncommitted
@@ -209,7 +210,10 @@ def test_repeated_sigkills_at_random_moments_lose_nothing(tmp_path: Path, fake: 
         seen = len(child_requests(fake))
         proc = cdk_read(folder, config, state, out)
         goal = seen + rng.randint(1, 6)  # let it make some progress, then kill at a random moment
-        wait_for(lambda: proc.poll() is not None or len(child_requests(fake)) >= goal, "progress")
+        wait_for(
+            lambda proc=proc, goal=goal: proc.poll() is not None or len(child_requests(fake)) >= goal,
+            "progress",
+        )
         time.sleep(rng.uniform(0, 0.03))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
@@ -252,7 +256,9 @@ def test_incremental_cursor_per_partition(tmp_path: Path, fake: Any) -> None:
     assert len(first.records) == 35
     saved = json.loads((tmp_path / "state.json").read_text())["streams"]["email_activity"]
     cursors = saved["incremental"]["state"]["cursors"]
-    assert cursors == {partition_key({"campaignId": c}): "2024-01-01T07:00:00+00:00" for c in fake.campaign_ids}
+    assert cursors == {
+        partition_key({"campaignId": c}): "2024-01-01T07:00:00+00:00" for c in fake.campaign_ids
+    }
     first_since = {q.get("since_last_changed", [None])[0] for q in fake.queries("/3.0/reports/")}
     assert first_since == {"1970-01-01T00:00:00:0000000Z"}
 
@@ -264,7 +270,9 @@ def test_incremental_cursor_per_partition(tmp_path: Path, fake: Any) -> None:
     )
     got = sorted((d["campaign_id"], d["email"]["email_id"]) for d in second.data)
     old = [c for c in fake.campaign_ids if c != "c6"]
-    assert got == sorted([(c, e) for c in old for e in ("e8", "e9")] + [("c6", f"e{i}") for i in range(1, 10)])
+    assert got == sorted(
+        [(c, e) for c in old for e in ("e8", "e9")] + [("c6", f"e{i}") for i in range(1, 10)]
+    )
     since = {
         r["path"]: parse_qs(r["query"])["since_last_changed"][0]
         for r in fake.requests
@@ -354,10 +362,22 @@ def test_validator_locates_every_child_stream_problem(tmp_path: Path) -> None:
     t = CHECKED
     expected = {  # each at the key it is about
         # a field the parent's schema lacks (campaign.id is fine: looked up inside the wrapper too)
-        ("R032", *at(t, "other: missing")): "parent field 'missing.field' is not in the schema of stream 'campaigns'",
-        ("R032", *at(t, 'n: "${parent.nope}')): "parent field 'nope' is not in the schema of stream 'campaigns'",
-        ("R033", *at(t, 'path: "/opaque/')): "parent field 'anything' cannot be checked: the schema of stream 'untyped'",
-        ("R034", *at(t, 'path: "/orphan/')): "urlParams.path: '${parent.id}' needs a parent stream, and 'orphan' declares none",
+        (
+            "R032",
+            *at(t, "other: missing"),
+        ): "parent field 'missing.field' is not in the schema of stream 'campaigns'",
+        (
+            "R032",
+            *at(t, 'n: "${parent.nope}'),
+        ): "parent field 'nope' is not in the schema of stream 'campaigns'",
+        (
+            "R033",
+            *at(t, 'path: "/opaque/'),
+        ): "parent field 'anything' cannot be checked: the schema of stream 'untyped'",
+        (
+            "R034",
+            *at(t, 'path: "/orphan/'),
+        ): "urlParams.path: '${parent.id}' needs a parent stream, and 'orphan' declares none",
         ("R031", *at(t, "stream: selfish}")): "parent streams form a cycle: selfish -> selfish",
         ("R031", *at(t, "stream: pong}")): "parent streams form a cycle: ping -> pong -> ping",
         ("R031", *at(t, "stream: ping}")): "parent streams form a cycle: pong -> ping -> pong",
@@ -384,7 +404,10 @@ def test_cdk_test_records_then_replays_a_child_stream_offline(tmp_path: Path) ->
     }
     folder = write_connector(
         tmp_path / "c",
-        {"spec": SPEC, "streams": {"campaigns": campaigns, "email_activity": activity(scheduleParams=SCHEDULE)}},
+        {
+            "spec": SPEC,
+            "streams": {"campaigns": campaigns, "email_activity": activity(scheduleParams=SCHEDULE)},
+        },
         streams=[
             {**STREAMS[0], "cursor_field": "create_time"},
             {**STREAMS[1], "cursor_field": "email.last_changed"},
@@ -423,6 +446,71 @@ def test_cdk_test_records_then_replays_a_child_stream_offline(tmp_path: Path) ->
     paths = [urlsplit(u).path for u in uris]
     assert sum(p == "/3.0/campaigns" for p in paths) == 4  # every parent page
     children = Counter(p for p in paths if p.startswith("/3.0/reports/"))
-    assert sorted(children) == sorted(f"/3.0/reports/{quote(c, safe='')}/email-activity" for c in api.campaign_ids)
+    assert sorted(children) == sorted(
+        f"/3.0/reports/{quote(c, safe='')}/email-activity" for c in api.campaign_ids
+    )
     assert set(children.values()) == {4}  # every page of every partition
     assert len(uris) == 4 + 5 * 4 and len(served) > len(uris)  # the other tests have their own cassettes
+
+
+# -- hostile parents ---------------------------------------------------------------------------------
+
+
+def test_a_parent_record_without_the_value_is_skipped_and_named(
+    tmp_path: Path, fake: Any, caplog: Any
+) -> None:
+    fake.campaign_ids = ["c1", "", "c3"]
+    with caplog.at_level("WARNING", logger="cdk.declarative"):
+        run = Run(connector(tmp_path / "c"), {"base": fake.url}, stream="email_activity")
+    assert sorted({d["campaign_id"] for d in run.data}) == ["c1", "c3"] and len(run.records) == 14
+    assert "parent record '' of 'campaigns' has no 'id'" in caplog.text
+    assert not [r for r in fake.requests if r["path"].startswith("/3.0/reports//")]
+
+
+def test_a_parent_value_that_is_an_object_is_refused(tmp_path: Path, fake: Any) -> None:
+    import pytest
+
+    from cdk.errors import ConnectorError
+
+    wrapped = {**CAMPAIGNS, "contentPath": {"path": "$.campaigns"}}  # records {"campaigns": {...}, ...}
+    child = activity()
+    child["parent"] = {"stream": "campaigns", "fields": {"campaignId": "campaigns"}}
+    folder = write_connector(
+        tmp_path / "c", {"spec": SPEC, "streams": {"campaigns": wrapped, "email_activity": child}}
+    )
+    with pytest.raises(ConnectorError, match="field 'campaigns' of parent record .* is a dict"):
+        Run(folder, {"base": fake.url}, stream="email_activity")
+    assert not child_requests(fake)
+
+
+def test_a_cycle_is_refused_before_any_request(tmp_path: Path, fake: Any) -> None:
+    import pytest
+
+    from cdk.errors import ConfigError
+
+    child = activity("/3.0/reports/${parent.id}/email-activity")
+    child["parent"] = {"stream": "email_activity"}
+    with pytest.raises(ConfigError, match=r"cycle \(email_activity -> email_activity\)"):
+        Run(connector(tmp_path / "c", child), {"base": fake.url}, stream="email_activity")
+    assert fake.requests == []
+
+
+def test_check_connection_of_a_child_reads_one_parent_page_and_one_child_page(
+    tmp_path: Path, fake: Any
+) -> None:
+    from cdk.connector import instantiate, load_connector_class
+    from cdk.sdk.http import ConnectorSession
+
+    project = Project.load(connector(tmp_path / "c"))
+    cls = load_connector_class(project)
+    session = ConnectorSession(allowed_hosts=["127.0.0.1"])
+    source = instantiate(
+        project, cls, {"name": "t", "base": fake.url}, stream="email_activity", session=session
+    )
+    assert source.check_connection() == (True, None)
+    assert [r["path"] for r in fake.requests] == ["/3.0/campaigns", "/3.0/reports/c1/email-activity"]
+    broken = instantiate(
+        project, cls, {"name": "t", "base": fake.url + "/nope"}, stream="email_activity", session=session
+    )
+    ok, why = broken.check_connection()
+    assert not ok and "answered 404" in str(why)
