@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from cdk.declarative.engine import PARENT_PREFIX, StreamPlan, _getter
-from cdk.errors import ConfigError, InvalidResponseError
+from cdk.errors import ConfigError, InvalidResponseError, MaximumRequestReached
 from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord
 
 if TYPE_CHECKING:
@@ -138,7 +138,10 @@ class ChildReader:
         for _ in range(EMPTY_RUN - 1):
             if page.records or not page.next_pagination:
                 break
-            page = self.step(page.next_pagination, source_state)
+            try:
+                page = self.step(page.next_pagination, source_state)
+            except MaximumRequestReached:  # raised before its request: the next page raises it again,
+                break  # after the runner checkpointed the empty partitions passed so far
         return page
 
     def step(

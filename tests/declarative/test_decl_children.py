@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
+import pytest
 from decl_helpers import Run, write_connector
 
 from cdk.declarative.checks import RULES, validate_declarative
@@ -479,7 +480,6 @@ def test_a_parent_record_without_the_value_is_skipped_and_named(
 
 
 def test_a_parent_value_that_is_an_object_is_refused(tmp_path: Path, fake: Any) -> None:
-    import pytest
 
     from cdk.errors import ConnectorError
 
@@ -495,7 +495,6 @@ def test_a_parent_value_that_is_an_object_is_refused(tmp_path: Path, fake: Any) 
 
 
 def test_a_cycle_is_refused_before_any_request(tmp_path: Path, fake: Any) -> None:
-    import pytest
 
     from cdk.errors import ConfigError
 
@@ -568,3 +567,45 @@ def test_a_grandchild_reads_through_two_levels_and_resumes(tmp_path: Path, fake:
     expected = [f"{c}/e{i}" for c in fake.campaign_ids for i in (1, 2)]
     assert sorted(kinds) == sorted(k for k in expected for _ in range(2))  # 2 rows each, exactly once
     assert len(half.data) == 8 and rest.summary.resumed_from is not None
+
+
+@pytest.mark.parametrize("cap", [1, 6])
+def test_maximum_request_bounds_a_childs_run_and_the_next_runs_continue(
+    tmp_path: Path, fake: Any, cap: int
+) -> None:
+    """maximumRequest counts the child's requests of one run over all partitions; each stop leaves a
+    checkpoint, and the runs together read every record exactly once with no request made twice (even
+    with a cap of 1, where a stop falls among partitions that answer nothing)."""
+    from cdk.connector import instantiate, load_connector_class
+    from cdk.errors import MaximumRequestReached
+    from cdk.sdk import runner
+    from cdk.sdk.http import ConnectorSession
+
+    project = Project.load(
+        connector(tmp_path / "c", activity(paginationParams={**OFFSET3, "maximumRequest": cap}))
+    )
+    cls = load_connector_class(project)
+    rows: list[tuple[str, str]] = []
+    stops = 0
+    for _ in range(40):
+        source = instantiate(  # a new process each time: a run's budget starts at 0
+            project, cls, {"name": "t", "base": fake.url}, stream="email_activity", session=ConnectorSession()
+        )
+        before = len(child_requests(fake))
+        try:
+            runner.read(
+                source,
+                "email_activity",
+                lambda s, recs: rows.extend(
+                    (r.data["campaign_id"], r.data["email"]["email_id"]) for r in recs
+                ),
+                state=StateStore(tmp_path / "state.json"),
+            )
+        except MaximumRequestReached as exc:
+            stops += 1
+            assert len(child_requests(fake)) - before == cap and f"maximumRequest={cap}" in str(exc)
+            continue
+        break
+    assert len(child_requests(fake)) == 20  # 4 per campaign (3 + 3 + 1 + an empty page), none twice
+    assert stops == -(-20 // cap) - 1
+    assert len(rows) == 35 and len(set(rows)) == 35
