@@ -609,3 +609,19 @@ def test_maximum_request_bounds_a_childs_run_and_the_next_runs_continue(
     assert len(child_requests(fake)) == 20  # 4 per campaign (3 + 3 + 1 + an empty page), none twice
     assert stops == -(-20 // cap) - 1
     assert len(rows) == 35 and len(set(rows)) == 35
+
+
+def test_pipeline_expressions_and_parent_values_in_one_child_request(tmp_path: Path, fake: Any) -> None:
+    """Expressions run per page first; the parent's placeholders are filled in their output after."""
+    child = activity(
+        "/3.0/reports/@{toLower('${parent.id}')}/email-activity",
+        headerParams={"X-Year": "@{formatDateTime(pipeline().parameters.ingestionEnd, 'yyyy')}"},
+        scheduleParams={"scheduleEndParamName": "until"},
+    )
+    child["parent"] = {"stream": "campaigns"}
+    fake.campaign_ids = ["C1", "C2"]
+    run = Run(connector(tmp_path / "c", child), {"base": fake.url}, stream="email_activity")
+    assert len(run.records) == 14
+    sent = [r for r in fake.requests if r["path"].startswith("/3.0/reports/")]
+    assert {r["path"] for r in sent} == {"/3.0/reports/C1/email-activity", "/3.0/reports/C2/email-activity"}
+    assert {r["headers"]["X-Year"] for r in sent} == {"2026"}  # the Run's virtual clock: 2026-01-01
