@@ -59,6 +59,13 @@ RULES: dict[str, tuple[Severity, str]] = {
         "error",
         "paginationParams.parameterType BODYPARAM without method POST, or with bodyParams that are not an object",
     ),
+    # child streams (parent:); numbered apart from the rules of the other parts of issue 18
+    "R030": ("error", "parent.stream names no declarative stream"),
+    "R031": ("error", "parent streams form a cycle (a stream is its own parent or ancestor)"),
+    "R032": ("error", "a parent field (parent.fields or ${parent.x}) is not in the parent stream's schema"),
+    "R033": ("warning", "a parent field cannot be checked: the parent stream's schema is unknown or open"),
+    "R034": ("error", "${parent.x} is used by a stream that declares no parent"),
+    "R035": ("warning", "parent is declared but the requests use none of its values"),
 }
 
 
@@ -193,6 +200,9 @@ def _check_streams(project: Project, spec: DeclarativeSpec, add: Any) -> None:
                 project.load_json(stream.schema_)
             except Exception as exc:  # noqa: BLE001 - reported as a finding
                 add("R013", name, ("schema",), f"custom schema {stream.schema_}: {exc}")
+    from cdk.declarative.parents import check_parents
+
+    check_parents(project, spec, add)
     for index, missing in enumerate(project.manifest.stream_names):
         if missing in spec.streams:
             continue
@@ -284,8 +294,10 @@ def _check_paths(name: str, stream: StreamSpec, add: Any) -> None:
 
 
 def _check_placeholders(name: str, stream: StreamSpec, names: set[str] | None, add: Any) -> None:
-    from cdk.declarative.engine import RESERVED, placeholders, walk_strings
+    from cdk.declarative.engine import PARENT_PREFIX, RESERVED, placeholders, walk_strings
 
+    # a child's parent values are checked by cdk.declarative.parents (R032, R034)
+    from_parent = set(stream.parent.fields) if stream.parent is not None else set()
     sections: list[tuple[tuple[Any, ...], Any]] = [
         (("urlParams", "host"), stream.urlParams.host),
         (("urlParams", "path"), stream.urlParams.path),
@@ -308,6 +320,8 @@ def _check_placeholders(name: str, stream: StreamSpec, names: set[str] | None, a
         for path, text in strings:
             for ph in placeholders(text):
                 if ph in RESERVED or names is None or ph.split(".")[0] in names:
+                    continue
+                if (ph.startswith(PARENT_PREFIX) or ph in from_parent) and path[0] != "schemaParams":
                     continue
                 add(
                     "R004",

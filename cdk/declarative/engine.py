@@ -24,7 +24,7 @@ import re
 import zlib
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urljoin, urlsplit
 
 from cdk.declarative.expressions import Context, Origin, evaluate_all, parse_template, to_text
@@ -50,6 +50,9 @@ from cdk.sdk.pagination import link_with_rel
 from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord
 from cdk.sdk.source import AbstractSource
 
+if TYPE_CHECKING:
+    from cdk.declarative.children import ChildReader
+
 PLACEHOLDER_RE = re.compile(r"\$\{([A-Za-z_][\w.-]*)\}|(?<![$@])\{([A-Za-z_][\w.-]*)\}")
 EXPRESSION_RE = re.compile(r"@\{")
 SCHEDULE_QUERY = "SCHEDULE_QUERY"
@@ -59,6 +62,36 @@ RESERVED = frozenset({SCHEDULE_QUERY, "START_TIME", "END_TIME"})
 def placeholders(text: str) -> list[str]:
     """Names of the ``${name}`` / ``{name}`` placeholders in ``text`` (reserved ones included)."""
     return [a or b for a, b in PLACEHOLDER_RE.findall(text)]
+
+
+PARENT_PREFIX = "parent."
+
+
+def request_strings(spec: StreamSpec) -> list[tuple[tuple[Any, ...], str]]:
+    """Every string of a stream's request (host, path, query, headers, body; keys too) with its path."""
+    out: list[tuple[tuple[Any, ...], str]] = []
+    sections: list[tuple[tuple[Any, ...], Any]] = [
+        (("urlParams", "host"), spec.urlParams.host),
+        (("urlParams", "path"), spec.urlParams.path),
+        (("urlParams", "queryParams"), spec.urlParams.queryParams),
+        (("headerParams",), spec.headerParams),
+        (("bodyParams",), spec.bodyParams),
+    ]
+    for where, value in sections:
+        out += walk_strings(value, where)
+        if isinstance(value, dict):
+            out += [((*where, k), k) for k in value if isinstance(k, str)]
+    return out
+
+
+def parent_references(spec: StreamSpec) -> list[str]:
+    """The parent fields a stream's requests name as ``${parent.<field>}`` (dotted), in order, once each."""
+    seen: dict[str, None] = {}
+    for _, text in request_strings(spec):
+        for name in placeholders(text):
+            if name.startswith(PARENT_PREFIX) and len(name) > len(PARENT_PREFIX):
+                seen.setdefault(name[len(PARENT_PREFIX) :], None)
+    return list(seen)
 
 
 def walk_strings(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[tuple[Any, ...], str]]:
@@ -100,6 +133,8 @@ class Renderer:
         return PLACEHOLDER_RE.sub(sub, template)
 
     def _lookup(self, name: str) -> Any:
+        if name in self.values:  # a partition's values are flat: "parent.id", "campaignId"
+            return self.values[name]
         value: Any = self.values
         for part in name.split("."):
             if not isinstance(value, dict) or part not in value:
@@ -339,6 +374,15 @@ class StreamPlan:
         self.spec = spec
         self.method = spec.urlParams.method
         self.config_values = config_values
+        #: what the placeholders are filled from: the config, and for a child stream the parent's values
+        self.render_values = config_values
+        #: a child stream's requests are rendered per parent record (:meth:`for_partition`)
+        self.parent_refs = parent_references(spec) if spec.parent is not None else []
+        self.url_template = ""
+        self.query: dict[str, Any] = {}
+        self.headers: dict[str, str] = {}
+        self.body: Any = None
+        self.schedule_in = {"url": False, "query": False, "headers": False, "body": False}
         # pipeline expressions (@{...}) are parsed now (a bad one fails before any request) and
         # evaluated per page by with_expressions(), which then fills the placeholders again
         self.origins = origins
@@ -346,7 +390,7 @@ class StreamPlan:
         if self.dynamic:
             for path, text, _ in template_strings(spec):
                 parse_template(text, (origins or {}).get(path))
-        else:
+        elif spec.parent is None:
             self._render_request(request_parts(spec))
         self.pagination: PaginationParams = spec.paginationParams
         missing = self.pagination.missing()
@@ -393,6 +437,7 @@ class StreamPlan:
         wrapper_for_keys = self.wrapper
         if self.explode is not None:
             wrapper_for_keys = self.explode.wrapper
+        self.key_wrapper = wrapper_for_keys
         pk = spec.primaryKey or primary_key or []
         self.pk_getters = [_getter(f, wrapper_for_keys) for f in pk]
         cursor = spec.cursorField or cursor_field
@@ -409,7 +454,7 @@ class StreamPlan:
 
     def _render_request(self, parts: dict[str, Any]) -> None:
         """Fill the placeholders of the request parts (as written, or after their expressions ran)."""
-        render = Renderer(self.config_values, self.name)
+        render = Renderer(self.render_values, self.name)
         host = render.text(parts["host"], where="urlParams.host").rstrip("/")
         path = render.text(parts["path"], escape=True, where="urlParams.path") if parts["path"] else ""
         if path and not path.startswith("/"):
@@ -442,6 +487,16 @@ class StreamPlan:
                     f"stream '{self.name}': {'.'.join(PARTS[part])} must give an object, its expression gave {parts[part]!r}"
                 )
         self._render_request(parts)
+
+    def for_partition(self, partition: dict[str, Any]) -> StreamPlan:
+        """This plan with its requests rendered for one parent record's values (a child stream)."""
+        import copy
+
+        plan = copy.copy(self)
+        plan.render_values = {**self.config_values, **partition}
+        if not plan.dynamic:  # else with_expressions() renders them on every page
+            plan._render_request(request_parts(self.spec))
+        return plan
 
     # -- the request of one page -----------------------------------------------------------------
     def schedule_values(self, start: datetime | None, end: datetime) -> tuple[dict[str, str], str | None]:
@@ -503,13 +558,15 @@ class DeclarativeSource(AbstractSource):
     #: stream -> params path -> where each expression string is written (for located errors)
     expression_origins: dict[str, dict[tuple[Any, ...], Origin]] = {}
 
-    def __init__(self, config: Any, session: Any = None) -> None:
+    def __init__(
+        self, config: Any, session: Any = None, *, stream: str | None = None, children: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(config, session)
         values = config.model_dump(mode="json") if hasattr(config, "model_dump") else dict(config)
         extra = getattr(config, "model_extra", None)
         if extra:
             values.update(extra)
-        stream = getattr(config, "stream", None) or self.stream_names[0]
+        stream = stream or getattr(config, "stream", None) or self.stream_names[0]
         if stream not in self.declarative.streams:
             raise ConfigError(
                 f"no stream '{stream}' in this declarative source; streams: {', '.join(self.stream_names)}"
@@ -533,6 +590,15 @@ class DeclarativeSource(AbstractSource):
 
         self._loads = orjson.loads
         self._dumps = orjson.dumps
+        self.children: ChildReader | None = None
+        if self.plan.spec.parent is not None:
+            from cdk.declarative.children import ChildReader
+
+            self.children = ChildReader(self, (*children, stream))
+
+    def sibling(self, stream: str, children: tuple[str, ...]) -> DeclarativeSource:
+        """The source of another stream of this spec, on the same config and session (a parent stream)."""
+        return type(self)(self.config, self.session, stream=stream, children=children)
 
     # -- the contract -------------------------------------------------------------------------------
     @classmethod
@@ -582,10 +648,23 @@ class DeclarativeSource(AbstractSource):
     def get_records_after(
         self, source_state: SourceIncrementalState, pagination: dict[str, Any] | None = None
     ) -> SourceIteration:
-        last = source_state.last_run
-        if last.tzinfo is None:
-            last = last.replace(tzinfo=timezone.utc)
-        return self._page(pagination, last)
+        return self._page(pagination, source_state)
+
+    def _page(
+        self, pagination: dict[str, Any] | None, source_state: SourceIncrementalState | None
+    ) -> SourceIteration:
+        # a read starts: the budget of maximumRequest is this run's (a child's: over all its partitions)
+        if not pagination:
+            self._run_requests = self._run_records = 0
+            self._fetched.clear()
+        if self.children is not None:
+            return self.children.page(pagination, source_state)
+        start = None
+        if source_state is not None:
+            start = source_state.last_run
+            if start.tzinfo is None:
+                start = start.replace(tzinfo=timezone.utc)
+        return self._fetch(self.plan, pagination, start)
 
     # -- one page -------------------------------------------------------------------------------
     def _now(self) -> datetime:
@@ -593,8 +672,7 @@ class DeclarativeSource(AbstractSource):
         stamp = clock.time() if clock is not None else datetime.now(timezone.utc).timestamp()
         return datetime.fromtimestamp(stamp, tz=timezone.utc)
 
-    def _sleep_between_requests(self) -> None:
-        plan = self.plan
+    def _sleep_between_requests(self, plan: StreamPlan) -> None:
         if not plan.delay:
             return
         clock = getattr(self.session, "clock", None)
@@ -610,14 +688,13 @@ class DeclarativeSource(AbstractSource):
                 sleep(gap)
         self._last_request = monotonic()
 
-    def _page(self, pagination: dict[str, Any] | None, start: datetime | None) -> SourceIteration:
-        plan = self.plan
+    def _fetch(
+        self, plan: StreamPlan, pagination: dict[str, Any] | None, start: datetime | None
+    ) -> SourceIteration:
+        """One request of ``plan`` at ``pagination``; ``start`` is the incremental window's start."""
         pag = plan.pagination
         state = dict(pagination or {})
         requests_done = int(state.get("requests", 0))
-        if not state:  # a read starts: the budget of maximumRequest is this run's
-            self._run_requests = self._run_records = 0
-            self._fetched.clear()
         if self._run_requests >= plan.max_requests:
             raise MaximumRequestReached(
                 f"stream '{plan.name}': stopped at maximumRequest={plan.max_requests} ({self._run_requests:,} "
@@ -684,11 +761,11 @@ class DeclarativeSource(AbstractSource):
         elif params is not None:
             params.update(paging)
 
-        if requests_done:
-            self._sleep_between_requests()
+        if requests_done or self.children is not None:  # a child's partitions share one rhythm
+            self._sleep_between_requests(plan)
         elif plan.delay:
             self._last_request = None
-            self._sleep_between_requests()
+            self._sleep_between_requests(plan)
         response = self.session.request(
             plan.method,
             url,
@@ -715,10 +792,10 @@ class DeclarativeSource(AbstractSource):
                 f"stream '{plan.name}': {plan.method} {_safe_url(response.url)} did not answer JSON ({exc})"
             ) from None
         data, count = plan.records(doc)
-        records = self._to_records(data, int(state.get("n", 0)))
+        records = self._to_records(plan, data, int(state.get("n", 0)))
         self._run_records += len(records)
         requests_done += 1
-        nxt = self._next(state, doc, response, count, requests_done, offset, page_no)
+        nxt = self._next(plan, state, doc, response, count, requests_done, offset, page_no)
         if nxt and data:
             # an API that ignores the pagination parameter serves the same page again: stop, do not loop
             fingerprint = f"{len(data)}:{zlib.crc32(self._dumps([data[0], data[-1]])):08x}"
@@ -738,6 +815,7 @@ class DeclarativeSource(AbstractSource):
 
     def _next(
         self,
+        plan: StreamPlan,
         state: dict[str, Any],
         doc: Any,
         response: Any,
@@ -747,7 +825,6 @@ class DeclarativeSource(AbstractSource):
         page_no: int,
     ) -> dict[str, Any]:
         """The pagination of the next page, or {} when this page was the last one."""
-        plan = self.plan
         pag = plan.pagination
         kind = pag.type
         if kind == "NONE" or count == 0:
@@ -759,7 +836,7 @@ class DeclarativeSource(AbstractSource):
         if kind == "OFFSET":
             return {"offset": offset + count}
         if kind == "PAGE":
-            last = self._last_page(doc, response)
+            last = self._last_page(plan, doc, response)
             if last is not None and page_no >= last:
                 return {}
             out: dict[str, Any] = {"page": page_no + 1}
@@ -775,7 +852,7 @@ class DeclarativeSource(AbstractSource):
                 )
             return {"pointer": pointer}
         if kind == "LINK":
-            return self._next_link(response)
+            return self._next_link(plan, response)
         if kind == "CONTINUATION_TOKEN":
             # ignored below: CONTINUATION_TOKEN pagination requires its token path (spec validation)
             token = plan.token_path.first(doc)  # type: ignore[union-attr]
@@ -788,14 +865,13 @@ class DeclarativeSource(AbstractSource):
             return {"token": token}
         return {}
 
-    def _next_link(self, response: Any) -> dict[str, Any]:
+    def _next_link(self, plan: StreamPlan, response: Any) -> dict[str, Any]:
         """The ``rel="next"`` target of the Link header, checked before it is ever requested.
 
         Refused: a scheme other than http(s), a host outside allowed_hosts (EgressDeniedError, raised here
         rather than by the session so that the refused URL never reaches the checkpoint), and a URL this run
         already requested (PaginationLoopError).
         """
-        plan = self.plan
         link = link_with_rel(response.headers.get("Link"), "next", base=response.url)
         if not link:
             return {}
@@ -825,8 +901,7 @@ class DeclarativeSource(AbstractSource):
             )
         return {"link": link}
 
-    def _last_page(self, doc: Any, response: Any) -> int | None:
-        plan = self.plan
+    def _last_page(self, plan: StreamPlan, doc: Any, response: Any) -> int | None:
         if plan.end_page_fixed is not None:
             return plan.end_page_fixed
         count: Any = None
@@ -843,8 +918,7 @@ class DeclarativeSource(AbstractSource):
                 f"stream '{plan.name}': endPageIndex {plan.pagination.endPageIndex} gave {count!r}, not a page count"
             ) from None
 
-    def _to_records(self, data: list[dict[str, Any]], first: int) -> list[SourceRecord]:
-        plan = self.plan
+    def _to_records(self, plan: StreamPlan, data: list[dict[str, Any]], first: int) -> list[SourceRecord]:
         getters = plan.pk_getters
         cursor = plan.cursor_getter
         if cursor is None:
@@ -867,8 +941,10 @@ __all__ = [
     "DeclarativeSource",
     "Renderer",
     "StreamPlan",
+    "parent_references",
     "parse_end_value",
     "placeholders",
+    "request_strings",
     "walk_strings",
     "with_body_params",
 ]

@@ -38,7 +38,7 @@ PARAM_KEYS = (
     "scheduleParams",
 )
 #: keys a stream entry may hold besides the params (the custom schema and record identity)
-STREAM_EXTRA_KEYS = ("schema", "schemaParams", "primaryKey", "cursorField")
+STREAM_EXTRA_KEYS = ("schema", "schemaParams", "primaryKey", "cursorField", "parent")
 
 
 class _Spec(BaseModel):
@@ -206,6 +206,20 @@ class SchemaParams(_Spec):
         return value
 
 
+class ParentParams(_Spec):
+    """A child stream's parent: the stream whose records each give one partition of requests.
+
+    ``fields`` maps a placeholder name of the child's requests to a (dotted) field of the parent record,
+    so ``fields: {campaignId: id}`` fills ``${campaignId}``; ``${parent.<field>}`` reads a parent field
+    directly. The child is read once per parent record (docs/declarative.md, child streams).
+    """
+
+    stream: str = Field(min_length=1, description="name of the parent stream (a declarative stream)")
+    fields: dict[str, str] = Field(
+        default_factory=dict, description="placeholder name -> dotted field of the parent record"
+    )
+
+
 class StreamSpec(_Spec):
     """One stream: the specification's params plus the custom schema."""
 
@@ -220,6 +234,7 @@ class StreamSpec(_Spec):
     schema_: dict[str, Any] | str | None = Field(None, alias="schema", description="custom schema")
     primaryKey: list[str] | None = None
     cursorField: str | None = None
+    parent: ParentParams | None = None
 
     @field_validator("headerParams", mode="before")
     @classmethod
@@ -320,6 +335,7 @@ __all__ = [
     "PAGINATION_TYPES",
     "PARAMETER_TYPES",
     "PaginationParams",
+    "ParentParams",
     "ScheduleParams",
     "SchemaParams",
     "StreamSpec",

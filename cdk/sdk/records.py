@@ -23,10 +23,16 @@ class SourceRecord:
 
 @dataclass(slots=True)
 class SourceIteration:
-    """One page: its records and the pagination that fetches the next page (empty: no more pages)."""
+    """One page: its records and the pagination that fetches the next page (empty: no more pages).
+
+    ``state`` (optional) is the source's own incremental state after this page, e.g. a cursor per
+    partition of a child stream; the runner keeps the last one given when the read completes and passes
+    it back as :attr:`SourceIncrementalState.state` on the next incremental run.
+    """
 
     records: list[SourceRecord]
     next_pagination: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)

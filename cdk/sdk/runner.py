@@ -10,7 +10,9 @@ Guarantees a user depends on:
   so the checkpoint saved after the last page read is where the next run continues; it propagates (exit
   4) unless ``allow_partial``, which ends the read there as ``stopped_by="maximumRequest=N"``;
 * incremental reads pass :class:`SourceIncrementalState` to ``get_records_after`` and advance it from
-  the records' cursor field only when a run completes, so a resumed run keeps the same filter.
+  the records' cursor field only when a run completes, so a resumed run keeps the same filter; a source
+  that keeps its own state (``SourceIteration.state``, e.g. a cursor per partition) has it saved under
+  ``incremental.state`` at the same moment.
 """
 
 from __future__ import annotations
@@ -243,6 +245,7 @@ def read(
         "pages": entry.get("pages", 0) if summary.resumed_from else 0,
     }
     max_iterations = max_iterations or getattr(source.config, "max_iterations", None)
+    source_own: dict[str, Any] | None = None
 
     while True:
         if max_iterations is not None and summary.pages >= max_iterations:
@@ -309,8 +312,13 @@ def read(
         }
         if best is not None:
             new_entry["pending_cursor"] = best
+        if page.state is not None:
+            source_own = page.state
         if done:
             summary.completed = True
+            if source_own is not None:  # the source's own state (per partition) becomes the next run's
+                inc = {**inc, "state": source_own}
+                new_entry["incremental"] = inc
             if best is not None:
                 inc = {**inc, "last_run": best, "cursor_field": cursor_field}
                 new_entry["incremental"] = inc

@@ -72,6 +72,27 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "urlParams: {method: GET}\npaginationParams: {type: OFFSET, ..., parameterType: BODYPARAM}",
         "urlParams: {method: POST}\npaginationParams: {type: OFFSET, ..., parameterType: BODYPARAM}",
     ),
+    "R030": ("parent: {stream: campaign}   # the stream is 'campaigns'", "parent: {stream: campaigns}"),
+    "R031": (
+        "email_activity: {parent: {stream: email_activity}, ...}",
+        "email_activity: {parent: {stream: campaigns}, ...}",
+    ),
+    "R032": (
+        "parent: {stream: campaigns, fields: {campaignId: campaign_id}}   # campaigns have 'id'",
+        "parent: {stream: campaigns, fields: {campaignId: id}}",
+    ),
+    "R033": (
+        "parent: {stream: campaigns, ...}   # campaigns has no schema",
+        "streams: [{name: campaigns, schema: schemas/campaigns.json}]",
+    ),
+    "R034": (
+        "urlParams: {path: '/reports/${parent.id}/email-activity'}   # no parent:",
+        "parent: {stream: campaigns}\nurlParams: {path: '/reports/${parent.id}/email-activity'}",
+    ),
+    "R035": (
+        "parent: {stream: campaigns}\nurlParams: {path: /reports}",
+        "parent: {stream: campaigns}\nurlParams: {path: '/reports/${parent.id}'}",
+    ),
 }
 
 RULES = [

@@ -6,7 +6,12 @@
   With ``mailchimp_key`` set, Mailchimp's HTTP Basic auth is required (any user name, the key as password).
 * ``GET /3.0/lists/<list>/merge-fields?count`` — Mailchimp's field metadata: ``{"merge_fields": [{"tag",
   "name", "type", "required"}, ...]}`` (``merge_fields`` below; members carry them under ``merge_fields``).
-* ``GET /3.0/reports/<campaign>/email-activity?count&offset`` — ``{"emails": [{..., "activity": [...]}], ...}``.
+* ``GET /3.0/reports/<campaign>/email-activity?count&offset[&since_last_changed&before_last_changed]`` —
+  ``{"emails": [{...[, "last_changed"], "activity": [...]}], "campaign_id", ...}``; the campaign id is the
+  URL-unescaped path segment; with ``email_times`` emails carry ``last_changed`` (email i: BASE + i h).
+* ``GET /3.0/campaigns?count&offset`` — ``{"campaigns": [{"id", "title", "create_time"}], "total_items"}`` (``since_create_time`` filters): the parent of
+  the email-activity child stream. ``campaign_ids`` lists the ids (one holds a space and a slash, so a
+  path that did not escape it would miss); ``hold`` blocks one request path until released.
 * ``GET /api/v2/search/export.json?query&page[size]&page[after]`` — Zendesk export: continuation token at
   ``meta.after_cursor``, ``meta.has_more``; the token may come as the ``X-After`` header instead.
 * ``POST /search`` — JSON body ``{"filter": ..., "offset": N}``; records in ``data.rows``.
@@ -25,10 +30,11 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 BASE = datetime(2024, 1, 1, tzinfo=timezone.utc)
 MC_FORMAT = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d):(\d{7})Z$")
@@ -74,10 +80,21 @@ class FakeAPIs:
     """The server; ``members``/``emails``/``users`` are record counts. ``requests`` logs every request."""
 
     def __init__(
-        self, members: int = 250, emails: int = 7, users: int = 23, rows: int = 12, catalog: int = 10
+        self,
+        members: int = 250,
+        emails: int = 7,
+        users: int = 23,
+        rows: int = 12,
+        catalog: int = 10,
+        campaigns: int = 5,
     ) -> None:
         self.members = members
         self.emails = emails
+        self.campaign_ids = [f"c{i}" for i in range(1, campaigns)] + [f"c {campaigns}/x"][:campaigns]
+        #: (path, query substring, event): that request waits for the event (a crash test kills meanwhile)
+        self.hold: tuple[str, str, threading.Event] | None = None
+        self.email_times = False  #: emails carry last_changed (and the schedule filters apply)
+        self.delay = 0.0  #: seconds every GET waits before answering (a crash test kills meanwhile)
         self.users = users
         self.rows = rows
         self.mailchimp_key: str | None = None  # set: Mailchimp's Basic auth is required
@@ -98,7 +115,7 @@ class FakeAPIs:
         class Handler(_Handler):
             fake = api
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -110,6 +127,15 @@ class FakeAPIs:
 
     def queries(self, path_prefix: str) -> list[dict[str, list[str]]]:
         return [parse_qs(r["query"]) for r in self.requests if r["path"].startswith(path_prefix)]
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client killed mid-request (the crash tests' SIGKILL) is expected: no traceback on stderr."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError)):
+            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -144,9 +170,16 @@ class _Handler(BaseHTTPRequestHandler):
             count = int(q.get("count", ["10"])[0])  # Mailchimp's default page of 10
             fields = self.fake.merge_fields
             return self._send(200, {"merge_fields": fields[:count], "total_items": len(fields)})
+        if self.fake.delay:
+            time.sleep(self.fake.delay)
+        hold = self.fake.hold
+        if hold is not None and parts.path == hold[0] and hold[1] in parts.query:
+            hold[2].wait(60)
         m = re.fullmatch(r"/3\.0/reports/([^/]+)/email-activity", parts.path)
         if m:
-            return self._emails(m.group(1), q)
+            return self._emails(unquote(m.group(1)), q)
+        if parts.path == "/3.0/campaigns":
+            return self._campaigns(q)
         if parts.path == "/api/v2/search/export.json":
             return self._export(q)
         if parts.path == "/api/v2/search/export":
@@ -210,6 +243,17 @@ class _Handler(BaseHTTPRequestHandler):
             200, {"members": page, "list_id": list_id, "total_items": len(items), "_links": [{"rel": "self"}]}
         )
 
+    def _campaigns(self, q: dict[str, list[str]]) -> None:
+        count, offset = int(q.get("count", ["10"])[0]), int(q.get("offset", ["0"])[0])
+        campaigns = [
+            {"id": c, "title": f"campaign {c}", "create_time": (BASE + timedelta(days=n)).isoformat()}
+            for n, c in enumerate(self.fake.campaign_ids)
+        ]
+        if "since_create_time" in q:  # yyyy-MM-ddTHH:mm:ssZ
+            since = datetime.fromisoformat(q["since_create_time"][0].replace("Z", "+00:00"))
+            campaigns = [c for c in campaigns if datetime.fromisoformat(c["create_time"]) > since]
+        self._send(200, {"campaigns": campaigns[offset : offset + count], "total_items": len(campaigns)})
+
     def _emails(self, campaign: str, q: dict[str, list[str]]) -> None:
         count, offset = int(q.get("count", ["10"])[0]), int(q.get("offset", ["0"])[0])
         emails = [
@@ -218,6 +262,9 @@ class _Handler(BaseHTTPRequestHandler):
                 "list_id": "L1",
                 "email_id": f"e{i}",
                 "email_address": f"e{i}@example.com",
+                **(
+                    {"last_changed": (BASE + timedelta(hours=i)).isoformat()} if self.fake.email_times else {}
+                ),
                 "activity": [
                     {"action": a, "timestamp": f"2024-01-0{1 + i % 9}T00:00:0{j}Z"}
                     for j, a in enumerate(("open", "click")[: 1 + i % 2])
@@ -225,6 +272,15 @@ class _Handler(BaseHTTPRequestHandler):
             }
             for i in range(1, self.fake.emails + 1)
         ]
+        try:
+            if "since_last_changed" in q and self.fake.email_times:
+                since = parse_mc(q["since_last_changed"][0])
+                emails = [x for x in emails if datetime.fromisoformat(str(x["last_changed"])) > since]
+            if "before_last_changed" in q and self.fake.email_times:
+                before = parse_mc(q["before_last_changed"][0])
+                emails = [x for x in emails if datetime.fromisoformat(str(x["last_changed"])) < before]
+        except ValueError as exc:
+            return self._send(400, {"title": "Invalid Resource", "detail": f"bad date format {exc}"})
         self._send(
             200,
             {

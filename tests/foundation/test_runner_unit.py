@@ -78,3 +78,48 @@ def test_cursor_advances_to_the_latest_instant_whatever_the_format():
     )
     assert _advance("2024-01-02T00:00:00Z", recs("2024-01-01T00:00:00Z"), "u") == "2024-01-02T00:00:00Z"
     assert _advance(None, recs(5, 12, 7), "u") == "1970-01-01T00:00:12+00:00"
+
+
+def test_a_sources_own_state_is_saved_when_the_read_completes_and_handed_back(tmp_path):
+    """SourceIteration.state (a child stream's cursors per partition) becomes incremental.state, and
+    only once the read completes: an interrupted read keeps the previous run's."""
+    from cdk.sdk.config import SourceConfig
+    from cdk.sdk.records import SourceIteration
+    from cdk.sdk.runner import read
+    from cdk.sdk.source import AbstractSource
+
+    class Counting(AbstractSource):
+        seen: list = []
+
+        @staticmethod
+        def streams():
+            return ["s"]
+
+        @staticmethod
+        def get_config_class():
+            return SourceConfig
+
+        def check_connection(self):
+            return True, None
+
+        def get(self, pagination=None):
+            raise AssertionError("incremental only")
+
+        def get_records_after(self, source_state, pagination=None):
+            self.seen.append(dict(source_state.state))
+            run = source_state.state.get("run", 0) + 1
+            page = (pagination or {}).get("page", 1)
+            records = [SourceRecord(id=f"{run}-{page}", data={"id": page})]
+            if page == 1:
+                return SourceIteration(records, {"page": 2}, state={"run": run, "page": 1})
+            return SourceIteration(records, {}, state={"run": run, "page": 2})
+
+    store = StateStore(tmp_path / "state.json")
+    source = Counting(SourceConfig(name="t", stream="s"))
+    read(source, "s", lambda s, r: None, state=store, incremental=True, max_iterations=1)
+    assert "state" not in store.get("s")["incremental"]  # not completed: nothing committed
+    read(source, "s", lambda s, r: None, state=store, incremental=True)
+    assert store.get("s")["incremental"]["state"] == {"run": 1, "page": 2}
+    read(source, "s", lambda s, r: None, state=StateStore(tmp_path / "state.json"), incremental=True)
+    assert source.seen[-2] == {"run": 1, "page": 2}  # the next run starts from it
+    assert StateStore(tmp_path / "state.json").get("s")["incremental"]["state"] == {"run": 2, "page": 2}
