@@ -179,6 +179,10 @@ class ChildReader:
         key, values = todo[0]
         entry = parts.get(key) or {}
         child_pagination = entry.get("pagination")
+        if child_pagination is None:
+            # a partition's pages are their own sequence: a Link seen in another partition (the same
+            # parent value again on a later parent page) is no loop
+            source._fetched.clear()
         if child_pagination is None and window_end is not None:
             child_pagination = {"window_end": window_end}
         start: datetime | None = None

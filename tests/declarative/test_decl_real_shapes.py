@@ -1,0 +1,247 @@
+"""Connectors for real APIs' shapes, written from docs/declarative.md as a user would (issue 18 review).
+
+Against imitations on 127.0.0.1 (decl_real_apis): GitHub (Link header with next/last/first/prev on one
+line, a repo's issues as a child of the repo list, ``since``), Stripe (``has_more`` + ``starting_after`` =
+the last record's id), Shopify (``page_info`` links that must not repeat the first request's params),
+Elasticsearch/Algolia (pagination in a POST body) and HubSpot (``paging.next.after``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from decl_helpers import Run, write_connector
+from decl_real_apis import CONTACTS, CUSTOMERS, DOCS, ORDERS, REPOS, RealAPIs, issues_of
+
+from cdk.declarative.checks import validate_declarative
+from cdk.project import Project
+
+SPEC = {"type": "object", "properties": {"base": {"type": "string"}}, "required": ["base"]}
+
+
+@pytest.fixture(scope="module")
+def real_server() -> Any:
+    with RealAPIs() as api:
+        yield api
+
+
+@pytest.fixture()
+def api(real_server: RealAPIs) -> RealAPIs:
+    return real_server.reset()
+
+
+def findings(folder: Path) -> list[Any]:
+    """What ``cdk validate`` reports, but R006 (the host comes from the config: here, the test server's)."""
+    return [f for f in validate_declarative(Project.load(folder)) if f.rule != "R006"]
+
+
+def one(folder: Path, stream: dict[str, Any], name: str = "s", pk: list[str] | None = None, **kw: Any) -> Path:
+    return write_connector(
+        folder,
+        {"spec": SPEC, "streams": {name: stream}},
+        streams=[{"name": name, "primary_key": pk or ["id"]}],
+        **kw,
+    )
+
+
+REPOS_STREAM = {
+    "urlParams": {"host": "${base}", "path": "/user/repos"},
+    "contentPath": {"path": "$", "overrideWrapperAttribute": ""},
+    "paginationParams": {"type": "LINK", "limitName": "per_page", "limitValue": 2},
+    "schema": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+                "full_name": {"type": "string"},
+                "owner": {"type": "object", "properties": {"login": {"type": "string"}}},
+            },
+        },
+    },
+}
+
+
+def issues_stream(path: str, **extra: Any) -> dict[str, Any]:
+    return {
+        "urlParams": {"host": "${base}", "path": path},
+        "contentPath": {"path": "$", "overrideWrapperAttribute": ""},
+        "paginationParams": {"type": "LINK", "limitName": "per_page", "limitValue": 2},
+        "parent": {"stream": "repos"},
+        **extra,
+    }
+
+
+def github(folder: Path, issues: dict[str, Any], **kw: Any) -> Path:
+    return write_connector(
+        folder,
+        {"spec": SPEC, "streams": {"repos": REPOS_STREAM, "issues": issues}},
+        streams=[
+            {"name": "repos", "primary_key": ["id"], "cursor_field": "updated_at"},
+            {"name": "issues", "primary_key": ["id"], "cursor_field": "updated_at"},
+        ],
+        **kw,
+    )
+
+
+ALL_ISSUES = sorted(i["id"] for r in REPOS for i in issues_of(r["full_name"]))
+
+
+def test_github_repos_link_header_with_four_rels(tmp_path: Path, api: RealAPIs) -> None:
+    folder = one(tmp_path / "c", REPOS_STREAM, "repos")
+    assert [f for f in findings(folder)] == []
+    run = Run(folder, {"base": api.url}, stream="repos")
+    assert [d["id"] for d in run.data] == [1, 2, 3]
+    assert api.paths() == ["/user/repos?per_page=2", "/user/repos?per_page=2&page=2"]
+
+
+def test_github_issues_per_repo_owner_and_name(tmp_path: Path, api: RealAPIs) -> None:
+    folder = github(tmp_path / "c", issues_stream("/repos/${parent.owner.login}/${parent.name}/issues"))
+    assert [f for f in findings(folder)] == []
+    run = Run(folder, {"base": api.url}, stream="issues")
+    assert sorted(d["id"] for d in run.data) == ALL_ISSUES
+    assert len(run.data) == len(ALL_ISSUES)
+
+
+def test_github_issues_full_name_is_escaped_as_one_segment(tmp_path: Path, api: RealAPIs) -> None:
+    folder = github(tmp_path / "c", issues_stream("/repos/${parent.full_name}/issues"))
+    from cdk.errors import ConnectorError
+
+    with pytest.raises(ConnectorError, match="404"):
+        Run(folder, {"base": api.url}, stream="issues")
+    assert api.paths("/repos/")[0] == "/repos/octo%2Fhello/issues?per_page=2"
+
+
+def test_github_issues_with_duplicate_parent_across_pages(tmp_path: Path, api: RealAPIs) -> None:
+    api.repos_dupes = True  # repo 2 ("octo/empty") on page 1 and again on page 2; make it hello
+    api.repos = [REPOS[1], REPOS[0], REPOS[2]]
+    folder = github(tmp_path / "c", issues_stream("/repos/${parent.owner.login}/${parent.name}/issues"))
+    run = Run(folder, {"base": api.url}, stream="issues")
+    assert sorted(set(d["id"] for d in run.data)) == ALL_ISSUES
+    assert run.summary.completed
+
+
+def test_github_since_incremental_two_runs(tmp_path: Path, api: RealAPIs) -> None:
+    issues = issues_stream(
+        "/repos/${parent.owner.login}/${parent.name}/issues",
+        scheduleParams={"scheduleStartParamName": "since", "scheduleStartParamFormat": "yyyy-MM-ddTHH:mm:ssK"},
+    )
+    folder = github(tmp_path / "c", issues, capabilities=["batch_extract", "incremental"])
+    # R014: the repos list cannot filter by time (true: GitHub's /user/repos has no since)
+    assert [(f.rule, f.message) for f in findings(folder)] == [
+        ("R014", "stream 'repos' has no scheduleParams: incremental reads cannot filter by time")
+    ]
+    state = tmp_path / "state.json"
+    from cdk.sdk.runner import StateStore
+
+    first = Run(folder, {"base": api.url}, stream="issues", incremental=True, state=StateStore(state))
+    assert sorted(d["id"] for d in first.data) == ALL_ISSUES
+    api.requests.clear()
+    second = Run(folder, {"base": api.url}, stream="issues", incremental=True, state=StateStore(state))
+    print(api.paths("/repos/"))
+    # each repo continues from its own cursor: only the newest issue (since is inclusive) comes again
+    assert sorted(d["id"] for d in second.data) == ["cat/world#3", "octo/hello#5"]
+
+
+def test_stripe_has_more_starting_after_last_id(tmp_path: Path, api: RealAPIs) -> None:
+    stream = {
+        "urlParams": {"host": "${base}", "path": "/v1/customers"},
+        "contentPath": {"path": "$.data", "overrideWrapperAttribute": ""},
+        "paginationParams": {
+            "type": "CONTINUATION_TOKEN",
+            "continuationTokenPath": "$.data[-1].id",
+            "parameterName": "starting_after",
+            "limitName": "limit",
+            "limitValue": 3,
+            "endConditionName": "$.has_more",
+            "endConditionValue": "Const:false",
+        },
+    }
+    folder = one(tmp_path / "c", stream)
+    assert [f for f in findings(folder)] == []
+    run = Run(folder, {"base": api.url})
+    assert [d["id"] for d in run.data] == [c["id"] for c in CUSTOMERS]
+    assert api.paths() == [
+        "/v1/customers?limit=3",
+        "/v1/customers?limit=3&starting_after=cus_003",
+        "/v1/customers?limit=3&starting_after=cus_006",
+    ]
+
+
+def test_shopify_page_info_link_does_not_repeat_first_params(tmp_path: Path, api: RealAPIs) -> None:
+    stream = {
+        "urlParams": {"host": "${base}", "path": "/admin/orders.json", "queryParams": {"status": "any"}},
+        "contentPath": {"path": "$.orders", "overrideWrapperAttribute": ""},
+        "paginationParams": {"type": "LINK", "limitName": "limit", "limitValue": 3},
+    }
+    folder = one(tmp_path / "c", stream)
+    assert [f for f in findings(folder)] == []
+    run = Run(folder, {"base": api.url})
+    assert [d["id"] for d in run.data] == [o["id"] for o in ORDERS]
+    assert len(api.requests) == 3
+
+
+def test_elasticsearch_from_size_in_body(tmp_path: Path, api: RealAPIs) -> None:
+    stream = {
+        "urlParams": {"host": "${base}", "path": "/idx/_search", "method": "POST"},
+        "bodyParams": {"query": {"match_all": {}}},
+        "contentPath": {"path": "$.hits.hits", "overrideWrapperAttribute": ""},
+        "paginationParams": {"type": "OFFSET", "limitName": "size", "limitValue": 4, "offSetName": "from",
+                             "parameterType": "BODYPARAM"},
+    }
+    folder = one(tmp_path / "c", stream, pk=["_id"])
+    assert [f for f in findings(folder)] == []
+    run = Run(folder, {"base": api.url})
+    assert [d["_id"] for d in run.data] == [d["_id"] for d in DOCS]
+
+
+def test_algolia_page_in_body(tmp_path: Path, api: RealAPIs) -> None:
+    stream = {
+        "urlParams": {"host": "${base}", "path": "/1/indexes/i/query", "method": "POST"},
+        "bodyParams": {"params": "query=x"},
+        "contentPath": {"path": "$.hits", "overrideWrapperAttribute": ""},
+        "paginationParams": {"type": "PAGE", "limitName": "hitsPerPage", "limitValue": 4, "pageParamName": "page",
+                             "endPageIndex": "$.nbPages", "parameterType": "BODYPARAM"},
+    }
+    folder = one(tmp_path / "c", stream, pk=["objectID"])
+    assert [f for f in findings(folder)] == []
+    run = Run(folder, {"base": api.url})
+    assert [d["objectID"] for d in run.data] == [d["_id"] for d in DOCS]
+    assert len(api.requests) == 3
+
+
+def test_hubspot_paging_next_after(tmp_path: Path, api: RealAPIs) -> None:
+    stream = {
+        "urlParams": {"host": "${base}", "path": "/crm/v3/objects/contacts"},
+        "contentPath": {"path": "$.results", "overrideWrapperAttribute": ""},
+        "paginationParams": {"type": "CONTINUATION_TOKEN", "continuationTokenPath": "$.paging.next.after",
+                             "parameterName": "after", "limitName": "limit", "limitValue": 4},
+    }
+    folder = one(tmp_path / "c", stream)
+    assert [f for f in findings(folder)] == []
+    run = Run(folder, {"base": api.url})
+    assert [d["id"] for d in run.data] == [c["id"] for c in CONTACTS]
+    assert len(api.requests) == 3
+
+
+def test_discover_top_level_array_with_custom_schema(tmp_path: Path) -> None:
+    """GitHub answers a bare array (contentPath ``$``); the spec's custom schema describes that array.
+    Before: ``cdk discover`` died with an internal AttributeError and R033 called the schema unknown."""
+    import json
+    import subprocess
+    import sys
+
+    folder = one(tmp_path / "c", REPOS_STREAM, "repos")
+    done = subprocess.run(
+        [sys.executable, "-m", "cdk", "discover", "-C", str(folder), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    schema = json.loads(done.stdout)
+    text = json.dumps(schema)
+    assert '"full_name"' in text and '"login"' in text
