@@ -43,7 +43,7 @@ def issues_of(full_name: str) -> list[dict[str, Any]]:
 
 CUSTOMERS = [{"id": f"cus_{i:03d}", "object": "customer"} for i in range(1, 8)]
 ORDERS = [{"id": 100 + i} for i in range(7)]
-DOCS = [{"_id": f"d{i}", "_source": {"n": i}} for i in range(11)]
+DOCS = [{"_id": f"d{i}", "_source": {"n": i, "ts": f"2024-01-{i + 1:02d}T00:00:00Z"}} for i in range(11)]
 CONTACTS = [{"id": str(500 + i), "properties": {}} for i in range(9)]
 
 

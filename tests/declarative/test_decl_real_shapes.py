@@ -245,3 +245,51 @@ def test_discover_top_level_array_with_custom_schema(tmp_path: Path) -> None:
     schema = json.loads(done.stdout)
     text = json.dumps(schema)
     assert '"full_name"' in text and '"login"' in text
+
+
+def test_parent_with_no_records_reads_nothing(tmp_path: Path, api: RealAPIs) -> None:
+    api.repos = []
+    folder = github(tmp_path / "c", issues_stream("/repos/${parent.owner.login}/${parent.name}/issues"))
+    run = Run(folder, {"base": api.url}, stream="issues")
+    assert run.data == [] and run.summary.completed
+    assert api.paths() == ["/user/repos?per_page=2"]
+
+
+def test_expressions_in_header_and_body_follow_the_window_across_runs(tmp_path: Path, api: RealAPIs) -> None:
+    from cdk.sdk.runner import StateStore
+
+    stream = {
+        "urlParams": {"host": "${base}", "path": "/idx/_search", "method": "POST"},
+        "headerParams": {"X-Since": "@{coalesce(pipeline()?.parameters?.ingestionStart, 'full')}"},
+        "bodyParams": {
+            "query": {
+                "range": {
+                    "ts": {
+                        "gte": "@{pipeline().parameters.ingestionStart}",
+                        "lt": "@{pipeline().parameters.ingestionEnd}",
+                    }
+                }
+            }
+        },
+        "contentPath": {"path": "$.hits.hits", "overrideWrapperAttribute": ""},
+        "paginationParams": {"type": "OFFSET", "limitName": "size", "limitValue": 4, "offSetName": "from",
+                             "parameterType": "BODYPARAM"},
+    }
+    folder = write_connector(
+        tmp_path / "c",
+        {"spec": SPEC, "streams": {"s": stream}},
+        streams=[{"name": "s", "primary_key": ["_id"], "cursor_field": "_source.ts"}],
+        capabilities=["batch_extract", "incremental"],
+    )
+    # before: R014 warned that the stream cannot filter by time, though ingestionStart does just that
+    assert findings(folder) == []
+    state = StateStore(tmp_path / "state.json")
+    Run(folder, {"base": api.url}, incremental=True, state=state)
+    first = [(h["X-Since"], b["query"]["range"]["ts"]) for _, _, _, h, b in api.requests]
+    api.requests.clear()
+    Run(folder, {"base": api.url}, incremental=True, state=StateStore(tmp_path / "state.json"))
+    second = [(h["X-Since"], b["query"]["range"]["ts"]) for _, _, _, h, b in api.requests]
+    print(first, second)
+    end = "2026-01-01T00:00:00Z"
+    assert first == [("1970-01-01T00:00:00Z", {"gte": "1970-01-01T00:00:00Z", "lt": end})] * 4
+    assert second[0] == ("2024-01-11T00:00:00Z", {"gte": "2024-01-11T00:00:00Z", "lt": end})
