@@ -780,10 +780,17 @@ class DeclarativeSource(AbstractSource):
             if response.request is not None and response.request.url:
                 self._fetched.add(response.request.url.partition("#")[0])
         if response.status_code >= 400:
+            hint = "check urlParams and the config values it uses"
+            if "%2f" in urlsplit(url).path.lower() and placeholders(plan.spec.urlParams.path):
+                hint = (
+                    "a placeholder value holding '/' went into urlParams.path as one segment ('%2F'); if the API "
+                    "wants it as several segments, place its parts (/repos/${parent.owner.login}/${parent.name}, "
+                    "not /repos/${parent.full_name}); see docs/declarative.md"
+                )
             raise ConnectorError(
                 f"stream '{plan.name}': {plan.method} {_safe_url(response.url)} answered {response.status_code} "
                 f"{response.reason}: {response.text[:200]}",
-                hint="check urlParams and the config values it uses",
+                hint=hint,
             )
         try:
             doc = self._loads(response.content)

@@ -110,8 +110,10 @@ def test_github_issues_full_name_is_escaped_as_one_segment(tmp_path: Path, api: 
     folder = github(tmp_path / "c", issues_stream("/repos/${parent.full_name}/issues"))
     from cdk.errors import ConnectorError
 
-    with pytest.raises(ConnectorError, match="404"):
+    with pytest.raises(ConnectorError, match="404") as caught:
         Run(folder, {"base": api.url}, stream="issues")
+    # before: the hint only said "check urlParams and the config values it uses"
+    assert "'%2F'" in (caught.value.hint or "") and "${parent.owner.login}/${parent.name}" in (caught.value.hint or "")
     assert api.paths("/repos/")[0] == "/repos/octo%2Fhello/issues?per_page=2"
 
 
