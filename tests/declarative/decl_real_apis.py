@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -52,6 +53,7 @@ class RealAPIs:
         self.requests: list[tuple[str, str, dict[str, list[str]], dict[str, str], Any]] = []
         self.repos = list(REPOS)
         self.repos_dupes = False
+        self.delay = 0.0  # seconds each answer waits (crash tests kill a reader mid-request)
         self._server: ThreadingHTTPServer | None = None
 
     @property
@@ -63,6 +65,7 @@ class RealAPIs:
         self.requests.clear()
         self.repos = list(REPOS)
         self.repos_dupes = False
+        self.delay = 0.0
         return self
 
     def paths(self, prefix: str = "") -> list[str]:
@@ -128,6 +131,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         path, q = self._log()
+        if self.fake.delay:
+            time.sleep(self.fake.delay)
         if path == "/user/repos":
             repos = self.fake.repos
             if self.fake.repos_dupes:  # page 2 starts with page 1's last repo again

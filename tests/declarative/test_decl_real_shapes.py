@@ -295,3 +295,117 @@ def test_expressions_in_header_and_body_follow_the_window_across_runs(tmp_path: 
     end = "2026-01-01T00:00:00Z"
     assert first == [("1970-01-01T00:00:00Z", {"gte": "1970-01-01T00:00:00Z", "lt": end})] * 4
     assert second[0] == ("2024-01-11T00:00:00Z", {"gte": "2024-01-11T00:00:00Z", "lt": end})
+
+
+def test_child_of_an_incremental_parent(tmp_path: Path, api: RealAPIs) -> None:
+    """The parent has its own window (``since``); as a parent it is read in full, each run."""
+    from cdk.sdk.runner import StateStore
+
+    repos = {**REPOS_STREAM, "scheduleParams": {"scheduleStartParamName": "since"}}
+    issues = issues_stream(
+        "/repos/${parent.owner.login}/${parent.name}/issues",
+        scheduleParams={"scheduleStartParamName": "since", "scheduleStartParamFormat": "yyyy-MM-ddTHH:mm:ssK"},
+    )
+    folder = write_connector(
+        tmp_path / "c",
+        {"spec": SPEC, "streams": {"repos": repos, "issues": issues}},
+        streams=[
+            {"name": "repos", "primary_key": ["id"], "cursor_field": "updated_at"},
+            {"name": "issues", "primary_key": ["id"], "cursor_field": "updated_at"},
+        ],
+        capabilities=["batch_extract", "incremental"],
+    )
+    assert findings(folder) == []
+    for expected in (ALL_ISSUES, ["cat/world#3", "octo/hello#5"]):
+        api.requests.clear()
+        run = Run(folder, {"base": api.url}, stream="issues", incremental=True, state=StateStore(tmp_path / "s.json"))
+        assert sorted(d["id"] for d in run.data) == expected
+        assert api.paths("/user/") == ["/user/repos?per_page=2", "/user/repos?per_page=2&page=2"]
+
+
+def test_sigkill_link_child_of_link_parent_resumes(tmp_path: Path, api: RealAPIs) -> None:
+    """`cdk read` of GitHub issues (LINK child of a LINK parent) killed at random moments, then run
+    again with the same --state until it completes: every issue at least once, at most one child page
+    (per_page=2) written twice per kill."""
+    import json
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    api.delay = 0.03
+    folder = github(tmp_path / "c", issues_stream("/repos/${parent.owner.login}/${parent.name}/issues"))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"name": "t", "base": api.url}))
+    state, out = tmp_path / "state.json", tmp_path / "out.jsonl"
+    rng = random.Random(18)
+    kills = 0
+    for _ in range(30):
+        seen = len(api.requests)
+        with out.open("ab") as sink:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "cdk", "read", "-C", str(folder), "--config", str(config)]
+                + ["-s", "issues", "--state", str(state), "-q"],
+                stdout=sink,
+                stderr=subprocess.PIPE,
+            )
+        goal = seen + rng.randint(2, 5)
+        deadline = time.monotonic() + 30
+        while proc.poll() is None and len(api.requests) < goal and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0, 0.04))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        if proc.returncode == 0:
+            break
+        assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode() if proc.stderr else ""
+        kills += 1
+    else:
+        raise AssertionError("the read never completed")
+    assert kills >= 2
+    ids = [json.loads(line)["data"]["id"] for line in out.read_bytes().splitlines()]
+    assert sorted(set(ids)) == ALL_ISSUES
+    assert len(ids) - len(ALL_ISSUES) <= 2 * kills
+
+
+def test_record_then_offline_replay_of_link_child_under_maximum_request(tmp_path: Path, api: RealAPIs) -> None:
+    """`cdk test --record` of the GitHub connector (LINK parent, LINK child), then `cdk test` offline:
+    the replay passes and the API sees no request. Then `cdk read` with maximumRequest=2 on the child,
+    run again with the same --state while it exits 4: every issue exactly once."""
+    import json
+    import subprocess
+    import sys
+
+    import yaml
+
+    folder = github(tmp_path / "c", issues_stream("/repos/${parent.owner.login}/${parent.name}/issues"))
+    (folder / "secrets").mkdir()
+    (folder / "secrets" / "config.json").write_text(json.dumps({"name": "gh", "base": api.url}))
+
+    def cdk(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cdk", *args], cwd=folder, capture_output=True, text=True, timeout=120
+        )
+
+    recorded = cdk("test", "--record", "all")
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert (folder / "tests" / "cassettes" / "read-issues.json").is_file()
+    api.requests.clear()
+    replayed = cdk("test")
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert api.requests == []
+
+    manifest = yaml.safe_load((folder / "connector.yaml").read_text())
+    manifest["declarative"]["streams"]["issues"]["paginationParams"]["maximumRequest"] = 2
+    (folder / "connector.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    codes, lines = [], []
+    for _ in range(6):
+        done = cdk("read", "--config", "secrets/config.json", "-s", "issues", "--state", "st.json", "-q")
+        codes.append(done.returncode)
+        lines += done.stdout.splitlines()
+        if done.returncode != 4:
+            break
+    assert codes == [4, 4, 0]  # 6 child requests (hello 3, empty 1, world 2), 2 per run
+    assert sorted(json.loads(line)["data"]["id"] for line in lines) == ALL_ISSUES
