@@ -152,6 +152,28 @@ class Renderer:
         return value
 
 
+def _query_value(value: Any) -> Any:
+    """A query parameter's value for the URL: booleans as ``true``/``false`` (YAML ``archived: false``
+    must not reach the API as Python's ``False``), each element of a list (a repeated parameter) too."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return [_query_value(v) for v in value]
+    return value
+
+
+def query_values(query: dict[str, Any]) -> dict[str, Any]:
+    """The query parameters as sent (a null one is left out by the HTTP client)."""
+    return {k: _query_value(v) for k, v in query.items()}
+
+
+def header_values(headers: dict[Any, Any]) -> dict[str, str]:
+    """The headers as sent: a null value (``@{pipeline().parameters.ingestionStart}`` on a full refresh)
+    leaves the header out, as a null query parameter is left out; other values as ``concat()`` writes them
+    (``true``, not Python's ``True``)."""
+    return {str(k): to_text(v) for k, v in headers.items() if v is not None}
+
+
 def _place_schedule(value: Any, query: str) -> Any:
     token = "{" + SCHEDULE_QUERY + "}"
     if isinstance(value, str):
@@ -460,8 +482,8 @@ class StreamPlan:
         if path and not path.startswith("/"):
             path = "/" + path
         self.url_template = host + path
-        self.query = render.deep(parts["queryParams"], "urlParams.queryParams")
-        self.headers = {str(k): str(v) for k, v in render.deep(parts["headerParams"], "headerParams").items()}
+        self.query = query_values(render.deep(parts["queryParams"], "urlParams.queryParams"))
+        self.headers = header_values(render.deep(parts["headerParams"], "headerParams"))
         body = parts["bodyParams"]
         self.body = render.deep(body, "bodyParams") if body is not None else None
         self.schedule_in = {
@@ -949,8 +971,10 @@ __all__ = [
     "Renderer",
     "StreamPlan",
     "parent_references",
+    "header_values",
     "parse_end_value",
     "placeholders",
+    "query_values",
     "request_strings",
     "walk_strings",
     "with_body_params",

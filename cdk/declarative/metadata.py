@@ -162,7 +162,7 @@ def default_target(spec: StreamSpec) -> str:
 
 def fetch_properties(session: Any, spec: StreamSpec, values: dict[str, Any], stream: str) -> dict[str, Any]:
     """Ask the metadata endpoint (one request through ``session``) for the stream's field properties."""
-    from cdk.declarative.engine import Renderer
+    from cdk.declarative.engine import Renderer, header_values, query_values
     from cdk.sdk.http import _safe_url  # the query string may hold an API key: never print it
 
     params = spec.schemaParams
@@ -176,8 +176,8 @@ def fetch_properties(session: Any, spec: StreamSpec, values: dict[str, Any], str
     response = session.request(
         params.method,
         host + path,
-        params=render.deep(params.queryParams, "schemaParams.queryParams") or None,
-        headers={str(k): str(v) for k, v in headers.items()} or None,
+        params=query_values(render.deep(params.queryParams, "schemaParams.queryParams")) or None,
+        headers=header_values(headers) or None,
     )
     if response.status_code >= 400:
         raise ConnectorError(

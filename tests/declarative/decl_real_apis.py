@@ -38,7 +38,8 @@ def issues_of(full_name: str) -> list[dict[str, Any]]:
     """``hello``: 5 issues, ``world``: 3, ``empty``: none; updated_at rises with the number."""
     count = {"octo/hello": 5, "cat/world": 3}.get(full_name, 0)
     return [
-        {"id": f"{full_name}#{n}", "number": n, "updated_at": f"2024-01-0{n}T00:00:00Z"} for n in range(1, count + 1)
+        {"id": f"{full_name}#{n}", "number": n, "updated_at": f"2024-01-0{n}T00:00:00Z"}
+        for n in range(1, count + 1)
     ]
 
 
@@ -69,7 +70,11 @@ class RealAPIs:
         return self
 
     def paths(self, prefix: str = "") -> list[str]:
-        return [p + ("?" + urlencode(q, doseq=True) if q else "") for _, p, q, _, _ in self.requests if p.startswith(prefix)]
+        return [
+            p + ("?" + urlencode(q, doseq=True) if q else "")
+            for _, p, q, _, _ in self.requests
+            if p.startswith(prefix)
+        ]
 
     def __enter__(self) -> RealAPIs:
         api = self
@@ -108,7 +113,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _log(self, body: Any = None) -> tuple[str, dict[str, list[str]]]:
         parts = urlsplit(self.path)
         q = parse_qs(parts.query, keep_blank_values=True)
-        self.fake.requests.append(("POST" if body is not None else "GET", parts.path, q, dict(self.headers), body))
+        self.fake.requests.append(
+            ("POST" if body is not None else "GET", parts.path, q, dict(self.headers), body)
+        )
         return parts.path, q
 
     def _github_page(self, path: str, q: dict[str, list[str]], items: list[Any]) -> None:
@@ -152,7 +159,9 @@ class _Handler(BaseHTTPRequestHandler):
             after = q.get("starting_after", [None])[0]
             start = 0 if after is None else [c["id"] for c in CUSTOMERS].index(after) + 1
             chunk = CUSTOMERS[start : start + limit]
-            return self._send(200, {"object": "list", "data": chunk, "has_more": start + limit < len(CUSTOMERS)})
+            return self._send(
+                200, {"object": "list", "data": chunk, "has_more": start + limit < len(CUSTOMERS)}
+            )
         if path == "/admin/orders.json":
             if "page_info" in q:
                 if set(q) - {"page_info", "limit"}:

@@ -37,7 +37,9 @@ def findings(folder: Path) -> list[Any]:
     return [f for f in validate_declarative(Project.load(folder)) if f.rule != "R006"]
 
 
-def one(folder: Path, stream: dict[str, Any], name: str = "s", pk: list[str] | None = None, **kw: Any) -> Path:
+def one(
+    folder: Path, stream: dict[str, Any], name: str = "s", pk: list[str] | None = None, **kw: Any
+) -> Path:
     return write_connector(
         folder,
         {"spec": SPEC, "streams": {name: stream}},
@@ -113,7 +115,9 @@ def test_github_issues_full_name_is_escaped_as_one_segment(tmp_path: Path, api: 
     with pytest.raises(ConnectorError, match="404") as caught:
         Run(folder, {"base": api.url}, stream="issues")
     # before: the hint only said "check urlParams and the config values it uses"
-    assert "'%2F'" in (caught.value.hint or "") and "${parent.owner.login}/${parent.name}" in (caught.value.hint or "")
+    assert "'%2F'" in (caught.value.hint or "") and "${parent.owner.login}/${parent.name}" in (
+        caught.value.hint or ""
+    )
     assert api.paths("/repos/")[0] == "/repos/octo%2Fhello/issues?per_page=2"
 
 
@@ -129,7 +133,10 @@ def test_github_issues_with_duplicate_parent_across_pages(tmp_path: Path, api: R
 def test_github_since_incremental_two_runs(tmp_path: Path, api: RealAPIs) -> None:
     issues = issues_stream(
         "/repos/${parent.owner.login}/${parent.name}/issues",
-        scheduleParams={"scheduleStartParamName": "since", "scheduleStartParamFormat": "yyyy-MM-ddTHH:mm:ssK"},
+        scheduleParams={
+            "scheduleStartParamName": "since",
+            "scheduleStartParamFormat": "yyyy-MM-ddTHH:mm:ssK",
+        },
     )
     folder = github(tmp_path / "c", issues, capabilities=["batch_extract", "incremental"])
     # R014: the repos list cannot filter by time (true: GitHub's /user/repos has no since)
@@ -191,8 +198,13 @@ def test_elasticsearch_from_size_in_body(tmp_path: Path, api: RealAPIs) -> None:
         "urlParams": {"host": "${base}", "path": "/idx/_search", "method": "POST"},
         "bodyParams": {"query": {"match_all": {}}},
         "contentPath": {"path": "$.hits.hits", "overrideWrapperAttribute": ""},
-        "paginationParams": {"type": "OFFSET", "limitName": "size", "limitValue": 4, "offSetName": "from",
-                             "parameterType": "BODYPARAM"},
+        "paginationParams": {
+            "type": "OFFSET",
+            "limitName": "size",
+            "limitValue": 4,
+            "offSetName": "from",
+            "parameterType": "BODYPARAM",
+        },
     }
     folder = one(tmp_path / "c", stream, pk=["_id"])
     assert [f for f in findings(folder)] == []
@@ -205,8 +217,14 @@ def test_algolia_page_in_body(tmp_path: Path, api: RealAPIs) -> None:
         "urlParams": {"host": "${base}", "path": "/1/indexes/i/query", "method": "POST"},
         "bodyParams": {"params": "query=x"},
         "contentPath": {"path": "$.hits", "overrideWrapperAttribute": ""},
-        "paginationParams": {"type": "PAGE", "limitName": "hitsPerPage", "limitValue": 4, "pageParamName": "page",
-                             "endPageIndex": "$.nbPages", "parameterType": "BODYPARAM"},
+        "paginationParams": {
+            "type": "PAGE",
+            "limitName": "hitsPerPage",
+            "limitValue": 4,
+            "pageParamName": "page",
+            "endPageIndex": "$.nbPages",
+            "parameterType": "BODYPARAM",
+        },
     }
     folder = one(tmp_path / "c", stream, pk=["objectID"])
     assert [f for f in findings(folder)] == []
@@ -219,8 +237,13 @@ def test_hubspot_paging_next_after(tmp_path: Path, api: RealAPIs) -> None:
     stream = {
         "urlParams": {"host": "${base}", "path": "/crm/v3/objects/contacts"},
         "contentPath": {"path": "$.results", "overrideWrapperAttribute": ""},
-        "paginationParams": {"type": "CONTINUATION_TOKEN", "continuationTokenPath": "$.paging.next.after",
-                             "parameterName": "after", "limitName": "limit", "limitValue": 4},
+        "paginationParams": {
+            "type": "CONTINUATION_TOKEN",
+            "continuationTokenPath": "$.paging.next.after",
+            "parameterName": "after",
+            "limitName": "limit",
+            "limitValue": 4,
+        },
     }
     folder = one(tmp_path / "c", stream)
     assert [f for f in findings(folder)] == []
@@ -274,8 +297,13 @@ def test_expressions_in_header_and_body_follow_the_window_across_runs(tmp_path: 
             }
         },
         "contentPath": {"path": "$.hits.hits", "overrideWrapperAttribute": ""},
-        "paginationParams": {"type": "OFFSET", "limitName": "size", "limitValue": 4, "offSetName": "from",
-                             "parameterType": "BODYPARAM"},
+        "paginationParams": {
+            "type": "OFFSET",
+            "limitName": "size",
+            "limitValue": 4,
+            "offSetName": "from",
+            "parameterType": "BODYPARAM",
+        },
     }
     folder = write_connector(
         tmp_path / "c",
@@ -304,7 +332,10 @@ def test_child_of_an_incremental_parent(tmp_path: Path, api: RealAPIs) -> None:
     repos = {**REPOS_STREAM, "scheduleParams": {"scheduleStartParamName": "since"}}
     issues = issues_stream(
         "/repos/${parent.owner.login}/${parent.name}/issues",
-        scheduleParams={"scheduleStartParamName": "since", "scheduleStartParamFormat": "yyyy-MM-ddTHH:mm:ssK"},
+        scheduleParams={
+            "scheduleStartParamName": "since",
+            "scheduleStartParamFormat": "yyyy-MM-ddTHH:mm:ssK",
+        },
     )
     folder = write_connector(
         tmp_path / "c",
@@ -318,7 +349,13 @@ def test_child_of_an_incremental_parent(tmp_path: Path, api: RealAPIs) -> None:
     assert findings(folder) == []
     for expected in (ALL_ISSUES, ["cat/world#3", "octo/hello#5"]):
         api.requests.clear()
-        run = Run(folder, {"base": api.url}, stream="issues", incremental=True, state=StateStore(tmp_path / "s.json"))
+        run = Run(
+            folder,
+            {"base": api.url},
+            stream="issues",
+            incremental=True,
+            state=StateStore(tmp_path / "s.json"),
+        )
         assert sorted(d["id"] for d in run.data) == expected
         assert api.paths("/user/") == ["/user/repos?per_page=2", "/user/repos?per_page=2&page=2"]
 
@@ -370,7 +407,9 @@ def test_sigkill_link_child_of_link_parent_resumes(tmp_path: Path, api: RealAPIs
     assert len(ids) - len(ALL_ISSUES) <= 2 * kills
 
 
-def test_record_then_offline_replay_of_link_child_under_maximum_request(tmp_path: Path, api: RealAPIs) -> None:
+def test_record_then_offline_replay_of_link_child_under_maximum_request(
+    tmp_path: Path, api: RealAPIs
+) -> None:
     """`cdk test --record` of the GitHub connector (LINK parent, LINK child), then `cdk test` offline:
     the replay passes and the API sees no request. Then `cdk read` with maximumRequest=2 on the child,
     run again with the same --state while it exits 4: every issue exactly once."""
@@ -409,3 +448,44 @@ def test_record_then_offline_replay_of_link_child_under_maximum_request(tmp_path
             break
     assert codes == [4, 4, 0]  # 6 child requests (hello 3, empty 1, world 2), 2 per run
     assert sorted(json.loads(line)["data"]["id"] for line in lines) == ALL_ISSUES
+
+
+def test_booleans_and_nulls_in_query_and_headers_as_apis_expect(tmp_path: Path, api: RealAPIs) -> None:
+    """YAML ``archived: false`` goes out as ``archived=false`` (before: Python's ``False``); a header whose
+    expression gives null (ingestionStart on a full refresh) is left out (before: the text ``None``)."""
+    stream = {
+        "urlParams": {
+            "host": "${base}",
+            "path": "/crm/v3/objects/contacts",
+            "queryParams": {
+                "archived": False,
+                "flags": [True, "x"],
+                "updatedAfter": "@{pipeline().parameters.ingestionStart}",
+                "same": "@{equals(1, 1)}",
+            },
+        },
+        "headerParams": {
+            "X-Since": "@{pipeline().parameters.ingestionStart}",
+            "X-Debug": True,
+            "X-Full": "@{empty(pipeline()?.parameters?.ingestionStart)}",
+        },
+        "contentPath": {"path": "$.results", "overrideWrapperAttribute": ""},
+        "paginationParams": {
+            "type": "CONTINUATION_TOKEN",
+            "continuationTokenPath": "$.paging.next.after",
+            "parameterName": "after",
+            "limitName": "limit",
+            "limitValue": 4,
+        },
+    }
+    folder = one(tmp_path / "c", stream)
+    assert findings(folder) == []
+    run = Run(folder, {"base": api.url})
+    assert len(run.data) == len(CONTACTS)
+    for _, _, query, headers, _ in api.requests:
+        assert (
+            query["archived"] == ["false"] and query["flags"] == ["true", "x"] and query["same"] == ["true"]
+        )
+        assert "updatedAfter" not in query
+        assert "X-Since" not in headers
+        assert headers["X-Debug"] == "true" and headers["X-Full"] == "true"
