@@ -178,6 +178,12 @@ class _Handler(BaseHTTPRequestHandler):
                 nxt = f"http://{self.headers['Host']}{path}?limit={limit}&page_info=tok{start + limit}"
                 headers["Link"] = f'<{nxt}>; rel="next"'
             return self._send(200, {"orders": chunk}, headers)
+        if path == "/crm/v3/properties/contacts":  # HubSpot's property list: the metadata of contacts
+            fields = [
+                {"name": "email", "type": "string", "label": "Email"},
+                {"name": "age", "type": "number"},
+            ]
+            return self._send(200, {"results": fields})
         if path == "/crm/v3/objects/contacts":
             limit = int(q.get("limit", ["10"])[0])
             start = int(q["after"][0]) - 500 if "after" in q else 0

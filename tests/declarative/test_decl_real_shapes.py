@@ -494,3 +494,35 @@ def test_booleans_and_nulls_in_query_and_headers_as_apis_expect(tmp_path: Path, 
         assert "updatedAfter" not in query
         assert "X-Since" not in headers
         assert headers["X-Debug"] == "true" and headers["X-Full"] == "true"
+
+
+def test_metadata_request_evaluates_header_expressions(tmp_path: Path, api: RealAPIs) -> None:
+    """HubSpot's /crm/v3/properties/contacts as schemaParams: the stream's header expressions are
+    evaluated for that request too (before: sent as the text '@{...}')."""
+    from cdk.connector import instantiate, load_connector_class
+    from cdk.sdk.http import ConnectorSession
+
+    stream = {
+        "urlParams": {"host": "${base}", "path": "/crm/v3/objects/contacts"},
+        "headerParams": {"X-Window": "@{coalesce(pipeline()?.parameters?.ingestionStart, 'full')}"},
+        "contentPath": {"path": "$.results", "overrideWrapperAttribute": ""},
+        "schemaParams": {
+            "path": "/crm/v3/properties/contacts",
+            "fieldsPath": "$.results",
+            "descriptionKey": "label",
+            "target": "properties",
+            "headerParams": {"X-Meta": "@{toUpper('yes')}"},
+        },
+    }
+    folder = one(tmp_path / "c", stream)
+    assert findings(folder) == []
+    project = Project.load(folder)
+    cls = load_connector_class(project)
+    session = ConnectorSession(allowed_hosts=project.manifest.allowed_hosts)
+    source = instantiate(project, cls, {"name": "t", "base": api.url}, stream="s", session=session)
+    schema = source.get_json_schema("s")
+    assert schema is not None
+    assert set(schema["properties"]["properties"]["properties"]) == {"email", "age"}
+    (_, path, _, headers, _) = api.requests[-1]
+    assert path == "/crm/v3/properties/contacts"
+    assert headers["X-Window"] == "full" and headers["X-Meta"] == "YES"
