@@ -205,6 +205,14 @@ class _Handler(BaseHTTPRequestHandler):
             start, size = body["from"], body["size"]
             hits = DOCS[start : start + size]
             return self._send(200, {"took": 1, "hits": {"total": {"value": len(DOCS)}, "hits": hits}})
+        if path == "/crm/v3/objects/contacts/search":  # HubSpot search: the cursor goes in the body
+            limit = body["limit"]
+            start = int(body["after"]) - 500 if body.get("after") else 0
+            chunk = CONTACTS[start : start + limit]
+            out: dict[str, Any] = {"total": len(CONTACTS), "results": chunk}
+            if start + limit < len(CONTACTS):
+                out["paging"] = {"next": {"after": str(500 + start + limit)}}
+            return self._send(200, out)
         if path == "/1/indexes/i/query":
             page, per = body["page"], body["hitsPerPage"]
             hits = [{"objectID": d["_id"]} for d in DOCS[page * per : (page + 1) * per]]

@@ -526,3 +526,26 @@ def test_metadata_request_evaluates_header_expressions(tmp_path: Path, api: Real
     (_, path, _, headers, _) = api.requests[-1]
     assert path == "/crm/v3/properties/contacts"
     assert headers["X-Window"] == "full" and headers["X-Meta"] == "YES"
+
+
+def test_hubspot_search_cursor_in_post_body(tmp_path: Path, api: RealAPIs) -> None:
+    stream = {
+        "urlParams": {"host": "${base}", "path": "/crm/v3/objects/contacts/search", "method": "POST"},
+        "bodyParams": {"filterGroups": [], "sorts": ["id"]},
+        "contentPath": {"path": "$.results", "overrideWrapperAttribute": ""},
+        "paginationParams": {
+            "type": "CONTINUATION_TOKEN",
+            "continuationTokenPath": "$.paging.next.after",
+            "parameterName": "after",
+            "limitName": "limit",
+            "limitValue": 4,
+            "parameterType": "BODYPARAM",
+        },
+    }
+    folder = one(tmp_path / "c", stream)
+    assert findings(folder) == []
+    run = Run(folder, {"base": api.url})
+    assert [d["id"] for d in run.data] == [c["id"] for c in CONTACTS]
+    bodies = [b for *_, b in api.requests]
+    assert bodies[0] == {"filterGroups": [], "sorts": ["id"], "limit": 4}
+    assert [b.get("after") for b in bodies] == [None, "504", "508"]
