@@ -159,7 +159,7 @@ class ChildReader:
         else:
             cursors = dict(own.get("cursors") or {}) if incremental else {}
         window_end = state.get("window_end")
-        if window_end is None and source.plan.schedule is not None:
+        if window_end is None and (source.plan.schedule is not None or source.plan.dynamic):
             window_end = source._now().isoformat()  # one window for every partition of this read
         parent_at: dict[str, Any] | None = state.get("parent")
         parts: dict[str, dict[str, Any]] = dict(state.get("partitions") or {})

@@ -838,7 +838,7 @@ class DeclarativeSource(AbstractSource):
         if nxt:
             nxt["requests"] = requests_done
             nxt["n"] = int(state.get("n", 0)) + len(records)
-            if plan.schedule is not None:
+            if plan.schedule is not None or plan.dynamic:  # ingestionEnd too: one window for every page
                 nxt["window_end"] = end.isoformat()
         return SourceIteration(records=records, next_pagination=nxt)
 

@@ -549,3 +549,42 @@ def test_hubspot_search_cursor_in_post_body(tmp_path: Path, api: RealAPIs) -> No
     bodies = [b for *_, b in api.requests]
     assert bodies[0] == {"filterGroups": [], "sorts": ["id"], "limit": 4}
     assert [b.get("after") for b in bodies] == [None, "504", "508"]
+
+
+def test_ingestion_end_is_one_instant_for_every_page_without_schedule_params(
+    tmp_path: Path, api: RealAPIs
+) -> None:
+    """An Elasticsearch range ``lt: ingestionEnd`` paged by from/size: every page must ask for the same
+    window, or the result set shifts under the offsets. Requests are spaced 1 s apart on the virtual
+    clock (delayRequestMillis); before, each page sent the time of its own request."""
+    stream = {
+        "urlParams": {"host": "${base}", "path": "/idx/_search", "method": "POST"},
+        "bodyParams": {"query": {"range": {"ts": {"lt": "@{pipeline().parameters.ingestionEnd}"}}}},
+        "contentPath": {"path": "$.hits.hits", "overrideWrapperAttribute": ""},
+        "paginationParams": {
+            "type": "OFFSET",
+            "limitName": "size",
+            "limitValue": 4,
+            "offSetName": "from",
+            "parameterType": "BODYPARAM",
+            "delayRequestMillis": 1000,
+        },
+    }
+    folder = one(tmp_path / "c", stream, pk=["_id"])
+    run = Run(folder, {"base": api.url})
+    assert len(run.data) == len(DOCS)
+    ends = [b["query"]["range"]["ts"]["lt"] for *_, b in api.requests]
+    assert len(ends) == 4 and set(ends) == {"2026-01-01T00:00:00Z"}
+    # a read resumed from a checkpoint keeps that window too
+    api.requests.clear()
+    from cdk.sdk.runner import StateStore
+
+    store = StateStore(tmp_path / "state.json")
+    Run(folder, {"base": api.url}, state=store, max_iterations=2, allow_partial=True)
+    import json
+
+    saved = json.loads((tmp_path / "state.json").read_text())["streams"]["s"]["pagination"]
+    assert saved["window_end"] == "2026-01-01T00:00:00+00:00"
+    Run(folder, {"base": api.url}, state=StateStore(tmp_path / "state.json"))
+    ends = [b["query"]["range"]["ts"]["lt"] for *_, b in api.requests]
+    assert set(ends) == {"2026-01-01T00:00:00Z"}, ends
