@@ -66,6 +66,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "R033": ("warning", "a parent field cannot be checked: the parent stream's schema is unknown or open"),
     "R034": ("error", "${parent.x} is used by a stream that declares no parent"),
     "R035": ("warning", "parent is declared but the requests use none of its values"),
+    "R036": ("error", "a parent field is an object or an array in the parent stream's schema"),
 }
 
 

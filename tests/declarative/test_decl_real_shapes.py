@@ -588,3 +588,29 @@ def test_ingestion_end_is_one_instant_for_every_page_without_schedule_params(
     Run(folder, {"base": api.url}, state=StateStore(tmp_path / "state.json"))
     ends = [b["query"]["range"]["ts"]["lt"] for *_, b in api.requests]
     assert set(ends) == {"2026-01-01T00:00:00Z"}, ends
+
+
+def test_validate_catches_a_parent_object_field_at_its_line(tmp_path: Path) -> None:
+    """``${parent.owner}`` where the repos schema says owner is an object: the read would stop with
+    InvalidResponseError at the first repo; before, cdk validate said nothing."""
+    issues = issues_stream("/repos/${parent.owner}/${parent.name}/issues")
+    issues["parent"] = {"stream": "repos", "fields": {"who": "owner"}}
+    issues["headerParams"] = {"X-Who": "${who}"}
+    folder = github(tmp_path / "c", issues)
+    text = (folder / "connector.yaml").read_text()
+    found = [(f.rule, f.line, f.column, f.message) for f in findings(folder)]
+    lines = text.splitlines()
+    # once per field, at its first use: parent.fields.who
+    assert len(found) == 1 and found[0][0] == "R036", found
+    _, line, column, message = found[0]
+    assert "parent field 'owner' is an object in the schema of stream 'repos'" in message
+    assert lines[line - 1][column:].startswith("who: owner")
+    # without the mapping: at the path that names ${parent.owner}
+    plain = github(tmp_path / "plain", issues_stream("/repos/${parent.owner}/${parent.name}/issues"))
+    found = [(f.rule, f.line, f.column) for f in findings(plain)]
+    plain_lines = (plain / "connector.yaml").read_text().splitlines()
+    assert [r for r, *_ in found] == ["R036"]
+    assert plain_lines[found[0][1] - 1][found[0][2] :].startswith("path: /repos/${parent.owner}/")
+    # the same parent field named inside the object is fine
+    ok = github(tmp_path / "ok", issues_stream("/repos/${parent.owner.login}/${parent.name}/issues"))
+    assert findings(ok) == []
