@@ -614,3 +614,33 @@ def test_validate_catches_a_parent_object_field_at_its_line(tmp_path: Path) -> N
     # the same parent field named inside the object is fine
     ok = github(tmp_path / "ok", issues_stream("/repos/${parent.owner.login}/${parent.name}/issues"))
     assert findings(ok) == []
+
+
+def test_child_since_from_an_expression_per_partition_across_runs(tmp_path: Path, api: RealAPIs) -> None:
+    """GitHub's ``since`` written as an expression instead of scheduleParams: each repo's own cursor on
+    the second run, nothing (a null parameter is not sent) on the first request of a full refresh."""
+    from cdk.sdk.runner import StateStore
+
+    issues = issues_stream("/repos/${parent.owner.login}/${parent.name}/issues")
+    issues["urlParams"]["queryParams"] = {"since": "@{pipeline().parameters.ingestionStart}"}
+    issues["headerParams"] = {"X-Until": "@{pipeline().parameters.ingestionEnd}"}
+    folder = github(tmp_path / "c", issues, capabilities=["batch_extract", "incremental"])
+    assert [f.rule for f in findings(folder)] == ["R014"]  # repos only: it has no time filter
+    full = Run(folder, {"base": api.url}, stream="issues")
+    assert sorted(d["id"] for d in full.data) == ALL_ISSUES
+    assert all("since" not in q for _, p, q, _, _ in api.requests if p.startswith("/repos/"))
+    for expected in (ALL_ISSUES, ["cat/world#3", "octo/hello#5"]):
+        api.requests.clear()
+        run = Run(
+            folder, {"base": api.url}, stream="issues", incremental=True, state=StateStore(tmp_path / "s")
+        )
+        assert sorted(d["id"] for d in run.data) == expected
+    since = {
+        p: q["since"][0] for _, p, q, _, _ in api.requests if p.startswith("/repos/") and "page" not in q
+    }
+    assert since == {
+        "/repos/octo/hello/issues": "2024-01-05T00:00:00Z",
+        "/repos/octo/empty/issues": "1970-01-01T00:00:00Z",
+        "/repos/cat/world/issues": "2024-01-03T00:00:00Z",
+    }
+    assert {h["X-Until"] for *_, h, _ in api.requests if "X-Until" in h} == {"2026-01-01T00:00:00Z"}
