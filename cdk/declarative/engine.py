@@ -795,6 +795,8 @@ class DeclarativeSource(AbstractSource):
             headers=headers or None,
             json=body if plan.method == "POST" and body is not None and not isinstance(body, str) else None,
             data=body if plan.method == "POST" and isinstance(body, str) else None,
+            # a source's POST is a query (a search, a GraphQL read): retried on 429/5xx like a GET
+            retry=True if plan.method == "POST" else None,
         )
         self._run_requests += 1
         if kind == "LINK":

@@ -9,7 +9,8 @@
   "has_more": bool}``.
 * Shopify: ``GET /admin/orders.json?limit=N&status=any`` on the first page; later pages are
   ``?limit=N&page_info=TOKEN`` only: any other parameter beside page_info answers 400, as Shopify does.
-* Elasticsearch: ``POST /idx/_search`` body ``{"query": ..., "from": F, "size": S}`` -> ``{"hits": {"total":
+* Elasticsearch: ``POST /idx/_search`` body ``{"query": {"range": {"ts": {"gt" | "gte", "lt"}}}, "from": F, "size": S}``
+  (the range is applied; ``/idx/_search`` answers 429/500 as ``fail`` lists, once each) -> ``{"hits": {"total":
   {"value": T}, "hits": [{"_id", "_source"}]}}``; Algolia-like ``POST /1/indexes/i/query`` body ``{"params":
   ..., "page": P, "hitsPerPage": H}`` -> ``{"hits": [...], "page": P, "nbPages": N}``.
 * HubSpot: ``GET /crm/v3/objects/contacts?limit=N[&after=TOKEN]`` -> ``{"results": [...], "paging":
@@ -55,6 +56,8 @@ class RealAPIs:
         self.repos = list(REPOS)
         self.repos_dupes = False
         self.delay = 0.0  # seconds each answer waits (crash tests kill a reader mid-request)
+        self.docs = list(DOCS)
+        self.grow = False  # each search from 0 after the first adds a newer document (data that moves on)
         self._server: ThreadingHTTPServer | None = None
 
     @property
@@ -67,6 +70,8 @@ class RealAPIs:
         self.repos = list(REPOS)
         self.repos_dupes = False
         self.delay = 0.0
+        self.docs = list(DOCS)
+        self.grow = False
         return self
 
     def paths(self, prefix: str = "") -> list[str]:
@@ -203,7 +208,20 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(400, {"error": "no query string expected"})
         if path == "/idx/_search":
             start, size = body["from"], body["size"]
-            hits = DOCS[start : start + size]
+            if self.fake.grow and start == 0 and any(p == path for _, p, *_ in self.fake.requests[:-1]):
+                n = len(self.fake.docs)
+                self.fake.docs.append(
+                    {"_id": f"d{n}", "_source": {"n": n, "ts": f"2024-02-{n:02d}T00:00:00Z"}}
+                )
+            window = ((body.get("query") or {}).get("range") or {}).get("ts") or {}
+            docs = [
+                d
+                for d in self.fake.docs
+                if (window.get("gte") is None or d["_source"]["ts"] >= window["gte"])
+                and (window.get("gt") is None or d["_source"]["ts"] > window["gt"])
+                and (window.get("lt") is None or d["_source"]["ts"] < window["lt"])
+            ]
+            hits = docs[start : start + size]
             return self._send(200, {"took": 1, "hits": {"total": {"value": len(DOCS)}, "hits": hits}})
         if path == "/crm/v3/objects/contacts/search":  # HubSpot search: the cursor goes in the body
             limit = body["limit"]

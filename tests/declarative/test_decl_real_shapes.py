@@ -644,3 +644,101 @@ def test_child_since_from_an_expression_per_partition_across_runs(tmp_path: Path
         "/repos/cat/world/issues": "2024-01-03T00:00:00Z",
     }
     assert {h["X-Until"] for *_, h, _ in api.requests if "X-Until" in h} == {"2026-01-01T00:00:00Z"}
+
+
+def test_cdk_test_records_and_replays_a_post_search_connector(tmp_path: Path, api: RealAPIs) -> None:
+    """An Elasticsearch connector (POST, from/size in the body, a range on ingestionStart/End, a dotted
+    cursor ``_source.ts``) passes `cdk test --record` and then `cdk test` offline. Before: the standard
+    error tests failed (a POST answered 429/500 was not retried), and incremental[s] called every record
+    of the second read "not newer" (``_source.ts=None``: the dotted cursor was read as one key)."""
+    import json
+    import subprocess
+    import sys
+
+    stream = {
+        "urlParams": {"host": "${base}", "path": "/idx/_search", "method": "POST"},
+        "bodyParams": {
+            "query": {
+                "range": {
+                    "ts": {
+                        "gt": "@{pipeline().parameters.ingestionStart}",
+                        "lt": "@{pipeline().parameters.ingestionEnd}",
+                    }
+                }
+            }
+        },
+        "contentPath": {"path": "$.hits.hits", "overrideWrapperAttribute": ""},
+        "paginationParams": {
+            "type": "OFFSET",
+            "limitName": "size",
+            "limitValue": 4,
+            "offSetName": "from",
+            "parameterType": "BODYPARAM",
+        },
+    }
+    folder = write_connector(
+        tmp_path / "c",
+        {"spec": SPEC, "streams": {"s": stream}},
+        streams=[{"name": "s", "primary_key": ["_id"], "cursor_field": "_source.ts"}],
+        capabilities=["batch_extract", "incremental"],
+    )
+    (folder / "secrets").mkdir()
+    (folder / "secrets" / "config.json").write_text(json.dumps({"name": "es", "base": api.url}))
+
+    def cdk(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cdk", "test", "--format", "json", *args],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    recorded = cdk("--record", "all")
+    assert recorded.returncode == 0, recorded.stdout[-3000:] + recorded.stderr
+    api.requests.clear()
+    replayed = cdk()
+    assert replayed.returncode == 0, replayed.stdout[-3000:] + replayed.stderr
+    assert api.requests == []
+    report = json.dumps(json.loads(replayed.stdout))
+    for name in ("incremental[s]", "errors[429-retry-after]", "errors[500-once]", "read[s]"):
+        assert name in report
+
+
+def test_standard_incremental_check_reads_a_dotted_cursor(tmp_path: Path, api: RealAPIs) -> None:
+    """cdk test's incremental check on data that moved on between its two reads: the new document's
+    ``_source.ts`` is newer. Before: it was read as the top-level key '_source.ts' (None), so the check
+    failed with "returned 1 record(s) that are not newer: ... _source.ts=None"."""
+    from cdk.connector import instantiate, load_connector_class
+    from cdk.sdk.http import ConnectorSession
+    from cdk.testing.standard import check_incremental
+
+    stream = {
+        "urlParams": {"host": "${base}", "path": "/idx/_search", "method": "POST"},
+        "bodyParams": {"query": {"range": {"ts": {"gt": "@{pipeline().parameters.ingestionStart}"}}}},
+        "contentPath": {"path": "$.hits.hits", "overrideWrapperAttribute": ""},
+        "paginationParams": {
+            "type": "OFFSET",
+            "limitName": "size",
+            "limitValue": 4,
+            "offSetName": "from",
+            "parameterType": "BODYPARAM",
+        },
+    }
+    folder = write_connector(
+        tmp_path / "c",
+        {"spec": SPEC, "streams": {"s": stream}},
+        streams=[{"name": "s", "primary_key": ["_id"], "cursor_field": "_source.ts"}],
+        capabilities=["batch_extract", "incremental"],
+    )
+    project = Project.load(folder)
+    cls = load_connector_class(project)
+    api.grow = True
+
+    def make() -> Any:
+        session = ConnectorSession(allowed_hosts=project.manifest.allowed_hosts)
+        return instantiate(project, cls, {"name": "t", "base": api.url}, stream="s", session=session)
+
+    first, second = check_incremental(make, "s", "_source.ts")
+    assert len(first.records) == len(DOCS)
+    assert [rec.data["_id"] for _, _, rec in second.records] == [f"d{len(DOCS)}"]
