@@ -66,6 +66,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "R033": ("warning", "a parent field cannot be checked: the parent stream's schema is unknown or open"),
     "R034": ("error", "${parent.x} is used by a stream that declares no parent"),
     "R035": ("warning", "parent is declared but the requests use none of its values"),
+    "R036": ("error", "a parent field is an object or an array in the parent stream's schema"),
 }
 
 
@@ -367,6 +368,13 @@ def _check_host(project: Project, name: str, stream: StreamSpec, add: Any) -> No
         )
 
 
+def _reads_window_start(stream: StreamSpec) -> bool:
+    """Whether the request filters by time itself: a pipeline expression reads ``ingestionStart``."""
+    from cdk.declarative.templating import template_strings
+
+    return any("ingestionstart" in text.lower() for _, text, _ in template_strings(stream))
+
+
 def _check_schedule(name: str, stream: StreamSpec, incremental: bool, add: Any) -> None:
     from cdk.declarative.engine import SCHEDULE_QUERY, walk_strings
 
@@ -392,7 +400,7 @@ def _check_schedule(name: str, stream: StreamSpec, incremental: bool, add: Any) 
         add(
             "R009", name, ("urlParams",), "{SCHEDULE_QUERY} is used but scheduleParams is not of type ADVANCE"
         )
-    if incremental and s is None:
+    if incremental and s is None and not _reads_window_start(stream):
         add(
             "R014",
             name,

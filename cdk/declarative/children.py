@@ -159,7 +159,7 @@ class ChildReader:
         else:
             cursors = dict(own.get("cursors") or {}) if incremental else {}
         window_end = state.get("window_end")
-        if window_end is None and source.plan.schedule is not None:
+        if window_end is None and (source.plan.schedule is not None or source.plan.dynamic):
             window_end = source._now().isoformat()  # one window for every partition of this read
         parent_at: dict[str, Any] | None = state.get("parent")
         parts: dict[str, dict[str, Any]] = dict(state.get("partitions") or {})
@@ -179,6 +179,10 @@ class ChildReader:
         key, values = todo[0]
         entry = parts.get(key) or {}
         child_pagination = entry.get("pagination")
+        if child_pagination is None:
+            # a partition's pages are their own sequence: a Link seen in another partition (the same
+            # parent value again on a later parent page) is no loop
+            source._fetched.clear()
         if child_pagination is None and window_end is not None:
             child_pagination = {"window_end": window_end}
         start: datetime | None = None

@@ -152,6 +152,28 @@ class Renderer:
         return value
 
 
+def _query_value(value: Any) -> Any:
+    """A query parameter's value for the URL: booleans as ``true``/``false`` (YAML ``archived: false``
+    must not reach the API as Python's ``False``), each element of a list (a repeated parameter) too."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return [_query_value(v) for v in value]
+    return value
+
+
+def query_values(query: dict[str, Any]) -> dict[str, Any]:
+    """The query parameters as sent (a null one is left out by the HTTP client)."""
+    return {k: _query_value(v) for k, v in query.items()}
+
+
+def header_values(headers: dict[Any, Any]) -> dict[str, str]:
+    """The headers as sent: a null value (``@{pipeline().parameters.ingestionStart}`` on a full refresh)
+    leaves the header out, as a null query parameter is left out; other values as ``concat()`` writes them
+    (``true``, not Python's ``True``)."""
+    return {str(k): to_text(v) for k, v in headers.items() if v is not None}
+
+
 def _place_schedule(value: Any, query: str) -> Any:
     token = "{" + SCHEDULE_QUERY + "}"
     if isinstance(value, str):
@@ -460,8 +482,8 @@ class StreamPlan:
         if path and not path.startswith("/"):
             path = "/" + path
         self.url_template = host + path
-        self.query = render.deep(parts["queryParams"], "urlParams.queryParams")
-        self.headers = {str(k): str(v) for k, v in render.deep(parts["headerParams"], "headerParams").items()}
+        self.query = query_values(render.deep(parts["queryParams"], "urlParams.queryParams"))
+        self.headers = header_values(render.deep(parts["headerParams"], "headerParams"))
         body = parts["bodyParams"]
         self.body = render.deep(body, "bodyParams") if body is not None else None
         self.schedule_in = {
@@ -773,6 +795,8 @@ class DeclarativeSource(AbstractSource):
             headers=headers or None,
             json=body if plan.method == "POST" and body is not None and not isinstance(body, str) else None,
             data=body if plan.method == "POST" and isinstance(body, str) else None,
+            # a source's POST is a query (a search, a GraphQL read): retried on 429/5xx like a GET
+            retry=True if plan.method == "POST" else None,
         )
         self._run_requests += 1
         if kind == "LINK":
@@ -780,10 +804,17 @@ class DeclarativeSource(AbstractSource):
             if response.request is not None and response.request.url:
                 self._fetched.add(response.request.url.partition("#")[0])
         if response.status_code >= 400:
+            hint = "check urlParams and the config values it uses"
+            if "%2f" in urlsplit(url).path.lower() and placeholders(plan.spec.urlParams.path):
+                hint = (
+                    "a placeholder value holding '/' went into urlParams.path as one segment ('%2F'); if the API "
+                    "wants it as several segments, place its parts (/repos/${parent.owner.login}/${parent.name}, "
+                    "not /repos/${parent.full_name}); see docs/declarative.md"
+                )
             raise ConnectorError(
                 f"stream '{plan.name}': {plan.method} {_safe_url(response.url)} answered {response.status_code} "
                 f"{response.reason}: {response.text[:200]}",
-                hint="check urlParams and the config values it uses",
+                hint=hint,
             )
         try:
             doc = self._loads(response.content)
@@ -809,7 +840,7 @@ class DeclarativeSource(AbstractSource):
         if nxt:
             nxt["requests"] = requests_done
             nxt["n"] = int(state.get("n", 0)) + len(records)
-            if plan.schedule is not None:
+            if plan.schedule is not None or plan.dynamic:  # ingestionEnd too: one window for every page
                 nxt["window_end"] = end.isoformat()
         return SourceIteration(records=records, next_pagination=nxt)
 
@@ -942,8 +973,10 @@ __all__ = [
     "Renderer",
     "StreamPlan",
     "parent_references",
+    "header_values",
     "parse_end_value",
     "placeholders",
+    "query_values",
     "request_strings",
     "walk_strings",
     "with_body_params",

@@ -160,9 +160,28 @@ def default_target(spec: StreamSpec) -> str:
     )
 
 
+def _evaluated_headers(session: Any, spec: StreamSpec, values: dict[str, Any]) -> dict[str, Any]:
+    """The stream's headers and schemaParams.headerParams with their pipeline expressions evaluated as a
+    full refresh's first request would (``ingestionStart`` null, ``ingestionEnd`` now), so an
+    ``@{...}`` header never reaches the metadata endpoint as text."""
+    from datetime import datetime, timezone
+
+    from cdk.declarative.expressions import Context, evaluate_all
+    from cdk.declarative.templating import origin_lookup, run_parameters
+
+    assert spec.schemaParams is not None
+    headers = {**spec.headerParams, **spec.schemaParams.headerParams}
+    clock = getattr(session, "clock", None)
+    stamp = clock.time() if clock is not None else datetime.now(timezone.utc).timestamp()
+    now = datetime.fromtimestamp(stamp, tz=timezone.utc)
+    ctx = Context(run_parameters(values, None, now), now)
+    out: dict[str, Any] = evaluate_all(headers, ctx, origin_lookup(None), ("headerParams",))
+    return out
+
+
 def fetch_properties(session: Any, spec: StreamSpec, values: dict[str, Any], stream: str) -> dict[str, Any]:
     """Ask the metadata endpoint (one request through ``session``) for the stream's field properties."""
-    from cdk.declarative.engine import Renderer
+    from cdk.declarative.engine import Renderer, header_values, query_values
     from cdk.sdk.http import _safe_url  # the query string may hold an API key: never print it
 
     params = spec.schemaParams
@@ -172,12 +191,12 @@ def fetch_properties(session: Any, spec: StreamSpec, values: dict[str, Any], str
     path = render.text(params.path, escape=True, where="schemaParams.path")
     if path and not path.startswith("/"):
         path = "/" + path
-    headers = render.deep({**spec.headerParams, **params.headerParams}, "schemaParams.headerParams")
+    headers = render.deep(_evaluated_headers(session, spec, values), "schemaParams.headerParams")
     response = session.request(
         params.method,
         host + path,
-        params=render.deep(params.queryParams, "schemaParams.queryParams") or None,
-        headers={str(k): str(v) for k, v in headers.items()} or None,
+        params=query_values(render.deep(params.queryParams, "schemaParams.queryParams")) or None,
+        headers=header_values(headers) or None,
     )
     if response.status_code >= 400:
         raise ConnectorError(

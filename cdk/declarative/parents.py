@@ -41,6 +41,35 @@ def schema_has(schema: dict[str, Any] | None, field: str, wrapper: str | None) -
     return UNKNOWN if unknown else False
 
 
+def schema_node(schema: dict[str, Any] | None, field: str, wrapper: str | None) -> dict[str, Any] | None:
+    """The schema the dotted ``field`` has (at the top, else inside the wrapper); None when not declared."""
+    if not isinstance(schema, dict):
+        return None
+    for parts in [field.split(".")] + ([[wrapper, *field.split(".")]] if wrapper else []):
+        node: Any = schema
+        for part in parts:
+            props = node.get("properties") if isinstance(node, dict) else None
+            if not isinstance(props, dict) or part not in props:
+                node = None
+                break
+            node = props[part]
+        if isinstance(node, dict):
+            return node
+    return None
+
+
+def _only_containers(node: dict[str, Any] | None) -> str | None:
+    """'object' or 'array' when the schema admits nothing else (no string, number, boolean); else None."""
+    if node is None:
+        return None
+    kinds = node.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds
+    if not isinstance(kinds, list) or not kinds:
+        return None
+    rest = {k for k in kinds if k != "null"}
+    return next(iter(rest)) if rest and rest <= {"object", "array"} and len(rest) == 1 else None
+
+
 def _key_wrapper(stream: StreamSpec) -> str | None:
     """The wrapper the engine looks inside for a field that is not at the top of the record."""
     from cdk.declarative.engine import wrapper_name
@@ -158,7 +187,17 @@ def _check_fields(
             continue
         checked.add(field)
         found = schema_has(schema, field, wrapper)
-        if found is False:
+        container = _only_containers(schema_node(schema, field, wrapper)) if found else None
+        if container is not None:
+            add(
+                "R036",
+                name,
+                where,
+                f"parent field '{field}' is an {container} in the schema of stream '{parent.stream}': a "
+                "placeholder needs a string or a number (the read would stop at the first parent record)",
+                f"name a field inside it with a dotted name ('{field}.id', '{field}.login')",
+            )
+        elif found is False:
             add(
                 "R032",
                 name,

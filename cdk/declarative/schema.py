@@ -52,7 +52,12 @@ def record_schema(stream: StreamSpec, custom: dict[str, Any] | None) -> dict[str
             parent, node = node, props[name]
         if isinstance(node, dict) and node.get("type") == "array":
             item = node.get("items", OBJECT)
-            carried = {k: v for k, v in (parent.get("properties") or {}).items() if k != (names or ("",))[-1]}
+            if (
+                parent is not None
+            ):  # none when the array is the response itself (contentPath $, GitHub's lists)
+                carried = {
+                    k: v for k, v in (parent.get("properties") or {}).items() if k != (names or ("",))[-1]
+                }
         elif node is None or node is custom:
             item = custom  # already the schema of one item
     item = _item_filtered(item, content)

@@ -115,6 +115,15 @@ def _pk_value(data: dict[str, Any], key: str) -> Any:
     return value
 
 
+def _cursor_value(rec: Any, cursor_field: str) -> Any:
+    """A record's cursor as the runner reads it: the field (dotted for nested: ``member.last_changed``),
+    else the timestamp the source gave the record (a declarative cursor found inside the wrapper)."""
+    value = _pk_value(rec.data, cursor_field)
+    if value is None and getattr(rec, "timestamp", None) is not None:
+        return rec.timestamp.isoformat()
+    return value
+
+
 def check_records(project: Project, result: ReadResult) -> None:
     """≥1 record; each valid against the stream schema; primary keys present and unique."""
     stream = result.stream
@@ -176,7 +185,7 @@ def check_incremental(
         raise StandardTestFailure(
             f"stream '{stream}': incremental state did not advance after {len(first.records)} records — "
             f"no usable cursor '{cursor_field}' (e.g. {where(p, i, rec)} has {cursor_field}="
-            f"{rec.data.get(cursor_field)!r}); the cursor must be a date-time or epoch value"
+            f"{_cursor_value(rec, cursor_field)!r}); the cursor must be a date-time or epoch value"
         )
     second = read_stream(
         make_conn(), stream, max_pages=max_pages, state=state, incremental=True, cursor_field=cursor_field
@@ -185,9 +194,9 @@ def check_incremental(
     assert cut is not None
     older = []
     for page, pos, rec in second.records:
-        value = parse_instant(rec.data.get(cursor_field))
+        value = parse_instant(_cursor_value(rec, cursor_field))
         if value is None or value <= cut:
-            older.append(f"{where(page, pos, rec)}: {cursor_field}={rec.data.get(cursor_field)!r}")
+            older.append(f"{where(page, pos, rec)}: {cursor_field}={_cursor_value(rec, cursor_field)!r}")
     if older:
         raise StandardTestFailure(
             f"stream '{stream}': the second incremental read (state {cursor_field} > {last}) returned "

@@ -93,6 +93,10 @@ EXAMPLES: dict[str, tuple[str, str]] = {
         "parent: {stream: campaigns}\nurlParams: {path: /reports}",
         "parent: {stream: campaigns}\nurlParams: {path: '/reports/${parent.id}'}",
     ),
+    "R036": (
+        "urlParams: {path: '/repos/${parent.owner}/${parent.name}/issues'}   # owner is an object",
+        "urlParams: {path: '/repos/${parent.owner.login}/${parent.name}/issues'}",
+    ),
 }
 
 RULES = [
