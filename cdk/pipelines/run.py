@@ -455,15 +455,22 @@ class _DeliveringSink:
     Streams are read concurrently, but a destination sees one ``write`` at a time (``lock``): no
     destination has to be thread-safe."""
 
-    def __init__(self, dest: Any, result: StreamResult, lock: threading.Lock) -> None:
+    def __init__(
+        self, dest: Any, result: StreamResult, lock: threading.Lock, stop: threading.Event | None = None
+    ) -> None:
         self.dest = dest
         self.lock = lock
+        self.stop = stop or threading.Event()
         self.result = result
         self.max_records, self.max_bytes = limits_of(dest)
         self.name = type(dest).__name__
 
     def __call__(self, stream: str, records: list[SourceRecord]) -> None:
         for target, batch in split_batches(stream, records, self.max_records, self.max_bytes):
+            if (
+                self.stop.is_set()
+            ):  # Ctrl-C in the main thread: no further batch, the state stays before this page
+                raise KeyboardInterrupt
             where = (
                 f"destination {self.name}, stream '{stream}', target '{target}', "
                 f"batch {self.result.batches + 1} ({len(batch)} records, ids {batch[0].id}..{batch[-1].id})"
@@ -565,6 +572,7 @@ def run_pipeline(
         for stream in chosen:  # the sql destination upserts on each stream's primary key
             declare(stream, primary_key=source.primary_key(stream))
     lock = threading.Lock()
+    stop = threading.Event()  # set on Ctrl-C: every stream stops before its next batch
     state = _LockedStateStore(state_file, dest, lock)
     rewind = getattr(dest, "rewind", None)
     if callable(rewind):
@@ -577,7 +585,7 @@ def run_pipeline(
             for stream in chosen:
                 result.streams.append(
                     _run_stream(
-                        source, stream, dest, state, lock, ignore_checkpoint, on_progress, count_totals
+                        source, stream, dest, state, lock, ignore_checkpoint, on_progress, count_totals, stop
                     )
                 )
         else:
@@ -595,15 +603,27 @@ def run_pipeline(
                         ignore_checkpoint,
                         on_progress,
                         count_totals,
+                        stop,
                     )
                     for s in chosen
                 ]
-                errors = []
+                errors: list[BaseException] = []
                 for future in futures:
-                    try:
-                        result.streams.append(future.result())
-                    except BaseException as exc:  # noqa: BLE001 - the other streams finish; then report
-                        errors.append(exc)
+                    while True:
+                        try:
+                            result.streams.append(future.result())
+                        except KeyboardInterrupt as exc:  # Ctrl-C here, or a worker stopped by it
+                            if not stop.is_set():
+                                stop.set()  # the workers stop at their next batch; wait for them
+                                errors.insert(0, exc)
+                                continue
+                            if future.done():
+                                errors.append(exc)
+                            else:
+                                continue  # a second Ctrl-C: keep waiting, the workers are stopping
+                        except BaseException as exc:  # noqa: BLE001 - the other streams finish; then report
+                            errors.append(exc)
+                        break
                 if errors:
                     raise errors[0]
     except BaseException:
@@ -666,6 +686,7 @@ def _run_stream(
     ignore_checkpoint: bool,
     on_progress: ProgressCallback | None,
     count_totals: bool,
+    stop: threading.Event | None = None,
 ) -> StreamResult:
     conn = source.open(stream)
     learn = getattr(dest, "mask_secrets", None)
@@ -676,7 +697,7 @@ def _run_stream(
     if count_totals:
         result.total = total_records(conn)
     incremental = _sync_mode(conn) == "incremental"
-    sink = _DeliveringSink(dest, result, lock)
+    sink = _DeliveringSink(dest, result, lock, stop)
     start = time.monotonic()
 
     def on_page(summary: ReadSummary) -> None:
