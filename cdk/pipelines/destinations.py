@@ -11,6 +11,7 @@ after which the pipeline commits the state that covers the batch.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -32,11 +33,47 @@ def target_of(stream: str, records: list[SourceRecord]) -> str:
     return (records[0].destination_id if records else None) or stream
 
 
+MAX_NAME = 63
+"""Longest file or table name made from a target: PostgreSQL's identifier limit (it cuts longer ones
+silently, so two long names could meet in one table), well under a file name's 255 bytes."""
+
+
 def table_name(target: str) -> str:
     """A file or table name for a target: its last dotted part (``project.dataset.click_events`` →
-    ``click_events``), characters other than letters, digits, ``_`` and ``-`` replaced by ``_``."""
+    ``click_events``), characters other than ASCII letters, digits, ``_`` and ``-`` replaced by ``_`` (no
+    ``/``, ``..``, NUL or quote survives); a name over :data:`MAX_NAME` characters is cut and ends with
+    ``_`` and 8 hex digits of the target's SHA-256, so it stays distinct and fits every file system and
+    database."""
     last = target.rsplit(".", 1)[-1] or target
-    return re.sub(r"[^A-Za-z0-9_-]", "_", last) or "records"
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", last) or "records"
+    if len(name) > MAX_NAME:
+        digest = hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        name = f"{name[: MAX_NAME - 9]}_{digest}"
+    return name
+
+
+class TargetNames:
+    """The file or table name of each target a destination wrote in this run, refusing a second target
+    whose name is the same (or differs only by case: SQLite and case-insensitive file systems fold
+    it), so the records of two destination ids never mix in one file or table, where an upsert on the
+    record id would overwrite one with the other."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._taken: dict[str, str] = {}
+
+    def __call__(self, target: str) -> str:
+        name = table_name(target)
+        first = self._taken.setdefault(name.casefold(), target)
+        if first != target:
+            raise ConfigError(
+                f"destination ids {first!r} and {target!r} both map to the {self.kind} "
+                f"{table_name(first)!r}: their records would mix",
+                hint="a file or table is named after the last dotted part of the destination id (else the "
+                "stream), with characters other than A-Z, a-z, 0-9, _ and - replaced by _; give ids that "
+                "stay distinct, ignoring case",
+            )
+        return name
 
 
 def record_row(stream: str, record: SourceRecord) -> dict[str, Any]:
@@ -64,6 +101,8 @@ class BuiltinDestination:
     """Base of the built-ins: config validated by ``config_class``, limits from the class or the config."""
 
     config_class: ClassVar[type[LimitsConfig]] = LimitsConfig
+    target_kind: ClassVar[str | None] = None
+    """What a target becomes ("file", "table"): two targets may not become the same one."""
     max_batch_records: int | None = 1000
     max_batch_bytes: int | None = None
 
@@ -77,6 +116,12 @@ class BuiltinDestination:
             self.max_batch_records = self.config.max_batch_records
         if self.config.max_batch_bytes is not None:
             self.max_batch_bytes = self.config.max_batch_bytes
+        self._names = TargetNames(self.target_kind or "target")
+
+    def claim_target(self, target: str) -> str:
+        """The file or table name of ``target``; a ``ConfigError`` when another target of this run has it.
+        The pipeline claims every target of a page before writing any of its batches."""
+        return self._names(target) if self.target_kind else table_name(target)
 
     def check_connection(self) -> tuple[bool, str | None]:
         return True, None
@@ -134,6 +179,7 @@ class JsonlDestination(BuiltinDestination):
     their page is sent again. Holds as long as two streams of one pipeline do not share a target."""
 
     config_class = JsonlConfig
+    target_kind = "file"
 
     def __init__(
         self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
@@ -173,7 +219,7 @@ class JsonlDestination(BuiltinDestination):
     def write(self, stream: str, records: list[SourceRecord]) -> WriteResult:
         from cdk.sdk.runner import JsonLinesSink
 
-        name = table_name(target_of(stream, records))
+        name = self.claim_target(target_of(stream, records))
         sink = self._files.get(name)
         if sink is None:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -228,6 +274,7 @@ class SqlDestination(BuiltinDestination):
     manifest) is keyed on the record id instead: column ``id`` and the same four others."""
 
     config_class = SqlConfig
+    target_kind = "table"
     max_batch_records = 500
 
     def __init__(
@@ -366,7 +413,7 @@ class SqlDestination(BuiltinDestination):
         if not records:
             return WriteResult(written=0)
         sa = self._sa
-        table = self._table(table_name(target_of(stream, records)), stream)
+        table = self._table(self.claim_target(target_of(stream, records)), stream)
         keys = self._key_columns(stream)
         rows = self._rows(stream, records)
         values = list(rows.values())

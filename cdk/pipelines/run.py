@@ -466,7 +466,18 @@ class _DeliveringSink:
         self.name = type(dest).__name__
 
     def __call__(self, stream: str, records: list[SourceRecord]) -> None:
-        for target, batch in split_batches(stream, records, self.max_records, self.max_bytes):
+        batches = split_batches(stream, records, self.max_records, self.max_bytes)
+        claim = getattr(self.dest, "claim_target", None)
+        if callable(claim):  # two ids that would share a file or table: refused before the page is written
+            for target in dict.fromkeys(target for target, _ in batches):
+                try:
+                    with self.lock:
+                        claim(target)
+                except Exception as exc:  # noqa: BLE001 - destination code may raise anything
+                    raise _destination_error(
+                        f"destination {self.name}, stream '{stream}'", f"claiming target '{target}'", exc
+                    ) from exc
+        for target, batch in batches:
             if (
                 self.stop.is_set()
             ):  # Ctrl-C in the main thread: no further batch, the state stays before this page

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from tests.conftest import jsonl, run_cdk
 
 PAGED = '''"""Pages of 50 records per stream, each page taking `delay` seconds."""
 
 import time
+from pathlib import Path
 
 from cdk import AbstractSource, SourceConfig, SourceIteration, SourceRecord
 
@@ -113,3 +116,114 @@ def test_ctrl_c_stops_every_concurrent_stream_promptly_and_keeps_only_acknowledg
     for name in ("s1", "s2"):
         ids = [r["id"] for r in jsonl((tmp_path / "out" / f"{name}.jsonl").read_bytes())]
         assert len(ids) == 2000 and len(set(ids)) == 2000  # nothing lost, nothing twice
+
+
+HOSTILE_IDS = [
+    "../../etc/passwd",
+    "/tmp/cdk-run-absolute-target",
+    "..",
+    "with space",
+    "ünïcode",
+    'x"; DROP TABLE y; --',
+    "order",
+    "select",
+    "nul\x00x",
+    "L" * 300,
+]
+# each id's file or table name: the last dotted part, anything but A-Za-z0-9_- as _, cut to 63 with a hash
+HOSTILE_NAMES = {
+    "_etc_passwd",
+    "_tmp_cdk-run-absolute-target",
+    "__",
+    "with_space",
+    "_n_code",
+    "x___DROP_TABLE_y__--",
+    "order",
+    "select",
+    "nul_x",
+}
+
+
+def routed(tmp_path: Path, targets: list[str], destination: str) -> subprocess.CompletedProcess[bytes]:
+    (tmp_path / "routed.py").write_text(ROUTED)
+    quoted = ", ".join(json.dumps(t) for t in targets)  # JSON strings are YAML double-quoted strings
+    (tmp_path / "p.yml").write_text(
+        f"name: routed\nsource:\n  name: routed\n  stream: users\n  targets: [{quoted}]\n"
+        f"destination:\n{destination}"
+    )
+    return run_cdk("run", "p.yml", "--custom-source", "routed.py", "--format", "json", cwd=tmp_path)
+
+
+def test_hostile_destination_ids_become_files_inside_the_folder(tmp_path):
+    result = routed(tmp_path, HOSTILE_IDS, "  name: jsonl\n  config: {path: out}\n")
+    assert result.returncode == 0, result.stderr.decode()
+    files = {p.name for p in (tmp_path / "out").iterdir()}
+    long = [f for f in files if f.startswith("LLL")]
+    assert files - set(long) == {f"{n}.jsonl" for n in HOSTILE_NAMES}
+    # before: the 300-character id failed the run with "File name too long" (exit 3, "an outside failure")
+    assert len(long) == 1 and len(long[0]) == 63 + len(".jsonl")
+    for f in (tmp_path / "out").iterdir():
+        assert len(jsonl(f.read_bytes())) == 1
+    assert not Path("/tmp/cdk-run-absolute-target.jsonl").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".cdk", "out", "p.yml", "routed.py"]
+
+
+def test_hostile_destination_ids_become_quoted_tables_in_sqlite(tmp_path):
+    db = sqlite3.connect(tmp_path / "out.db")
+    db.execute("create table y (v)")
+    db.execute("insert into y values (1)")
+    db.commit()
+    for _ in range(2):  # the second run finds every table made by the first
+        result = routed(tmp_path, HOSTILE_IDS, "  name: sql\n  config: {url: 'sqlite:///out.db'}\n")
+        assert result.returncode == 0, result.stderr.decode()
+    tables = {r[0] for r in db.execute("select name from sqlite_master where type = 'table'")}
+    long = [t for t in tables if t.startswith("LLL")]
+    assert len(long) == 1 and len(long[0]) == 63
+    assert tables - set(long) == HOSTILE_NAMES | {"y"}
+    assert db.execute("select v from y").fetchall() == [(1,)]
+    for table in tables - {"y"}:
+        assert db.execute(f'select count(*) from "{table}"').fetchone() == (1,)
+
+
+def test_long_destination_ids_do_not_meet_in_one_postgresql_table(tmp_path, postgres_server):
+    import sqlalchemy as sa
+
+    url = str(postgres_server.new_database("longnames"))
+    ids = ["x" * 70 + "_clicks", "x" * 70 + "_views"]  # PostgreSQL cuts identifiers at 63 bytes
+    for _ in range(2):  # before: the run failed, IdentifierError (over 63 characters)
+        result = routed(tmp_path, ids, f"  name: sql\n  config: {{url: '{url}'}}\n")
+        assert result.returncode == 0, result.stderr.decode()
+    engine = sa.create_engine(url)
+    try:
+        names = sa.inspect(engine).get_table_names()
+        assert len(names) == 2 and all(len(n) == 63 for n in names)
+        with engine.connect() as conn:
+            for name in names:
+                assert conn.execute(sa.text(f'select count(*) from "{name}"')).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_destination_ids_that_would_share_a_table_are_refused_before_writing(tmp_path):
+    # "a/b" and "a_b" both become a_b, "Users" and "users" one SQLite table: with the same record id,
+    # one upsert overwrote the other (before: exit 0, one row where two records were sent)
+    for ids, first, second in ((["a/b", "a_b"], "a/b", "a_b"), (["Users", "users"], "Users", "users")):
+        folder = tmp_path / first.replace("/", "-")
+        folder.mkdir()
+        result = routed(folder, ids, "  name: sql\n  config: {url: 'sqlite:///out.db'}\n")
+        err = result.stderr.decode()
+        assert result.returncode == 1, err
+        assert f"destination ids '{first}' and '{second}' both map to the table" in err
+        tables = sqlite3.connect(folder / "out.db").execute("select name from sqlite_master").fetchall()
+        assert tables == []  # nothing of the page was written
+        assert not (folder / ".cdk" / "state" / "routed.json").exists()  # no checkpoint either
+
+
+def test_destination_ids_that_would_share_a_file_are_refused(tmp_path):
+    result = routed(
+        tmp_path, ["project.a.events", "project.b.events"], "  name: jsonl\n  config: {path: out}\n"
+    )
+    err = result.stderr.decode()
+    assert result.returncode == 1, err
+    assert "'project.a.events' and 'project.b.events' both map to the file 'events'" in err
+    assert not (tmp_path / "out" / "events.jsonl").exists()
