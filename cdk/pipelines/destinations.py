@@ -15,6 +15,7 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -107,11 +108,16 @@ class BuiltinDestination:
     max_batch_bytes: int | None = None
 
     def __init__(
-        self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
+        self,
+        config: dict[str, Any],
+        *,
+        where: str = "destination.config",
+        base: Path | None = None,
+        locate: Callable[[tuple[Any, ...], bool], str | None] | None = None,
     ) -> None:
         from cdk.connector import build_config
 
-        self.config: Any = build_config(self.config_class, dict(config or {}), source=where)
+        self.config: Any = build_config(self.config_class, dict(config or {}), source=where, locate=locate)
         if self.config.max_batch_records is not None:
             self.max_batch_records = self.config.max_batch_records
         if self.config.max_batch_bytes is not None:
@@ -145,9 +151,14 @@ class LoggerDestination(BuiltinDestination):
     parameter in a URL (``?api_key=...``). An API that echoes the key back cannot leak it into a log."""
 
     def __init__(
-        self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
+        self,
+        config: dict[str, Any],
+        *,
+        where: str = "destination.config",
+        base: Path | None = None,
+        locate: Callable[[tuple[Any, ...], bool], str | None] | None = None,
     ) -> None:
-        super().__init__(config, where=where, base=base)
+        super().__init__(config, where=where, base=base, locate=locate)
         self.secrets = SecretSet()
 
     def mask_secrets(self, *secrets: Secret | str) -> None:
@@ -182,9 +193,14 @@ class JsonlDestination(BuiltinDestination):
     target_kind = "file"
 
     def __init__(
-        self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
+        self,
+        config: dict[str, Any],
+        *,
+        where: str = "destination.config",
+        base: Path | None = None,
+        locate: Callable[[tuple[Any, ...], bool], str | None] | None = None,
     ) -> None:
-        super().__init__(config, where=where, base=base)
+        super().__init__(config, where=where, base=base, locate=locate)
         folder = Path(self.config.path).expanduser()
         self.folder = folder if folder.is_absolute() or base is None else base / folder
         self._files: dict[str, Any] = {}
@@ -278,9 +294,14 @@ class SqlDestination(BuiltinDestination):
     max_batch_records = 500
 
     def __init__(
-        self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
+        self,
+        config: dict[str, Any],
+        *,
+        where: str = "destination.config",
+        base: Path | None = None,
+        locate: Callable[[tuple[Any, ...], bool], str | None] | None = None,
     ) -> None:
-        super().__init__(config, where=where, base=base)
+        super().__init__(config, where=where, base=base, locate=locate)
         try:
             import sqlalchemy as sa
         except ImportError:

@@ -136,19 +136,54 @@ class PipelineResult:
 ProgressCallback = Callable[[StreamResult], None]
 
 
+class _Located:
+    """``FILE:LINE:COL`` of a field of the pipeline file, for its errors; the YAML is parsed again only
+    when an error needs a position (a JSON pipeline file is YAML too)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._positions: Any = None
+
+    def at(self, *prefix: Any) -> Callable[[tuple[Any, ...], bool], str | None]:
+        """A locator of fields below ``prefix`` (``"source"``; ``"destination", "config"``)."""
+
+        def locate(loc: tuple[Any, ...], key: bool) -> str | None:
+            if self._positions is None:
+                from cdk.yamlio import read_yaml
+
+                try:
+                    self._positions = read_yaml(self.path)[1]
+                except Exception:  # noqa: BLE001 - no position is better than a second error
+                    self._positions = False
+            if not self._positions:
+                return None
+            line, col = self._positions.locate((*prefix, *loc), key=key)
+            return f"{self.path}:{line}:{col + 1}"
+
+        return locate
+
+
 def load_pipeline(path: str | Path) -> PipelineConfig:
-    """The pipeline file, validated; every failing field named."""
+    """The pipeline file, validated; every failing field named and located, an unknown one with the
+    closest known name."""
     data = read_config_file(path)
     try:
         return PipelineConfig.model_validate(data)
     except ValidationError as exc:
+        from cdk.connector import did_you_mean
+
+        locate = _Located(Path(path)).at()
         lines = []
         for err in exc.errors(include_url=False):
             dotted = ".".join(str(p) for p in err["loc"]) or "(root)"
             msg = {"missing": "required field is missing", "extra_forbidden": "unknown field"}.get(
                 err["type"], err["msg"]
             )
-            lines.append(f"  {dotted}: {msg}")
+            if err["type"] == "extra_forbidden":
+                msg += did_you_mean(str(err["loc"][-1]), PipelineConfig, err["loc"][:-1])
+            loc = tuple(err["loc"])
+            where = locate(loc[:-1] if err["type"] == "missing" else loc, err["type"] == "extra_forbidden")
+            lines.append(f"  {where + ': ' if where else ''}{dotted}: {msg}")
         raise ConfigError(
             f"{path}: not a pipeline file:\n" + "\n".join(lines),
             hint="a pipeline has `name`, `source: {name, stream, ...}` and `destination: {name, config}`",
@@ -303,7 +338,14 @@ class _Source:
         if "stream" in model.model_fields:
             data["stream"] = stream
         resolved: list[str] = []
-        config = build_config(model, data, source=where, base=self.base, resolved=resolved)
+        config = build_config(
+            model,
+            data,
+            source=where,
+            base=self.base,
+            resolved=resolved,
+            locate=_Located(self.pipeline_path).at("source"),
+        )
         secrets: list[Secret | str] = [*secret_values(config.model_dump(), None, model=model), *resolved]
         PROCESS_SECRETS.add(*secrets)
         self.secrets.extend(secrets)
@@ -319,7 +361,12 @@ def _open_destination(spec: DestinationSpec, pipeline_path: Path) -> Any:
     where = f"{pipeline_path}: destination.config"
     builtin = BUILTIN.get(spec.name)
     if builtin is not None:
-        return builtin(spec.config, where=where, base=pipeline_path.parent)
+        return builtin(
+            spec.config,
+            where=where,
+            base=pipeline_path.parent,
+            locate=_Located(pipeline_path).at("destination", "config"),
+        )
     name, version = _split_pin(spec.name)
     target: str | Path = name
     if "/" in name or name.startswith("."):

@@ -227,3 +227,50 @@ def test_destination_ids_that_would_share_a_file_are_refused(tmp_path):
     assert result.returncode == 1, err
     assert "'project.a.events' and 'project.b.events' both map to the file 'events'" in err
     assert not (tmp_path / "out" / "events.jsonl").exists()
+
+
+BROKEN_PIPELINES = [
+    # (pipeline file, what stderr must say): every problem located FILE:LINE:COL, a typo with its fix
+    ("name: x\nsource:\n  name: paged\n  stream: [s1\n", "p.yml:5:1: YAML syntax error"),
+    (
+        "name: x\nsource:\n  name: paged\n  stream: s1\ndestinaton:\n  name: logger\n",
+        "p.yml:5:1: destinaton: unknown field; did you mean 'destination'?",
+    ),
+    (
+        "name: x\nsource:\n  name: paged\n  stream: s1\ndestination:\n  name: logger\n  confg: {}\n",
+        "p.yml:7:3: destination.confg: unknown field; did you mean 'config'?",
+    ),
+    (
+        "name: [1]\nsource:\n  name: paged\n  stream: s1\ndestination:\n  name: logger\n",
+        "p.yml:1:7: name: Input should be a valid string",
+    ),
+    (
+        "name: x\nsource:\n  name: paged\n  stream: s1\n  max_iteration: 2\n  pages: many\n"
+        "destination:\n  name: logger\n",
+        "p.yml:5:3: max_iteration: unknown field; did you mean 'max_iterations'?",
+    ),
+    (
+        "name: x\nsource:\n  name: paged\n  stream: s1\n  sync_mod: incremental\ndestination:\n  name: logger\n",
+        "p.yml:5:3: sync_mod: unknown field; did you mean 'sync_mode'?",
+    ),
+    (
+        "name: x\nsource:\n  name: paged\n  stream: s1\n  pages: many\ndestination:\n  name: logger\n",
+        "p.yml:5:10: pages: Input should be a valid integer",
+    ),
+    (
+        "name: x\nsource:\n  name: paged\n  stream: s1\ndestination:\n  name: jsonl\n"
+        "  config: {path: out, max_batch_record: 3}\n",
+        "p.yml:7:23: max_batch_record: unknown field; did you mean 'max_batch_records'?",
+    ),
+]
+
+
+def test_a_broken_pipeline_file_is_located_with_the_fix_of_a_typo(tmp_path):
+    (tmp_path / "paged.py").write_text(PAGED)
+    for text, expected in BROKEN_PIPELINES:
+        (tmp_path / "p.yml").write_text(text)
+        result = run_cdk("run", "p.yml", "--custom-source", "paged.py", "-q", cwd=tmp_path)
+        err = result.stderr.decode()
+        assert result.returncode == 1, err
+        assert expected in err, text  # before: "destinaton: unknown field", no line, no suggestion
+        assert not (tmp_path / "out").exists() and not (tmp_path / ".cdk").exists()
