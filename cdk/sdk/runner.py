@@ -237,6 +237,17 @@ def read(
         )
         summary.incremental_from = last.isoformat()
     best: Any = entry.get("pending_cursor") if summary.resumed_from else None
+    # Without a cursor (no cursor_field, records without a timestamp: the guide's single-file incremental
+    # source) `last_run` is when the sync began, as the guide says: "records updated after last sync". A
+    # resumed sync keeps the start of its first attempt, so nothing updated meanwhile is skipped.
+    started = (entry.get("pending_run_start") if summary.resumed_from else None) or datetime.now(
+        timezone.utc
+    ).isoformat()
+    clocked = (
+        incremental
+        and not cursor_field
+        and (inc.get("last_run") is None or inc.get("last_run_source") == "run_start")
+    )
     seen: set[str] = set()
     if pagination:
         seen.add(json.dumps(pagination, sort_keys=True, default=str))
@@ -312,6 +323,8 @@ def read(
         }
         if best is not None:
             new_entry["pending_cursor"] = best
+        elif clocked and not done:
+            new_entry["pending_run_start"] = started
         if page.state is not None:
             source_own = page.state
         if done:
@@ -320,10 +333,14 @@ def read(
                 inc = {**inc, "state": source_own}
                 new_entry["incremental"] = inc
             if best is not None:
+                inc = {k: v for k, v in inc.items() if k != "last_run_source"}
                 inc = {**inc, "last_run": best, "cursor_field": cursor_field}
                 new_entry["incremental"] = inc
                 new_entry.pop("pending_cursor", None)
                 summary.cursor = str(best)
+            elif clocked:
+                inc = {**inc, "last_run": started, "last_run_source": "run_start"}
+                new_entry["incremental"] = inc
         state.put(stream, new_entry)
         entry = new_entry
         if on_page is not None:
