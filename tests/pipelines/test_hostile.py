@@ -274,3 +274,121 @@ def test_a_broken_pipeline_file_is_located_with_the_fix_of_a_typo(tmp_path):
         assert result.returncode == 1, err
         assert expected in err, text  # before: "destinaton: unknown field", no line, no suggestion
         assert not (tmp_path / "out").exists() and not (tmp_path / ".cdk").exists()
+
+
+MOODY_DESTINATION = '''"""Keeps each batch's ids in a file; on batch `at` it acknowledges one record short, raises, or hangs."""
+
+import json
+import time
+
+from cdk import AbstractDestination, DestinationConfig, WriteResult
+
+
+class MoodyConfig(DestinationConfig):
+    path: str
+    mode: str = "ok"
+    at: int = 0
+
+
+class MoodyDestination(AbstractDestination):
+    config: MoodyConfig
+    max_batch_records = 20
+    calls = 0
+
+    @staticmethod
+    def get_config_class():
+        return MoodyConfig
+
+    def check_connection(self):
+        return True, None
+
+    def write(self, stream, records):
+        type(self).calls += 1
+        if type(self).calls == self.config.at:
+            if self.config.mode == "hang":
+                time.sleep(300)
+            if self.config.mode == "raise":
+                raise ValueError("half the batch went in")
+            if self.config.mode == "partial":
+                with open(self.config.path, "a") as out:
+                    out.write(json.dumps([r.id for r in records[:-1]]) + "\\n")
+                return WriteResult(written=len(records) - 1, failed=1, errors=[f"{records[-1].id}: rejected"])
+        with open(self.config.path, "a") as out:
+            out.write(json.dumps([r.id for r in records]) + "\\n")
+        return WriteResult(written=len(records))
+'''
+
+MOODY_MANIFEST = """manifest_version: 1
+name: moody
+version: 0.1.0
+description: A destination that misbehaves on purpose
+kind: destination
+capabilities: [load]
+entrypoint: moody.destination:MoodyDestination
+"""
+
+
+def moody(tmp_path: Path, mode: str, at: int) -> None:
+    folder = tmp_path / "moody"
+    if not folder.exists():
+        (folder / "moody").mkdir(parents=True)
+        (folder / "moody" / "__init__.py").write_text("")
+        (folder / "moody" / "destination.py").write_text(MOODY_DESTINATION)
+        (folder / "connector.yaml").write_text(MOODY_MANIFEST)
+        (tmp_path / "paged.py").write_text(PAGED)
+    (tmp_path / "p.yml").write_text(
+        "name: moody\nsource:\n  name: paged\n  stream: s1\n  pages: 6\n"
+        f"destination:\n  name: ./moody\n  config: {{path: batches.jsonl, mode: {mode}, at: {at}}}\n"
+    )
+
+
+def loaded(tmp_path: Path) -> list[str]:
+    return [i for line in (tmp_path / "batches.jsonl").read_text().splitlines() for i in json.loads(line)]
+
+
+def pagination(tmp_path: Path) -> object:
+    return json.loads((tmp_path / ".cdk" / "state" / "moody.json").read_text())["streams"]["s1"]["pagination"]
+
+
+def test_a_partial_or_raising_acknowledgement_keeps_the_state_before_the_page(tmp_path):
+    everything = {f"{p}-{i}" for p in range(6) for i in range(50)}
+    for mode, message in (("partial", "acknowledged 19 of 20 records"), ("raise", "half the batch went in")):
+        (tmp_path / "batches.jsonl").unlink(missing_ok=True)
+        moody(tmp_path, mode, at=5)  # pages of 50 in batches of 20, 20, 10: batch 5 is in page 2
+        first = run_cdk(
+            "run", "p.yml", "--custom-source", "paged.py", "-q", "--ignore-checkpoint", cwd=tmp_path
+        )
+        err = first.stderr.decode()
+        assert first.returncode == 1 and message in err and "batch 5 (20 records, ids 1-20..1-39)" in err, err
+        assert pagination(tmp_path) == {"p": 1}  # page 1 acknowledged, page 2 not
+        moody(tmp_path, "ok", at=0)
+        again = run_cdk("run", "p.yml", "--custom-source", "paged.py", "-q", cwd=tmp_path)
+        assert again.returncode == 0, again.stderr.decode()
+        assert set(loaded(tmp_path)) == everything  # the page is sent again whole: nothing lost
+
+
+def test_ctrl_c_while_the_destination_hangs_exits_130_with_the_state_at_the_last_ack(tmp_path):
+    moody(tmp_path, "hang", at=5)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cdk", "run", "p.yml", "--custom-source", "paged.py", "-q"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(loaded_or_empty(tmp_path)) < 60:
+        time.sleep(0.05)  # batches 1-4 written: the fifth hangs
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err.decode()
+    assert pagination(tmp_path) == {"p": 1}
+    moody(tmp_path, "ok", at=0)
+    again = run_cdk("run", "p.yml", "--custom-source", "paged.py", "-q", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr.decode()
+    assert set(loaded(tmp_path)) == {f"{p}-{i}" for p in range(6) for i in range(50)}
+
+
+def loaded_or_empty(tmp_path: Path) -> list[str]:
+    return loaded(tmp_path) if (tmp_path / "batches.jsonl").exists() else []
