@@ -23,7 +23,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from cdk.errors import ConfigError, DestinationError, MissingExtraError
-from cdk.sdk.records import SourceRecord, WriteResult
+from cdk.sdk.records import SourceRecord, WriteResult, data_json, not_json
 from cdk.secrets import Secret, SecretSet, mask_urls
 
 log = logging.getLogger("cdk.pipelines.logger")
@@ -88,7 +88,18 @@ def record_row(stream: str, record: SourceRecord) -> dict[str, Any]:
 
 def record_bytes(stream: str, record: SourceRecord) -> bytes:
     """A record as the JSON line the destinations carry: what ``max_batch_bytes`` measures."""
-    return orjson.dumps(record_row(stream, record), default=str)
+    try:
+        return orjson.dumps(record_row(stream, record), default=str)
+    except TypeError as exc:  # non-string keys (made strings), or no JSON at all (named)
+        try:
+            return orjson.dumps({**record_row(stream, record), "data": json_data(record.data)}, default=str)
+        except TypeError:
+            raise not_json(stream, [record], exc) from exc
+
+
+def json_data(data: Any) -> Any:
+    """A record's data as the plain JSON value every destination stores (see :func:`data_json`)."""
+    return orjson.loads(data_json(data))
 
 
 class LimitsConfig(BaseModel):
@@ -168,7 +179,11 @@ class LoggerDestination(BuiltinDestination):
     def write(self, stream: str, records: list[SourceRecord]) -> WriteResult:
         target = target_of(stream, records)
         for r in records:
-            line = f"{target} {r.id} {orjson.dumps(r.data, default=str).decode()}"
+            try:
+                text = data_json(r.data).decode()
+            except TypeError as exc:
+                raise not_json(stream, [r], exc) from exc
+            line = f"{target} {r.id} {text}"
             log.info("%s", mask_urls(self.secrets.mask(line)))
         return WriteResult(written=len(records))
 
@@ -404,9 +419,13 @@ class SqlDestination(BuiltinDestination):
         keyed = self.primary_keys.get(stream)
         rows: dict[tuple[str, ...], dict[str, Any]] = {}
         for r in records:  # the last version of a key within one batch wins, as a later upsert would
+            try:
+                data = json_data(r.data)
+            except TypeError as exc:
+                raise not_json(stream, [r], exc) from exc
             row: dict[str, Any] = {
                 "stream": stream,
-                "data": orjson.loads(orjson.dumps(r.data, default=str)),
+                "data": data,
                 "timestamp": r.timestamp.isoformat() if r.timestamp is not None else None,
                 "destination_id": r.destination_id,
             }

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,7 +34,14 @@ from cdk.errors import (
     PaginationLoopError,
 )
 from cdk.fsutil import atomic_write_text
-from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord, WriteResult
+from cdk.sdk.records import (
+    SourceIncrementalState,
+    SourceIteration,
+    SourceRecord,
+    WriteResult,
+    data_json,
+    not_json,
+)
 from cdk.sdk.source import AbstractDestination, AbstractSource, StreamingSource
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -128,6 +135,7 @@ class JsonLinesSink:
         import orjson
 
         self._dumps = orjson.dumps
+        self._loads = orjson.loads
         self.out = out
         self.name = name
         self._fd: int | None = None
@@ -142,9 +150,7 @@ class JsonLinesSink:
             self._fd = fd
             self._regular = stat.S_ISREG(os.fstat(fd).st_mode)
 
-    def __call__(self, stream: str, records: list[SourceRecord]) -> None:
-        if not records:
-            return
+    def _lines(self, stream: str, records: list[SourceRecord]) -> list[bytes]:
         dumps = self._dumps
         prefix = b'{"stream":' + dumps(stream) + b',"id":'
         lines = []
@@ -158,6 +164,19 @@ class JsonLinesSink:
                 if r.destination_id is not None:
                     row["destination_id"] = r.destination_id
                 lines.append(dumps(row, default=str))
+        return lines
+
+    def __call__(self, stream: str, records: list[SourceRecord]) -> None:
+        if not records:
+            return
+        try:
+            lines = self._lines(stream, records)
+        except TypeError as exc:  # non-string keys, or no JSON at all: before anything of the page is written
+            try:
+                plain = [replace(r, data=self._loads(data_json(r.data))) for r in records]
+                lines = self._lines(stream, plain)
+            except TypeError:
+                raise not_json(stream, records, exc) from exc
         lines.append(b"")
         self.write(b"\n".join(lines))
 

@@ -392,3 +392,91 @@ def test_ctrl_c_while_the_destination_hangs_exits_130_with_the_state_at_the_last
 
 def loaded_or_empty(tmp_path: Path) -> list[str]:
     return loaded(tmp_path) if (tmp_path / "batches.jsonl").exists() else []
+
+
+ODD_VALUES = '''"""Records holding what JSON has no value for."""
+
+import datetime
+import decimal
+
+from cdk import AbstractSource, SourceConfig, SourceIteration, SourceRecord
+
+
+class OddConfig(SourceConfig):
+    broken: bool = False
+
+
+class OddSource(AbstractSource):
+    @staticmethod
+    def streams():
+        return ["users"]
+
+    @staticmethod
+    def get_config_class():
+        return OddConfig
+
+    def check_connection(self):
+        return True, None
+
+    def get(self, pagination=None):
+        odd = {
+            "when": datetime.datetime(2024, 1, 2, 3, 4, 5),
+            "amount": decimal.Decimal("1.10"),
+            "nan": float("nan"),
+            "inf": float("inf"),
+            "by_year": {2024: "a", 2025: {1: "b"}},
+        }
+        records = [SourceRecord(id="1", data=odd), SourceRecord(id="2", data={"plain": True})]
+        if self.config.broken:
+            records.append(SourceRecord(id="3", data={"text": "half a pair \\ud800"}))
+        return SourceIteration(records=records, next_pagination={})
+'''
+
+ODD_AS_JSON = {
+    "when": "2024-01-02T03:04:05",
+    "amount": "1.10",
+    "nan": None,
+    "inf": None,
+    "by_year": {"2024": "a", "2025": {"1": "b"}},
+}
+
+
+def odd(tmp_path: Path, destination: str, broken: bool = False) -> subprocess.CompletedProcess[bytes]:
+    (tmp_path / "odd.py").write_text(ODD_VALUES)
+    (tmp_path / "p.yml").write_text(
+        f"name: odd\nsource:\n  name: odd\n  stream: users\n  broken: {str(broken).lower()}\n"
+        f"destination:\n{destination}"
+    )
+    return run_cdk("run", "p.yml", "--custom-source", "odd.py", "-q", cwd=tmp_path)
+
+
+def test_values_json_has_not_reach_jsonl_and_sql_alike(tmp_path):
+    # before: the integer keys failed the run, "TypeError: Dict key must be str", blamed on the destination
+    result = odd(tmp_path, "  name: jsonl\n  config: {path: out, max_batch_bytes: 100000}\n")
+    assert result.returncode == 0, result.stderr.decode()
+    rows = jsonl((tmp_path / "out" / "users.jsonl").read_bytes())
+    assert [r["data"] for r in rows] == [ODD_AS_JSON, {"plain": True}]
+    result = odd(tmp_path, "  name: sql\n  config: {url: 'sqlite:///out.db'}\n")
+    assert result.returncode == 0, result.stderr.decode()
+    data = sqlite3.connect(tmp_path / "out.db").execute("select data from users where id = '1'").fetchone()[0]
+    assert json.loads(data) == ODD_AS_JSON
+    logged = odd(tmp_path, "  name: logger\n  config: {}\n")
+    assert logged.returncode == 0 and '"by_year":{"2024":"a","2025":{"1":"b"}}' in logged.stderr.decode()
+
+
+def test_a_record_that_cannot_be_json_is_named_and_nothing_of_its_page_is_written(tmp_path):
+    for destination in (
+        "  name: jsonl\n  config: {path: out}\n",
+        "  name: sql\n  config: {url: 'sqlite:///out.db'}\n",
+        "  name: jsonl\n  config: {path: out, max_batch_bytes: 100000}\n",
+    ):
+        result = odd(tmp_path, destination, broken=True)
+        err = result.stderr.decode()
+        assert result.returncode == 1, err
+        # before: "write() raised TypeError: ... surrogates not allowed", "a bug ... in the destination's code"
+        assert "record id '3': it cannot be written as JSON" in err and "fix the source" in err, err
+        assert (
+            not (tmp_path / "out" / "users.jsonl").exists()
+            or not (tmp_path / "out" / "users.jsonl").read_bytes()
+        )
+        assert not (tmp_path / ".cdk" / "state" / "odd.json").exists()
