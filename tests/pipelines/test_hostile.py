@@ -480,3 +480,85 @@ def test_a_record_that_cannot_be_json_is_named_and_nothing_of_its_page_is_writte
             or not (tmp_path / "out" / "users.jsonl").read_bytes()
         )
         assert not (tmp_path / ".cdk" / "state" / "odd.json").exists()
+
+
+CHATTY_SOURCE = '''"""Logs its own config at DEBUG, as a connector being debugged does."""
+
+import logging
+
+from cdk import AbstractSource, SourceConfig, SourceIteration, SourceRecord
+
+
+class ChattyConfig(SourceConfig):
+    api_key: str
+
+
+class ChattySource(AbstractSource):
+    @staticmethod
+    def streams():
+        return ["users"]
+
+    @staticmethod
+    def get_config_class():
+        return ChattyConfig
+
+    def check_connection(self):
+        logging.getLogger("chatty").debug("checking with api_key=%s", self.config.api_key)
+        return True, None
+
+    def get(self, pagination=None):
+        logging.getLogger("chatty").debug("reading with api_key=%s", self.config.api_key)
+        return SourceIteration(records=[SourceRecord(id="1", data={"n": 1})], next_pagination={})
+'''
+
+CHATTY_DESTINATION = '''"""Logs its own config at DEBUG."""
+
+import logging
+
+from cdk import AbstractDestination, DestinationConfig, WriteResult
+
+
+class ChattyConfig(DestinationConfig):
+    password: str
+
+
+class ChattyDestination(AbstractDestination):
+    config: ChattyConfig
+
+    @staticmethod
+    def get_config_class():
+        return ChattyConfig
+
+    def check_connection(self):
+        logging.getLogger("chatty").debug("connecting with password %s", self.config.password)
+        return True, None
+
+    def write(self, stream, records):
+        logging.getLogger("chatty").debug("writing with password %s", self.config.password)
+        return WriteResult(written=len(records))
+'''
+
+
+def test_secrets_that_connector_code_logs_at_debug_are_masked(tmp_path):
+    folder = tmp_path / "chatty-destination"
+    (folder / "chatty_destination").mkdir(parents=True)
+    (folder / "chatty_destination" / "__init__.py").write_text("")
+    (folder / "chatty_destination" / "destination.py").write_text(CHATTY_DESTINATION)
+    (folder / "connector.yaml").write_text(
+        MOODY_MANIFEST.replace("name: moody", "name: chatty-destination").replace(
+            "moody.destination:MoodyDestination", "chatty_destination.destination:ChattyDestination"
+        )
+    )
+    (tmp_path / "chatty.py").write_text(CHATTY_SOURCE)
+    (tmp_path / "p.yml").write_text(
+        "name: chatty\nsource:\n  name: chatty\n  stream: users\n  api_key: CDK_ENV_CHATTY_KEY\n"
+        "destination:\n  name: ./chatty-destination\n  config: {password: pw-Dest-0451-secret}\n"
+    )
+    env = {"CHATTY_KEY": "sk-Source-7781-secret"}
+    for args in (["--log-level", "DEBUG"], ["--dry-run", "--log-level", "DEBUG"]):
+        result = run_cdk("run", "p.yml", "--custom-source", "chatty.py", *args, cwd=tmp_path, env=env)
+        out = result.stdout.decode() + result.stderr.decode()
+        assert result.returncode == 0, out
+        assert "with api_key=REDACTED" in out and "connecting with password REDACTED" in out
+        # before: both values printed as they were in every DEBUG line
+        assert "sk-Source-7781-secret" not in out and "pw-Dest-0451-secret" not in out
