@@ -202,7 +202,8 @@ class JsonlDestination(BuiltinDestination):
     Exactly once, not only at least once: the size of each file a stream wrote is saved with the stream's
     checkpoint (``positions``), and a run first truncates those files back to it (``rewind``), so lines
     written after the last checkpoint (a kill between the fsync and the state's rename) are removed before
-    their page is sent again. Holds as long as two streams of one pipeline do not share a target."""
+    their page is sent again. A file two streams share goes back to the later of their checkpoints (the
+    pipeline merges them): at least once for those, never a line cut that a checkpoint covers."""
 
     config_class = JsonlConfig
     target_kind = "file"

@@ -634,10 +634,16 @@ def run_pipeline(
     state = _LockedStateStore(state_file, dest, lock)
     rewind = getattr(dest, "rewind", None)
     if callable(rewind):
-        for stream in chosen:
-            saved = state.get(stream).get("destination_positions")
-            if isinstance(saved, dict):
-                rewind(saved)
+        # a file two streams share goes back only to the later of their checkpoints, and every stream of
+        # the state file counts, chosen this run or not: what one stream acknowledged is never cut because
+        # another had not checkpointed yet (its own surplus lines are then sent again: at least once)
+        sizes: dict[str, int] = {}
+        for entry in state.data["streams"].values():
+            saved = entry.get("destination_positions") if isinstance(entry, dict) else None
+            for name, size in (saved or {}).items() if isinstance(saved, dict) else ():
+                if isinstance(size, int):
+                    sizes[name] = max(size, sizes.get(name, 0))
+        rewind(sizes)
     try:
         if concurrency == 1 or len(chosen) == 1:
             for stream in chosen:

@@ -14,11 +14,15 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import jsonl, run_cdk
 
 PAGED = '''"""Pages of 50 records per stream, each page taking `delay` seconds."""
 
 import time
+
+import pytest
 from pathlib import Path
 
 from cdk import AbstractSource, SourceConfig, SourceIteration, SourceRecord
@@ -27,6 +31,7 @@ from cdk import AbstractSource, SourceConfig, SourceIteration, SourceRecord
 class PagedConfig(SourceConfig):
     pages: int = 40
     delay: float = 0.0
+    route: str = ""
 
 
 class PagedSource(AbstractSource):
@@ -44,7 +49,10 @@ class PagedSource(AbstractSource):
     def get(self, pagination=None):
         p = (pagination or {}).get("p", 0)
         time.sleep(self.config.delay)
-        records = [SourceRecord(id=f"{p}-{i}", data={"p": p, "i": i}) for i in range(50)]
+        records = [
+            SourceRecord(id=f"{self.config.stream}-{p}-{i}", data={"p": p, "i": i}, destination_id=self.config.route or None)
+            for i in range(50)
+        ]
         return SourceIteration(records=records, next_pagination={"p": p + 1} if p + 1 < self.config.pages else {})
 '''
 
@@ -281,6 +289,8 @@ MOODY_DESTINATION = '''"""Keeps each batch's ids in a file; on batch `at` it ack
 import json
 import time
 
+import pytest
+
 from cdk import AbstractDestination, DestinationConfig, WriteResult
 
 
@@ -351,7 +361,7 @@ def pagination(tmp_path: Path) -> object:
 
 
 def test_a_partial_or_raising_acknowledgement_keeps_the_state_before_the_page(tmp_path):
-    everything = {f"{p}-{i}" for p in range(6) for i in range(50)}
+    everything = {f"s1-{p}-{i}" for p in range(6) for i in range(50)}
     for mode, message in (("partial", "acknowledged 19 of 20 records"), ("raise", "half the batch went in")):
         (tmp_path / "batches.jsonl").unlink(missing_ok=True)
         moody(tmp_path, mode, at=5)  # pages of 50 in batches of 20, 20, 10: batch 5 is in page 2
@@ -359,7 +369,9 @@ def test_a_partial_or_raising_acknowledgement_keeps_the_state_before_the_page(tm
             "run", "p.yml", "--custom-source", "paged.py", "-q", "--ignore-checkpoint", cwd=tmp_path
         )
         err = first.stderr.decode()
-        assert first.returncode == 1 and message in err and "batch 5 (20 records, ids 1-20..1-39)" in err, err
+        assert (
+            first.returncode == 1 and message in err and "batch 5 (20 records, ids s1-1-20..s1-1-39)" in err
+        ), err
         assert pagination(tmp_path) == {"p": 1}  # page 1 acknowledged, page 2 not
         moody(tmp_path, "ok", at=0)
         again = run_cdk("run", "p.yml", "--custom-source", "paged.py", "-q", cwd=tmp_path)
@@ -387,7 +399,7 @@ def test_ctrl_c_while_the_destination_hangs_exits_130_with_the_state_at_the_last
     moody(tmp_path, "ok", at=0)
     again = run_cdk("run", "p.yml", "--custom-source", "paged.py", "-q", cwd=tmp_path)
     assert again.returncode == 0, again.stderr.decode()
-    assert set(loaded(tmp_path)) == {f"{p}-{i}" for p in range(6) for i in range(50)}
+    assert set(loaded(tmp_path)) == {f"s1-{p}-{i}" for p in range(6) for i in range(50)}
 
 
 def loaded_or_empty(tmp_path: Path) -> list[str]:
@@ -562,3 +574,33 @@ def test_secrets_that_connector_code_logs_at_debug_are_masked(tmp_path):
         assert "with api_key=REDACTED" in out and "connecting with password REDACTED" in out
         # before: both values printed as they were in every DEBUG line
         assert "sk-Source-7781-secret" not in out and "pw-Dest-0451-secret" not in out
+
+
+def test_two_streams_sharing_a_jsonl_file_lose_nothing_after_a_crash(tmp_path, monkeypatch):
+    from cdk.pipelines import run_pipeline
+    from cdk.sdk.runner import StateStore
+
+    (tmp_path / "paged.py").write_text(PAGED)
+    config = tmp_path / "p.yml"
+    config.write_text(
+        "name: shared\nsource:\n  name: paged\n  streams: [s1, s2]\n  pages: 3\n  route: shared\n"
+        "destination:\n  name: jsonl\n  config: {path: out}\n"
+    )
+    real = StateStore.put
+    puts: list[str] = []
+
+    def dies_before_the_fifth_checkpoint(self: StateStore, stream: str, entry: dict) -> None:
+        puts.append(stream)
+        if len(puts) == 5:  # s1's three pages, s2's first: s2's second page written, never checkpointed
+            raise KeyboardInterrupt
+        real(self, stream, entry)
+
+    monkeypatch.setattr(StateStore, "put", dies_before_the_fifth_checkpoint)
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(config, custom_source=tmp_path / "paged.py", concurrency=1)
+    monkeypatch.setattr(StateStore, "put", real)
+    result = run_pipeline(config, custom_source=tmp_path / "paged.py", concurrency=1)
+    assert [s.resumed_from for s in result.streams] == [None, {"p": 1}]
+    ids = [r["id"] for r in jsonl((tmp_path / "out" / "shared.jsonl").read_bytes())]
+    # before: resuming truncated the file back to s1's checkpoint, cutting s2's acknowledged first page
+    assert set(ids) == {f"{s}-{p}-{i}" for s in ("s1", "s2") for p in range(3) for i in range(50)}
