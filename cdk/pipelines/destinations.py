@@ -447,6 +447,8 @@ class SqlDestination(BuiltinDestination):
                     row[field] = key_text(value)
             else:
                 row["id"] = r.id
+            if self.engine.dialect.name == "postgresql":
+                _no_nul(stream, r.id, row)
             rows[tuple(row[k] for k in self._key_columns(stream))] = row
         return rows
 
@@ -487,6 +489,18 @@ class SqlDestination(BuiltinDestination):
 
     def describe(self) -> str:
         return f"sql {self.engine.url.render_as_string(hide_password=True)} (upsert on the primary key)"
+
+
+def _no_nul(stream: str, record_id: str, row: dict[str, Any]) -> None:
+    """PostgreSQL text holds no NUL character: a clear error naming the record and the column, not the
+    driver's DataError blamed on the destination (inside ``data`` a NUL is JSON-escaped and stored)."""
+    for column, value in row.items():
+        if column != "data" and isinstance(value, str) and "\x00" in value:
+            raise DestinationError(
+                f"stream '{stream}', record id {record_id!r}: its {column} {value!r} holds a NUL character, "
+                "which PostgreSQL text cannot store",
+                hint="fix the source (strip NUL from ids and destination ids), or load into SQLite or jsonl",
+            )
 
 
 def _has(data: Any, path: str) -> bool:

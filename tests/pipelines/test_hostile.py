@@ -604,3 +604,36 @@ def test_two_streams_sharing_a_jsonl_file_lose_nothing_after_a_crash(tmp_path, m
     ids = [r["id"] for r in jsonl((tmp_path / "out" / "shared.jsonl").read_bytes())]
     # before: resuming truncated the file back to s1's checkpoint, cutting s2's acknowledged first page
     assert set(ids) == {f"{s}-{p}-{i}" for s in ("s1", "s2") for p in range(3) for i in range(50)}
+
+
+def test_hostile_destination_ids_become_quoted_tables_in_postgresql(tmp_path, postgres_server):
+    import sqlalchemy as sa
+
+    url = str(postgres_server.new_database("hostile"))
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text("create table y (v int)"))
+            conn.execute(sa.text("insert into y values (1)"))
+        destination = f"  name: sql\n  config: {{url: '{url}'}}\n"
+        # PostgreSQL text holds no NUL: before, the driver's DataError, "a bug ... in the destination's code"
+        refused = routed(tmp_path, ["fine", "nul\x00x"], destination)
+        assert refused.returncode == 1
+        assert (
+            "record id '1': its destination_id 'nul\\x00x' holds a NUL character" in refused.stderr.decode()
+        )
+        assert not (tmp_path / ".cdk" / "state" / "routed.json").exists()  # the page is not acknowledged
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("select count(*) from nul_x")).scalar() == 0
+        for _ in range(2):
+            result = routed(tmp_path, [t for t in HOSTILE_IDS if "\x00" not in t], destination)
+            assert result.returncode == 0, result.stderr.decode()
+        tables = set(sa.inspect(engine).get_table_names())
+        long = [t for t in tables if t.startswith("LLL")]
+        assert len(long) == 1 and tables - set(long) == HOSTILE_NAMES | {"y", "fine"}
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("select v from y")).scalar() == 1
+            for table in tables - {"y", "nul_x"}:
+                assert conn.execute(sa.text(f'select count(*) from "{table}"')).scalar() == 1
+    finally:
+        engine.dispose()
