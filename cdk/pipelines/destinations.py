@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from cdk.errors import ConfigError, DestinationError, MissingExtraError
+from cdk.errors import ConfigError, DestinationError, MissingExtraError, OutputWriteError
 from cdk.sdk.records import SourceRecord, WriteResult, data_json, not_json
 from cdk.secrets import Secret, SecretSet, mask_urls
 
@@ -259,7 +259,14 @@ class JsonlDestination(BuiltinDestination):
             sink = JsonLinesSink(open(path, "ab"), name=str(path))  # noqa: SIM115 - closed in finalize
             self._files[name] = sink
         self._by_stream.setdefault(stream, set()).add(name)
-        sink(stream, records)
+        try:
+            sink(stream, records)
+        except OutputWriteError as exc:  # the sink's hint speaks of `cdk read >> FILE`; this is `cdk run`
+            raise OutputWriteError(
+                exc.message,
+                hint="free space (or raise the file size limit) and run the same command again: it resumes "
+                "after the last acknowledged page, each line written once",
+            ) from exc
         return WriteResult(written=len(records))
 
     def finalize(self) -> None:

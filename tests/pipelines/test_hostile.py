@@ -637,3 +637,32 @@ def test_hostile_destination_ids_become_quoted_tables_in_postgresql(tmp_path, po
                 assert conn.execute(sa.text(f'select count(*) from "{table}"')).scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_a_full_disk_under_jsonl_stops_at_the_last_complete_page_and_the_next_run_completes(tmp_path):
+    import resource
+
+    (tmp_path / "paged.py").write_text(PAGED)
+    (tmp_path / "p.yml").write_text(
+        "name: full\nsource:\n  name: paged\n  stream: s1\n  pages: 40\n"
+        "destination:\n  name: jsonl\n  config: {path: out}\n"
+    )
+    limit = 40_000  # bytes: the file grows ~2.8 kB a page, so the disk is "full" within page 15
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    cmd = [sys.executable, "-m", "cdk", "run", "p.yml", "--custom-source", "paged.py", "-q"]
+    full = subprocess.run(cmd, cwd=tmp_path, capture_output=True, preexec_fn=small_disk, timeout=120)
+    err = full.stderr.decode()
+    assert full.returncode == 3 and "File too large" in err, err
+    # before: the hint told a `cdk run` user to append (>>) to the same output, as for `cdk read`
+    assert ">>" not in err and "run the same command again" in err
+    text = (tmp_path / "out" / "s1.jsonl").read_bytes()
+    assert text.endswith(b"\n") and len(text) <= limit  # no half line
+    state = json.loads((tmp_path / ".cdk" / "state" / "full.json").read_text())["streams"]["s1"]
+    assert len(jsonl(text)) == state["records"] == 50 * state["pages"]  # the state covers what is there
+    again = run_cdk("run", "p.yml", "--custom-source", "paged.py", "-q", cwd=tmp_path, timeout=120)
+    assert again.returncode == 0, again.stderr.decode()
+    ids = [r["id"] for r in jsonl((tmp_path / "out" / "s1.jsonl").read_bytes())]
+    assert len(ids) == 2000 and len(set(ids)) == 2000
