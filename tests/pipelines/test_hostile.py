@@ -666,3 +666,21 @@ def test_a_full_disk_under_jsonl_stops_at_the_last_complete_page_and_the_next_ru
     assert again.returncode == 0, again.stderr.decode()
     ids = [r["id"] for r in jsonl((tmp_path / "out" / "s1.jsonl").read_bytes())]
     assert len(ids) == 2000 and len(set(ids)) == 2000
+
+
+def test_four_streams_at_once_into_one_sqlite_file_lose_no_batch(tmp_path):
+    (tmp_path / "paged.py").write_text(PAGED)
+    (tmp_path / "p.yml").write_text(
+        "name: four\nsource:\n  name: paged\n  streams: [s1, s2, s3, s4]\n  pages: 20\n  route: all\n"
+        "destination:\n  name: sql\n  config: {url: 'sqlite:///out.db', max_batch_records: 7}\n"
+    )
+    result = run_cdk(
+        "run", "p.yml", "--custom-source", "paged.py", "--concurrency", "4", "--format", "json", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert all(s["completed"] and s["records"] == 1000 for s in json.loads(result.stdout)["streams"])
+    db = sqlite3.connect(tmp_path / "out.db")
+    counts = dict(db.execute('select stream, count(distinct id) from "all" group by stream').fetchall())
+    assert counts == {"s1": 1000, "s2": 1000, "s3": 1000, "s4": 1000}
+    state = json.loads((tmp_path / ".cdk" / "state" / "four.json").read_text())["streams"]
+    assert {s: e["status"] for s, e in state.items()} == {f"s{i}": "done" for i in range(1, 5)}
