@@ -47,6 +47,37 @@ from cdk.sdk.source import AbstractDestination, AbstractSource, StreamingSource
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
+def _check_state(path: Path, data: dict[str, Any]) -> None:
+    """A state file edited by hand or by another tool: the shapes a read resumes from, or a ConfigError
+    naming the field (not an internal error deep in the read)."""
+    from cdk.errors import ConfigError
+
+    def refuse(where: str, value: Any, expected: str) -> ConfigError:
+        return ConfigError(
+            f"{path}: state file: {where} is {type(value).__name__} {json.dumps(value, default=str)[:60]}, "
+            f"expected {expected}",
+            hint="fix it, or delete it to start every stream over",
+        )
+
+    streams = data["streams"]
+    if not isinstance(streams, dict):
+        raise refuse("streams", streams, "an object (one entry per stream)")
+    for name, entry in streams.items():
+        if not isinstance(entry, dict):
+            raise refuse(f"streams.{name}", entry, "an object")
+        for key in ("pagination", "incremental", "destination_positions"):
+            value = entry.get(key)
+            if value is not None and not isinstance(value, dict):
+                raise refuse(f"streams.{name}.{key}", value, "an object or null")
+        for key in ("records", "pages"):
+            value = entry.get(key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise refuse(f"streams.{name}.{key}", value, "a whole number")
+        for file, size in (entry.get("destination_positions") or {}).items():
+            if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+                raise refuse(f"streams.{name}.destination_positions.{file}", size, "a size in bytes")
+
+
 class StateStore:
     """A JSON state file holding one entry per stream, rewritten atomically on every save."""
 
@@ -66,6 +97,7 @@ class StateStore:
                 ) from None
             self.data = loaded if isinstance(loaded, dict) else {"streams": {}}
             self.data.setdefault("streams", {})
+            _check_state(self.path, self.data)
 
     def get(self, stream: str) -> dict[str, Any]:
         return dict(self.data["streams"].get(stream) or {})

@@ -684,3 +684,29 @@ def test_four_streams_at_once_into_one_sqlite_file_lose_no_batch(tmp_path):
     assert counts == {"s1": 1000, "s2": 1000, "s3": 1000, "s4": 1000}
     state = json.loads((tmp_path / ".cdk" / "state" / "four.json").read_text())["streams"]
     assert {s: e["status"] for s, e in state.items()} == {f"s{i}": "done" for i in range(1, 5)}
+
+
+def test_a_broken_state_file_is_a_clear_error_naming_the_field(tmp_path):
+    (tmp_path / "paged.py").write_text(PAGED)
+    (tmp_path / "p.yml").write_text(
+        "name: st\nsource:\n  name: paged\n  stream: s1\n  pages: 2\ndestination:\n  name: jsonl\n  config: {path: out}\n"
+    )
+    cases = [  # before: "internal error: AttributeError" / "ValueError", "please report it"
+        ('{"streams": [1, 2]}', "state file: streams is list [1, 2], expected an object"),
+        ('{"streams": {"s1": 5}}', "state file: streams.s1 is int 5, expected an object"),
+        (
+            '{"streams": {"s1": {"status": "running", "pagination": "zzz"}}}',
+            'streams.s1.pagination is str "zzz", expected an object or null',
+        ),
+        (
+            '{"streams": {"s1": {"destination_positions": {"s1": -4}}}}',
+            "streams.s1.destination_positions.s1 is int -4, expected a size in bytes",
+        ),
+    ]
+    for text, expected in cases:
+        (tmp_path / "state.json").write_text(text)
+        result = run_cdk("run", "p.yml", "--custom-source", "paged.py", "--state", "state.json", cwd=tmp_path)
+        err = result.stderr.decode()
+        assert result.returncode == 1 and expected in err and "internal error" not in err, err
+        assert not list(tmp_path.glob("out/*"))  # refused before anything is read or written
+        assert (tmp_path / "state.json").read_text() == text  # and the file is left as it was
