@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -183,11 +184,13 @@ def build_config(
     source: str = "config",
     base: Path | None = None,
     resolved: list[str] | None = None,
+    locate: Callable[[tuple[Any, ...], bool], str | None] | None = None,
     **defaults: Any,
 ) -> Any:
     """Validate ``data`` (after resolving its secret references) against ``model``; name every failing
-    field. ``base``: the config file's folder (relative ``file:`` references); ``resolved`` collects the
-    values references pointed to — secrets whatever field holds them."""
+    field, an unknown one with the closest known name. ``base``: the config file's folder (relative
+    ``file:`` references); ``resolved`` collects the values references pointed to — secrets whatever
+    field holds them. ``locate(loc, is_key)``: ``FILE:LINE:COL`` of a field in the file (None: unknown)."""
     data, found = resolve_config(dict(data), base=base)
     if resolved is not None:
         resolved.extend(value for _, value in found)
@@ -203,13 +206,30 @@ def build_config(
             fields.append(dotted)
             msg = "required field is missing" if err["type"] == "missing" else err["msg"]
             if err["type"] == "extra_forbidden":
-                msg = "unknown field"
-            lines.append(f"  {dotted}: {msg}")
+                msg = "unknown field" + did_you_mean(str(err["loc"][-1]), model, err["loc"][:-1])
+            where = locate(tuple(err["loc"]), err["type"] == "extra_forbidden") if locate else None
+            lines.append(f"  {where + ': ' if where else ''}{dotted}: {msg}")
         raise ConfigError(
             f"{source} does not fit {model.__name__}:\n" + "\n".join(lines),
             fields=fields,
             hint="`cdk spec` prints the config schema",
         ) from None
+
+
+def did_you_mean(key: str, model: type[BaseModel], parent: tuple[Any, ...] = ()) -> str:
+    """``"; did you mean 'X'?"`` for an unknown ``key`` of ``model`` (a nested model's field at the path
+    ``parent``), X its closest field name or alias; empty when none is close."""
+    import difflib
+
+    for step in parent:  # down the nested models the path goes through
+        field = model.model_fields.get(str(step))
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        model = annotation
+    names = [f.alias or n for n, f in model.model_fields.items()]
+    close = difflib.get_close_matches(key, names, n=1)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def stream_or_default(project: Project, cls: Connector, stream: str | None) -> str | None:

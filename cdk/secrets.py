@@ -52,6 +52,7 @@ import ast
 import base64
 import html
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -770,3 +771,11 @@ def mask_for_display(text: str) -> str:
     """``text`` (a message, a traceback) safe to print: this process's secrets masked in every spelling,
     and the value of every secret-named query parameter of a URL (``?api_key=...``) replaced."""
     return mask_urls(PROCESS_SECRETS.mask(text))
+
+
+class MaskingFormatter(logging.Formatter):
+    """A log formatter whose lines (message, arguments, traceback) go out through :func:`mask_for_display`:
+    connector code that logs its config at DEBUG does not print a secret this process knows."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_for_display(super().format(record))

@@ -132,12 +132,11 @@ def run(
       cdk run config.yml --custom-source ./my_source.py --log-level DEBUG
     """
     from cdk.pipelines import run_pipeline
+    from cdk.secrets import MaskingFormatter
 
-    logging.basicConfig(
-        level=getattr(logging, log_level.upper()),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler(sys.stderr)  # every log line masked: connector code may log its config
+    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=getattr(logging, log_level.upper()), handlers=[handler])
     progress = _Progress(quiet, progress_every)
     try:
         result = run_pipeline(

@@ -11,17 +11,19 @@ after which the pipeline commits the state that covers the batch.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from cdk.errors import ConfigError, DestinationError, MissingExtraError
-from cdk.sdk.records import SourceRecord, WriteResult
+from cdk.errors import ConfigError, DestinationError, MissingExtraError, OutputWriteError
+from cdk.sdk.records import SourceRecord, WriteResult, data_json, not_json
 from cdk.secrets import Secret, SecretSet, mask_urls
 
 log = logging.getLogger("cdk.pipelines.logger")
@@ -32,11 +34,47 @@ def target_of(stream: str, records: list[SourceRecord]) -> str:
     return (records[0].destination_id if records else None) or stream
 
 
+MAX_NAME = 63
+"""Longest file or table name made from a target: PostgreSQL's identifier limit (it cuts longer ones
+silently, so two long names could meet in one table), well under a file name's 255 bytes."""
+
+
 def table_name(target: str) -> str:
     """A file or table name for a target: its last dotted part (``project.dataset.click_events`` →
-    ``click_events``), characters other than letters, digits, ``_`` and ``-`` replaced by ``_``."""
+    ``click_events``), characters other than ASCII letters, digits, ``_`` and ``-`` replaced by ``_`` (no
+    ``/``, ``..``, NUL or quote survives); a name over :data:`MAX_NAME` characters is cut and ends with
+    ``_`` and 8 hex digits of the target's SHA-256, so it stays distinct and fits every file system and
+    database."""
     last = target.rsplit(".", 1)[-1] or target
-    return re.sub(r"[^A-Za-z0-9_-]", "_", last) or "records"
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", last) or "records"
+    if len(name) > MAX_NAME:
+        digest = hashlib.sha256(target.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        name = f"{name[: MAX_NAME - 9]}_{digest}"
+    return name
+
+
+class TargetNames:
+    """The file or table name of each target a destination wrote in this run, refusing a second target
+    whose name is the same (or differs only by case: SQLite and case-insensitive file systems fold
+    it), so the records of two destination ids never mix in one file or table, where an upsert on the
+    record id would overwrite one with the other."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._taken: dict[str, str] = {}
+
+    def __call__(self, target: str) -> str:
+        name = table_name(target)
+        first = self._taken.setdefault(name.casefold(), target)
+        if first != target:
+            raise ConfigError(
+                f"destination ids {first!r} and {target!r} both map to the {self.kind} "
+                f"{table_name(first)!r}: their records would mix",
+                hint="a file or table is named after the last dotted part of the destination id (else the "
+                "stream), with characters other than A-Z, a-z, 0-9, _ and - replaced by _; give ids that "
+                "stay distinct, ignoring case",
+            )
+        return name
 
 
 def record_row(stream: str, record: SourceRecord) -> dict[str, Any]:
@@ -50,7 +88,18 @@ def record_row(stream: str, record: SourceRecord) -> dict[str, Any]:
 
 def record_bytes(stream: str, record: SourceRecord) -> bytes:
     """A record as the JSON line the destinations carry: what ``max_batch_bytes`` measures."""
-    return orjson.dumps(record_row(stream, record), default=str)
+    try:
+        return orjson.dumps(record_row(stream, record), default=str)
+    except TypeError as exc:  # non-string keys (made strings), or no JSON at all (named)
+        try:
+            return orjson.dumps({**record_row(stream, record), "data": json_data(record.data)}, default=str)
+        except TypeError:
+            raise not_json(stream, [record], exc) from exc
+
+
+def json_data(data: Any) -> Any:
+    """A record's data as the plain JSON value every destination stores (see :func:`data_json`)."""
+    return orjson.loads(data_json(data))
 
 
 class LimitsConfig(BaseModel):
@@ -64,19 +113,32 @@ class BuiltinDestination:
     """Base of the built-ins: config validated by ``config_class``, limits from the class or the config."""
 
     config_class: ClassVar[type[LimitsConfig]] = LimitsConfig
+    target_kind: ClassVar[str | None] = None
+    """What a target becomes ("file", "table"): two targets may not become the same one."""
     max_batch_records: int | None = 1000
     max_batch_bytes: int | None = None
 
     def __init__(
-        self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
+        self,
+        config: dict[str, Any],
+        *,
+        where: str = "destination.config",
+        base: Path | None = None,
+        locate: Callable[[tuple[Any, ...], bool], str | None] | None = None,
     ) -> None:
         from cdk.connector import build_config
 
-        self.config: Any = build_config(self.config_class, dict(config or {}), source=where)
+        self.config: Any = build_config(self.config_class, dict(config or {}), source=where, locate=locate)
         if self.config.max_batch_records is not None:
             self.max_batch_records = self.config.max_batch_records
         if self.config.max_batch_bytes is not None:
             self.max_batch_bytes = self.config.max_batch_bytes
+        self._names = TargetNames(self.target_kind or "target")
+
+    def claim_target(self, target: str) -> str:
+        """The file or table name of ``target``; a ``ConfigError`` when another target of this run has it.
+        The pipeline claims every target of a page before writing any of its batches."""
+        return self._names(target) if self.target_kind else table_name(target)
 
     def check_connection(self) -> tuple[bool, str | None]:
         return True, None
@@ -100,9 +162,14 @@ class LoggerDestination(BuiltinDestination):
     parameter in a URL (``?api_key=...``). An API that echoes the key back cannot leak it into a log."""
 
     def __init__(
-        self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
+        self,
+        config: dict[str, Any],
+        *,
+        where: str = "destination.config",
+        base: Path | None = None,
+        locate: Callable[[tuple[Any, ...], bool], str | None] | None = None,
     ) -> None:
-        super().__init__(config, where=where, base=base)
+        super().__init__(config, where=where, base=base, locate=locate)
         self.secrets = SecretSet()
 
     def mask_secrets(self, *secrets: Secret | str) -> None:
@@ -112,7 +179,11 @@ class LoggerDestination(BuiltinDestination):
     def write(self, stream: str, records: list[SourceRecord]) -> WriteResult:
         target = target_of(stream, records)
         for r in records:
-            line = f"{target} {r.id} {orjson.dumps(r.data, default=str).decode()}"
+            try:
+                text = data_json(r.data).decode()
+            except TypeError as exc:
+                raise not_json(stream, [r], exc) from exc
+            line = f"{target} {r.id} {text}"
             log.info("%s", mask_urls(self.secrets.mask(line)))
         return WriteResult(written=len(records))
 
@@ -131,14 +202,21 @@ class JsonlDestination(BuiltinDestination):
     Exactly once, not only at least once: the size of each file a stream wrote is saved with the stream's
     checkpoint (``positions``), and a run first truncates those files back to it (``rewind``), so lines
     written after the last checkpoint (a kill between the fsync and the state's rename) are removed before
-    their page is sent again. Holds as long as two streams of one pipeline do not share a target."""
+    their page is sent again. A file two streams share goes back to the later of their checkpoints (the
+    pipeline merges them): at least once for those, never a line cut that a checkpoint covers."""
 
     config_class = JsonlConfig
+    target_kind = "file"
 
     def __init__(
-        self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
+        self,
+        config: dict[str, Any],
+        *,
+        where: str = "destination.config",
+        base: Path | None = None,
+        locate: Callable[[tuple[Any, ...], bool], str | None] | None = None,
     ) -> None:
-        super().__init__(config, where=where, base=base)
+        super().__init__(config, where=where, base=base, locate=locate)
         folder = Path(self.config.path).expanduser()
         self.folder = folder if folder.is_absolute() or base is None else base / folder
         self._files: dict[str, Any] = {}
@@ -173,7 +251,7 @@ class JsonlDestination(BuiltinDestination):
     def write(self, stream: str, records: list[SourceRecord]) -> WriteResult:
         from cdk.sdk.runner import JsonLinesSink
 
-        name = table_name(target_of(stream, records))
+        name = self.claim_target(target_of(stream, records))
         sink = self._files.get(name)
         if sink is None:
             self.folder.mkdir(parents=True, exist_ok=True)
@@ -181,7 +259,14 @@ class JsonlDestination(BuiltinDestination):
             sink = JsonLinesSink(open(path, "ab"), name=str(path))  # noqa: SIM115 - closed in finalize
             self._files[name] = sink
         self._by_stream.setdefault(stream, set()).add(name)
-        sink(stream, records)
+        try:
+            sink(stream, records)
+        except OutputWriteError as exc:  # the sink's hint speaks of `cdk read >> FILE`; this is `cdk run`
+            raise OutputWriteError(
+                exc.message,
+                hint="free space (or raise the file size limit) and run the same command again: it resumes "
+                "after the last acknowledged page, each line written once",
+            ) from exc
         return WriteResult(written=len(records))
 
     def finalize(self) -> None:
@@ -228,12 +313,18 @@ class SqlDestination(BuiltinDestination):
     manifest) is keyed on the record id instead: column ``id`` and the same four others."""
 
     config_class = SqlConfig
+    target_kind = "table"
     max_batch_records = 500
 
     def __init__(
-        self, config: dict[str, Any], *, where: str = "destination.config", base: Path | None = None
+        self,
+        config: dict[str, Any],
+        *,
+        where: str = "destination.config",
+        base: Path | None = None,
+        locate: Callable[[tuple[Any, ...], bool], str | None] | None = None,
     ) -> None:
-        super().__init__(config, where=where, base=base)
+        super().__init__(config, where=where, base=base, locate=locate)
         try:
             import sqlalchemy as sa
         except ImportError:
@@ -336,9 +427,13 @@ class SqlDestination(BuiltinDestination):
         keyed = self.primary_keys.get(stream)
         rows: dict[tuple[str, ...], dict[str, Any]] = {}
         for r in records:  # the last version of a key within one batch wins, as a later upsert would
+            try:
+                data = json_data(r.data)
+            except TypeError as exc:
+                raise not_json(stream, [r], exc) from exc
             row: dict[str, Any] = {
                 "stream": stream,
-                "data": orjson.loads(orjson.dumps(r.data, default=str)),
+                "data": data,
                 "timestamp": r.timestamp.isoformat() if r.timestamp is not None else None,
                 "destination_id": r.destination_id,
             }
@@ -359,6 +454,8 @@ class SqlDestination(BuiltinDestination):
                     row[field] = key_text(value)
             else:
                 row["id"] = r.id
+            if self.engine.dialect.name == "postgresql":
+                _no_nul(stream, r.id, row)
             rows[tuple(row[k] for k in self._key_columns(stream))] = row
         return rows
 
@@ -366,7 +463,7 @@ class SqlDestination(BuiltinDestination):
         if not records:
             return WriteResult(written=0)
         sa = self._sa
-        table = self._table(table_name(target_of(stream, records)), stream)
+        table = self._table(self.claim_target(target_of(stream, records)), stream)
         keys = self._key_columns(stream)
         rows = self._rows(stream, records)
         values = list(rows.values())
@@ -399,6 +496,18 @@ class SqlDestination(BuiltinDestination):
 
     def describe(self) -> str:
         return f"sql {self.engine.url.render_as_string(hide_password=True)} (upsert on the primary key)"
+
+
+def _no_nul(stream: str, record_id: str, row: dict[str, Any]) -> None:
+    """PostgreSQL text holds no NUL character: a clear error naming the record and the column, not the
+    driver's DataError blamed on the destination (inside ``data`` a NUL is JSON-escaped and stored)."""
+    for column, value in row.items():
+        if column != "data" and isinstance(value, str) and "\x00" in value:
+            raise DestinationError(
+                f"stream '{stream}', record id {record_id!r}: its {column} {value!r} holds a NUL character, "
+                "which PostgreSQL text cannot store",
+                hint="fix the source (strip NUL from ids and destination ids), or load into SQLite or jsonl",
+            )
 
 
 def _has(data: Any, path: str) -> bool:

@@ -136,19 +136,54 @@ class PipelineResult:
 ProgressCallback = Callable[[StreamResult], None]
 
 
+class _Located:
+    """``FILE:LINE:COL`` of a field of the pipeline file, for its errors; the YAML is parsed again only
+    when an error needs a position (a JSON pipeline file is YAML too)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._positions: Any = None
+
+    def at(self, *prefix: Any) -> Callable[[tuple[Any, ...], bool], str | None]:
+        """A locator of fields below ``prefix`` (``"source"``; ``"destination", "config"``)."""
+
+        def locate(loc: tuple[Any, ...], key: bool) -> str | None:
+            if self._positions is None:
+                from cdk.yamlio import read_yaml
+
+                try:
+                    self._positions = read_yaml(self.path)[1]
+                except Exception:  # noqa: BLE001 - no position is better than a second error
+                    self._positions = False
+            if not self._positions:
+                return None
+            line, col = self._positions.locate((*prefix, *loc), key=key)
+            return f"{self.path}:{line}:{col + 1}"
+
+        return locate
+
+
 def load_pipeline(path: str | Path) -> PipelineConfig:
-    """The pipeline file, validated; every failing field named."""
+    """The pipeline file, validated; every failing field named and located, an unknown one with the
+    closest known name."""
     data = read_config_file(path)
     try:
         return PipelineConfig.model_validate(data)
     except ValidationError as exc:
+        from cdk.connector import did_you_mean
+
+        locate = _Located(Path(path)).at()
         lines = []
         for err in exc.errors(include_url=False):
             dotted = ".".join(str(p) for p in err["loc"]) or "(root)"
             msg = {"missing": "required field is missing", "extra_forbidden": "unknown field"}.get(
                 err["type"], err["msg"]
             )
-            lines.append(f"  {dotted}: {msg}")
+            if err["type"] == "extra_forbidden":
+                msg += did_you_mean(str(err["loc"][-1]), PipelineConfig, err["loc"][:-1])
+            loc = tuple(err["loc"])
+            where = locate(loc[:-1] if err["type"] == "missing" else loc, err["type"] == "extra_forbidden")
+            lines.append(f"  {where + ': ' if where else ''}{dotted}: {msg}")
         raise ConfigError(
             f"{path}: not a pipeline file:\n" + "\n".join(lines),
             hint="a pipeline has `name`, `source: {name, stream, ...}` and `destination: {name, config}`",
@@ -303,7 +338,14 @@ class _Source:
         if "stream" in model.model_fields:
             data["stream"] = stream
         resolved: list[str] = []
-        config = build_config(model, data, source=where, base=self.base, resolved=resolved)
+        config = build_config(
+            model,
+            data,
+            source=where,
+            base=self.base,
+            resolved=resolved,
+            locate=_Located(self.pipeline_path).at("source"),
+        )
         secrets: list[Secret | str] = [*secret_values(config.model_dump(), None, model=model), *resolved]
         PROCESS_SECRETS.add(*secrets)
         self.secrets.extend(secrets)
@@ -319,7 +361,12 @@ def _open_destination(spec: DestinationSpec, pipeline_path: Path) -> Any:
     where = f"{pipeline_path}: destination.config"
     builtin = BUILTIN.get(spec.name)
     if builtin is not None:
-        return builtin(spec.config, where=where, base=pipeline_path.parent)
+        return builtin(
+            spec.config,
+            where=where,
+            base=pipeline_path.parent,
+            locate=_Located(pipeline_path).at("destination", "config"),
+        )
     name, version = _split_pin(spec.name)
     target: str | Path = name
     if "/" in name or name.startswith("."):
@@ -455,15 +502,33 @@ class _DeliveringSink:
     Streams are read concurrently, but a destination sees one ``write`` at a time (``lock``): no
     destination has to be thread-safe."""
 
-    def __init__(self, dest: Any, result: StreamResult, lock: threading.Lock) -> None:
+    def __init__(
+        self, dest: Any, result: StreamResult, lock: threading.Lock, stop: threading.Event | None = None
+    ) -> None:
         self.dest = dest
         self.lock = lock
+        self.stop = stop or threading.Event()
         self.result = result
         self.max_records, self.max_bytes = limits_of(dest)
         self.name = type(dest).__name__
 
     def __call__(self, stream: str, records: list[SourceRecord]) -> None:
-        for target, batch in split_batches(stream, records, self.max_records, self.max_bytes):
+        batches = split_batches(stream, records, self.max_records, self.max_bytes)
+        claim = getattr(self.dest, "claim_target", None)
+        if callable(claim):  # two ids that would share a file or table: refused before the page is written
+            for target in dict.fromkeys(target for target, _ in batches):
+                try:
+                    with self.lock:
+                        claim(target)
+                except Exception as exc:  # noqa: BLE001 - destination code may raise anything
+                    raise _destination_error(
+                        f"destination {self.name}, stream '{stream}'", f"claiming target '{target}'", exc
+                    ) from exc
+        for target, batch in batches:
+            if (
+                self.stop.is_set()
+            ):  # Ctrl-C in the main thread: no further batch, the state stays before this page
+                raise KeyboardInterrupt
             where = (
                 f"destination {self.name}, stream '{stream}', target '{target}', "
                 f"batch {self.result.batches + 1} ({len(batch)} records, ids {batch[0].id}..{batch[-1].id})"
@@ -565,19 +630,26 @@ def run_pipeline(
         for stream in chosen:  # the sql destination upserts on each stream's primary key
             declare(stream, primary_key=source.primary_key(stream))
     lock = threading.Lock()
+    stop = threading.Event()  # set on Ctrl-C: every stream stops before its next batch
     state = _LockedStateStore(state_file, dest, lock)
     rewind = getattr(dest, "rewind", None)
     if callable(rewind):
-        for stream in chosen:
-            saved = state.get(stream).get("destination_positions")
-            if isinstance(saved, dict):
-                rewind(saved)
+        # a file two streams share goes back only to the later of their checkpoints, and every stream of
+        # the state file counts, chosen this run or not: what one stream acknowledged is never cut because
+        # another had not checkpointed yet (its own surplus lines are then sent again: at least once)
+        sizes: dict[str, int] = {}
+        for entry in state.data["streams"].values():
+            saved = entry.get("destination_positions") if isinstance(entry, dict) else None
+            for name, size in (saved or {}).items() if isinstance(saved, dict) else ():
+                if isinstance(size, int):
+                    sizes[name] = max(size, sizes.get(name, 0))
+        rewind(sizes)
     try:
         if concurrency == 1 or len(chosen) == 1:
             for stream in chosen:
                 result.streams.append(
                     _run_stream(
-                        source, stream, dest, state, lock, ignore_checkpoint, on_progress, count_totals
+                        source, stream, dest, state, lock, ignore_checkpoint, on_progress, count_totals, stop
                     )
                 )
         else:
@@ -595,15 +667,27 @@ def run_pipeline(
                         ignore_checkpoint,
                         on_progress,
                         count_totals,
+                        stop,
                     )
                     for s in chosen
                 ]
-                errors = []
+                errors: list[BaseException] = []
                 for future in futures:
-                    try:
-                        result.streams.append(future.result())
-                    except BaseException as exc:  # noqa: BLE001 - the other streams finish; then report
-                        errors.append(exc)
+                    while True:
+                        try:
+                            result.streams.append(future.result())
+                        except KeyboardInterrupt as exc:  # Ctrl-C here, or a worker stopped by it
+                            if not stop.is_set():
+                                stop.set()  # the workers stop at their next batch; wait for them
+                                errors.insert(0, exc)
+                                continue
+                            if future.done():
+                                errors.append(exc)
+                            else:
+                                continue  # a second Ctrl-C: keep waiting, the workers are stopping
+                        except BaseException as exc:  # noqa: BLE001 - the other streams finish; then report
+                            errors.append(exc)
+                        break
                 if errors:
                     raise errors[0]
     except BaseException:
@@ -666,6 +750,7 @@ def _run_stream(
     ignore_checkpoint: bool,
     on_progress: ProgressCallback | None,
     count_totals: bool,
+    stop: threading.Event | None = None,
 ) -> StreamResult:
     conn = source.open(stream)
     learn = getattr(dest, "mask_secrets", None)
@@ -676,7 +761,7 @@ def _run_stream(
     if count_totals:
         result.total = total_records(conn)
     incremental = _sync_mode(conn) == "incremental"
-    sink = _DeliveringSink(dest, result, lock)
+    sink = _DeliveringSink(dest, result, lock, stop)
     start = time.monotonic()
 
     def on_page(summary: ReadSummary) -> None:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 
 @dataclass(slots=True)
 class SourceRecord:
@@ -51,3 +53,32 @@ class WriteResult:
     written: int
     failed: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+def data_json(value: Any) -> bytes:
+    """A record's data as JSON: what is no JSON value as its ``str`` (a datetime as ISO text, a Decimal as
+    its digits; NaN and infinities become null), keys that are not strings as strings, as ``json.dumps``
+    makes them (``{1: "a"}`` → ``{"1":"a"}``). Raises ``TypeError`` for what has no JSON text at all (a lone
+    surrogate in a string): :func:`not_json` says which record."""
+    try:
+        return orjson.dumps(value, default=str)
+    except TypeError:  # the rare data with non-string keys: the slower option only then
+        return orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS)
+
+
+def not_json(stream: str, records: list[SourceRecord], exc: Exception) -> Exception:
+    """The error for a page whose serialisation raised ``exc``: names the first record that cannot be JSON
+    (the source's doing, not the destination's)."""
+    from cdk.errors import ConnectorError
+
+    for r in records:
+        try:
+            orjson.dumps([r.id, r.destination_id])
+            data_json(r.data)
+        except TypeError as bad:
+            return ConnectorError(
+                f"stream '{stream}', record id {r.id!r}: it cannot be written as JSON: {bad}",
+                hint="fix the source so the record holds text, numbers, booleans, null, lists and objects "
+                "(bytes: decode or base64 them; strings: valid Unicode)",
+            )
+    return exc

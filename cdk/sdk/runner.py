@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,10 +34,48 @@ from cdk.errors import (
     PaginationLoopError,
 )
 from cdk.fsutil import atomic_write_text
-from cdk.sdk.records import SourceIncrementalState, SourceIteration, SourceRecord, WriteResult
+from cdk.sdk.records import (
+    SourceIncrementalState,
+    SourceIteration,
+    SourceRecord,
+    WriteResult,
+    data_json,
+    not_json,
+)
 from cdk.sdk.source import AbstractDestination, AbstractSource, StreamingSource
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _check_state(path: Path, data: dict[str, Any]) -> None:
+    """A state file edited by hand or by another tool: the shapes a read resumes from, or a ConfigError
+    naming the field (not an internal error deep in the read)."""
+    from cdk.errors import ConfigError
+
+    def refuse(where: str, value: Any, expected: str) -> ConfigError:
+        return ConfigError(
+            f"{path}: state file: {where} is {type(value).__name__} {json.dumps(value, default=str)[:60]}, "
+            f"expected {expected}",
+            hint="fix it, or delete it to start every stream over",
+        )
+
+    streams = data["streams"]
+    if not isinstance(streams, dict):
+        raise refuse("streams", streams, "an object (one entry per stream)")
+    for name, entry in streams.items():
+        if not isinstance(entry, dict):
+            raise refuse(f"streams.{name}", entry, "an object")
+        for key in ("pagination", "incremental", "destination_positions"):
+            value = entry.get(key)
+            if value is not None and not isinstance(value, dict):
+                raise refuse(f"streams.{name}.{key}", value, "an object or null")
+        for key in ("records", "pages"):
+            value = entry.get(key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise refuse(f"streams.{name}.{key}", value, "a whole number")
+        for file, size in (entry.get("destination_positions") or {}).items():
+            if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+                raise refuse(f"streams.{name}.destination_positions.{file}", size, "a size in bytes")
 
 
 class StateStore:
@@ -59,6 +97,7 @@ class StateStore:
                 ) from None
             self.data = loaded if isinstance(loaded, dict) else {"streams": {}}
             self.data.setdefault("streams", {})
+            _check_state(self.path, self.data)
 
     def get(self, stream: str) -> dict[str, Any]:
         return dict(self.data["streams"].get(stream) or {})
@@ -128,6 +167,7 @@ class JsonLinesSink:
         import orjson
 
         self._dumps = orjson.dumps
+        self._loads = orjson.loads
         self.out = out
         self.name = name
         self._fd: int | None = None
@@ -142,9 +182,7 @@ class JsonLinesSink:
             self._fd = fd
             self._regular = stat.S_ISREG(os.fstat(fd).st_mode)
 
-    def __call__(self, stream: str, records: list[SourceRecord]) -> None:
-        if not records:
-            return
+    def _lines(self, stream: str, records: list[SourceRecord]) -> list[bytes]:
         dumps = self._dumps
         prefix = b'{"stream":' + dumps(stream) + b',"id":'
         lines = []
@@ -158,6 +196,19 @@ class JsonLinesSink:
                 if r.destination_id is not None:
                     row["destination_id"] = r.destination_id
                 lines.append(dumps(row, default=str))
+        return lines
+
+    def __call__(self, stream: str, records: list[SourceRecord]) -> None:
+        if not records:
+            return
+        try:
+            lines = self._lines(stream, records)
+        except TypeError as exc:  # non-string keys, or no JSON at all: before anything of the page is written
+            try:
+                plain = [replace(r, data=self._loads(data_json(r.data))) for r in records]
+                lines = self._lines(stream, plain)
+            except TypeError:
+                raise not_json(stream, records, exc) from exc
         lines.append(b"")
         self.write(b"\n".join(lines))
 
@@ -237,6 +288,17 @@ def read(
         )
         summary.incremental_from = last.isoformat()
     best: Any = entry.get("pending_cursor") if summary.resumed_from else None
+    # Without a cursor (no cursor_field, records without a timestamp: the guide's single-file incremental
+    # source) `last_run` is when the sync began, as the guide says: "records updated after last sync". A
+    # resumed sync keeps the start of its first attempt, so nothing updated meanwhile is skipped.
+    started = (entry.get("pending_run_start") if summary.resumed_from else None) or datetime.now(
+        timezone.utc
+    ).isoformat()
+    clocked = (
+        incremental
+        and not cursor_field
+        and (inc.get("last_run") is None or inc.get("last_run_source") == "run_start")
+    )
     seen: set[str] = set()
     if pagination:
         seen.add(json.dumps(pagination, sort_keys=True, default=str))
@@ -312,6 +374,8 @@ def read(
         }
         if best is not None:
             new_entry["pending_cursor"] = best
+        elif clocked and not done:
+            new_entry["pending_run_start"] = started
         if page.state is not None:
             source_own = page.state
         if done:
@@ -320,10 +384,14 @@ def read(
                 inc = {**inc, "state": source_own}
                 new_entry["incremental"] = inc
             if best is not None:
+                inc = {k: v for k, v in inc.items() if k != "last_run_source"}
                 inc = {**inc, "last_run": best, "cursor_field": cursor_field}
                 new_entry["incremental"] = inc
                 new_entry.pop("pending_cursor", None)
                 summary.cursor = str(best)
+            elif clocked:
+                inc = {**inc, "last_run": started, "last_run_source": "run_start"}
+                new_entry["incremental"] = inc
         state.put(stream, new_entry)
         entry = new_entry
         if on_page is not None:
