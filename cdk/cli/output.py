@@ -41,6 +41,17 @@ def report_failure(exc: BaseException, *, debug: bool = False) -> int:
     return 1
 
 
+def log_to_stderr(level: int, fmt: str = "%(levelname)s %(name)s: %(message)s") -> None:
+    """Logging for a run command: stderr, every line masked, because connector code may log its config."""
+    import logging
+
+    from cdk.secrets import MaskingFormatter
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(MaskingFormatter(fmt))
+    logging.basicConfig(level=level, handlers=[handler])
+
+
 def print_json(data: Any) -> None:
     """JSON to stdout, indented, keys in a stable order."""
     click.echo(json.dumps(data, indent=2, default=str))

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from cdk.cli.output import format_option, print_json
+from cdk.cli.output import format_option, log_to_stderr, print_json
 
 
 def _progress_line(s: Any) -> str:
@@ -132,11 +132,8 @@ def run(
       cdk run config.yml --custom-source ./my_source.py --log-level DEBUG
     """
     from cdk.pipelines import run_pipeline
-    from cdk.secrets import MaskingFormatter
 
-    handler = logging.StreamHandler(sys.stderr)  # every log line masked: connector code may log its config
-    handler.setFormatter(MaskingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=getattr(logging, log_level.upper()), handlers=[handler])
+    log_to_stderr(getattr(logging, log_level.upper()), "%(asctime)s %(levelname)s %(name)s: %(message)s")
     progress = _Progress(quiet, progress_every)
     try:
         result = run_pipeline(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from cdk.cli.output import connector_option, format_option, print_json
+from cdk.cli.output import connector_option, format_option, log_to_stderr, print_json
 
 if TYPE_CHECKING:
     from cdk.project import Project
@@ -119,9 +119,7 @@ def discover(
 
     from cdk.workflows.discover import discover as run_discover
 
-    logging.basicConfig(
-        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-    )
+    log_to_stderr(logging.WARNING)
     project = _project(connector)
     found = run_discover(
         project, config_path, infer=infer, limit=limit, streams=streams, write=write, force=force
@@ -267,11 +265,7 @@ def read(
             name or connector, config_path, streams[0] if streams else None, state_path, max_records, quiet
         )
         return
-    logging.basicConfig(
-        level=logging.WARNING if not quiet else logging.ERROR,
-        stream=sys.stderr,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    log_to_stderr(logging.WARNING if not quiet else logging.ERROR)
     project = _project(name or connector, version)
     chosen = choose_streams(project, config_path, list(streams), all_streams=all_streams)
     sink = runner.JsonLinesSink(sys.stdout.buffer)

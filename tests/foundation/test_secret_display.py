@@ -56,3 +56,49 @@ def test_token_in_url_path_and_query_is_masked_everywhere(demo_api, tmp_path):
     for form in spellings(TOKEN):
         assert form not in err, form
     assert "access_token=REDACTED" in err
+
+
+CHATTY = """import logging
+from typing import List, Optional, Tuple, Type
+from pydantic import Field
+from cdk import AbstractSource, SourceConfig, SourceIteration, SourceRecord
+
+log = logging.getLogger("chatty")
+
+
+class MySourceConfig(SourceConfig):
+    api_url: str = Field(...)
+    bot_token: str = Field(..., json_schema_extra={"writeOnly": True})
+
+
+class MySource(AbstractSource):
+    @staticmethod
+    def streams() -> List[str]:
+        return ["users"]
+
+    @staticmethod
+    def get_config_class() -> Type[SourceConfig]:
+        return MySourceConfig
+
+    def check_connection(self) -> Tuple[bool, Optional[str]]:
+        return True, None
+
+    def get(self, pagination: dict = None) -> SourceIteration:
+        log.warning("connecting with token %s", self.config.bot_token)
+        return SourceIteration(records=[SourceRecord(id="1", data={"id": 1})], next_pagination={})
+"""
+
+
+def test_cdk_read_masks_a_secret_that_connector_code_logs(tmp_path):
+    """`cdk read` logs through the masking formatter too (as `cdk run` does), not only its own messages."""
+    folder = make_connector(tmp_path, CHATTY)
+    cfg = folder / "config.json"
+    cfg.write_text(
+        json.dumps({"name": "s", "stream": "users", "api_url": "http://127.0.0.1:9", "bot_token": TOKEN})
+    )
+    result = run_cdk("read", "--config", str(cfg), cwd=folder)
+    err = result.stderr.decode()
+    assert result.returncode == 0, err
+    assert "connecting with token REDACTED" in err
+    for form in spellings(TOKEN):
+        assert form not in err, form
