@@ -260,7 +260,15 @@ def _schema_path(project: Project, stream: str) -> Path:
             f"stream '{stream}' names no schema file in connector.yaml",
             hint=f"add `schema: schemas/{stream}.json` under the stream, then run again",
         )
-    return Path(project.root) / ref
+    path = Path(project.root) / ref
+    root = Path(project.root).resolve()
+    if not path.resolve().is_relative_to(root):
+        raise UsageError(
+            f"stream '{stream}' names the schema file {ref}, which is outside the connector folder "
+            f"({path.resolve()}); --write writes only inside {root}, so nothing was written",
+            hint=f"name a file inside the folder, e.g. `schema: schemas/{stream}.json` (a symlink out of it counts as outside)",
+        )
+    return path
 
 
 def write_schemas(project: Project, found: list[dict[str, Any]], *, force: bool = False) -> list[str]:

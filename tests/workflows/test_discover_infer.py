@@ -121,6 +121,72 @@ def test_write_refuses_hand_written_schemas_then_force_writes_and_tests_still_pa
     assert replay.returncode == 0, replay.stdout.decode()[-3000:]
 
 
+@pytest.mark.parametrize("how", ["dotdot", "symlink"])
+def test_write_never_writes_a_schema_file_outside_the_folder(
+    recorded: Path, tmp_path: Path, how: str
+) -> None:
+    conn = fresh_copy(recorded, tmp_path)
+    outside = tmp_path / "elsewhere" / "users.json"
+    outside.parent.mkdir()
+    outside.write_text('{"type": "object"}\n')
+    if how == "dotdot":
+        manifest = conn / "connector.yaml"
+        manifest.write_text(
+            manifest.read_text().replace("schema: schemas/users.json", "schema: ../elsewhere/users.json")
+        )
+    else:
+        (conn / "schemas" / "users.json").unlink()
+        (conn / "schemas" / "users.json").symlink_to(outside)
+    orders_before = (conn / "schemas" / "orders.json").read_bytes()
+    code, _, err = discover("--infer", "--write", "--force", cwd=conn)
+    assert code == 2, err
+    assert "outside the connector folder" in err and "nothing was written" in err
+    assert outside.read_text() == '{"type": "object"}\n'
+    assert (conn / "schemas" / "orders.json").read_bytes() == orders_before  # all or nothing
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (lambda text: text[: len(text) // 2], "read-users.json"),
+        (lambda text: "", "read-users.json"),
+        (lambda text: "[1, 2]", "not a cassette"),
+    ],
+)
+def test_infer_from_a_damaged_cassette_is_a_located_error(
+    recorded: Path, tmp_path: Path, damage: Any, says: str
+) -> None:
+    conn = fresh_copy(recorded, tmp_path)
+    cassette = conn / "tests" / "cassettes" / "read-users.json"
+    cassette.write_text(damage(cassette.read_text()))
+    code, _, err = discover("--infer", "--stream", "users", "--write", "--force", cwd=conn)
+    assert code == 1 and says in err and "internal error" not in err, err
+    assert "[cdk-generated" not in (conn / "schemas" / "users.json").read_text()
+
+
+def test_concurrent_writes_leave_one_whole_schema(recorded: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    conn = fresh_copy(recorded, tmp_path)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cdk", "discover", "--infer", "--write", "--force", "--stream", "users"],
+            cwd=conn,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+        if proc.stderr:
+            proc.stderr.close()
+    written = json.loads((conn / "schemas" / "users.json").read_text())
+    assert "[cdk-generated sha256=" in written["$comment"]
+    assert not list((conn / "schemas").glob(".*.tmp"))
+
+
 def test_infer_live_reads_at_most_limit_records(tmp_path: Path) -> None:
     conn = tmp_path / "demo"
     shutil.copytree(FIXTURES / "demo_source", conn, ignore=shutil.ignore_patterns("__pycache__"))
