@@ -127,6 +127,17 @@ def fields_to_properties(doc: Any, params: SchemaParams, stream: str) -> dict[st
             schema["description"] = f"API type {api_type!r} is not known: read as a string"
         if not (params.nullableKey and entry.get(params.nullableKey) is False):
             schema = _nullable(schema)
+        if name in props and props[name] != schema:
+            # the last entry silently won before: records of the first type then failed the schema
+            log.warning(
+                "stream '%s': the metadata endpoint lists field '%s' twice, with different types "
+                "(%r, then %r): both are admitted",
+                stream,
+                name,
+                props[name].get("type"),
+                schema.get("type"),
+            )
+            schema = {"anyOf": [props[name], schema]}
         props[name] = schema
     return props
 
