@@ -195,8 +195,15 @@ def fetch_properties(session: Any, spec: StreamSpec, values: dict[str, Any], str
     from cdk.declarative.engine import Renderer, header_values, query_values
     from cdk.sdk.http import _safe_url  # the query string may hold an API key: never print it
 
+    from cdk.declarative.paths import compile_path
+    from cdk.errors import ManifestError
+
     params = spec.schemaParams
     assert params is not None
+    try:  # a fieldsPath that cannot be used fails before the request
+        compile_path(params.fieldsPath)
+    except ValueError as exc:
+        raise ManifestError(f"stream '{stream}' schemaParams.fieldsPath: {exc}") from None
     render = Renderer(values, stream)
     host = render.text(params.host or spec.urlParams.host, where="schemaParams.host").rstrip("/")
     path = render.text(params.path, escape=True, where="schemaParams.path")
