@@ -193,10 +193,9 @@ def _evaluated_headers(session: Any, spec: StreamSpec, values: dict[str, Any]) -
 def fetch_properties(session: Any, spec: StreamSpec, values: dict[str, Any], stream: str) -> dict[str, Any]:
     """Ask the metadata endpoint (one request through ``session``) for the stream's field properties."""
     from cdk.declarative.engine import Renderer, header_values, query_values
-    from cdk.sdk.http import _safe_url  # the query string may hold an API key: never print it
-
     from cdk.declarative.paths import compile_path
     from cdk.errors import ManifestError
+    from cdk.sdk.http import _safe_url  # the query string may hold an API key: never print it
 
     params = spec.schemaParams
     assert params is not None
