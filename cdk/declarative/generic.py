@@ -142,6 +142,12 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
             raise UsageError(
                 f"--set {pair!r}: expected KEY=VALUE, e.g. urlParams.host=https://api.example.com"
             )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that were not UTF-8 on the command line (surrogate escapes)
+            raise UsageError(
+                f"--set {key.strip()}: the value is not UTF-8 text: {value.encode('utf-8', 'replace')!r}"
+            ) from None
         out[key.strip()] = value
     return out
 

@@ -4,6 +4,7 @@ folders that already hold a project, JSON a connector cannot keep, and a SIGKILL
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -324,4 +325,18 @@ def test_set_json_values_refuse_nan(tmp_path: Path) -> None:
         "contentPath.skipAttributes=[NaN]",
     )
     assert result.returncode == 2 and "not a JSON array" in result.stderr, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_set_value_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    from tests.declarative.test_decl_seed_examples import E
+
+    src = tmp_path / "generic.json"
+    src.write_text(E["E01"][2])
+    args = [sys.executable, "-m", "cdk", "import", "source-spec", str(src), "--out", str(tmp_path / "out")]
+    sets = [b"urlParams.host=https://a.com", b"contentPath.path=$.a", b"urlParams.path=/x\xff"]
+    argv = [os.fsencode(a) for a in args] + [part for s in sets for part in (b"--set", s)]
+    result = subprocess.run(argv, capture_output=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert b"--set urlParams.path: the value is not UTF-8 text" in result.stderr
     assert not (tmp_path / "out").exists()
