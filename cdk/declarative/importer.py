@@ -519,8 +519,15 @@ def _yaml(manifest: dict[str, Any], source_name: str, auth_type: str | None) -> 
     )
     if auth_type:
         head += f"# Credentials: config 'authentication: {{type: {auth_type}, params: ...}}'.\n"
+    from cdk.errors import InputError
+    from cdk.yamlio import parse_yaml
+
     body: str = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=110)
-    if yaml.safe_load(body) != manifest:
+    try:
+        same = parse_yaml(body, "connector.yaml")[0] == manifest
+    except InputError:
+        same = False
+    if not same:
         # PyYAML writes some characters (U+0085 NEL) raw that its reader folds into a line break: the
         # escaped form reads back exactly what the specification and --set gave
         body = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=False, width=110)

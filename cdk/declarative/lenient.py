@@ -64,26 +64,26 @@ def _depth(text: str) -> int:
     return deepest
 
 
-class _Refused(Exception):
-    """A value the parsers read but a connector cannot keep: a duplicate key or NaN/Infinity."""
+class _Refusals:
+    """The parsers' hooks: a duplicate key or NaN/Infinity is noted (kind, name) and stops the parse."""
 
-    def __init__(self, kind: str, name: str) -> None:
-        super().__init__(name)
-        self.kind = kind
-        self.name = name
+    def __init__(self) -> None:
+        self.kind = self.name = ""
 
+    def _stop(self, kind: str, name: str) -> InputError:
+        self.kind, self.name = kind, name
+        return InputError(f"{kind}: {name}")
 
-def _pairs(pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _Refused("duplicate", key)
-        out[key] = value
-    return out
+    def pairs(self, pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise self._stop("duplicate", key)
+            out[key] = value
+        return out
 
-
-def _constant(name: str) -> Any:
-    raise _Refused("constant", name)
+    def constant(self, name: str) -> Any:
+        raise self._stop("constant", name)
 
 
 _WORD_RE = re.compile(r"[A-Za-z_$][\w$]*")
@@ -99,7 +99,7 @@ def _key_name(token: str) -> str:
         return token[1:-1]
 
 
-def _locate(text: str, refused: _Refused) -> int:
+def _locate(text: str, refused: _Refusals) -> int:
     """Where the refused duplicate key (its second occurrence in one object) or constant is in ``text``."""
     stack: list[set[str] | None] = []  # per open container: the keys seen (None for an array)
     i, n = 0, len(text)
@@ -152,7 +152,9 @@ def load_spec_text(text: str, shown: str, *, line_offset: int = 0) -> tuple[Any,
     def located(line: int, col: int, message: str) -> Finding:
         return Finding(file=shown, line=max(1, line - line_offset), column=max(0, col), message=message)
 
-    def refused(exc: _Refused) -> InputError:
+    hooks = _Refusals()
+
+    def refused(exc: _Refusals) -> InputError:
         line, col = _line_col(text, _locate(text, exc))
         if exc.kind == "duplicate":
             message = f"the key {exc.name!r} appears twice in one object (which one is meant?)"
@@ -164,9 +166,9 @@ def load_spec_text(text: str, shown: str, *, line_offset: int = 0) -> tuple[Any,
         return InputError(str(problem), problem=problem, hint=hint)
 
     try:
-        return json.loads(text, object_pairs_hook=_pairs, parse_constant=_constant), None
-    except _Refused as exc:
-        raise refused(exc) from None
+        return json.loads(text, object_pairs_hook=hooks.pairs, parse_constant=hooks.constant), None
+    except InputError:
+        raise refused(hooks) from None
     except json.JSONDecodeError as exc:
         strict = exc
     except RecursionError:
@@ -189,9 +191,9 @@ def load_spec_text(text: str, shown: str, *, line_offset: int = 0) -> tuple[Any,
     import json5
 
     try:
-        data = json5.loads(text, object_pairs_hook=_pairs, parse_constant=_constant)
-    except _Refused as exc:
-        raise refused(exc) from None
+        data = json5.loads(text, object_pairs_hook=hooks.pairs, parse_constant=hooks.constant)
+    except InputError:
+        raise refused(hooks) from None
     except (ValueError, RecursionError, OverflowError, TypeError, IndexError):
         raise refuse(f"not valid JSON: {strict.msg}") from None
     pos, what = _construct(text, strict.pos)
