@@ -164,6 +164,55 @@ def test_infer_from_a_damaged_cassette_is_a_located_error(
     assert "[cdk-generated" not in (conn / "schemas" / "users.json").read_text()
 
 
+def nested(depth: int) -> dict[str, Any]:
+    record: dict[str, Any] = {"id": 1, "updated_at": "2024-01-01T00:00:00Z"}
+    node = record
+    for _ in range(depth):
+        node["n"] = {"s": "x", "l": [1]}
+        node = node["n"]
+    return record
+
+
+@pytest.mark.parametrize("depth", [20, 40, 400])
+def test_infer_admits_records_of_any_depth(depth: int) -> None:
+    from cdk.workflows.discover import MAX_INFER_DEPTH
+
+    record = nested(depth)
+    schema = infer_schema([record, nested(3)])
+    jsonschema.validate(record, schema)
+    jsonschema.validate(nested(3), schema)
+    node, level = schema, 0
+    while "n" in node.get("properties", {}):
+        node, level = node["properties"]["n"], level + 1
+    # described to the record's depth, or to the limit and open below it
+    assert level == min(depth, MAX_INFER_DEPTH)
+    assert node == (
+        {
+            "type": "object",
+            "properties": {"s": {"type": "string"}, "l": {"type": "array", "items": {"type": "integer"}}},
+        }
+        if depth < MAX_INFER_DEPTH
+        else {}
+    )
+
+
+def test_write_from_a_recording_of_very_deep_records_gives_a_schema_validate_accepts(
+    recorded: Path, tmp_path: Path
+) -> None:
+    conn = fresh_copy(recorded, tmp_path)
+    cassette = conn / "tests" / "cassettes" / "read-users.json"
+    data = json.loads(cassette.read_text())
+    page = {"total": 1, "total_pages": 1, "next_cursor": None, "next": None, "items": [nested(400)]}
+    data["interactions"][0]["response"]["body"] = {"lines": [json.dumps(page)]}
+    data["interactions"] = data["interactions"][:1]
+    cassette.write_text(json.dumps(data))
+    code, out, err = discover("--infer", "--stream", "users", "--write", "--force", cwd=conn)
+    assert code == 0, err
+    assert out["streams"][0]["records"] == 1
+    validate = run_cdk("validate", ".", cwd=conn)
+    assert validate.returncode == 0, validate.stdout.decode()
+
+
 def test_concurrent_writes_leave_one_whole_schema(recorded: Path, tmp_path: Path) -> None:
     import subprocess
     import sys
