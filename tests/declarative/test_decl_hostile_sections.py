@@ -120,6 +120,7 @@ def assert_validate_answers(folder: Path) -> None:
     result = invoke_cdk("validate", str(folder), text=True)
     assert result.returncode in (0, 1, 2), result.stderr
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert " Y003 " not in result.stdout, result.stdout  # a suite that crashed, reported as a finding
 
 
 STREAMS = st.sampled_from([None, [{"name": "items"}], [{"name": "items"}, {"name": "details"}]])
@@ -139,6 +140,37 @@ def test_validate_answers_any_mutation_of_a_valid_section(
     tmp_path_factory: pytest.TempPathFactory, path: tuple[str, ...], value: Any, streams: Any
 ) -> None:
     assert_validate_answers(write(tmp_path_factory.mktemp("m"), mutate(path, value), streams))
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "says"),
+    [
+        (
+            ("defaults",),
+            [{"urlParams": {"path": "/x"}}],
+            "declarative.defaults: Input should be a valid dictionary",
+        ),
+        (("spec", "properties"), ["port"], "declarative.spec: Value error, properties must be a mapping"),
+        (
+            ("spec", "required"),
+            [{"port": 1}],
+            "declarative.spec: Value error, required must be a list of input names",
+        ),
+    ],
+)
+def test_a_malformed_defaults_or_spec_is_r001_and_read_refuses_it(
+    tmp_path: Path, path: tuple[str, ...], value: Any, says: str
+) -> None:
+    folder = write(
+        tmp_path / "c", mutate(path, value), [{"name": "items"}, {"name": "details"}], incremental=False
+    )
+    (folder / "config.json").write_text(json.dumps({"name": "h", "port": 1}))
+    result = invoke_cdk("validate", str(folder), text=True)
+    assert result.returncode == 1 and f"R001 {says}" in result.stdout, result.stdout
+    assert " Y003 " not in result.stdout
+    read = cdk(folder, "read", "--config", "config.json", "--stream", "items")
+    assert read.returncode == 1 and "does not fit the sourceSpec" in read.stderr, read.stderr
+    assert "internal error" not in read.stderr
 
 
 class Counting:
