@@ -29,6 +29,9 @@ __all__ = ["MANIFEST_FILE", "Manifest", "Positions", "load_manifest", "parse_yam
 
 MANIFEST_FILE = "connector.yaml"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
+STREAM_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+#: top-level names a connector's package may not take: cdk's own and the folders of a connector project
+RESERVED_PACKAGES = frozenset({"cdk", "tests", "test", "schemas", "secrets", "build", "dist"})
 SEMVER_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-(alpha|beta|rc)\.(0|[1-9]\d*))?$")
 ENTRYPOINT_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 HOST_RE = re.compile(
@@ -40,6 +43,22 @@ SOURCE_CAPABILITIES = {"batch_extract", "incremental", "streaming"}
 DESTINATION_CAPABILITIES = {"load"}
 
 
+def package_name_problem(name: str) -> str | None:
+    """Why connector ``name`` cannot be the top-level Python package it becomes (``-`` as ``_``), or None.
+
+    A keyword is no importable module name, and a standard-library or reserved name would shadow (or be
+    shadowed by) the module of that name once the connector is installed."""
+    import keyword
+    import sys
+
+    package = name.replace("-", "_")
+    if keyword.iskeyword(package):
+        return f"its package '{package}' would be a Python keyword"
+    if package in RESERVED_PACKAGES or package in sys.stdlib_module_names:
+        return f"its package '{package}' would shadow the module of that name"
+    return None
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -47,7 +66,7 @@ class _Strict(BaseModel):
 class StreamSpec(_Strict):
     """One stream a source offers."""
 
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$", description="Stream name")
+    name: str = Field(pattern=STREAM_NAME_PATTERN, description="Stream name")
     description: str | None = None
     primary_key: list[str] = Field(default_factory=list, description="Fields that identify a record")
     cursor_field: str | None = Field(None, description="Field whose value advances incremental state")

@@ -37,7 +37,12 @@ def import_group() -> None:
     "e.g. --set urlParams.host=https://api.example.com --set contentPath.path=$.items (repeatable). "
     "Missing required inputs are asked for in a terminal, listed in the error otherwise.",
 )
-@click.option("--force", is_flag=True, help="Overwrite an existing connector.yaml in the folder.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a folder that already holds files the import writes (connector.yaml, "
+    "pyproject.toml, ...), replacing them; without it such a folder is left untouched.",
+)
 @format_option("text", "json")
 def source_spec(
     file: str,

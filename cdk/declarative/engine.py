@@ -292,6 +292,18 @@ def _shaper(
     return shape
 
 
+def _path(stream: str, where: str, text: str | None) -> CompiledPath | None:
+    """``text`` compiled (None when unset); one that does not parse fails the read before any request."""
+    if not text:
+        return None
+    try:
+        return compile_path(text)
+    except ValueError as exc:
+        raise ConfigError(
+            f"stream '{stream}' {where}: {exc}", hint="write an RFC 9535 JSONPath such as $.data.items"
+        ) from None
+
+
 class _Exploder:
     """One record per element of a sub-array (explodeEntityPath)."""
 
@@ -432,10 +444,10 @@ class StreamPlan:
         if self.params_in_body:  # a name that collides with bodyParams fails here, before any request
             paging_names = (pag.limitName, pag.offSetName, pag.pageParamName, pag.parameterName)
             with_body_params(self.body, {n: 0 for n in paging_names if n})
-        self.end_path = compile_path(pag.endConditionName) if pag.endConditionName else None
+        self.end_path = _path(name, "paginationParams.endConditionName", pag.endConditionName)
         self.end_value = parse_end_value(pag.endConditionValue)
-        self.pointer_path = compile_path(pag.pointerPath) if pag.pointerPath else None
-        self.token_path = compile_path(pag.continuationTokenPath) if pag.continuationTokenPath else None
+        self.pointer_path = _path(name, "paginationParams.pointerPath", pag.pointerPath)
+        self.token_path = _path(name, "paginationParams.continuationTokenPath", pag.continuationTokenPath)
         self.end_page_header: str | None = None
         self.end_page_path: CompiledPath | None = None
         self.end_page_fixed: int | None = None
@@ -446,15 +458,19 @@ class StreamPlan:
             if epi.lower().startswith("headers."):
                 self.end_page_header = epi[len("headers.") :]
             else:
-                self.end_page_path = compile_path(epi)
+                self.end_page_path = _path(name, "paginationParams.endPageIndex", epi)
         self.delay = pag.delayRequestMillis / 1000.0
         self.max_requests = pag.maximumRequest
         # content
-        self.content_path = compile_path(spec.contentPath.path)
+        content_path = _path(name, "contentPath.path", spec.contentPath.path)
+        assert content_path is not None  # a required key
+        self.content_path = content_path
         names = self.content_path.names
         self.wrapper = wrapper_name(spec.contentPath.overrideWrapperAttribute, names)
         self.parent_keys = names[:-1] if names else None
         self.shape = _shaper(spec.contentPath, self.wrapper)
+        if spec.explodeEntityPath:
+            _path(name, "explodeEntityPath.path", spec.explodeEntityPath.path)
         self.explode = _Exploder(spec.explodeEntityPath) if spec.explodeEntityPath else None
         wrapper_for_keys = self.wrapper
         if self.explode is not None:
@@ -468,6 +484,11 @@ class StreamPlan:
         self.schedule = spec.scheduleParams
         if self.schedule is not None:
             s = self.schedule
+            if s.missing():
+                raise ConfigError(
+                    f"stream '{name}': scheduleParams ADVANCE needs {', '.join(s.missing())}",
+                    hint="see docs/declarative.md (scheduleParams)",
+                )
             if s.type == "ADVANCE":
                 self.fmt_start = self.fmt_end = compile_format(s.paramFormat)
             else:

@@ -97,11 +97,16 @@ def inputs(template: dict[str, Any]) -> list[Input]:
     return out
 
 
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are no JSON values: connector.yaml would hold ``.nan``, a schema invalid JSON."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def _convert(item: Input, raw: str) -> Any:
     """A --set value as the template's type: JSON for objects, JSON or a comma list for arrays."""
     if item.type == "object":
         try:
-            value = json.loads(raw)
+            value = json.loads(raw, parse_constant=_no_constant)
         except ValueError:
             value = None
         if not isinstance(value, dict):
@@ -112,7 +117,7 @@ def _convert(item: Input, raw: str) -> Any:
     if item.type == "array":
         if raw.lstrip().startswith("["):
             try:
-                value = json.loads(raw)
+                value = json.loads(raw, parse_constant=_no_constant)
             except ValueError:
                 raise UsageError(f"--set {item.name}: not a JSON array: {raw!r}") from None
             if isinstance(value, list):
@@ -137,6 +142,12 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
             raise UsageError(
                 f"--set {pair!r}: expected KEY=VALUE, e.g. urlParams.host=https://api.example.com"
             )
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # bytes that were not UTF-8 on the command line (surrogate escapes)
+            raise UsageError(
+                f"--set {key.strip()}: the value is not UTF-8 text: {value.encode('utf-8', 'replace')!r}"
+            ) from None
         out[key.strip()] = value
     return out
 

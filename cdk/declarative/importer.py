@@ -12,7 +12,7 @@ import copy
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,7 @@ def read_spec_json(path: Path, warnings: list[Finding] | None = None) -> Any:
         p = exc.problem
         line = max(1, min(p.line if p else 1, text.count("\n") + 1))
         raise ManifestError(
-            f"{path} is not valid JSON",
+            f"{path} cannot be read as a specification (JSON)",
             problems=[
                 Finding(
                     file=str(path),
@@ -177,13 +177,18 @@ def import_source_spec(
             + "\n".join(lines)
         ) from None
 
+    _check_user_spec(path, user_spec)
     label = doc.get("name") if isinstance(doc.get("name"), str) else None
     connector = name or slug(label or path.stem.split(".")[0])
-    content_names = compile_path(parsed.contentPath.path).names
+    try:
+        content_names = compile_path(parsed.contentPath.path).names
+    except ValueError as exc:
+        raise ManifestError(
+            f"{path}: contentPath.path: {exc}", hint="write a JSONPath such as $.items"
+        ) from None
     stream = stream or (content_names[-1] if content_names else "records")
+    _check_names(connector, stream, named=name is not None)
     folder = Path(out) if out is not None else Path.cwd() / connector
-    if (folder / "connector.yaml").exists() and not force:
-        raise UsageError(f"{folder / 'connector.yaml'} exists; pass --force to overwrite")
     result = ImportResult(folder=folder, name=connector, stream=stream)
     result.warnings.extend(str(w) for w in lenient)
     result.notes.extend(generic_notes)
@@ -214,6 +219,7 @@ def import_source_spec(
     from urllib.parse import urlsplit
 
     from cdk.declarative.engine import PLACEHOLDER_RE
+    from cdk.manifest import HOST_RE
 
     host_tpl = parsed.urlParams.host
     hosts: list[str] = []
@@ -222,7 +228,7 @@ def import_source_spec(
         labels = hostname.split(".")
         if "placeholder" in labels[0] and len(labels) > 2:
             hosts.append("*." + ".".join(labels[1:]))
-        elif hostname and "placeholder" not in hostname:
+        elif hostname and "placeholder" not in hostname and HOST_RE.match(hostname):
             hosts.append(hostname)
     if not hosts:
         result.notes.append(
@@ -291,18 +297,111 @@ def import_source_spec(
         + "\n",
         ".gitignore": "secrets/config.json\n__pycache__/\ndist/\n*.egg-info/\n",
     }
-    from cdk.fsutil import atomic_write_text
+    findings = _write_folder(folder, files, force=force, check=validate_declarative)
+    result.files.extend(files)
+    result.notes.extend(f"{finding.severity}: {finding}" for finding in findings)
+    return result
 
-    for rel, text in files.items():
-        target = folder / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(target, text)
-        result.files.append(rel)
+
+def _check_user_spec(path: Path, user_spec: dict[str, Any] | None) -> None:
+    """The user-input schema (``spec``) becomes schemas/config.json: its properties must be an object and
+    its required a list of names, or the config schema the import extends would be broken."""
+    if user_spec is None:
+        return
+    if not isinstance(user_spec.get("properties"), dict):
+        raise ManifestError(
+            f"{path}: sourceSpec.spec.properties must be an object (name -> schema), "
+            f"not {type(user_spec.get('properties')).__name__}"
+        )
+    required = user_spec.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        raise ManifestError(
+            f"{path}: sourceSpec.spec.required must be a list of property names, not {required!r:.100}"
+        )
+
+
+#: longest stream name the import takes: it becomes schemas/NAME.json, and a file name has 255 bytes
+MAX_STREAM_NAME = 128
+
+
+def _check_names(connector: str, stream: str, *, named: bool) -> None:
+    """Refuse a connector or stream name that cannot be a manifest name, a file name or a package, before
+    anything is written (``../x`` as a stream would write schemas/../x.json outside the folder)."""
+    from cdk.manifest import NAME_RE, STREAM_NAME_PATTERN, package_name_problem
+
+    how = "--name" if named else "the name taken from the specification (pass --name to choose one)"
+    if not NAME_RE.match(connector):
+        raise UsageError(
+            f"connector name {connector!r} ({how}) is not valid: lowercase letter first, then 1-63 of "
+            "a-z 0-9 _ - (e.g. 'mailchimp-members')"
+        )
+    problem = package_name_problem(connector)
+    if problem:
+        raise UsageError(
+            f"connector name {connector!r} ({how}): {problem}; pick another, e.g. '{connector}-source'"
+        )
+    if not re.match(STREAM_NAME_PATTERN, stream) or len(stream) > MAX_STREAM_NAME:
+        raise UsageError(
+            f"stream name {stream[:200]!r} is not valid: a letter or _ first, then letters, digits, _ . -, "
+            f"at most {MAX_STREAM_NAME} characters (e.g. 'members')",
+            hint="pass --stream NAME (the default is the last name of contentPath.path)",
+        )
+
+
+def _write_folder(
+    folder: Path, files: dict[str, str], *, force: bool, check: Callable[[Any], list[Finding]]
+) -> list[Finding]:
+    """Write ``files`` into ``folder`` all or nothing; returns ``check``'s findings on the written project.
+
+    Everything is written into a staging folder beside the target and checked there first. A new folder
+    is then the staging folder renamed (one step: a killed import leaves no half-written folder); into an
+    existing folder the files are moved one by one, and a file already there is replaced only with
+    ``force`` (an import into a project folder must not silently replace its pyproject.toml).
+    """
+    import os
+    import shutil
+    import tempfile
+
+    from cdk.fsutil import atomic_write_text
     from cdk.project import Project
 
-    for finding in validate_declarative(Project.load(folder)):
-        result.notes.append(f"{finding.severity}: {finding}")
-    return result
+    if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+        raise UsageError(f"--out {folder} is a file (or a broken symlink), not a folder")
+    if folder.is_dir() and not force:
+        present = [rel for rel in files if (folder / rel).exists() or (folder / rel).is_symlink()]
+        if present:
+            raise UsageError(
+                f"{folder} already holds {', '.join(present)}; nothing was written",
+                hint="pass --force to overwrite them, or --out a new folder",
+            )
+    parent = folder.absolute().parent
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name[:100]}.import-", dir=parent))
+    try:
+        for rel, text in files.items():
+            target = staging / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(target, text)
+        try:
+            findings = check(Project.load(staging))
+        except ManifestError as exc:  # name the folder the user asked for, not the staging folder
+            listed = "".join(f"\n  {p}" for p in exc.problems)
+            head = exc.message[: len(exc.message) - len(listed)] if listed else exc.message
+            raise ManifestError(
+                head.replace(str(staging), str(folder)),
+                problems=[replace(p, file=p.file.replace(str(staging), str(folder))) for p in exc.problems],
+                hint=f"nothing was written; {exc.hint}" if exc.hint else "nothing was written",
+            ) from None
+        if not folder.exists():
+            os.rename(staging, folder)
+            return findings
+        for rel in files:
+            target = folder / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / rel, target)
+        return findings
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _stream_entry(
@@ -351,15 +450,18 @@ def _auth(
     kind = AUTH_TYPES.get(re.sub(r"[^a-z0-9]", "", str(first.get("type", "")).lower()))
     spec = first.get("spec")
     schema: dict[str, Any] = spec if isinstance(spec, dict) else {}
+    properties = schema.get("properties")
+    auth_required = schema.get("required")
+    auth_required = auth_required if isinstance(auth_required, list) else []
     params: dict[str, Any] = {}
-    for prop, sub in (schema.get("properties") or {}).items():
+    for prop, sub in (properties if isinstance(properties, dict) else {}).items():
         if SECRET_RE.search(prop) or USER_RE.match(prop):
             params[prop] = (
                 f"CDK_ENV_{slug(prop).upper().replace('-', '_')}" if SECRET_RE.search(prop) else "..."
             )
         elif prop not in props:
             props[prop] = sub if isinstance(sub, dict) else {"type": "string"}
-            if prop in (schema.get("required") or []):
+            if prop in auth_required:
                 required.append(prop)
             result.notes.append(
                 f"config field '{prop}' taken from authSpec '{first.get('name', first.get('type'))}'"
@@ -371,16 +473,21 @@ def _auth(
     return kind, params
 
 
-def _ui(ui: dict[str, Any]) -> dict[str, Any]:
+def _ui(ui: Any) -> dict[str, Any]:
+    """The manifest's ``ui`` from uiAttributes; what is not a string key (or a boolean flag) is left out."""
+    if not isinstance(ui, dict):
+        return {}
+
     def key(value: Any) -> Any:
-        return value.get("key") if isinstance(value, dict) else value
+        value = value.get("key") if isinstance(value, dict) else value
+        return value if isinstance(value, str) else None
 
     out = {
         "label": key(ui.get("label")),
         "category": key(ui.get("category")),
         "icon": key(ui.get("icon")),
-        "beta": bool(ui.get("isBeta", False)),
-        "preview": bool(ui.get("isPreview", False)),
+        "beta": ui.get("isBeta") is True,
+        "preview": ui.get("isPreview") is True,
     }
     return {k: v for k, v in out.items() if v is not None}
 
@@ -412,7 +519,18 @@ def _yaml(manifest: dict[str, Any], source_name: str, auth_type: str | None) -> 
     )
     if auth_type:
         head += f"# Credentials: config 'authentication: {{type: {auth_type}, params: ...}}'.\n"
+    from cdk.errors import InputError
+    from cdk.yamlio import parse_yaml
+
     body: str = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True, width=110)
+    try:
+        same = parse_yaml(body, "connector.yaml")[0] == manifest
+    except InputError:
+        same = False
+    if not same:
+        # PyYAML writes some characters (U+0085 NEL) raw that its reader folds into a line break: the
+        # escaped form reads back exactly what the specification and --set gave
+        body = yaml.safe_dump(manifest, sort_keys=False, allow_unicode=False, width=110)
     return head + body
 
 

@@ -11,6 +11,8 @@ limit — is a located :class:`~cdk.errors.InputError`, never a traceback.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 from cdk.errors import InputError
@@ -62,14 +64,111 @@ def _depth(text: str) -> int:
     return deepest
 
 
+class _Refusals:
+    """The parsers' hooks: a duplicate key or NaN/Infinity is noted (kind, name) and stops the parse."""
+
+    def __init__(self) -> None:
+        self.kind = self.name = ""
+
+    def _stop(self, kind: str, name: str) -> InputError:
+        self.kind, self.name = kind, name
+        return InputError(f"{kind}: {name}")
+
+    def pairs(self, pairs: Iterable[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise self._stop("duplicate", key)
+            out[key] = value
+        return out
+
+    def constant(self, name: str) -> Any:
+        raise self._stop("constant", name)
+
+
+_WORD_RE = re.compile(r"[A-Za-z_$][\w$]*")
+_SPACE = " \t\r\n"
+
+
+def _key_name(token: str) -> str:
+    try:
+        import json5
+
+        return str(json5.loads(token))
+    except ValueError:
+        return token[1:-1]
+
+
+def _locate(text: str, refused: _Refusals) -> int:
+    """Where the refused duplicate key (its second occurrence in one object) or constant is in ``text``."""
+    stack: list[set[str] | None] = []  # per open container: the keys seen (None for an array)
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        word = _WORD_RE.match(text, i) if not (c.isdigit() or c in "\"'") else None
+        if c in "\"'" or word is not None:
+            start = i
+            if word is not None:
+                name, i = word.group(), word.end()
+            else:
+                j = i + 1
+                while j < n and text[j] != c:
+                    j += 2 if text[j] == "\\" else 1
+                name, i = _key_name(text[start : j + 1]), j + 1
+            k = i
+            while k < n and text[k] in _SPACE:
+                k += 1
+            keys = stack[-1] if stack else None
+            if k < n and text[k] == ":" and keys is not None:
+                if refused.kind == "duplicate" and name in keys:
+                    return start
+                keys.add(name)
+            elif refused.kind == "constant" and word is not None and name in ("NaN", "Infinity"):
+                return start - 1 if start and text[start - 1] in "+-" else start
+        elif text.startswith("//", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+        elif text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            i = n if end < 0 else end + 2
+        else:
+            if c in "{[":
+                stack.append(set() if c == "{" else None)
+            elif c in "}]" and stack:
+                stack.pop()
+            i += 1
+            while i < n and (text[i].isalnum() and c.isalnum()):  # the rest of a number (1e5, 0x1F)
+                i += 1
+    return 0
+
+
 def load_spec_text(text: str, shown: str, *, line_offset: int = 0) -> tuple[Any, Finding | None]:
-    """(data, warning or None). ``line_offset`` is subtracted from reported lines (text wrapped by the caller)."""
+    """(data, warning or None). ``line_offset`` is subtracted from reported lines (text wrapped by the caller).
+
+    A key twice in one object (JSON keeps the last silently; cdk's YAML refuses it) and NaN or Infinity
+    (no JSON value: written to connector.yaml or a schema it would be ``.nan`` or invalid JSON) are refused.
+    """
 
     def located(line: int, col: int, message: str) -> Finding:
         return Finding(file=shown, line=max(1, line - line_offset), column=max(0, col), message=message)
 
+    hooks = _Refusals()
+
+    def refused(exc: _Refusals) -> InputError:
+        line, col = _line_col(text, _locate(text, exc))
+        if exc.kind == "duplicate":
+            message = f"the key {exc.name!r} appears twice in one object (which one is meant?)"
+            hint = "keep one of them"
+        else:
+            message = f"{exc.name} is not a number a connector can hold (JSON has no NaN or Infinity)"
+            hint = "write a number or a string instead"
+        problem = located(line, col, message)
+        return InputError(str(problem), problem=problem, hint=hint)
+
     try:
-        return json.loads(text), None
+        return json.loads(text, object_pairs_hook=hooks.pairs, parse_constant=hooks.constant), None
+    except InputError:
+        raise refused(hooks) from None
     except json.JSONDecodeError as exc:
         strict = exc
     except RecursionError:
@@ -92,7 +191,9 @@ def load_spec_text(text: str, shown: str, *, line_offset: int = 0) -> tuple[Any,
     import json5
 
     try:
-        data = json5.loads(text)
+        data = json5.loads(text, object_pairs_hook=hooks.pairs, parse_constant=hooks.constant)
+    except InputError:
+        raise refused(hooks) from None
     except (ValueError, RecursionError, OverflowError, TypeError, IndexError):
         raise refuse(f"not valid JSON: {strict.msg}") from None
     pos, what = _construct(text, strict.pos)

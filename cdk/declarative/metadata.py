@@ -127,6 +127,17 @@ def fields_to_properties(doc: Any, params: SchemaParams, stream: str) -> dict[st
             schema["description"] = f"API type {api_type!r} is not known: read as a string"
         if not (params.nullableKey and entry.get(params.nullableKey) is False):
             schema = _nullable(schema)
+        if name in props and props[name] != schema:
+            # the last entry silently won before: records of the first type then failed the schema
+            log.warning(
+                "stream '%s': the metadata endpoint lists field '%s' twice, with different types "
+                "(%r, then %r): both are admitted",
+                stream,
+                name,
+                props[name].get("type"),
+                schema.get("type"),
+            )
+            schema = {"anyOf": [props[name], schema]}
         props[name] = schema
     return props
 
@@ -182,10 +193,16 @@ def _evaluated_headers(session: Any, spec: StreamSpec, values: dict[str, Any]) -
 def fetch_properties(session: Any, spec: StreamSpec, values: dict[str, Any], stream: str) -> dict[str, Any]:
     """Ask the metadata endpoint (one request through ``session``) for the stream's field properties."""
     from cdk.declarative.engine import Renderer, header_values, query_values
+    from cdk.declarative.paths import compile_path
+    from cdk.errors import ManifestError
     from cdk.sdk.http import _safe_url  # the query string may hold an API key: never print it
 
     params = spec.schemaParams
     assert params is not None
+    try:  # a fieldsPath that cannot be used fails before the request
+        compile_path(params.fieldsPath)
+    except ValueError as exc:
+        raise ManifestError(f"stream '{stream}' schemaParams.fieldsPath: {exc}") from None
     render = Renderer(values, stream)
     host = render.text(params.host or spec.urlParams.host, where="schemaParams.host").rstrip("/")
     path = render.text(params.path, escape=True, where="schemaParams.path")

@@ -37,7 +37,7 @@ def _item_filtered(schema: Any, content: ContentPath) -> Any:
 def record_schema(stream: StreamSpec, custom: dict[str, Any] | None) -> dict[str, Any]:
     """JSON Schema of one record of ``stream`` (permissive where the custom schema says nothing)."""
     content = stream.contentPath
-    names = compile_path(content.path).names
+    names = _names("contentPath.path", content.path)
     wrapper = wrapper_name(content.overrideWrapperAttribute, names)
     item: Any = OBJECT
     carried: dict[str, Any] = {}
@@ -70,8 +70,20 @@ def record_schema(stream: StreamSpec, custom: dict[str, Any] | None) -> dict[str
     return out
 
 
+def _names(where: str, text: str) -> tuple[str, ...] | None:
+    """The member names of JSONPath ``text``; one that does not parse is a ManifestError naming ``where``."""
+    from cdk.errors import ManifestError
+
+    try:
+        return compile_path(text).names
+    except ValueError as exc:
+        raise ManifestError(
+            f"declarative {where}: {exc}", hint="`cdk validate` lists every such problem"
+        ) from None
+
+
 def _explode(schema: dict[str, Any], spec: ContentPath) -> dict[str, Any]:
-    names = compile_path(spec.path).names or ()
+    names = _names("explodeEntityPath.path", spec.path) or ()
     if not names:
         return schema
     schema = copy.deepcopy(schema)

@@ -253,6 +253,21 @@ class DeclarativeSpec(_Spec):
     streams: dict[str, StreamSpec] = Field(min_length=1)
     spec: dict[str, Any] | None = Field(None, description="JSON Schema of the user inputs (config)")
     ui: dict[str, Any] | None = None
+    #: only when it is not a mapping (a mapping is merged into the streams and dropped): reported, not used
+    defaults: dict[str, Any] | None = None
+
+    @field_validator("spec")
+    @classmethod
+    def _user_inputs(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The config class is built from ``properties`` and ``required``: they must have their JSON Schema shapes."""
+        if value is None:
+            return value
+        if "properties" in value and not isinstance(value["properties"], dict):
+            raise ValueError("properties must be a mapping of input name -> JSON Schema")
+        required = value.get("required", [])
+        if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+            raise ValueError("required must be a list of input names")
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -311,6 +326,8 @@ def normalise_declarative(data: dict[str, Any]) -> dict[str, Any]:
             out["ui"] = ui
         return out
     defaults = data.get("defaults") or {}
+    if not isinstance(defaults, dict):
+        return data  # the model refuses defaults that are not a mapping, at their key
     streams = data.get("streams")
     if isinstance(streams, dict):
         norm = {}

@@ -114,12 +114,62 @@ def _simplify(schema: Any) -> Any:
     return out
 
 
+#: value levels of a record described by an inferred schema; below, any value is admitted (``{}``).
+#: genson recurses per level (a record 400 levels deep exhausted Python's stack), and a schema nested
+#: hundreds of levels deep is one the connector's own checks cannot walk either.
+MAX_INFER_DEPTH = 32
+
+
+def _clip(value: Any, depth: int) -> Any:
+    """``value`` with every object or array ``depth`` levels down replaced by None (see :func:`_open`)."""
+    if isinstance(value, dict):
+        return {k: _clip(v, depth - 1) for k, v in value.items()} if depth > 0 else None
+    if isinstance(value, list):
+        return [_clip(v, depth - 1) for v in value] if depth > 0 else None
+    return value
+
+
+def _open(schema: Any, depth: int) -> Any:
+    """``schema`` with the node of every value ``depth`` levels down replaced by ``{}`` (anything)."""
+    if not isinstance(schema, dict):
+        return schema
+    if depth <= 0:
+        return {}
+    out = dict(schema)
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {k: _open(v, depth - 1) for k, v in out["properties"].items()}
+    if isinstance(out.get("items"), (dict, list)):
+        items = out["items"]
+        out["items"] = (
+            [_open(i, depth - 1) for i in items] if isinstance(items, list) else _open(items, depth - 1)
+        )
+    if isinstance(out.get("anyOf"), list):
+        out["anyOf"] = [_open(b, depth) for b in out["anyOf"]]
+    return out
+
+
+def _depth(value: Any, limit: int) -> int:
+    """How many value levels ``value`` has, counting no further than ``limit`` + 1."""
+    if limit < 0 or not isinstance(value, (dict, list)):
+        return 0
+    children = value.values() if isinstance(value, dict) else value
+    return 1 + max((_depth(c, limit - 1) for c in children), default=0)
+
+
 def infer_schema(samples: Iterable[Any], *, schema_uri: str = SCHEMA_URI) -> dict[str, Any]:
-    """The JSON Schema genson proposes for ``samples`` (records' data), with formats and without ``required``."""
+    """The JSON Schema genson proposes for ``samples`` (records' data), with formats and without ``required``.
+
+    Values deeper than :data:`MAX_INFER_DEPTH` levels are admitted whatever they are (``{}``)."""
     builder = _builder(schema_uri)
+    deep = False
     for sample in samples:
+        if _depth(sample, MAX_INFER_DEPTH) > MAX_INFER_DEPTH:
+            deep = True
+            sample = _clip(sample, MAX_INFER_DEPTH)
         builder.add_object(sample)
     schema: dict[str, Any] = _simplify(builder.to_schema())
+    if deep:
+        schema = _open(schema, MAX_INFER_DEPTH)
     return schema
 
 
@@ -260,7 +310,15 @@ def _schema_path(project: Project, stream: str) -> Path:
             f"stream '{stream}' names no schema file in connector.yaml",
             hint=f"add `schema: schemas/{stream}.json` under the stream, then run again",
         )
-    return Path(project.root) / ref
+    path = Path(project.root) / ref
+    root = Path(project.root).resolve()
+    if not path.resolve().is_relative_to(root):
+        raise UsageError(
+            f"stream '{stream}' names the schema file {ref}, which is outside the connector folder "
+            f"({path.resolve()}); --write writes only inside {root}, so nothing was written",
+            hint=f"name a file inside the folder, e.g. `schema: schemas/{stream}.json` (a symlink out of it counts as outside)",
+        )
+    return path
 
 
 def write_schemas(project: Project, found: list[dict[str, Any]], *, force: bool = False) -> list[str]:

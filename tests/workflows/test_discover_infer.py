@@ -121,6 +121,121 @@ def test_write_refuses_hand_written_schemas_then_force_writes_and_tests_still_pa
     assert replay.returncode == 0, replay.stdout.decode()[-3000:]
 
 
+@pytest.mark.parametrize("how", ["dotdot", "symlink"])
+def test_write_never_writes_a_schema_file_outside_the_folder(
+    recorded: Path, tmp_path: Path, how: str
+) -> None:
+    conn = fresh_copy(recorded, tmp_path)
+    outside = tmp_path / "elsewhere" / "users.json"
+    outside.parent.mkdir()
+    outside.write_text('{"type": "object"}\n')
+    if how == "dotdot":
+        manifest = conn / "connector.yaml"
+        manifest.write_text(
+            manifest.read_text().replace("schema: schemas/users.json", "schema: ../elsewhere/users.json")
+        )
+    else:
+        (conn / "schemas" / "users.json").unlink()
+        (conn / "schemas" / "users.json").symlink_to(outside)
+    orders_before = (conn / "schemas" / "orders.json").read_bytes()
+    code, _, err = discover("--infer", "--write", "--force", cwd=conn)
+    assert code == 2, err
+    assert "outside the connector folder" in err and "nothing was written" in err
+    assert outside.read_text() == '{"type": "object"}\n'
+    assert (conn / "schemas" / "orders.json").read_bytes() == orders_before  # all or nothing
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (lambda text: text[: len(text) // 2], "read-users.json"),
+        (lambda text: "", "read-users.json"),
+        (lambda text: "[1, 2]", "not a cassette"),
+    ],
+)
+def test_infer_from_a_damaged_cassette_is_a_located_error(
+    recorded: Path, tmp_path: Path, damage: Any, says: str
+) -> None:
+    conn = fresh_copy(recorded, tmp_path)
+    cassette = conn / "tests" / "cassettes" / "read-users.json"
+    cassette.write_text(damage(cassette.read_text()))
+    code, _, err = discover("--infer", "--stream", "users", "--write", "--force", cwd=conn)
+    assert code == 1 and says in err and "internal error" not in err, err
+    assert "[cdk-generated" not in (conn / "schemas" / "users.json").read_text()
+
+
+def nested(depth: int) -> dict[str, Any]:
+    record: dict[str, Any] = {"id": 1, "updated_at": "2024-01-01T00:00:00Z"}
+    node = record
+    for _ in range(depth):
+        node["n"] = {"s": "x", "l": [1]}
+        node = node["n"]
+    return record
+
+
+@pytest.mark.parametrize("depth", [20, 40, 400])
+def test_infer_admits_records_of_any_depth(depth: int) -> None:
+    from cdk.workflows.discover import MAX_INFER_DEPTH
+
+    record = nested(depth)
+    schema = infer_schema([record, nested(3)])
+    jsonschema.validate(record, schema)
+    jsonschema.validate(nested(3), schema)
+    node, level = schema, 0
+    while "n" in node.get("properties", {}):
+        node, level = node["properties"]["n"], level + 1
+    # described to the record's depth, or to the limit and open below it
+    assert level == min(depth, MAX_INFER_DEPTH)
+    assert node == (
+        {
+            "type": "object",
+            "properties": {"s": {"type": "string"}, "l": {"type": "array", "items": {"type": "integer"}}},
+        }
+        if depth < MAX_INFER_DEPTH
+        else {}
+    )
+
+
+def test_write_from_a_recording_of_very_deep_records_gives_a_schema_validate_accepts(
+    recorded: Path, tmp_path: Path
+) -> None:
+    conn = fresh_copy(recorded, tmp_path)
+    cassette = conn / "tests" / "cassettes" / "read-users.json"
+    data = json.loads(cassette.read_text())
+    page = {"total": 1, "total_pages": 1, "next_cursor": None, "next": None, "items": [nested(400)]}
+    data["interactions"][0]["response"]["body"] = {"lines": [json.dumps(page)]}
+    data["interactions"] = data["interactions"][:1]
+    cassette.write_text(json.dumps(data))
+    code, out, err = discover("--infer", "--stream", "users", "--write", "--force", cwd=conn)
+    assert code == 0, err
+    assert out["streams"][0]["records"] == 1
+    validate = run_cdk("validate", ".", cwd=conn)
+    assert validate.returncode == 0, validate.stdout.decode()
+
+
+def test_concurrent_writes_leave_one_whole_schema(recorded: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    conn = fresh_copy(recorded, tmp_path)
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "cdk", "discover", "--infer", "--write", "--force", "--stream", "users"],
+            cwd=conn,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+        if proc.stderr:
+            proc.stderr.close()
+    written = json.loads((conn / "schemas" / "users.json").read_text())
+    assert "[cdk-generated sha256=" in written["$comment"]
+    assert not list((conn / "schemas").glob(".*.tmp"))
+
+
 def test_infer_live_reads_at_most_limit_records(tmp_path: Path) -> None:
     conn = tmp_path / "demo"
     shutil.copytree(FIXTURES / "demo_source", conn, ignore=shutil.ignore_patterns("__pycache__"))
