@@ -32,9 +32,11 @@ import re
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.local_http import LocalAPI
 
 BASE = datetime(2024, 1, 1, tzinfo=timezone.utc)
 MC_FORMAT = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d):(\d{7})Z$")
@@ -76,7 +78,7 @@ def parse_mc(value: str) -> datetime:
     return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), int(frac[:6]), tzinfo=timezone.utc)
 
 
-class FakeAPIs:
+class FakeAPIs(LocalAPI):
     """The server; ``members``/``emails``/``users`` are record counts. ``requests`` logs every request."""
 
     def __init__(
@@ -102,40 +104,9 @@ class FakeAPIs:
         self.catalog = catalog
         self.zendesk_item: dict[str, Any] = {"id": 0, "name": "", "email": ""}
         self.requests: list[dict[str, Any]] = []
-        self._server: ThreadingHTTPServer | None = getattr(self, "_server", None)
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> FakeAPIs:
-        api = self
-
-        class Handler(_Handler):
-            fake = api
-
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
 
     def queries(self, path_prefix: str) -> list[dict[str, list[str]]]:
         return [parse_qs(r["query"]) for r in self.requests if r["path"].startswith(path_prefix)]
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client killed mid-request (the crash tests' SIGKILL) is expected: no traceback on stderr."""
-        import sys
-
-        if not isinstance(sys.exc_info()[1], (ConnectionError, BrokenPipeError)):
-            super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -377,3 +348,6 @@ class _Handler(BaseHTTPRequestHandler):
             nxt = f"http://{host}/catalog?cursor={cursor + limit}&limit={limit}" if more else None
             return self._send(200, {"items": items[cursor : cursor + limit], "paging": {"next": nxt}})
         self._send(200, {"items": items})
+
+
+FakeAPIs.handler = _Handler  # defined below the class it serves

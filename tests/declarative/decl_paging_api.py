@@ -24,45 +24,24 @@ Records are ``{"id": i}`` for i in 1..``records``; pages hold ``limit`` records 
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.local_http import LocalAPI
 
-class PagingAPI:
+
+class PagingAPI(LocalAPI):
     """The server; ``records`` is the record count, ``requests`` logs every request (method, path, query, body)."""
 
     def __init__(self, records: int = 23) -> None:
         self.records = records
         self.requests: list[dict[str, Any]] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def reset(self, records: int = 23) -> PagingAPI:
         self.records = records
         self.requests.clear()
         return self
-
-    def __enter__(self) -> PagingAPI:
-        api = self
-
-        class Handler(_Handler):
-            fake = api
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -156,3 +135,6 @@ class _Handler(BaseHTTPRequestHandler):
                 "next": f"t{offset + limit}" if more else None,
             },
         )
+
+
+PagingAPI.handler = _Handler  # defined below the class it serves

@@ -22,11 +22,12 @@ Every request is logged in ``requests`` as (method, path, query dict, headers di
 from __future__ import annotations
 
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.local_http import LocalAPI
 
 REPOS = [
     {"id": 1, "name": "hello", "full_name": "octo/hello", "owner": {"login": "octo"}},
@@ -50,7 +51,7 @@ DOCS = [{"_id": f"d{i}", "_source": {"n": i, "ts": f"2024-01-{i + 1:02d}T00:00:0
 CONTACTS = [{"id": str(500 + i), "properties": {}} for i in range(9)]
 
 
-class RealAPIs:
+class RealAPIs(LocalAPI):
     def __init__(self) -> None:
         self.requests: list[tuple[str, str, dict[str, list[str]], dict[str, str], Any]] = []
         self.repos = list(REPOS)
@@ -58,12 +59,6 @@ class RealAPIs:
         self.delay = 0.0  # seconds each answer waits (crash tests kill a reader mid-request)
         self.docs = list(DOCS)
         self.grow = False  # each search from 0 after the first adds a newer document (data that moves on)
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     def reset(self) -> RealAPIs:
         self.requests.clear()
@@ -80,22 +75,6 @@ class RealAPIs:
             for _, p, q, _, _ in self.requests
             if p.startswith(prefix)
         ]
-
-    def __enter__(self) -> RealAPIs:
-        api = self
-
-        class Handler(_Handler):
-            fake = api
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -236,3 +215,6 @@ class _Handler(BaseHTTPRequestHandler):
             hits = [{"objectID": d["_id"]} for d in DOCS[page * per : (page + 1) * per]]
             return self._send(200, {"hits": hits, "page": page, "nbPages": -(-len(DOCS) // per)})
         self._send(404, {"message": "Not Found"})
+
+
+RealAPIs.handler = _Handler  # defined below the class it serves

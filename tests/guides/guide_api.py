@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.local_http import LocalAPI
 
 BASE = datetime(2024, 1, 1, tzinfo=timezone.utc)
 
@@ -30,38 +31,16 @@ def record(stream: str, i: int) -> dict[str, Any]:
     }
 
 
-class GuideAPI:
+class GuideAPI(LocalAPI):
     def __init__(self, counts: dict[str, int] | None = None, *, api_key: str | None = None) -> None:
         self.counts = counts or {"users": 95, "orders": 42, "products": 7}
         self.api_key = api_key
         self.signing_secret: str | None = None
         self.requests: list[dict[str, Any]] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> GuideAPI:
-        api = self
-
-        class Handler(_Handler):
-            guide = api
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
 
 
 class _Handler(BaseHTTPRequestHandler):
-    guide: GuideAPI
+    fake: GuideAPI
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -75,36 +54,34 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(raw)
 
     def _authorised(self) -> bool:
-        key = self.guide.api_key
+        key = self.fake.api_key
         if key is None:
             return True
         if self.headers.get("Authorization") == f"Bearer {key}":
             return True
         if self.headers.get("X-API-Key") != key:
             return False
-        if self.guide.signing_secret:
-            want = hmac.new(
-                self.guide.signing_secret.encode(), self.path.encode(), hashlib.sha256
-            ).hexdigest()
+        if self.fake.signing_secret:
+            want = hmac.new(self.fake.signing_secret.encode(), self.path.encode(), hashlib.sha256).hexdigest()
             return self.headers.get("X-Signature") == want
         return True
 
     def do_GET(self) -> None:  # noqa: N802
         parts = urlsplit(self.path)
         q = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        self.guide.requests.append({"path": parts.path, "query": q, "headers": dict(self.headers)})
+        self.fake.requests.append({"path": parts.path, "query": q, "headers": dict(self.headers)})
         path = parts.path.strip("/")
         if path in ("health", "ping"):
             return self._send(200 if self._authorised() else 401, {"ok": True})
         if not self._authorised():
             return self._send(401, {"error": "invalid credentials"})
         if path == "count":
-            return self._send(200, {"total": sum(self.guide.counts.values())})
-        if path.endswith("/count") and path[:-6] in self.guide.counts:
-            return self._send(200, {"total": self.guide.counts[path[:-6]]})
-        if path not in self.guide.counts:
+            return self._send(200, {"total": sum(self.fake.counts.values())})
+        if path.endswith("/count") and path[:-6] in self.fake.counts:
+            return self._send(200, {"total": self.fake.counts[path[:-6]]})
+        if path not in self.fake.counts:
             return self._send(404, {"error": f"no stream {path}"})
-        rows = [record(path, i) for i in range(1, self.guide.counts[path] + 1)]
+        rows = [record(path, i) for i in range(1, self.fake.counts[path] + 1)]
         if "updated_since" in q:
             since = datetime.fromisoformat(q["updated_since"])
             rows = [r for r in rows if datetime.fromisoformat(r["updated_at"]) > since]
@@ -128,3 +105,6 @@ class _Handler(BaseHTTPRequestHandler):
                 "pagination": {"next_cursor": nxt},
             },
         )
+
+
+GuideAPI.handler = _Handler  # defined below the class it serves
