@@ -134,6 +134,11 @@ class BuiltinDestination:
         if self.config.max_batch_bytes is not None:
             self.max_batch_bytes = self.config.max_batch_bytes
         self._names = TargetNames(self.target_kind or "target")
+        self.where = where
+        self.setup(base)
+
+    def setup(self, base: Path | None) -> None:
+        """What a built-in prepares once its config is valid; ``base`` resolves relative paths."""
 
     def claim_target(self, target: str) -> str:
         """The file or table name of ``target``; a ``ConfigError`` when another target of this run has it.
@@ -161,15 +166,7 @@ class LoggerDestination(BuiltinDestination):
     base64, JSON- and HTML-escaped) prints as ``REDACTED``, as does the value of a secret-named query
     parameter in a URL (``?api_key=...``). An API that echoes the key back cannot leak it into a log."""
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        *,
-        where: str = "destination.config",
-        base: Path | None = None,
-        locate: Callable[[tuple[Any, ...], bool], str | None] | None = None,
-    ) -> None:
-        super().__init__(config, where=where, base=base, locate=locate)
+    def setup(self, base: Path | None) -> None:
         self.secrets = SecretSet()
 
     def mask_secrets(self, *secrets: Secret | str) -> None:
@@ -208,15 +205,7 @@ class JsonlDestination(BuiltinDestination):
     config_class = JsonlConfig
     target_kind = "file"
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        *,
-        where: str = "destination.config",
-        base: Path | None = None,
-        locate: Callable[[tuple[Any, ...], bool], str | None] | None = None,
-    ) -> None:
-        super().__init__(config, where=where, base=base, locate=locate)
+    def setup(self, base: Path | None) -> None:
         folder = Path(self.config.path).expanduser()
         self.folder = folder if folder.is_absolute() or base is None else base / folder
         self._files: dict[str, Any] = {}
@@ -316,15 +305,7 @@ class SqlDestination(BuiltinDestination):
     target_kind = "table"
     max_batch_records = 500
 
-    def __init__(
-        self,
-        config: dict[str, Any],
-        *,
-        where: str = "destination.config",
-        base: Path | None = None,
-        locate: Callable[[tuple[Any, ...], bool], str | None] | None = None,
-    ) -> None:
-        super().__init__(config, where=where, base=base, locate=locate)
+    def setup(self, base: Path | None) -> None:
         try:
             import sqlalchemy as sa
         except ImportError:
@@ -348,7 +329,7 @@ class SqlDestination(BuiltinDestination):
             except Exception:  # noqa: BLE001
                 shown = "(unparseable URL)"
             raise ConfigError(
-                f"{where}.url: cannot use {shown}: {type(exc).__name__}: {exc}",
+                f"{self.where}.url: cannot use {shown}: {type(exc).__name__}: {exc}",
                 hint="a SQLAlchemy URL such as sqlite:///out.db or postgresql+psycopg://user@host/db; "
                 "install the database's driver",
             ) from None

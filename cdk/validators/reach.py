@@ -28,6 +28,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from cdk.validators.astutil import dotted
+
 TABLE_FILE = Path(__file__).with_name("data") / "reachability.json"
 
 # Modules whose objects are dangerous wherever they are re-exported: identity, not name, decides.
@@ -281,17 +283,6 @@ def _is_package(module: str) -> bool:
     return bool(mod is not None and hasattr(mod, "__path__"))
 
 
-def _dotted(node: ast.AST) -> str | None:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
-
-
 def _effect_of(name: str) -> str | None:
     if name in PURE_OF_DANGEROUS or any(name.startswith(p + ".") for p in PURE_OF_DANGEROUS):
         return None
@@ -328,7 +319,7 @@ class _Module:
     def _scan(self, root: ast.AST, effects: set[str], refs: set[str]) -> None:
         for node in ast.walk(root):
             if isinstance(node, ast.Attribute) and not isinstance(getattr(node, "ctx", None), ast.Store):
-                name = _dotted(node)
+                name = dotted(node)
                 if name is None:
                     continue
                 head, _, rest = name.partition(".")
