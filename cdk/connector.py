@@ -475,15 +475,7 @@ def discover_streams(project: Project, config_path: str | Path | None = None) ->
     cls = load_connector_class(project)
     if issubclass(cls, AbstractDestination):
         return streams
-    config_data = read_config_file(config_path)
-    named = config_data.get("stream")
-    conn = instantiate(
-        project,
-        cls,
-        config_data,
-        stream=stream_or_default(project, cls, named if isinstance(named, str) else None),
-        config_source=str(config_path),
-    )
+    conn = instantiate_from_file(project, cls, config_path)
     if _overrides(conn, "discover"):
         found = conn.discover()
         if found is not None:
@@ -537,19 +529,24 @@ def choose_streams(
     return [None]
 
 
-def check_connection(project: Project, config_path: str | Path) -> tuple[bool, str | None]:
-    """Test the connection and credentials of ``config_path``: what ``cdk check`` (and a service's
-    test-connection) does. A failure of the connector's code is a failed check with its reason."""
-    cls = load_connector_class(project)
+def instantiate_from_file(project: Project, cls: type, config_path: str | Path) -> Any:
+    """``cls`` built from the config file at ``config_path`` for the stream it names (else the default)."""
     config_data = read_config_file(config_path)
     named = config_data.get("stream")
-    conn = instantiate(
+    return instantiate(
         project,
         cls,
         config_data,
         config_source=str(config_path),
         stream=stream_or_default(project, cls, named if isinstance(named, str) else None),
     )
+
+
+def check_connection(project: Project, config_path: str | Path) -> tuple[bool, str | None]:
+    """Test the connection and credentials of ``config_path``: what ``cdk check`` (and a service's
+    test-connection) does. A failure of the connector's code is a failed check with its reason."""
+    cls = load_connector_class(project)
+    conn = instantiate_from_file(project, cls, config_path)
     try:
         return call_check_connection(conn)
     except Exception as exc:  # noqa: BLE001 - connector code may raise anything

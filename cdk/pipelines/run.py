@@ -49,8 +49,8 @@ from cdk.errors import (
 )
 from cdk.manifest import LoadSpec
 from cdk.pipelines.destinations import BUILTIN, record_bytes, table_name
-from cdk.sdk.records import SourceRecord, WriteResult
-from cdk.sdk.runner import ReadSummary, StateStore, _destination_error, read
+from cdk.sdk.records import SourceRecord
+from cdk.sdk.runner import ReadSummary, StateStore, destination_error, read, write_batch
 from cdk.sdk.source import AbstractDestination, AbstractSource, SimpleSourceAdapter, is_simple_contract
 from cdk.secrets import PROCESS_SECRETS, Secret, secret_values
 
@@ -521,7 +521,7 @@ class _DeliveringSink:
                     with self.lock:
                         claim(target)
                 except Exception as exc:  # noqa: BLE001 - destination code may raise anything
-                    raise _destination_error(
+                    raise destination_error(
                         f"destination {self.name}, stream '{stream}'", f"claiming target '{target}'", exc
                     ) from exc
         for target, batch in batches:
@@ -533,16 +533,8 @@ class _DeliveringSink:
                 f"destination {self.name}, stream '{stream}', target '{target}', "
                 f"batch {self.result.batches + 1} ({len(batch)} records, ids {batch[0].id}..{batch[-1].id})"
             )
-            try:
-                with self.lock:
-                    ack = self.dest.write(stream, batch)
-            except Exception as exc:  # noqa: BLE001 - destination code may raise anything
-                raise _destination_error(where, "write()", exc) from exc
-            if not isinstance(ack, WriteResult):
-                raise DestinationError(
-                    f"{where}: write() returned {type(ack).__name__}, expected WriteResult",
-                    hint="return WriteResult(written=len(records))",
-                )
+            with self.lock:
+                ack = write_batch(self.dest, stream, batch, where)
             if ack.failed or ack.written < len(batch):
                 raise DestinationError(
                     f"{where}: the destination acknowledged {ack.written} of {len(batch)} records"
@@ -699,7 +691,7 @@ def run_pipeline(
     try:
         dest.finalize()
     except Exception as exc:  # noqa: BLE001 - destination code may raise anything
-        raise _destination_error(f"destination {type(dest).__name__}", "finalize()", exc) from exc
+        raise destination_error(f"destination {type(dest).__name__}", "finalize()", exc) from exc
     return result
 
 

@@ -519,15 +519,7 @@ def write(
             return
         first, last = summary.written + summary.failed + 1, summary.written + summary.failed + len(batch)
         where = f"destination {name}, stream '{stream}', batch {summary.batches + 1} (records {first}-{last})"
-        try:
-            result = destination.write(stream, batch)
-        except Exception as exc:  # noqa: BLE001 - connector code may raise anything
-            raise _destination_error(where, "write()", exc) from exc
-        if not isinstance(result, WriteResult):
-            raise DestinationError(
-                f"{where}: write() returned {type(result).__name__}, expected WriteResult",
-                hint="return WriteResult(written=..., failed=..., errors=[...])",
-            )
+        result = write_batch(destination, stream, batch, where)
         summary.written += result.written
         summary.failed += result.failed
         summary.errors.extend(result.errors)
@@ -546,11 +538,27 @@ def write(
     try:
         destination.finalize()
     except Exception as exc:  # noqa: BLE001 - connector code may raise anything
-        raise _destination_error(f"destination {name}, stream '{stream}'", "finalize()", exc) from exc
+        raise destination_error(f"destination {name}, stream '{stream}'", "finalize()", exc) from exc
     return summary
 
 
-def _destination_error(where: str, call: str, exc: Exception) -> ConnectorError:
+def write_batch(destination: Any, stream: str, batch: list[SourceRecord], where: str) -> WriteResult:
+    """One call of a destination's ``write()``: a raise or an answer that is no ``WriteResult`` becomes our
+    error naming ``where`` (destination, stream, batch), for ``cdk write`` and ``cdk run`` alike. ``destination``
+    is a connector's AbstractDestination or one of ``cdk run``'s built-ins (which share only ``write``)."""
+    try:
+        result = destination.write(stream, batch)
+    except Exception as exc:  # noqa: BLE001 - connector code may raise anything
+        raise destination_error(where, "write()", exc) from exc
+    if not isinstance(result, WriteResult):
+        raise DestinationError(
+            f"{where}: write() returned {type(result).__name__}, expected WriteResult",
+            hint="return WriteResult(written=..., failed=..., errors=[...])",
+        )
+    return result
+
+
+def destination_error(where: str, call: str, exc: Exception) -> ConnectorError:
     """A destination's failure as our error: outside failures keep exit 3, the connector's own code exit 1."""
     from cdk.errors import CdkError, OutsideError, TransientError
 
